@@ -1,0 +1,1 @@
+"""Activity: custom events and browsing events, the shopper's timeline."""

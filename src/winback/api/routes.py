@@ -1,0 +1,145 @@
+"""Read API routes: thin wrappers over storage reads and views."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from winback.api.views import cart_view, customer_view, event_view, order_view, product_view
+from winback.errors import InvalidPayload, NotFound
+from winback.storage import reads
+from winback.web.deps import RuntimeDep, StoreDep
+
+router = APIRouter(prefix="/api/v1", tags=["read API"])
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+@router.get("/customers/{customer_id}", summary="A customer, with consent and aggregates")
+def get_customer(customer_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        customer = reads.customer(conn, store.id, customer_id)
+        if customer is None:
+            raise NotFound(f"no customer with id {customer_id!r}")
+        types = reads.suppression_types(conn, store.id, [customer.email] if customer.email else [])
+    return customer_view(customer, types.get(customer.email or "", []))
+
+
+@router.get("/customers", summary="Customers, by email or all (cursor pagination)")
+def list_customers(
+    store: StoreDep,
+    runtime: RuntimeDep,
+    email: str | None = None,
+    cursor: str | None = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        if email is not None:
+            found, next_cursor = reads.customers_by_email(conn, store.id, email), None
+        else:
+            found, next_cursor = reads.customers_page(conn, store.id, cursor, limit)
+        emails = [c.email for c in found if c.email]
+        types = reads.suppression_types(conn, store.id, emails)
+    return {
+        "items": [customer_view(c, types.get(c.email or "", [])) for c in found],
+        "next_cursor": next_cursor,
+    }
+
+
+def _customer_external_ids(runtime: RuntimeDep, store_id: str, uids: set[str]) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        found = {uid: reads.customer_by_uid(conn, store_id, uid) for uid in uids}
+    return {uid: (c.external_id if c else None) for uid, c in found.items()}
+
+
+@router.get("/orders/{order_id}", summary="An order with its line items")
+def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        order = reads.order(conn, store.id, order_id)
+    if order is None:
+        raise NotFound(f"no order with id {order_id!r}")
+    ids = _customer_external_ids(runtime, store.id, {order.customer_uid} - {None})  # type: ignore[arg-type]
+    return order_view(order, ids.get(order.customer_uid or ""))
+
+
+@router.get("/orders", summary="Orders, optionally of one customer (cursor pagination)")
+def list_orders(
+    store: StoreDep,
+    runtime: RuntimeDep,
+    customer_id: str | None = None,
+    cursor: str | None = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        customer_uid = None
+        if customer_id is not None:
+            customer = reads.customer(conn, store.id, customer_id)
+            if customer is None:
+                return {"items": [], "next_cursor": None}
+            customer_uid = customer.uid
+        found, next_cursor = reads.orders_page(conn, store.id, customer_uid, cursor, limit)
+    ids = _customer_external_ids(
+        runtime, store.id, {o.customer_uid for o in found if o.customer_uid}
+    )
+    return {
+        "items": [order_view(o, ids.get(o.customer_uid or "")) for o in found],
+        "next_cursor": next_cursor,
+    }
+
+
+@router.get("/products/{product_id}", summary="A product, its variants and status")
+def get_product(product_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        product = reads.product(conn, store.id, product_id)
+    if product is None:
+        raise NotFound(f"no product with id {product_id!r}")
+    return product_view(product)
+
+
+@router.get("/carts/{cart_id}", summary="A cart and its contents")
+def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        cart = reads.cart(conn, store.id, cart_id)
+    if cart is None:
+        raise NotFound(f"no cart with id {cart_id!r}")
+    ids = _customer_external_ids(
+        runtime, store.id, {cart.customer_uid} if cart.customer_uid else set()
+    )
+    return cart_view(cart, ids.get(cart.customer_uid or ""))
+
+
+@router.get("/suppressions", summary="The suppression list, or one address's entries")
+def list_suppressions(
+    store: StoreDep, runtime: RuntimeDep, email: str | None = None
+) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        rows = reads.suppression_rows(conn, store.id, email)
+    return {
+        "items": [
+            {
+                "email": r.email,
+                "type": r.type,
+                "created_at": r.created_at.isoformat(),
+                "reason": r.reason,
+            }
+            for r in rows
+        ]
+    }
+
+
+@router.get("/events", summary="The integration log, newest first")
+def list_events(
+    store: StoreDep,
+    runtime: RuntimeDep,
+    type: str | None = None,
+    outcome: str | None = None,
+    cursor: str | None = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    allowed = {"pending", "applied", "duplicate", "stale", "rejected", "failed"}
+    if outcome is not None and outcome not in allowed:
+        raise InvalidPayload(f"outcome must be one of {sorted(allowed)}", code="invalid_query")
+    with runtime.engine.connect() as conn:
+        rows, next_cursor = reads.events_page(conn, store.id, type, outcome, cursor, limit)
+    return {"items": [event_view(row) for row in rows], "next_cursor": next_cursor}

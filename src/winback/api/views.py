@@ -1,0 +1,144 @@
+"""JSON shapes of the read API; field names follow the integration contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from winback.carts.model import Cart
+from winback.catalog.model import Product
+from winback.fields import format_money
+from winback.orders.model import Order
+from winback.shoppers.model import Customer, marketing_status
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def customer_view(customer: Customer, suppression_types: list[str]) -> dict[str, Any]:
+    return {
+        "id": customer.external_id,
+        "email": customer.email,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "accepts_marketing": customer.accepts_marketing,
+        "marketing_status": marketing_status(customer.accepts_marketing, set(suppression_types)),
+        "suppressions": suppression_types,
+        "tags": customer.tags,
+        "orders_count": customer.orders_count,
+        "total_spent": format_money(customer.total_spent),
+        "average_order_value": format_money(customer.average_order_value),
+        "first_order_at": _time(customer.first_order_at),
+        "last_order_at": _time(customer.last_order_at),
+        "created_at": _time(customer.created_at),
+        "updated_at": _time(customer.updated_at),
+        **{name: value for name, value in customer.data.items() if name not in _CUSTOMER_KEYS},
+    }
+
+
+_CUSTOMER_KEYS = frozenset(
+    {
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "accepts_marketing",
+        "marketing_status",
+        "suppressions",
+        "tags",
+        "orders_count",
+        "total_spent",
+        "first_order_at",
+        "last_order_at",
+    }
+)
+
+
+def _line_view(line: dict[str, Any]) -> dict[str, Any]:
+    view = dict(line)
+    view.setdefault("product_id", None)
+    view.setdefault("sku", None)
+    view.setdefault("price", None)
+    return view
+
+
+def order_view(order: Order, customer_external_id: str | None) -> dict[str, Any]:
+    return {
+        "id": order.external_id,
+        "name": order.name,
+        "customer_id": customer_external_id,
+        "email": order.email,
+        "status": order.status,
+        "financial_status": order.financial_status,
+        "currency": order.currency,
+        "subtotal_price": format_money(order.subtotal_price),
+        "total_discounts": format_money(order.total_discounts),
+        "total_tax": format_money(order.total_tax),
+        "total_shipping": format_money(order.total_shipping),
+        "total_price": format_money(order.total_price),
+        "test": order.test,
+        "discount_codes": order.discount_codes,
+        "line_items": [_line_view(line) for line in order.line_items],
+        "created_at": _time(order.created_at),
+        "updated_at": _time(order.updated_at),
+    }
+
+
+def product_view(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.external_id,
+        "status": product.status,
+        "title": product.title,
+        "sku": product.sku,
+        "url": product.url,
+        "price": format_money(product.price),
+        "sale_price": format_money(product.sale_price),
+        "currency": product.currency,
+        "vendor": product.vendor,
+        "categories": product.categories,
+        "images": product.images,
+        "variants": product.variants,
+        "tags": product.tags,
+        "created_at": _time(product.created_at),
+        "updated_at": _time(product.updated_at),
+    }
+
+
+def cart_view(cart: Cart, customer_external_id: str | None) -> dict[str, Any]:
+    return {
+        "id": cart.external_id,
+        "status": cart.status,
+        "customer_id": customer_external_id,
+        "email": cart.email,
+        "currency": cart.currency,
+        "total_price": format_money(cart.total_price),
+        "abandoned_checkout_url": cart.abandoned_checkout_url,
+        "line_items": [_line_view(line) for line in cart.line_items],
+        "created_at": _time(cart.created_at),
+        "updated_at": _time(cart.updated_at),
+    }
+
+
+def event_view(row: Any) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "event_id": row.seq,
+        "source": row.source,
+        "event_type": row.event_type,
+        "topic": row.topic,
+        "received_at": _time(row.received_at),
+        "event_time": _time(row.event_time),
+        "outcome": row.outcome,
+        "http_status": row.http_status,
+        "reason": row.reason,
+        "pointer": row.pointer,
+        "headers": row.headers,
+    }
+    if row.outcome == "rejected":
+        try:
+            view["body"] = orjson.loads(row.body)
+        except orjson.JSONDecodeError:
+            view["body"] = row.body.decode("utf-8", errors="replace")
+    return view

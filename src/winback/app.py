@@ -1,0 +1,84 @@
+"""The ASGI application: routes, error handlers, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select, text
+from starlette.requests import Request
+from starlette.responses import Response
+
+from winback import __version__
+from winback.api.routes import router as read_router
+from winback.config import Settings, load_settings
+from winback.errors import WinbackError
+from winback.intake.http import router as intake_router
+from winback.logs import configure_logging
+from winback.metrics import APPLY_PENDING
+from winback.runtime import Runtime, build_runtime
+from winback.storage.schema import raw_events
+from winback.stores.http import router as admin_router
+from winback.web.errors import validation_error_response, winback_error_response
+from winback.web.responses import JSONBody
+
+
+def create_app(settings: Settings | None = None, *, apply_in_process: bool = True) -> FastAPI:
+    """Build the app; the runtime (database, writer, applier) starts with the lifespan."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build_runtime(settings, apply_in_process=apply_in_process)
+        app.state.runtime = runtime
+        runtime.start()
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(
+        title="winback", version=__version__, lifespan=lifespan, default_response_class=JSONBody
+    )
+    app.add_exception_handler(WinbackError, winback_error_response)
+    app.add_exception_handler(RequestValidationError, validation_error_response)
+    app.include_router(intake_router)
+    app.include_router(read_router)
+    app.include_router(admin_router)
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
+    app.add_api_route(
+        "/metrics", metrics, methods=["GET"], tags=["operations"], response_class=Response
+    )
+    return app
+
+
+def healthz(request: Request) -> JSONBody:
+    """Up when the database answers; reports how many events wait to be applied."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        with runtime.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            pending = conn.execute(
+                select(func.count())
+                .select_from(raw_events)
+                .where(raw_events.c.outcome == "pending")
+            ).scalar_one()
+    except Exception as error:
+        return JSONBody({"status": "unavailable", "reason": str(error)}, status_code=503)
+    APPLY_PENDING.set(pending)
+    body: dict[str, Any] = {
+        "status": "ok",
+        "version": __version__,
+        "pending_events": pending,
+        "database": runtime.engine.dialect.name,
+    }
+    return JSONBody(body)
+
+
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""Apply: turn raw events into customers, orders, products, carts and activity."""

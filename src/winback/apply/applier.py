@@ -1,0 +1,135 @@
+"""The applier: takes pending events from the raw log and applies them, batch by batch.
+
+Each batch is one transaction that also records every event's outcome, so an
+event is applied exactly once even if the process dies mid-way. Only one
+applier works at a time (SQLite's write lock; a PostgreSQL advisory lock).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy import Connection, Engine, bindparam, select, text, update
+
+from winback.apply.batch import Outcome, PendingEvent, apply_batch
+from winback.apply.context import FAILED
+from winback.metrics import APPLY_LAG, EVENTS_APPLIED
+from winback.storage.schema import raw_events
+
+log = structlog.get_logger(__name__)
+
+APPLY_LOCK_ID = 727_001
+IDLE_WAIT_SECONDS = 0.05
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPLY_LOCK_ID})
+
+
+def _pending(conn: Connection, limit: int, seq: int | None = None) -> list[PendingEvent]:
+    query = select(
+        raw_events.c.seq,
+        raw_events.c.store_id,
+        raw_events.c.source,
+        raw_events.c.event_type,
+        raw_events.c.topic,
+        raw_events.c.event_time,
+        raw_events.c.received_at,
+        raw_events.c.body,
+        raw_events.c.digest,
+        raw_events.c.headers,
+    ).where(raw_events.c.outcome == "pending")
+    if seq is not None:
+        query = query.where(raw_events.c.seq == seq)
+    rows = conn.execute(query.order_by(raw_events.c.seq).limit(limit))
+    return [PendingEvent(**row._mapping) for row in rows]
+
+
+def _record(conn: Connection, outcomes: list[Outcome], now: datetime) -> None:
+    conn.execute(
+        update(raw_events)
+        .where(raw_events.c.seq == bindparam("b_seq"))
+        .values(
+            outcome=bindparam("b_outcome"),
+            reason=bindparam("b_reason"),
+            pointer=bindparam("b_pointer"),
+            applied_at=now,
+        ),
+        [
+            {"b_seq": o.seq, "b_outcome": o.outcome, "b_reason": o.reason, "b_pointer": o.pointer}
+            for o in outcomes
+        ],
+    )
+
+
+class Applier:
+    def __init__(self, engine: Engine, *, batch_size: int = 200) -> None:
+        self._engine = engine
+        self._batch_size = batch_size
+        self.wake = threading.Event()
+
+    def apply_pending(self) -> int:
+        """Apply one batch of pending events; returns how many were taken."""
+        try:
+            with self._engine.begin() as conn:
+                _lock(conn)
+                events = _pending(conn, self._batch_size)
+                if not events:
+                    return 0
+                outcomes = apply_batch(conn, events)
+                now = datetime.now(UTC)
+                _record(conn, outcomes, now)
+        except Exception as error:
+            log.warning("apply batch failed, applying one by one", error=repr(error))
+            return self._apply_one_by_one()
+        self._observe(events, outcomes, now)
+        return len(events)
+
+    def _apply_one_by_one(self) -> int:
+        with self._engine.connect() as conn:
+            seqs = [event.seq for event in _pending(conn, self._batch_size)]
+        for seq in seqs:
+            try:
+                with self._engine.begin() as conn:
+                    _lock(conn)
+                    events = _pending(conn, 1, seq)
+                    if events:
+                        _record(conn, apply_batch(conn, events), datetime.now(UTC))
+            except Exception as error:
+                log.error("event could not be applied", seq=seq, error=repr(error))
+                with self._engine.begin() as conn:
+                    _record(
+                        conn,
+                        [Outcome(seq, FAILED, f"apply error: {error!r}"[:2000])],
+                        datetime.now(UTC),
+                    )
+        return len(seqs)
+
+    @staticmethod
+    def _observe(events: list[PendingEvent], outcomes: list[Outcome], now: datetime) -> None:
+        for event in events:
+            APPLY_LAG.observe((now - event.received_at).total_seconds())
+        for outcome in outcomes:
+            EVENTS_APPLIED.labels(outcome=outcome.outcome).inc()
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Apply until nothing is pending (used by the CLI and tests)."""
+        deadline = time.monotonic() + timeout
+        while self.apply_pending() and time.monotonic() < deadline:
+            pass
+
+    def run(self, stop: threading.Event) -> None:
+        """Apply forever until ``stop`` is set; woken early by new appends."""
+        while not stop.is_set():
+            try:
+                taken = self.apply_pending()
+            except Exception as error:
+                log.error("applier error", error=repr(error))
+                taken = 0
+            if taken < self._batch_size:
+                self.wake.wait(IDLE_WAIT_SECONDS)
+                self.wake.clear()

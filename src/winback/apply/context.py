@@ -1,0 +1,33 @@
+"""What an apply function knows about the event it applies, and what it can answer."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+APPLIED = "applied"
+STALE = "stale"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+FAILED = "failed"
+
+# Entities winback creates on its own (a customer met in an order, a product met
+# in a line item) start at the beginning of time, so that any real event about
+# them, however old, is newer and wins.
+IMPLIED_VERSION = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class EventContext:
+    store_id: str
+    store_currency: str
+    double_opt_in: bool
+    event_time: datetime
+    seq: int | None = None
+    source: str = "webhook"
+    visitor_id: str | None = None
+
+
+def new_uid() -> str:
+    return uuid.uuid4().hex

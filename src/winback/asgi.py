@@ -1,0 +1,13 @@
+"""The factory uvicorn imports in each worker process."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from winback.app import create_app
+
+
+def make_app() -> FastAPI:
+    return create_app(apply_in_process=os.environ.get("WINBACK_APPLY_IN_PROCESS", "1") != "0")

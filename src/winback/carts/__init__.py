@@ -1,0 +1,1 @@
+"""Carts: what a shopper has put aside, the trigger for abandoned-cart mail."""

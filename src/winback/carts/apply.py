@@ -1,0 +1,56 @@
+"""Apply cart events: the same id is the same cart, and an update replaces its contents."""
+
+from __future__ import annotations
+
+from winback.apply.context import APPLIED, STALE, EventContext, new_uid
+from winback.carts.model import OPEN, Cart
+from winback.carts.payloads import CartPayload
+from winback.catalog.apply import ensure_line_product
+from winback.orders.apply import line_record
+from winback.shoppers.apply import upsert_embedded_customer
+from winback.storage.workspace import Workspace
+
+_CART_DATA_EXCLUDE = {"line_items", "customer", "abandoned_checkout_url"}
+
+
+def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
+    # updated_at is what abandoned-cart timing is measured from, so it is the version.
+    version = payload.updated_at or ctx.event_time
+    cart = ws.cart(ctx.store_id, payload.id)
+    if cart is not None and cart.version_at > version:
+        return STALE
+    currency = (payload.currency or ctx.store_currency).upper()
+    buyer = upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
+    if (
+        buyer is not None
+        and payload.accepts_marketing is not None
+        and buyer.accepts_marketing is None
+    ):
+        buyer.accepts_marketing = payload.accepts_marketing
+    for line in payload.line_items:
+        ensure_line_product(ws, ctx, line, currency)
+    if cart is None:
+        cart = Cart(
+            uid=new_uid(),
+            store_id=ctx.store_id,
+            external_id=payload.id,
+            status=OPEN,
+            version_at=version,
+        )
+        ws.add(cart)
+    else:
+        ws.touch(cart)
+    cart.status = OPEN
+    cart.version_at = version
+    cart.customer_uid = buyer.uid if buyer else cart.customer_uid
+    cart.visitor_id = ctx.visitor_id or cart.visitor_id
+    cart.email = payload.buyer_email or (buyer.email if buyer else cart.email)
+    cart.currency = currency
+    cart.total_price = payload.total_price
+    cart.abandoned_checkout_url = payload.abandoned_checkout_url
+    cart.line_items = [line_record(line) for line in payload.line_items]
+    cart.created_at = payload.created_at or cart.created_at
+    cart.updated_at = payload.updated_at or ctx.event_time
+    data = payload.model_dump(mode="json", exclude=_CART_DATA_EXCLUDE, exclude_none=True)
+    cart.data = data
+    return APPLIED

@@ -1,0 +1,34 @@
+"""The cart payload: the order's fields, plus the cart's own (integration.md 1, "Cart")."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, Money, UTCTime
+from winback.orders.payloads import DiscountCode, LineItem
+from winback.shoppers.payloads import EmbeddedCustomer
+
+
+class CartPayload(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    id: ExternalId
+    created_at: UTCTime | None = None
+    updated_at: UTCTime | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    email: Email | None = None
+    customer: EmbeddedCustomer | None = None
+    accepts_marketing: bool | None = None
+    abandoned_checkout_url: str | None = None
+    cart_token: str | None = None
+    line_items: list[LineItem] = Field(default_factory=list)
+    discount_codes: list[DiscountCode] = Field(default_factory=list)
+    total_discounts: Money | None = None
+    total_price: Money | None = None
+    subtotal_price: Money | None = None
+
+    @property
+    def buyer_email(self) -> str | None:
+        if self.email:
+            return self.email
+        return self.customer.email if self.customer else None

@@ -1,0 +1,1 @@
+"""The product catalog: products, variants, categories, availability."""

@@ -1,0 +1,127 @@
+"""The product payload of the contract (integration.md 1, "Product")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from winback.fields import PAYLOAD_CONFIG, ExternalId, Money, Tags, UTCTime
+
+
+class Category(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    code: str | None = None
+    name: str
+
+
+def _category(value: Any) -> Any:
+    if isinstance(value, (str, int)):
+        return {"code": None, "name": str(value)}
+    if isinstance(value, dict) and "name" not in value and "code" in value:
+        return {**value, "name": str(value["code"])}
+    return value
+
+
+def _image_url(value: Any) -> str | None:
+    if isinstance(value, dict):
+        src = value.get("src") or value.get("url")
+        return str(src) if src else None
+    if isinstance(value, str) and value:
+        return value
+    return None
+
+
+class Variant(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    id: ExternalId
+    product_id: ExternalId | None = None
+    sku: str | None = None
+    title: str | None = None
+    price: Money | None = None
+    salePrice: Money | None = None  # noqa: N815 - the contract's spelling
+    inventory_quantity: int | None = None
+    image: Any = None
+    barcode: str | None = None
+    currency: str | None = None
+    created_at: UTCTime | None = None
+    updated_at: UTCTime | None = None
+
+
+class ProductPayload(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    id: ExternalId
+    sku: str | None = None
+    title: str | None = None
+    body_html: str | None = None
+    url: str | None = None
+    vendor: str | None = None
+    manufacturer: str | None = None
+    created_at: UTCTime | None = None
+    updated_at: UTCTime | None = None
+    published_at: UTCTime | None = None
+    product_exists: bool | None = None
+    enabled: bool | None = None
+    price: Money | None = None
+    sale_price: Money | None = None
+    salePrice: Money | None = None  # noqa: N815 - the contract's spelling
+    currency: str | None = None
+    categories: list[Category] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=list)
+    image: Any = None
+    images: list[Any] = Field(default_factory=list)
+    options: list[dict[str, Any]] = Field(default_factory=list)
+    variants: list[Variant] = Field(default_factory=list)
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _categories(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [_category(item) for item in value]
+        return value
+
+    @property
+    def for_sale(self) -> bool:
+        """``product_exists`` (or ``enabled``, some senders' name) false means not for sale."""
+        if self.product_exists is not None:
+            return self.product_exists
+        return self.enabled is not False
+
+    @property
+    def image_urls(self) -> list[str]:
+        urls = [_image_url(self.image)] + [_image_url(item) for item in self.images]
+        unique: list[str] = []
+        for url in urls:
+            if url and url not in unique:
+                unique.append(url)
+        return unique
+
+    @property
+    def effective_sale_price(self) -> Any:
+        return self.sale_price if self.sale_price is not None else self.salePrice
+
+    def variant_list(self) -> list[Variant]:
+        """The variants, or one that repeats the product's own id, sku and price."""
+        if self.variants:
+            return self.variants
+        return [
+            Variant(
+                id=self.id,
+                product_id=self.id,
+                sku=self.sku,
+                title=self.title,
+                price=self.price,
+                salePrice=self.effective_sale_price,
+            )
+        ]
+
+
+class ProductDeletePayload(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    id: ExternalId

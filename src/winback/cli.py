@@ -1,0 +1,177 @@
+"""The ``winback`` command: serve, apply, manage stores. Thin: it calls the services."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from winback.apply.applier import Applier
+from winback.config import load_settings
+from winback.errors import WinbackError
+from winback.logs import configure_logging
+from winback.storage.engine import make_engine
+from winback.storage.migrate import upgrade_to_head
+from winback.storage.replay import replay_store
+from winback.stores.service import create_store, list_stores, rotate_key
+
+app = typer.Typer(help="winback: marketing automation for online stores.", no_args_is_help=True)
+store_app = typer.Typer(help="Manage stores and their API keys.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+QUICKSTART_FILE = "quickstart-store.json"
+
+
+def _engine() -> Any:
+    settings = load_settings()
+    engine = make_engine(settings.resolved_database_url)
+    upgrade_to_head(engine)
+    return engine
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def _fail(error: WinbackError) -> None:
+    typer.echo(f"error: {error.reason}", err=True)
+    raise typer.Exit(code=2)
+
+
+@store_app.command("create")
+def store_create(
+    name: Annotated[str, typer.Option(help="The store's name")],
+    domain: Annotated[str | None, typer.Option(help="The store's domain")] = None,
+    currency: Annotated[str, typer.Option(help="ISO currency")] = "USD",
+) -> None:
+    """Create a store; prints its id and API key (shown only this once)."""
+    try:
+        store, key = create_store(_engine(), name=name, domain=domain, currency=currency)
+    except WinbackError as error:
+        _fail(error)
+        return
+    _print_json({**store.to_dict(), "api_key": key})
+
+
+@store_app.command("list")
+def store_list() -> None:
+    """List every store (keys are never shown again)."""
+    _print_json([store.to_dict() for store in list_stores(_engine())])
+
+
+@store_app.command("rotate-key")
+def store_rotate(
+    store_id: Annotated[str, typer.Argument(help="The store id")],
+    grace_hours: Annotated[float, typer.Option(help="Old keys stay valid")] = 24.0,
+) -> None:
+    """Issue a new key; the old ones keep working for the grace period."""
+    try:
+        key = rotate_key(_engine(), store_id, grace=timedelta(hours=grace_hours))
+    except WinbackError as error:
+        _fail(error)
+        return
+    _print_json(
+        {"store_id": store_id, "api_key": key, "previous_keys_expire_in_hours": grace_hours}
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    _engine()
+    typer.echo("schema is up to date")
+
+
+@app.command()
+def worker() -> None:
+    """Apply events from the raw log until stopped (the production applier process)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    applier = Applier(_engine(), batch_size=settings.apply_batch_size)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    applier.run(stop)
+
+
+@app.command()
+def replay(store_id: Annotated[str, typer.Argument(help="The store to rebuild")]) -> None:
+    """Rebuild a store's state from its raw log (after the apply logic changed)."""
+    engine = _engine()
+    count = replay_store(engine, store_id)
+    Applier(engine, batch_size=load_settings().apply_batch_size).drain(timeout=3600)
+    typer.echo(f"replayed {count} events")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[int, typer.Option(help="HTTP worker processes")] = 1,
+    separate_applier: Annotated[
+        bool, typer.Option(help="Apply in a separate process (always so with several workers)")
+    ] = False,
+) -> None:
+    """Serve the HTTP API (and, by default, apply events in the same process)."""
+    settings = load_settings()
+    _engine().dispose()
+    split = separate_applier or workers > 1
+    os.environ["WINBACK_APPLY_IN_PROCESS"] = "0" if split else "1"
+    child = subprocess.Popen([sys.executable, "-m", "winback", "worker"]) if split else None
+    try:
+        uvicorn.run(
+            "winback.asgi:make_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+            loop="uvloop",
+            http="httptools",
+        )
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(timeout=10)
+
+
+@app.command()
+def quickstart(port: Annotated[int | None, typer.Option()] = None) -> None:
+    """First run: create a store if there is none, print its id and key, then serve."""
+    settings = load_settings()
+    engine = _engine()
+    saved = settings.data_dir / QUICKSTART_FILE
+    if not saved.exists():
+        store, key = create_store(engine, name="My store", currency="USD")
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps({"store_id": store.id, "api_key": key}))
+        saved.chmod(0o600)
+    details = json.loads(Path(saved).read_text())
+    base = f"http://{settings.host}:{port or settings.port}"
+    typer.echo(f"""
+winback is starting at {base}
+  store id : {details["store_id"]}
+  API key  : {details["api_key"]}   (also in {saved})
+
+Send an event:
+  curl -X POST {base}/webhooks/store/{details["store_id"]} \\
+    -H 'Content-Type: application/json' -H 'x-event-type: customers/create' \\
+    -H 'x-token: {details["api_key"]}' -d '{{"id": 1, "email": "ada@example.com"}}'
+Read it back:
+  curl -H 'x-api-key: {details["api_key"]}' {base}/api/v1/customers/1
+""")
+    serve(host=None, port=port, workers=1, separate_applier=False)
+
+
+def main() -> None:
+    app()

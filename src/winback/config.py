@@ -1,0 +1,110 @@
+"""Typed configuration read once from ``WINBACK_*`` environment variables.
+
+Every setting has a default that works on a laptop, so nothing needs
+configuring to try winback. A malformed value fails at start-up, never later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A ``WINBACK_*`` variable holds a value that cannot be used."""
+
+
+class Secret(str):
+    """A string whose repr never shows the value, so it cannot leak into logs."""
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self else "Secret('')"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def normalize_database_url(url: str) -> str:
+    """Pick the drivers winback is built on: psycopg 3 for PostgreSQL."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    admin_token: Secret = field(default_factory=lambda: Secret(""))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1024 * 1024
+    max_json_depth: int = 32
+    rate_limit_per_second: float = 20_000.0
+    rate_limit_burst: int = 40_000
+    apply_batch_size: int = 200
+    log_level: str = "info"
+    log_json: bool = False
+    key_rotation_grace_hours: float = 24.0
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'winback.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from the environment; raise ConfigError on a bad value."""
+    source = os.environ if env is None else env
+    return Settings(
+        data_dir=Path(source.get("WINBACK_DATA_DIR", "data")),
+        database_url=source.get("WINBACK_DATABASE_URL", ""),
+        admin_token=Secret(source.get("WINBACK_ADMIN_TOKEN", "")),
+        host=source.get("WINBACK_HOST", "127.0.0.1"),
+        port=_int(source, "WINBACK_PORT", 8000),
+        max_body_bytes=_int(source, "WINBACK_MAX_BODY_BYTES", 1024 * 1024),
+        max_json_depth=_int(source, "WINBACK_MAX_JSON_DEPTH", 32),
+        rate_limit_per_second=_float(source, "WINBACK_RATE_LIMIT_PER_SECOND", 20_000.0),
+        rate_limit_burst=_int(source, "WINBACK_RATE_LIMIT_BURST", 40_000),
+        apply_batch_size=_int(source, "WINBACK_APPLY_BATCH_SIZE", 200),
+        log_level=source.get("WINBACK_LOG_LEVEL", "info").lower(),
+        log_json=_bool(source, "WINBACK_LOG_JSON", False),
+        key_rotation_grace_hours=_float(source, "WINBACK_KEY_ROTATION_GRACE_HOURS", 24.0),
+    )

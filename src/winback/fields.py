@@ -1,0 +1,116 @@
+"""Field types shared by every payload: ids, money, emails, tags, timestamps.
+
+The contract lets senders send numbers as strings and ids as numbers; these
+types accept both and hand on one exact form (``str`` ids, ``Decimal`` money,
+lower-case emails, aware UTC datetimes).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, PlainSerializer
+
+MAX_ID_LENGTH = 255
+
+# Payload models keep unknown fields (real senders add their own) and accept
+# numbers where strings are expected and the other way round.
+PAYLOAD_CONFIG = ConfigDict(extra="allow", coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+
+def _external_id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise ValueError("an id must be a string or a number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("a numeric id must be a whole number")
+        value = int(value)
+    text = str(value).strip()
+    if not text:
+        raise ValueError("an id must not be empty")
+    if len(text) > MAX_ID_LENGTH:
+        raise ValueError(f"an id must be at most {MAX_ID_LENGTH} characters")
+    return text
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Exact decimal from a JSON number or a numeric string (``"129.90"``, ``"1,299.00"`` no)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        # repr of a float is the shortest string that round-trips: 129.9 -> "129.9".
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+    else:
+        raise ValueError("expected a number or a numeric string")
+    if not result.is_finite():
+        raise ValueError("the number must be finite")
+    return result
+
+
+def _email(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("an email must be a string")
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"{value!r} is not a valid email address: {error}") from None
+    return checked.normalized.lower()
+
+
+def _tags(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: list[Any] = value.split(",")
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise ValueError("tags must be a list or a comma-separated string")
+    tags: list[str] = []
+    for item in items:
+        if not isinstance(item, (str, int)):
+            raise ValueError("each tag must be a string")
+        tag = str(item).strip()
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def _aware(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _datetime_input(value: Any) -> Any:
+    if isinstance(value, str) and value.strip() == "":
+        return None
+    return value
+
+
+def format_money(value: Decimal | None) -> str | None:
+    """Money on the wire: a decimal string with at least two places (``"129.90"``)."""
+    if value is None:
+        return None
+    normalized = value.normalize()
+    exponent = normalized.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -2:
+        return str(value.quantize(Decimal("0.01")))
+    return format(normalized, "f")
+
+
+ExternalId = Annotated[str, BeforeValidator(_external_id)]
+Money = Annotated[Decimal, BeforeValidator(to_decimal), PlainSerializer(format_money)]
+Email = Annotated[str, BeforeValidator(_email)]
+Tags = Annotated[list[str], BeforeValidator(_tags)]
+UTCTime = Annotated[AwareDatetime, BeforeValidator(_datetime_input), AfterValidator(_aware)]

@@ -1,0 +1,1 @@
+"""Intake: every event that reaches winback is checked, logged raw, then applied."""

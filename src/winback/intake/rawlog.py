@@ -1,0 +1,141 @@
+"""The raw event log: every event is appended here, durably, before it is acknowledged.
+
+Appends from many requests are grouped into one transaction (group commit):
+a writer thread takes whatever is waiting, inserts it in one statement, commits
+once (one fsync), then wakes every request in the group. Throughput grows with
+load while each request still waits for its own commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+import structlog
+from sqlalchemy import Engine, insert
+
+from winback.storage.schema import raw_events
+
+log = structlog.get_logger(__name__)
+
+PENDING = "pending"
+APPLIED = "applied"
+DUPLICATE = "duplicate"
+STALE = "stale"
+REJECTED = "rejected"
+
+
+@dataclass
+class RawEvent:
+    store_id: str
+    source: str
+    event_type: str
+    topic: str
+    received_at: datetime
+    event_time: datetime
+    headers: dict[str, str]
+    body: bytes
+    digest: str
+    outcome: str = PENDING
+    http_status: int = 200
+    reason: str | None = None
+    pointer: str | None = None
+    applied_at: datetime | None = field(default=None)
+
+
+def event_digest(topic: str, event_time_header: str | None, body: dict[str, Any] | bytes) -> str:
+    """Identity of a delivery: a resend of the same event has the same digest."""
+    canonical = body if isinstance(body, bytes) else orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    digest = hashlib.sha256(topic.encode())
+    digest.update(b"\n" + (event_time_header or "").encode() + b"\n")
+    digest.update(canonical)
+    return digest.hexdigest()
+
+
+_Waiter = tuple[RawEvent, asyncio.Future[int], asyncio.AbstractEventLoop]
+
+
+class RawLogWriter:
+    """Appends raw events with group commit from a dedicated thread."""
+
+    def __init__(
+        self, engine: Engine, *, on_commit: Callable[[], None] | None = None, max_group: int = 1000
+    ) -> None:
+        self._engine = engine
+        self._on_commit = on_commit
+        self._max_group = max_group
+        self._waiting: list[_Waiter] = []
+        self._condition = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="rawlog-writer", daemon=True)
+        self._thread.start()
+
+    async def append(self, event: RawEvent) -> int:
+        """Store ``event`` durably; returns its sequence number once committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        with self._condition:
+            if self._stopping:
+                raise RuntimeError("the raw log writer is stopped")
+            self._waiting.append((event, future, loop))
+            self._condition.notify()
+        return await future
+
+    def append_blocking(self, events: list[RawEvent]) -> list[int]:
+        """Append from synchronous code (imports, CLI) in one transaction."""
+        return self._write(events)
+
+    def close(self) -> None:
+        with self._condition:
+            self._stopping = True
+            self._condition.notify()
+        self._thread.join(timeout=10)
+
+    def _take_group(self) -> list[_Waiter] | None:
+        with self._condition:
+            while not self._waiting and not self._stopping:
+                self._condition.wait()
+            if not self._waiting:
+                return None
+            group = self._waiting[: self._max_group]
+            del self._waiting[: self._max_group]
+            return group
+
+    def _run(self) -> None:
+        while (group := self._take_group()) is not None:
+            try:
+                seqs = self._write([event for event, _, _ in group])
+            except Exception as error:
+                log.error("raw log append failed", error=str(error), events=len(group))
+                for _, future, loop in group:
+                    loop.call_soon_threadsafe(_fail, future, error)
+                continue
+            for (_, future, loop), seq in zip(group, seqs, strict=True):
+                loop.call_soon_threadsafe(_resolve, future, seq)
+            if self._on_commit is not None:
+                self._on_commit()
+
+    def _write(self, events: list[RawEvent]) -> list[int]:
+        rows = [asdict(event) for event in events]
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                insert(raw_events).returning(raw_events.c.seq, sort_by_parameter_order=True),
+                rows,
+            )
+            return [row[0] for row in result]
+
+
+def _resolve(future: asyncio.Future[int], seq: int) -> None:
+    if not future.done():
+        future.set_result(seq)
+
+
+def _fail(future: asyncio.Future[int], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)

@@ -1,0 +1,159 @@
+"""Receive one delivery: check it, then append it to the raw log (raw first, apply later).
+
+A delivery that fails a check is appended too, marked ``rejected`` with the
+reason, so a store's developer can see what arrived and why it was refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from winback.config import Settings
+from winback.errors import InvalidPayload, PayloadTooLarge, RateLimited, WinbackError
+from winback.intake.body import check_content_type, decode_object
+from winback.intake.ratelimit import RateLimiter
+from winback.intake.rawlog import REJECTED, RawEvent, RawLogWriter, event_digest
+from winback.intake.topics import Topic, topic_for
+from winback.intake.validation import parse_payload
+from winback.metrics import EVENTS_RECEIVED
+from winback.stores.directory import StoreDirectory
+
+log = structlog.get_logger(__name__)
+
+# Never written to the log: they are credentials.
+SECRET_HEADERS = frozenset({"x-token", "x-api-key", "authorization", "cookie"})
+REJECTED_BODY_KEPT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Delivery:
+    store_id: str
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+    source: str = "webhook"
+
+
+def parse_event_time(raw: str | None, received_at: datetime) -> datetime:
+    """``x-event-time`` (UNIX seconds) when the sender back-fills, else arrival time."""
+    if raw is None or raw.strip() == "":
+        return received_at
+    try:
+        seconds = float(raw)
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        raise InvalidPayload(
+            f"the x-event-time header must be UNIX seconds, got {raw!r}", code="invalid_header"
+        ) from None
+
+
+def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if name not in SECRET_HEADERS}
+
+
+class Intake:
+    def __init__(self, settings: Settings, directory: StoreDirectory, writer: RawLogWriter) -> None:
+        self._settings = settings
+        self._directory = directory
+        self._writer = writer
+        self._limiter = RateLimiter(
+            per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+        )
+
+    async def receive_webhook(self, delivery: Delivery) -> int:
+        """Check a server-to-server event and store it; returns its sequence number."""
+        store = self._directory.find(delivery.store_id)
+        received_at = datetime.now(UTC)
+        try:
+            key = delivery.headers.get("x-token") or delivery.headers.get("x-api-key")
+            self._directory.authenticate(store.id, key)
+            self._limiter.check(store.id)
+            event = self._checked_event(delivery, received_at)
+        except RateLimited:
+            EVENTS_RECEIVED.labels(source=delivery.source, outcome="rate_limited").inc()
+            raise
+        except WinbackError as error:
+            await self._log_rejection(delivery, received_at, error)
+            raise
+        seq = await self._writer.append(event)
+        EVENTS_RECEIVED.labels(source=delivery.source, outcome="accepted").inc()
+        return seq
+
+    def _checked_event(self, delivery: Delivery, received_at: datetime) -> RawEvent:
+        if len(delivery.body) > self._settings.max_body_bytes:
+            raise PayloadTooLarge(f"the body is larger than {self._settings.max_body_bytes} bytes")
+        check_content_type(delivery.headers.get("content-type"))
+        event_type = (delivery.headers.get("x-event-type") or "").strip()
+        if not event_type:
+            raise InvalidPayload("the x-event-type header is required", code="missing_event_type")
+        time_header = delivery.headers.get("x-event-time")
+        event_time = parse_event_time(time_header, received_at)
+        body = decode_object(delivery.body, max_depth=self._settings.max_json_depth)
+        topic = topic_for(event_type)
+        parse_payload(topic, body)
+        return self.pending_event(
+            delivery, event_type, topic, body, received_at, event_time, time_header
+        )
+
+    @staticmethod
+    def pending_event(
+        delivery: Delivery,
+        event_type: str,
+        topic: Topic,
+        body: dict[str, Any],
+        received_at: datetime,
+        event_time: datetime,
+        time_header: str | None,
+    ) -> RawEvent:
+        return RawEvent(
+            store_id=delivery.store_id,
+            source=delivery.source,
+            event_type=event_type,
+            topic=topic.value,
+            received_at=received_at,
+            event_time=event_time,
+            headers=_kept_headers(delivery.headers),
+            body=delivery.body,
+            digest=event_digest(
+                topic.value if topic is not Topic.CUSTOM else event_type, time_header, body
+            ),
+        )
+
+    async def _log_rejection(
+        self, delivery: Delivery, received_at: datetime, error: WinbackError
+    ) -> None:
+        EVENTS_RECEIVED.labels(source=delivery.source, outcome="rejected").inc()
+        event_type = (delivery.headers.get("x-event-type") or "").strip()[:200]
+        body = delivery.body[:REJECTED_BODY_KEPT]
+        rejected = RawEvent(
+            store_id=delivery.store_id,
+            source=delivery.source,
+            event_type=event_type,
+            topic=topic_for(event_type).value if event_type else "",
+            received_at=received_at,
+            event_time=received_at,
+            headers=_kept_headers(delivery.headers),
+            body=body,
+            digest=event_digest("rejected", None, body),
+            outcome=REJECTED,
+            http_status=error.status,
+            reason=error.reason,
+            pointer=error.pointer,
+            applied_at=received_at,
+        )
+        try:
+            await self._writer.append(rejected)
+        except Exception as log_error:
+            log.warning("could not log a rejected event", error=str(log_error))
+        log.info(
+            "event rejected",
+            store_id=delivery.store_id,
+            status=error.status,
+            reason=error.reason,
+            pointer=error.pointer,
+            event_type=event_type,
+        )

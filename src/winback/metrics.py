@@ -1,0 +1,18 @@
+"""Prometheus metrics, one registry for the whole process."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_RECEIVED = Counter(
+    "winback_events_received_total", "Events received at the intake", ["source", "outcome"]
+)
+EVENTS_APPLIED = Counter(
+    "winback_events_applied_total", "Events applied from the raw log", ["outcome"]
+)
+APPLY_LAG = Histogram(
+    "winback_apply_lag_seconds",
+    "Time from acknowledgement to application",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+APPLY_PENDING = Gauge("winback_apply_pending", "Events in the raw log not yet applied")

@@ -1,0 +1,1 @@
+"""Orders and their line items; the source of shopper aggregates."""

@@ -1,0 +1,93 @@
+"""Apply order events: the order, its lines, its buyer and the buyer's aggregates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from winback.apply.context import APPLIED, STALE, EventContext, new_uid
+from winback.catalog.apply import ensure_line_product
+from winback.orders.model import Order
+from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
+from winback.shoppers.apply import upsert_embedded_customer
+from winback.storage.workspace import Workspace
+
+DELETED = "order_deleted"
+_ORDER_DATA_EXCLUDE = {"line_items", "discount_codes", "customer"}
+
+
+def line_record(line: LineItem) -> dict[str, Any]:
+    record = line.model_dump(mode="json", exclude_none=True)
+    record["name"] = line.display_name
+    return record
+
+
+def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
+    version = payload.updated_at or ctx.event_time
+    deleted_at = ws.marker(ctx.store_id, DELETED, payload.id)
+    if deleted_at is not None and deleted_at >= version:
+        return STALE
+    order = ws.order(ctx.store_id, payload.id)
+    if order is not None and order.version_at > version:
+        return STALE
+    currency = (payload.currency or ctx.store_currency).upper()
+    buyer = upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
+    for line in payload.line_items:
+        ensure_line_product(ws, ctx, line, currency)
+    if order is None:
+        order = Order(
+            uid=new_uid(),
+            store_id=ctx.store_id,
+            external_id=payload.id,
+            created_at=payload.created_at,
+            version_at=version,
+            total_price=payload.computed_total(),
+        )
+        ws.add(order)
+    else:
+        if order.customer_uid and (buyer is None or buyer.uid != order.customer_uid):
+            ws.aggregates_due.add((ctx.store_id, order.customer_uid))
+        ws.touch(order)
+    _write_order(order, payload, currency)
+    order.version_at = version
+    order.customer_uid = buyer.uid if buyer else None
+    order.email = payload.buyer_email or (buyer.email if buyer else None)
+    if buyer is not None:
+        ws.aggregates_due.add((ctx.store_id, buyer.uid))
+        ws.carts_to_convert.append((ctx.store_id, buyer.uid, payload.created_at))
+    return APPLIED
+
+
+def _write_order(order: Order, payload: OrderPayload, currency: str) -> None:
+    order.created_at = payload.created_at
+    order.updated_at = payload.updated_at
+    order.name = payload.name
+    order.status = payload.status
+    order.financial_status = payload.financial_status
+    order.currency = currency
+    order.subtotal_price = payload.subtotal_price
+    order.total_discounts = payload.total_discounts
+    order.total_tax = payload.total_tax
+    order.total_shipping = payload.total_shipping
+    order.total_price = payload.computed_total()
+    order.test = payload.test
+    order.discount_codes = [code.model_dump(mode="json") for code in payload.discount_codes]
+    order.line_items = [line_record(line) for line in payload.line_items]
+    data = payload.model_dump(mode="json", exclude=_ORDER_DATA_EXCLUDE, exclude_none=True)
+    if payload.customer is not None:
+        data["customer"] = payload.customer.model_dump(mode="json", exclude_none=True)
+    order.data = data
+
+
+def apply_order_delete(ws: Workspace, ctx: EventContext, payload: OrderDeletePayload) -> str:
+    version = ctx.event_time
+    order = ws.order(ctx.store_id, payload.id)
+    if order is not None and order.version_at > version:
+        return STALE
+    previous = ws.marker(ctx.store_id, DELETED, payload.id)
+    if previous is None or previous < version:
+        ws.set_marker(ctx.store_id, DELETED, payload.id, version)
+    if order is not None:
+        if order.customer_uid:
+            ws.aggregates_due.add((ctx.store_id, order.customer_uid))
+        ws.remove_order(order)
+    return APPLIED

@@ -1,0 +1,130 @@
+"""The order payload of the contract, also the base of the cart payload."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
+
+from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, Money, UTCTime, to_decimal
+from winback.shoppers.payloads import EmbeddedCustomer
+
+
+def _code_name(value: Any) -> Any:
+    """``status`` and ``financial_status`` come as ``{code, name}`` or as a string."""
+    if isinstance(value, dict):
+        code = value.get("code", value.get("name"))
+        return None if code is None else str(code)
+    return value
+
+
+CodeOrName = Annotated[str | None, BeforeValidator(_code_name)]
+Quantity = Annotated[Decimal, BeforeValidator(to_decimal)]
+
+
+class LineItem(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    product_id: ExternalId | None = None
+    variant_id: ExternalId | None = None
+    sku: str | None = None
+    quantity: Quantity = Decimal(1)
+    name: str | None = None
+    title: str | None = None
+    variant_title: str | None = None
+    vendor: str | None = None
+    price: Money | None = None
+    url: str | None = None
+    image: Any = None
+    images: list[Any] | None = None
+    taxable: bool | None = None
+    tax_amount: Money | None = None
+    quantity_refunded: Quantity | None = None
+    quantity_shipped: Quantity | None = None
+    added_at: UTCTime | None = None
+
+    @field_validator("quantity")
+    @classmethod
+    def _quantity_not_negative(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError("quantity must not be negative")
+        return value
+
+    @property
+    def display_name(self) -> str | None:
+        return self.name or self.title
+
+    @property
+    def image_url(self) -> str | None:
+        image = self.image
+        if image is None and self.images:
+            image = self.images[0]
+        if isinstance(image, dict):
+            src = image.get("src") or image.get("url")
+            return str(src) if src else None
+        return str(image) if image else None
+
+
+class DiscountCode(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    code: str
+    amount: Money | None = None
+    type: str | None = None
+
+
+class OrderPayload(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    id: ExternalId
+    created_at: UTCTime
+    updated_at: UTCTime | None = None
+    name: str | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    email: Email | None = None
+    customer: EmbeddedCustomer | None = None
+    line_items: list[LineItem] = Field(default_factory=list)
+    discount_codes: list[DiscountCode] = Field(default_factory=list)
+    status: CodeOrName = None
+    financial_status: CodeOrName = None
+    fulfillment_status: CodeOrName = None
+    state: str | None = None
+    payment_method: str | None = None
+    note: str | None = None
+    test: bool = False
+    channel: str | None = None
+    taxes_included: bool | None = None
+    subtotal_price: Money | None = None
+    total_line_items_price: Money | None = None
+    total_discounts: Money | None = None
+    total_shipping: Money | None = None
+    total_tax: Money | None = None
+    total_price: Money | None = None
+    total_weight: Quantity | None = None
+
+    @field_validator("total_discounts")
+    @classmethod
+    def _discounts_positive(cls, value: Decimal | None) -> Decimal | None:
+        # Senders that send the discount negative mean the same amount.
+        return None if value is None else abs(value)
+
+    @property
+    def buyer_email(self) -> str | None:
+        if self.email:
+            return self.email
+        return self.customer.email if self.customer else None
+
+    def computed_total(self) -> Decimal:
+        """``total_price``, or the sum of the lines when a sender leaves it out."""
+        if self.total_price is not None:
+            return self.total_price
+        return sum(
+            ((line.price or Decimal(0)) * line.quantity for line in self.line_items), Decimal(0)
+        )
+
+
+class OrderDeletePayload(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    id: ExternalId

@@ -1,0 +1,66 @@
+"""The services one winback process runs, built once from the settings."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from winback.apply.applier import Applier
+from winback.config import Settings
+from winback.intake.rawlog import RawLogWriter
+from winback.intake.receive import Intake
+from winback.storage.engine import make_engine
+from winback.storage.migrate import upgrade_to_head
+from winback.stores.directory import StoreDirectory
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    directory: StoreDirectory
+    writer: RawLogWriter
+    intake: Intake
+    applier: Applier
+    apply_in_process: bool
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.apply_in_process:
+            self._thread = threading.Thread(
+                target=self.applier.run, args=(self._stop,), name="applier", daemon=True
+            )
+            self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.applier.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.writer.close()
+        self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings, *, apply_in_process: bool = True, migrate: bool = True
+) -> Runtime:
+    """Connect, migrate, and wire the intake to the applier."""
+    engine = make_engine(settings.resolved_database_url)
+    if migrate:
+        upgrade_to_head(engine)
+    applier = Applier(engine, batch_size=settings.apply_batch_size)
+    writer = RawLogWriter(engine, on_commit=applier.wake.set)
+    directory = StoreDirectory(engine)
+    intake = Intake(settings, directory, writer)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        directory=directory,
+        writer=writer,
+        intake=intake,
+        applier=applier,
+        apply_in_process=apply_in_process,
+    )

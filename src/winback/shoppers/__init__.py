@@ -1,0 +1,1 @@
+"""Shoppers: customers, their consent, the suppression list, erasure and aggregates."""

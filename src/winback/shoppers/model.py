@@ -1,0 +1,61 @@
+"""The customer as winback keeps it, and how its marketing status is derived."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+SUBSCRIBED = "subscribed"
+UNSUBSCRIBED = "unsubscribed"
+PENDING = "pending"
+UNKNOWN = "unknown"
+
+SUPPRESSION_TYPES = frozenset(
+    {
+        "unsubscribed",
+        "manually_suppressed",
+        "hard_bounce",
+        "soft_bounce",
+        "spam_complaint",
+        "pending_opt_in",
+        "domain_suppressed",
+        "deleted",
+        "suspected_as_spam",
+    }
+)
+
+
+@dataclass
+class Customer:
+    uid: str
+    store_id: str
+    version_at: datetime
+    external_id: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    accepts_marketing: bool | None = None
+    tags: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    orders_count: int = 0
+    total_spent: Decimal = Decimal(0)
+    average_order_value: Decimal | None = None
+    first_order_at: datetime | None = None
+    last_order_at: datetime | None = None
+
+
+def marketing_status(accepts_marketing: bool | None, suppression_types: set[str]) -> str:
+    """An explicit unsubscribe wins over any flag; pending opt-in comes next."""
+    if "unsubscribed" in suppression_types:
+        return UNSUBSCRIBED
+    if "pending_opt_in" in suppression_types:
+        return PENDING
+    if accepts_marketing is True:
+        return SUBSCRIBED
+    if accepts_marketing is False:
+        return UNSUBSCRIBED
+    return UNKNOWN

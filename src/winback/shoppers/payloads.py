@@ -1,0 +1,71 @@
+"""The customer, newsletter and erasure payloads of the contract (integration.md 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, Tags, UTCTime
+
+
+class CustomerPayload(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    email: Email
+    id: ExternalId | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    title: str | None = None
+    gender: str | None = None
+    birthdate: str | None = None
+    created_at: UTCTime | None = None
+    updated_at: UTCTime | None = None
+    accepts_marketing: bool | None = None
+    tags: Tags = Field(default_factory=list)
+    append_tags: bool = False
+    groups: list[dict[str, Any]] | None = None
+    default_address: dict[str, Any] | None = None
+    rewards: dict[str, Any] | None = None
+    verified_email: bool | None = None
+    guest: bool | None = None
+    pos_id: ExternalId | None = None
+    sms_phone_number_e164: str | None = None
+    info: dict[str, Any] | None = None
+
+
+class EmbeddedCustomer(CustomerPayload):
+    """A customer inside an order or cart: the email may sit on the order instead."""
+
+    email: Email | None = None  # type: ignore[assignment]
+
+
+class CustomerDeletePayload(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    id: ExternalId | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _needs_identity(self) -> CustomerDeletePayload:
+        if self.id is None and self.email is None:
+            raise ValueError("a customer delete needs an id or an email")
+        return self
+
+
+class SubscribePayload(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    email: Email
+    first_name: str | None = None
+    last_name: str | None = None
+    customerId: ExternalId | None = None  # noqa: N815 - the contract's spelling
+    tags: Tags = Field(default_factory=list)
+    sms_phone_number_e164: str | None = None
+    double_optin_required: bool | None = None
+
+
+class UnsubscribePayload(BaseModel):
+    model_config = PAYLOAD_CONFIG
+
+    email: Email

@@ -1,0 +1,1 @@
+"""Storage: the schema, the engines and the migrations. All SQL lives under here."""

@@ -1,0 +1,257 @@
+"""Write a workspace's changes with bulk statements, then bring aggregates up to date."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.sql.expression import type_coerce
+
+from winback.carts.model import CONVERTED, OPEN, Cart
+from winback.catalog.model import Product
+from winback.orders.model import Order
+from winback.shoppers.model import Customer
+from winback.storage.rows import entity_columns, to_row
+from winback.storage.schema import (
+    Money,
+    UTCDateTime,
+    activities,
+    carts,
+    customers,
+    markers,
+    order_lines,
+    orders,
+    products,
+    suppressions,
+)
+from winback.storage.workspace import Workspace
+
+_TABLES: list[tuple[Table, type[Any]]] = [
+    (customers, Customer),
+    (orders, Order),
+    (products, Product),
+    (carts, Cart),
+]
+
+
+def flush(ws: Workspace) -> None:
+    """Write everything the batch changed, inside the caller's transaction."""
+    conn = ws.conn
+    entities: dict[type[Any], list[Any]] = {
+        Customer: list(ws.customers.values()),
+        Order: [o for o in ws.orders.values() if o is not None],
+        Product: [p for p in ws.products.values() if p is not None],
+        Cart: [c for c in ws.carts.values() if c is not None],
+    }
+    _delete_removed(conn, ws.removed)
+    for table, cls in _TABLES:
+        new = [e for e in entities[cls] if ws.is_new(e)]
+        changed = [e for e in entities[cls] if ws.is_dirty(e)]
+        _insert(conn, table, cls, new)
+        _update(conn, table, cls, changed)
+        if cls is Order:
+            _write_lines(conn, new, changed)
+    _write_suppressions(conn, ws)
+    _write_markers(conn, ws)
+    if ws.activities:
+        conn.execute(insert(activities), ws.activities)
+    _convert_carts(conn, ws)
+    _erase(conn, ws)
+    refresh_aggregates(conn, ws.aggregates_due)
+
+
+def _insert(conn: Connection, table: Table, cls: type[Any], entities: list[Any]) -> None:
+    if entities:
+        conn.execute(insert(table), [to_row(entity) for entity in entities])
+
+
+def _update(conn: Connection, table: Table, cls: type[Any], entities: list[Any]) -> None:
+    if not entities:
+        return
+    columns = [name for name in entity_columns(table, cls) if name != "uid"]
+    statement = (
+        update(table)
+        .where(table.c.uid == bindparam("b_uid"))
+        .values({name: bindparam("b_" + name) for name in columns})
+    )
+    rows = [{"b_" + key: value for key, value in to_row(entity).items()} for entity in entities]
+    conn.execute(statement, rows)
+
+
+def _write_lines(conn: Connection, new: list[Order], changed: list[Order]) -> None:
+    if changed:
+        conn.execute(
+            delete(order_lines).where(order_lines.c.order_uid == bindparam("b_uid")),
+            [{"b_uid": order.uid} for order in changed],
+        )
+    rows = [
+        {
+            "order_uid": order.uid,
+            "position": position,
+            "store_id": order.store_id,
+            "product_id": line.get("product_id"),
+            "variant_id": line.get("variant_id"),
+            "sku": line.get("sku"),
+            "name": line.get("name"),
+            "quantity": Decimal(line.get("quantity") or 0),
+            "price": Decimal(line["price"]) if line.get("price") is not None else None,
+        }
+        for order in [*new, *changed]
+        for position, line in enumerate(order.line_items)
+    ]
+    if rows:
+        conn.execute(insert(order_lines), rows)
+
+
+def _delete_removed(conn: Connection, removed: list[Any]) -> None:
+    for table, cls in _TABLES:
+        uids = [entity.uid for entity in removed if isinstance(entity, cls)]
+        if not uids:
+            continue
+        if cls is Order:
+            conn.execute(delete(order_lines).where(order_lines.c.order_uid.in_(uids)))
+        conn.execute(delete(table).where(table.c.uid.in_(uids)))
+
+
+def _write_suppressions(conn: Connection, ws: Workspace) -> None:
+    if ws.suppressions_removed:
+        conn.execute(
+            delete(suppressions).where(
+                and_(
+                    suppressions.c.store_id == bindparam("b_store"),
+                    suppressions.c.email == bindparam("b_email"),
+                    suppressions.c.type == bindparam("b_type"),
+                )
+            ),
+            [{"b_store": s, "b_email": e, "b_type": t} for s, e, t in ws.suppressions_removed],
+        )
+    if ws.suppressions_added:
+        conn.execute(
+            insert(suppressions),
+            [
+                {"store_id": s, "email": e, "type": t, "created_at": at, "reason": reason}
+                for (s, e, t), (at, reason) in ws.suppressions_added.items()
+            ],
+        )
+
+
+def _write_markers(conn: Connection, ws: Workspace) -> None:
+    if not ws.markers_changed:
+        return
+    keys = list(ws.markers_changed)
+    conn.execute(
+        delete(markers).where(
+            and_(
+                markers.c.store_id == bindparam("b_store"),
+                markers.c.kind == bindparam("b_kind"),
+                markers.c.key == bindparam("b_key"),
+            )
+        ),
+        [{"b_store": s, "b_kind": k, "b_key": key} for s, k, key in keys],
+    )
+    conn.execute(
+        insert(markers),
+        [
+            {"store_id": s, "kind": k, "key": key, "at": ws.markers[(s, k, key)]}
+            for s, k, key in keys
+        ],
+    )
+
+
+def _convert_carts(conn: Connection, ws: Workspace) -> None:
+    """Open carts of a buyer, last touched before the order, were bought."""
+    if not ws.carts_to_convert:
+        return
+    conn.execute(
+        update(carts)
+        .where(
+            carts.c.store_id == bindparam("b_store"),
+            carts.c.customer_uid == bindparam("b_customer"),
+            carts.c.status == OPEN,
+            carts.c.version_at <= bindparam("b_at"),
+        )
+        .values(status=CONVERTED),
+        [{"b_store": s, "b_customer": c, "b_at": at} for s, c, at in ws.carts_to_convert],
+    )
+
+
+def _erase(conn: Connection, ws: Workspace) -> None:
+    """Remove a deleted person's traces: carts and activity go, orders lose the person."""
+    for store_id, uid, email in ws.erasures:
+        conn.execute(delete(carts).where(carts.c.store_id == store_id, carts.c.customer_uid == uid))
+        conn.execute(
+            delete(activities).where(
+                activities.c.store_id == store_id, activities.c.customer_uid == uid
+            )
+        )
+        conn.execute(
+            update(orders)
+            .where(orders.c.store_id == store_id, orders.c.customer_uid == uid)
+            .values(customer_uid=None, email=None, data={})
+        )
+        if email:
+            conn.execute(
+                update(orders)
+                .where(
+                    orders.c.store_id == store_id,
+                    orders.c.customer_uid.is_(None),
+                    orders.c.email == email,
+                )
+                .values(email=None, data={})
+            )
+
+
+def refresh_aggregates(conn: Connection, due: set[tuple[str, str]]) -> None:
+    """Recompute orders count, spend and first/last order from the orders themselves.
+
+    Recomputing (rather than adding to a running total) is what makes duplicates,
+    reordering and replays converge on the same figures.
+    """
+    by_store: dict[str, list[str]] = defaultdict(list)
+    for store_id, uid in due:
+        by_store[store_id].append(uid)
+    for store_id, uids in by_store.items():
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            figures = {uid: (0, Decimal(0), None, None) for uid in chunk}
+            result = conn.execute(
+                select(
+                    orders.c.customer_uid,
+                    func.count(),
+                    type_coerce(func.sum(orders.c.total_price), Money),
+                    type_coerce(func.min(orders.c.created_at), UTCDateTime),
+                    type_coerce(func.max(orders.c.created_at), UTCDateTime),
+                )
+                .where(
+                    orders.c.store_id == store_id,
+                    orders.c.customer_uid.in_(chunk),
+                    orders.c.test.is_(False),
+                )
+                .group_by(orders.c.customer_uid)
+            )
+            for uid, count, total, first, last in result:
+                figures[uid] = (count, total or Decimal(0), first, last)
+            conn.execute(
+                update(customers)
+                .where(customers.c.uid == bindparam("b_uid"))
+                .values(
+                    orders_count=bindparam("b_count"),
+                    total_spent=bindparam("b_total"),
+                    average_order_value=bindparam("b_average"),
+                    first_order_at=bindparam("b_first"),
+                    last_order_at=bindparam("b_last"),
+                ),
+                [
+                    {
+                        "b_uid": uid,
+                        "b_count": count,
+                        "b_total": total,
+                        "b_average": (total / count).quantize(Decimal("0.0001")) if count else None,
+                        "b_first": first,
+                        "b_last": last,
+                    }
+                    for uid, (count, total, first, last) in figures.items()
+                ],
+            )

@@ -1,0 +1,161 @@
+"""Read queries for the API: every one takes the store id and filters by it."""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Select, and_, or_, select
+
+from winback.carts.model import Cart
+from winback.catalog.model import Product
+from winback.errors import InvalidPayload
+from winback.orders.model import Order
+from winback.shoppers.model import Customer
+from winback.storage.rows import from_row
+from winback.storage.schema import carts, customers, orders, products, raw_events, suppressions
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode()
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, orjson.JSONDecodeError):
+        raise InvalidPayload(
+            "the cursor is not one this API gave out", code="invalid_cursor", pointer=None
+        ) from None
+    if not isinstance(values, list):
+        raise InvalidPayload("the cursor is not one this API gave out", code="invalid_cursor")
+    return values
+
+
+def customer(conn: Connection, store_id: str, external_id: str) -> Customer | None:
+    row = conn.execute(
+        select(customers).where(
+            customers.c.store_id == store_id, customers.c.external_id == external_id
+        )
+    ).first()
+    return from_row(Customer, row) if row else None
+
+
+def customers_by_email(conn: Connection, store_id: str, email: str) -> list[Customer]:
+    rows = conn.execute(
+        select(customers)
+        .where(customers.c.store_id == store_id, customers.c.email == email.strip().lower())
+        .order_by(customers.c.uid)
+    )
+    return [from_row(Customer, row) for row in rows]
+
+
+def customer_by_uid(conn: Connection, store_id: str, uid: str) -> Customer | None:
+    row = conn.execute(
+        select(customers).where(customers.c.store_id == store_id, customers.c.uid == uid)
+    ).first()
+    return from_row(Customer, row) if row else None
+
+
+def customers_page(
+    conn: Connection, store_id: str, cursor: str | None, limit: int
+) -> tuple[list[Customer], str | None]:
+    query = select(customers).where(customers.c.store_id == store_id).order_by(customers.c.uid)
+    if cursor:
+        query = query.where(customers.c.uid > decode_cursor(cursor)[0])
+    rows = conn.execute(query.limit(limit + 1)).all()
+    items = [from_row(Customer, row) for row in rows[:limit]]
+    return items, encode_cursor([items[-1].uid]) if len(rows) > limit else None
+
+
+def suppression_types(conn: Connection, store_id: str, emails: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = defaultdict(list)
+    if emails:
+        rows = conn.execute(
+            select(suppressions.c.email, suppressions.c.type)
+            .where(suppressions.c.store_id == store_id, suppressions.c.email.in_(emails))
+            .order_by(suppressions.c.type)
+        )
+        for row in rows:
+            found[row.email].append(row.type)
+    return found
+
+
+def suppression_rows(conn: Connection, store_id: str, email: str | None) -> list[Any]:
+    query = select(suppressions).where(suppressions.c.store_id == store_id)
+    if email:
+        query = query.where(suppressions.c.email == email.strip().lower())
+    return list(conn.execute(query.order_by(suppressions.c.email, suppressions.c.type).limit(1000)))
+
+
+def order(conn: Connection, store_id: str, external_id: str) -> Order | None:
+    row = conn.execute(
+        select(orders).where(orders.c.store_id == store_id, orders.c.external_id == external_id)
+    ).first()
+    return from_row(Order, row) if row else None
+
+
+def _keyset(
+    query: Select[Any], columns: list[Any], cursor: str | None, descending: bool
+) -> Select[Any]:
+    if not cursor:
+        return query
+    first, second = columns
+    value_first, value_second = decode_cursor(cursor)
+    if descending:
+        return query.where(
+            or_(first < value_first, and_(first == value_first, second < value_second))
+        )
+    return query.where(or_(first > value_first, and_(first == value_first, second > value_second)))
+
+
+def orders_page(
+    conn: Connection, store_id: str, customer_uid: str | None, cursor: str | None, limit: int
+) -> tuple[list[Order], str | None]:
+    query = select(orders).where(orders.c.store_id == store_id)
+    if customer_uid is not None:
+        query = query.where(orders.c.customer_uid == customer_uid)
+    query = _keyset(query, [orders.c.external_id, orders.c.uid], cursor, descending=False)
+    rows = conn.execute(query.order_by(orders.c.external_id, orders.c.uid).limit(limit + 1)).all()
+    items = [from_row(Order, row) for row in rows[:limit]]
+    next_cursor = (
+        encode_cursor([items[-1].external_id, items[-1].uid]) if len(rows) > limit else None
+    )
+    return items, next_cursor
+
+
+def product(conn: Connection, store_id: str, external_id: str) -> Product | None:
+    row = conn.execute(
+        select(products).where(
+            products.c.store_id == store_id, products.c.external_id == external_id
+        )
+    ).first()
+    return from_row(Product, row) if row else None
+
+
+def cart(conn: Connection, store_id: str, external_id: str) -> Cart | None:
+    row = conn.execute(
+        select(carts).where(carts.c.store_id == store_id, carts.c.external_id == external_id)
+    ).first()
+    return from_row(Cart, row) if row else None
+
+
+def events_page(
+    conn: Connection,
+    store_id: str,
+    event_type: str | None,
+    outcome: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Any], str | None]:
+    query = select(raw_events).where(raw_events.c.store_id == store_id)
+    if event_type:
+        query = query.where(raw_events.c.event_type == event_type)
+    if outcome:
+        query = query.where(raw_events.c.outcome == outcome)
+    if cursor:
+        query = query.where(raw_events.c.seq < int(decode_cursor(cursor)[0]))
+    rows = conn.execute(query.order_by(raw_events.c.seq.desc()).limit(limit + 1)).all()
+    return rows[:limit], encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None

@@ -1,0 +1,39 @@
+"""Rebuild a store's state from its raw log: wipe what was applied, mark it pending again."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, delete, update
+
+from winback.storage.schema import (
+    activities,
+    carts,
+    customers,
+    markers,
+    order_lines,
+    orders,
+    products,
+    raw_events,
+    suppressions,
+)
+
+
+def replay_store(engine: Engine, store_id: str) -> int:
+    """Everything but rejected deliveries goes back to pending; returns how many."""
+    with engine.begin() as conn:
+        for table in (
+            order_lines,
+            orders,
+            customers,
+            products,
+            carts,
+            suppressions,
+            markers,
+            activities,
+        ):
+            conn.execute(delete(table).where(table.c.store_id == store_id))
+        result = conn.execute(
+            update(raw_events)
+            .where(raw_events.c.store_id == store_id, raw_events.c.outcome != "rejected")
+            .values(outcome="pending", reason=None, pointer=None, applied_at=None)
+        )
+    return result.rowcount

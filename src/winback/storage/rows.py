@@ -1,0 +1,27 @@
+"""Conversion between domain dataclasses and table rows (same field names as columns)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, TypeVar
+
+from sqlalchemy import Row, Table
+
+T = TypeVar("T")
+
+
+def to_row(entity: Any) -> dict[str, Any]:
+    """A dataclass as a dict of column values (a shallow copy, JSON lists/dicts included)."""
+    return {f.name: getattr(entity, f.name) for f in dataclasses.fields(entity)}
+
+
+def from_row(cls: type[T], row: Row[Any]) -> T:
+    """A dataclass built from a row, taking only the columns the dataclass knows."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    mapping = row._mapping
+    return cls(**{name: mapping[name] for name in names if name in mapping})
+
+
+def entity_columns(table: Table, cls: type[Any]) -> list[str]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return [column.name for column in table.columns if column.name in names]

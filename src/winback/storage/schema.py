@@ -1,0 +1,287 @@
+"""The relational schema: every table winback keeps, and nothing else.
+
+Every row belongs to one store (``store_id``). Money is ``Numeric`` (exact on
+PostgreSQL; on SQLite read back as ``Decimal`` rounded to the column's scale),
+times are timezone-aware UTC, the store's own ids are strings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY, PostgreSQL wants a bigint.
+SeqId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on SQLite (no zone support) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact decimal money; SQLite's REAL affinity is rounded back to 4 places."""
+
+    impl = Numeric(20, 4, asdecimal=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return str(value)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(Decimal("0.0001"))
+
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("domain", String(255)),
+    Column("currency", String(3), nullable=False),
+    Column("settings", JSON, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+store_keys = Table(
+    "store_keys",
+    metadata,
+    Column("id", SeqId, primary_key=True, autoincrement=True),
+    Column("store_id", String(40), ForeignKey("stores.id"), nullable=False, index=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+)
+
+raw_events = Table(
+    "raw_events",
+    metadata,
+    Column("seq", SeqId, primary_key=True, autoincrement=True),
+    Column("store_id", String(40), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("event_time", UTCDateTime, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("http_status", Integer, nullable=False),
+    Column("reason", Text),
+    Column("pointer", Text),
+    Column("applied_at", UTCDateTime),
+    Index("ix_raw_events_store_seq", "store_id", "seq"),
+    Index("ix_raw_events_store_digest", "store_id", "digest"),
+    Index(
+        "ix_raw_events_pending",
+        "seq",
+        sqlite_where=text("outcome = 'pending'"),
+        postgresql_where=text("outcome = 'pending'"),
+    ),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("uid", String(32), primary_key=True),
+    Column("store_id", String(40), nullable=False),
+    Column("external_id", String(255)),
+    Column("email", String(320)),
+    Column("first_name", String(255)),
+    Column("last_name", String(255)),
+    Column("accepts_marketing", Boolean),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("data", JSON, nullable=False, default=dict),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Column("version_at", UTCDateTime, nullable=False),
+    Column("orders_count", Integer, nullable=False, default=0),
+    Column("total_spent", Money, nullable=False, default=Decimal(0)),
+    Column("average_order_value", Money),
+    Column("first_order_at", UTCDateTime),
+    Column("last_order_at", UTCDateTime),
+    Index("uq_customers_store_external", "store_id", "external_id", unique=True),
+    Index("ix_customers_store_email", "store_id", "email"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("uid", String(32), primary_key=True),
+    Column("store_id", String(40), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("customer_uid", String(32), index=True),
+    Column("email", String(320)),
+    Column("name", String(255)),
+    Column("status", String(100)),
+    Column("financial_status", String(100)),
+    Column("currency", String(3)),
+    Column("subtotal_price", Money),
+    Column("total_discounts", Money),
+    Column("total_tax", Money),
+    Column("total_shipping", Money),
+    Column("total_price", Money, nullable=False),
+    Column("test", Boolean, nullable=False, default=False),
+    Column("discount_codes", JSON, nullable=False, default=list),
+    Column("line_items", JSON, nullable=False, default=list),
+    Column("data", JSON, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime),
+    Column("version_at", UTCDateTime, nullable=False),
+    Index("uq_orders_store_external", "store_id", "external_id", unique=True),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_uid", String(32), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("store_id", String(40), nullable=False),
+    Column("product_id", String(255)),
+    Column("variant_id", String(255)),
+    Column("sku", String(255)),
+    Column("name", Text),
+    Column("quantity", Numeric(20, 4, asdecimal=True), nullable=False),
+    Column("price", Money),
+    Index("ix_order_lines_store_product", "store_id", "product_id"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("uid", String(32), primary_key=True),
+    Column("store_id", String(40), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("sku", String(255)),
+    Column("title", Text),
+    Column("url", Text),
+    Column("price", Money),
+    Column("sale_price", Money),
+    Column("currency", String(3)),
+    Column("vendor", String(255)),
+    Column("status", String(16), nullable=False),
+    Column("categories", JSON, nullable=False, default=list),
+    Column("images", JSON, nullable=False, default=list),
+    Column("variants", JSON, nullable=False, default=list),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("data", JSON, nullable=False, default=dict),
+    Column("source", String(16), nullable=False),
+    Column("content_digest", String(64)),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Column("version_at", UTCDateTime, nullable=False),
+    Index("uq_products_store_external", "store_id", "external_id", unique=True),
+    Index("ix_products_store_sku", "store_id", "sku"),
+)
+
+carts = Table(
+    "carts",
+    metadata,
+    Column("uid", String(32), primary_key=True),
+    Column("store_id", String(40), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("customer_uid", String(32), index=True),
+    Column("visitor_id", String(64)),
+    Column("email", String(320)),
+    Column("currency", String(3)),
+    Column("total_price", Money),
+    Column("status", String(16), nullable=False),
+    Column("abandoned_checkout_url", Text),
+    Column("line_items", JSON, nullable=False, default=list),
+    Column("data", JSON, nullable=False, default=dict),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Column("version_at", UTCDateTime, nullable=False),
+    Index("uq_carts_store_external", "store_id", "external_id", unique=True),
+)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("store_id", String(40), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Column("type", String(32), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("reason", Text),
+)
+
+# Facts that must outlive the rows they are about: a deleted customer or order
+# (so older events cannot resurrect it) and the time of the last consent change
+# (so an older subscribe cannot undo a newer unsubscribe).
+markers = Table(
+    "markers",
+    metadata,
+    Column("store_id", String(40), primary_key=True),
+    Column("kind", String(24), primary_key=True),
+    Column("key", String(320), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", SeqId, primary_key=True, autoincrement=True),
+    Column("store_id", String(40), nullable=False),
+    Column("customer_uid", String(32)),
+    Column("visitor_id", String(64)),
+    Column("email", String(320)),
+    Column("type", String(200), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("properties", JSON, nullable=False),
+    Column("raw_seq", SeqId),
+    Index("ix_activities_store_customer", "store_id", "customer_uid", "occurred_at"),
+    Index("ix_activities_store_visitor", "store_id", "visitor_id"),
+)

@@ -1,0 +1,292 @@
+"""The unit of work of one apply batch: entities read once, changed in memory, written once.
+
+Apply functions look entities up here and change them as plain objects; the
+workspace remembers what is new, changed or removed, and ``flush`` writes it
+all with a few bulk statements inside the batch's transaction. Look-ups that
+were not preloaded fall back to a query, so preloading is only a speed-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from winback.carts.model import Cart
+from winback.catalog.model import Product
+from winback.orders.model import Order
+from winback.shoppers.model import Customer
+from winback.storage.rows import from_row
+from winback.storage.schema import carts, customers, markers, orders, products, suppressions
+
+Key = tuple[str, str]  # (store_id, value)
+
+
+class Workspace:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.customers: dict[str, Customer] = {}
+        self._customer_by_ext: dict[Key, str | None] = {}
+        self._customer_by_email: dict[Key, str | None] = {}
+        self.orders: dict[Key, Order | None] = {}
+        self.products: dict[Key, Product | None] = {}
+        self._product_by_sku: dict[Key, str | None] = {}
+        self.carts: dict[Key, Cart | None] = {}
+        self.suppressions: dict[Key, set[str]] = {}
+        self.markers: dict[tuple[str, str, str], datetime | None] = {}
+        self.new: set[int] = set()
+        self.dirty: set[int] = set()
+        self.removed: list[Any] = []
+        self.suppressions_added: dict[tuple[str, str, str], tuple[datetime, str | None]] = {}
+        self.suppressions_removed: set[tuple[str, str, str]] = set()
+        self.markers_changed: set[tuple[str, str, str]] = set()
+        self.aggregates_due: set[Key] = set()
+        self.carts_to_convert: list[tuple[str, str, datetime]] = []
+        self.activities: list[dict[str, Any]] = []
+        self.erasures: list[tuple[str, str, str | None]] = []
+
+    # -- change tracking ---------------------------------------------------------------
+
+    def add(self, entity: Any) -> None:
+        self.new.add(id(entity))
+        self._register(entity)
+
+    def touch(self, entity: Any) -> None:
+        if id(entity) not in self.new:
+            self.dirty.add(id(entity))
+
+    def is_new(self, entity: Any) -> bool:
+        return id(entity) in self.new
+
+    def is_dirty(self, entity: Any) -> bool:
+        return id(entity) in self.dirty
+
+    def _register(self, entity: Any) -> None:
+        if isinstance(entity, Customer):
+            self.customers[entity.uid] = entity
+            if entity.external_id is not None:
+                self._customer_by_ext[(entity.store_id, entity.external_id)] = entity.uid
+            if entity.email is not None:
+                self._customer_by_email[(entity.store_id, entity.email)] = entity.uid
+        elif isinstance(entity, Order):
+            self.orders[(entity.store_id, entity.external_id)] = entity
+        elif isinstance(entity, Product):
+            self.products[(entity.store_id, entity.external_id)] = entity
+            if entity.sku:
+                self._product_by_sku.setdefault((entity.store_id, entity.sku), entity.external_id)
+        elif isinstance(entity, Cart):
+            self.carts[(entity.store_id, entity.external_id)] = entity
+
+    def reindex_customer(
+        self, customer: Customer, old_email: str | None, old_external_id: str | None
+    ) -> None:
+        """Keep look-ups right after a customer's email or id changed."""
+        if (
+            old_email
+            and self._customer_by_email.get((customer.store_id, old_email)) == customer.uid
+        ):
+            self._customer_by_email[(customer.store_id, old_email)] = None
+        if old_external_id and old_external_id != customer.external_id:
+            self._customer_by_ext[(customer.store_id, old_external_id)] = None
+        self._register(customer)
+
+    def remove_customer(self, customer: Customer) -> None:
+        self.customers.pop(customer.uid, None)
+        self._customer_by_ext[(customer.store_id, customer.external_id or "")] = None
+        if customer.email:
+            self._customer_by_email[(customer.store_id, customer.email)] = None
+        if id(customer) in self.new:
+            self.new.discard(id(customer))
+        else:
+            self.removed.append(customer)
+        self.dirty.discard(id(customer))
+
+    def remove_order(self, order: Order) -> None:
+        self.orders[(order.store_id, order.external_id)] = None
+        if id(order) in self.new:
+            self.new.discard(id(order))
+        else:
+            self.removed.append(order)
+        self.dirty.discard(id(order))
+
+    # -- customers ---------------------------------------------------------------------
+
+    def _adopt_customer(self, row: Any) -> Customer:
+        known = self.customers.get(row.uid)
+        if known is not None:
+            return known
+        customer = from_row(Customer, row)
+        self._register(customer)
+        return customer
+
+    def customer_by_external_id(self, store_id: str, external_id: str) -> Customer | None:
+        key = (store_id, external_id)
+        if key not in self._customer_by_ext:
+            self._load_customers(store_id, external_ids=[external_id])
+        uid = self._customer_by_ext.get(key)
+        return self.customers.get(uid) if uid else None
+
+    def customer_by_email(self, store_id: str, email: str) -> Customer | None:
+        key = (store_id, email)
+        if key not in self._customer_by_email:
+            self._load_customers(store_id, emails=[email])
+        uid = self._customer_by_email.get(key)
+        return self.customers.get(uid) if uid else None
+
+    def _load_customers(
+        self, store_id: str, *, external_ids: Iterable[str] = (), emails: Iterable[str] = ()
+    ) -> None:
+        ext = [
+            value for value in set(external_ids) if (store_id, value) not in self._customer_by_ext
+        ]
+        mails = [value for value in set(emails) if (store_id, value) not in self._customer_by_email]
+        for chunk in _chunks(ext):
+            rows = self.conn.execute(
+                select(customers).where(
+                    customers.c.store_id == store_id, customers.c.external_id.in_(chunk)
+                )
+            )
+            for row in rows:
+                self._adopt_customer(row)
+        for chunk in _chunks(mails):
+            rows = self.conn.execute(
+                select(customers)
+                .where(customers.c.store_id == store_id, customers.c.email.in_(chunk))
+                .order_by(customers.c.external_id.is_(None), customers.c.uid)
+            )
+            for row in rows:
+                if (store_id, row.email) not in self._customer_by_email:
+                    self._customer_by_email[(store_id, row.email)] = self._adopt_customer(row).uid
+                else:
+                    self._adopt_customer(row)
+        for value in ext:
+            self._customer_by_ext.setdefault((store_id, value), None)
+        for value in mails:
+            self._customer_by_email.setdefault((store_id, value), None)
+
+    # -- orders, products, carts -------------------------------------------------------
+
+    def order(self, store_id: str, external_id: str) -> Order | None:
+        key = (store_id, external_id)
+        if key not in self.orders:
+            self._load_keyed(orders, Order, self.orders, store_id, [external_id])
+        return self.orders.get(key)
+
+    def product(self, store_id: str, external_id: str) -> Product | None:
+        key = (store_id, external_id)
+        if key not in self.products:
+            self._load_keyed(products, Product, self.products, store_id, [external_id])
+        return self.products.get(key)
+
+    def product_by_sku(self, store_id: str, sku: str) -> Product | None:
+        key = (store_id, sku)
+        if key not in self._product_by_sku:
+            row = self.conn.execute(
+                select(products)
+                .where(products.c.store_id == store_id, products.c.sku == sku)
+                .order_by(products.c.uid)
+                .limit(1)
+            ).first()
+            self._product_by_sku[key] = None
+            if row is not None:
+                existing = self.products.get((store_id, row.external_id))
+                if existing is None and (store_id, row.external_id) not in self.products:
+                    existing = from_row(Product, row)
+                    self._register(existing)
+                self._product_by_sku[key] = row.external_id
+        external_id = self._product_by_sku.get(key)
+        return self.products.get((store_id, external_id)) if external_id else None
+
+    def cart(self, store_id: str, external_id: str) -> Cart | None:
+        key = (store_id, external_id)
+        if key not in self.carts:
+            self._load_keyed(carts, Cart, self.carts, store_id, [external_id])
+        return self.carts.get(key)
+
+    def _load_keyed(
+        self,
+        table: Any,
+        cls: type[Any],
+        cache: dict[Key, Any],
+        store_id: str,
+        external_ids: Iterable[str],
+    ) -> None:
+        wanted = [value for value in set(external_ids) if (store_id, value) not in cache]
+        for chunk in _chunks(wanted):
+            rows = self.conn.execute(
+                select(table).where(table.c.store_id == store_id, table.c.external_id.in_(chunk))
+            )
+            for row in rows:
+                self._register(from_row(cls, row))
+        for value in wanted:
+            cache.setdefault((store_id, value), None)
+
+    def preload(
+        self,
+        store_id: str,
+        *,
+        customer_ids: Iterable[str] = (),
+        emails: Iterable[str] = (),
+        order_ids: Iterable[str] = (),
+        product_ids: Iterable[str] = (),
+        cart_ids: Iterable[str] = (),
+    ) -> None:
+        """Load many entities with a few queries before a batch is applied."""
+        self._load_customers(store_id, external_ids=customer_ids, emails=emails)
+        self._load_keyed(orders, Order, self.orders, store_id, order_ids)
+        self._load_keyed(products, Product, self.products, store_id, product_ids)
+        self._load_keyed(carts, Cart, self.carts, store_id, cart_ids)
+
+    # -- suppressions and markers ------------------------------------------------------
+
+    def suppression_types(self, store_id: str, email: str) -> set[str]:
+        key = (store_id, email)
+        if key not in self.suppressions:
+            rows = self.conn.execute(
+                select(suppressions.c.type).where(
+                    suppressions.c.store_id == store_id, suppressions.c.email == email
+                )
+            )
+            self.suppressions[key] = {row.type for row in rows}
+        return self.suppressions[key]
+
+    def add_suppression(
+        self, store_id: str, email: str, kind: str, at: datetime, reason: str | None = None
+    ) -> None:
+        types = self.suppression_types(store_id, email)
+        if kind in types:
+            return
+        types.add(kind)
+        self.suppressions_removed.discard((store_id, email, kind))
+        self.suppressions_added[(store_id, email, kind)] = (at, reason)
+
+    def remove_suppression(self, store_id: str, email: str, kind: str) -> None:
+        types = self.suppression_types(store_id, email)
+        if kind not in types:
+            return
+        types.discard(kind)
+        if self.suppressions_added.pop((store_id, email, kind), None) is None:
+            self.suppressions_removed.add((store_id, email, kind))
+
+    def marker(self, store_id: str, kind: str, key: str) -> datetime | None:
+        full = (store_id, kind, key)
+        if full not in self.markers:
+            row = self.conn.execute(
+                select(markers.c.at).where(
+                    markers.c.store_id == store_id, markers.c.kind == kind, markers.c.key == key
+                )
+            ).first()
+            self.markers[full] = row.at if row else None
+        return self.markers[full]
+
+    def set_marker(self, store_id: str, kind: str, key: str, at: datetime) -> None:
+        self.marker(store_id, kind, key)
+        self.markers[(store_id, kind, key)] = at
+        self.markers_changed.add((store_id, kind, key))
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

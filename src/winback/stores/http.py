@@ -1,0 +1,73 @@
+"""Operator routes for stores, behind ``WINBACK_ADMIN_TOKEN``."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel, Field
+
+from winback.errors import Unauthorized
+from winback.stores.service import create_store, list_stores, rotate_key
+from winback.web.deps import RuntimeDep
+
+router = APIRouter(prefix="/admin/v1", tags=["operator"])
+
+
+def require_admin(
+    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    expected = runtime.settings.admin_token
+    if not expected:
+        raise Unauthorized("the operator API is off: set WINBACK_ADMIN_TOKEN to turn it on")
+    given = (
+        authorization[7:].strip()
+        if authorization and authorization.lower().startswith("bearer ")
+        else ""
+    )
+    if not hmac.compare_digest(given.encode(), str(expected).encode()):
+        raise Unauthorized("send the operator token as Authorization: Bearer TOKEN")
+
+
+Admin = Depends(require_admin)
+
+
+class NewStore(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    domain: str | None = None
+    currency: str = "USD"
+
+
+@router.post(
+    "/stores",
+    dependencies=[Admin],
+    status_code=201,
+    summary="Create a store; its key is shown once",
+)
+def post_store(body: NewStore, runtime: RuntimeDep) -> dict[str, Any]:
+    store, key = create_store(
+        runtime.engine, name=body.name, domain=body.domain, currency=body.currency
+    )
+    return {**store.to_dict(), "api_key": key}
+
+
+@router.get("/stores", dependencies=[Admin], summary="All stores")
+def get_stores(runtime: RuntimeDep) -> dict[str, Any]:
+    return {"items": [store.to_dict() for store in list_stores(runtime.engine)]}
+
+
+@router.post(
+    "/stores/{store_id}/rotate-key",
+    dependencies=[Admin],
+    summary="Issue a new key; older keys stay valid for the grace period",
+)
+def post_rotate(store_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    grace = timedelta(hours=runtime.settings.key_rotation_grace_hours)
+    key = rotate_key(runtime.engine, store_id, grace=grace)
+    return {
+        "store_id": store_id,
+        "api_key": key,
+        "previous_keys_expire_in_hours": runtime.settings.key_rotation_grace_hours,
+    }

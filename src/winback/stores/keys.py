@@ -1,0 +1,32 @@
+"""API keys: random, shown once, stored as a SHA-256 digest.
+
+Keys carry 256 bits of entropy, so a fast digest is the right tool here (a slow
+password hash protects guessable secrets, not random ones) and keeps the
+check cheap on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+KEY_PREFIX = "wbk_"
+STORE_ID_PREFIX = "st_"
+
+
+def generate_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def generate_store_id() -> str:
+    return STORE_ID_PREFIX + secrets.token_hex(8)
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def key_matches(key: str, stored_hash: str) -> bool:
+    """Compare in constant time so the answer leaks nothing through timing."""
+    return hmac.compare_digest(hash_api_key(key), stored_hash)

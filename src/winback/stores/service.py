@@ -1,0 +1,136 @@
+"""Create, list and authenticate stores; rotate their keys."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from winback.errors import InvalidPayload, NotFound, Unauthorized
+from winback.storage.schema import store_keys, stores
+from winback.stores.keys import generate_api_key, generate_store_id, hash_api_key
+
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Store:
+    id: str
+    name: str
+    domain: str | None
+    currency: str
+    created_at: datetime
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def double_opt_in(self) -> bool:
+        return bool(self.settings.get("double_opt_in", False))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "store_id": self.id,
+            "name": self.name,
+            "domain": self.domain,
+            "currency": self.currency,
+            "created_at": self.created_at.isoformat(),
+            "settings": self.settings,
+        }
+
+
+def _store_from_row(row: Any) -> Store:
+    return Store(
+        id=row.id,
+        name=row.name,
+        domain=row.domain,
+        currency=row.currency,
+        created_at=row.created_at,
+        settings=dict(row.settings or {}),
+    )
+
+
+def create_store(
+    engine: Engine, *, name: str, domain: str | None = None, currency: str = "USD"
+) -> tuple[Store, str]:
+    """Create a store and its first key; the key is returned once and never stored."""
+    if not name.strip():
+        raise InvalidPayload("a store needs a non-empty name", pointer="/name")
+    currency = currency.upper()
+    if not CURRENCY_PATTERN.match(currency):
+        raise InvalidPayload("currency must be a 3-letter ISO code", pointer="/currency")
+    now = datetime.now(UTC)
+    store = Store(
+        id=generate_store_id(), name=name.strip(), domain=domain, currency=currency, created_at=now
+    )
+    key = generate_api_key()
+    with engine.begin() as conn:
+        conn.execute(
+            insert(stores).values(
+                id=store.id,
+                name=store.name,
+                domain=domain,
+                currency=currency,
+                settings={},
+                created_at=now,
+            )
+        )
+        conn.execute(
+            insert(store_keys).values(store_id=store.id, key_hash=hash_api_key(key), created_at=now)
+        )
+    return store, key
+
+
+def list_stores(engine: Engine) -> list[Store]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(stores).order_by(stores.c.created_at)).all()
+    return [_store_from_row(row) for row in rows]
+
+
+def get_store(engine: Engine, store_id: str) -> Store:
+    with engine.connect() as conn:
+        row = conn.execute(select(stores).where(stores.c.id == store_id)).first()
+    if row is None:
+        raise NotFound(f"no store with id {store_id!r}")
+    return _store_from_row(row)
+
+
+def rotate_key(engine: Engine, store_id: str, *, grace: timedelta) -> str:
+    """Issue a new key; keys issued before stay valid for ``grace``, then expire."""
+    get_store(engine, store_id)
+    now = datetime.now(UTC)
+    key = generate_api_key()
+    with engine.begin() as conn:
+        conn.execute(
+            update(store_keys)
+            .where(store_keys.c.store_id == store_id)
+            .where((store_keys.c.expires_at.is_(None)) | (store_keys.c.expires_at > now + grace))
+            .values(expires_at=now + grace)
+        )
+        conn.execute(
+            insert(store_keys).values(store_id=store_id, key_hash=hash_api_key(key), created_at=now)
+        )
+    return key
+
+
+def store_for_key(engine: Engine, key: str) -> Store:
+    """The store a key belongs to, if the key is valid now."""
+    now = datetime.now(UTC)
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(stores, store_keys.c.expires_at)
+            .join(store_keys, store_keys.c.store_id == stores.c.id)
+            .where(store_keys.c.key_hash == hash_api_key(key))
+        ).first()
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
+        raise Unauthorized("the API key is not valid")
+    return _store_from_row(row)
+
+
+def update_settings(engine: Engine, store_id: str, changes: dict[str, Any]) -> Store:
+    store = get_store(engine, store_id)
+    merged = {**store.settings, **changes}
+    with engine.begin() as conn:
+        conn.execute(update(stores).where(stores.c.id == store_id).values(settings=merged))
+    return get_store(engine, store_id)
