@@ -1,0 +1,49 @@
+"""Column mappings: files whose headers use other names than ours.
+
+A mapping is a JSON object ``{"their header": "our header"}``. Headers it does
+not name are read as they are; our own column names are matched without regard
+to case or surrounding spaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+import orjson
+
+from winback.imports.problems import ImportRefused
+from winback.imports.table import Rename
+
+ColumnMapping = Mapping[str, str]
+
+
+def load_column_mapping(path: Path | str) -> dict[str, str]:
+    """Read a mapping file; refuse anything but an object of non-empty strings."""
+    try:
+        data = orjson.loads(Path(path).read_bytes())
+    except OSError as error:
+        raise ImportRefused(f"the column mapping {str(path)!r} cannot be read: {error}") from None
+    except orjson.JSONDecodeError as error:
+        raise ImportRefused(f"the column mapping is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ImportRefused("the column mapping must be a JSON object {their header: our header}")
+    mapping: dict[str, str] = {}
+    for theirs, ours in data.items():
+        if not isinstance(ours, str) or not ours.strip() or not theirs.strip():
+            raise ImportRefused(f"the column mapping entry {theirs!r} must map to a column name")
+        mapping[theirs.strip()] = ours.strip()
+    return mapping
+
+
+def header_renamer(known: Collection[str], mapping: ColumnMapping | None = None) -> Rename:
+    """A function from a file's header cell to our column name, or the cell as written."""
+    exact = {theirs.strip(): ours for theirs, ours in (mapping or {}).items()}
+    folded = {theirs.casefold(): ours for theirs, ours in exact.items()}
+    known_folded = {name.casefold(): name for name in known}
+
+    def rename(cell: str) -> str:
+        name = exact.get(cell, folded.get(cell.casefold(), cell))
+        return known_folded.get(name.casefold(), name)
+
+    return rename

@@ -1,0 +1,208 @@
+"""The orders history CSV (integration.md 3): one row per line item, grouped into orders.
+
+The order's own columns repeat on each of its rows; they are read from the
+order's first row. Rows of one order must be consecutive: only one order is
+held in memory at a time, so a later row of an order that was already handed
+on is reported as a row error instead of silently splitting the order in two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from winback.imports.cells import CellError, parse_flag, parse_timestamp, read_cell, split_list
+from winback.imports.csvfile import open_csv_file, require_columns
+from winback.imports.mapping import ColumnMapping
+from winback.imports.problems import ImportRefused, RowError, row_errors
+from winback.imports.source import ByteSource, ProgressHook
+from winback.imports.table import TableRow
+from winback.orders.payloads import LineItem, OrderPayload
+
+ORDER_COLUMNS = {
+    "order_id": "id",
+    "order_created_at": "created_at",
+    "order_modified_at": "updated_at",
+    "order_status": "status",
+    "order_financial_status": "financial_status",
+    "order_currency": "currency",
+    "order_subtotal": "subtotal_price",
+    "order_shipping": "total_shipping",
+    "order_discount": "total_discounts",
+    "order_tax": "total_tax",
+    "order_total": "total_price",
+}
+CUSTOMER_COLUMNS = {
+    "customer_id": "id",
+    "customer_pos_id": "pos_id",
+    "customer_email": "email",
+    "customer_first_name": "first_name",
+    "customer_last_name": "last_name",
+    "customer_accepts_marketing": "accepts_marketing",
+}
+LINE_COLUMNS = {
+    "product_id": "product_id",
+    "sku": "sku",
+    "product_name": "name",
+    "quantity": "quantity",
+    "price": "price",
+    "product_url": "url",
+    "product_image": "image",
+}
+COUPON_COLUMN = "order_coupon_code"
+MANDATORY = ("order_id", "order_created_at", "order_status")
+IDENTIFYING = ("customer_id", "customer_pos_id", "customer_email")
+KNOWN = {*ORDER_COLUMNS, *CUSTOMER_COLUMNS, *LINE_COLUMNS, COUPON_COLUMN}
+# Payload fields the importer fills itself: an extra column of that name would clash.
+FILLED_FIELDS = {*ORDER_COLUMNS.values(), "customer", "line_items", "discount_codes"}
+MAX_LINES_PER_ORDER = 10_000
+
+_ORDER_ERROR_COLUMNS = {payload: column for column, payload in ORDER_COLUMNS.items()} | {
+    f"customer.{payload}": column for column, payload in CUSTOMER_COLUMNS.items()
+}
+_LINE_ERROR_COLUMNS = {payload: column for column, payload in LINE_COLUMNS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedOrder:
+    """An order ready for ``apply_order``, with the line its first row is on."""
+
+    line: int
+    payload: OrderPayload
+
+
+def parse_orders_csv(
+    source: ByteSource,
+    *,
+    store_currency: str,
+    mapping: ColumnMapping | None = None,
+    encoding: str = "utf-8",
+    progress: ProgressHook | None = None,
+) -> Iterator[ImportedOrder | RowError]:
+    """Check the header now (raising ``ImportRefused``), then yield orders and row errors."""
+    if len(store_currency) != 3 or not store_currency.isalpha():
+        raise ImportRefused(f"the store currency {store_currency!r} is not a 3-letter code")
+    table = open_csv_file(
+        source, known=KNOWN, mapping=mapping, encoding=encoding, progress=progress
+    )
+    require_columns(table.header, MANDATORY, IDENTIFYING)
+    for column in table.header:
+        if column in FILLED_FIELDS:
+            raise ImportRefused(
+                f"the column {column!r} clashes with the order field filled from our own "
+                "columns; map it to another name",
+                column=column,
+            )
+    return _orders(table.rows, store_currency.upper())
+
+
+def _orders(
+    rows: Iterator[TableRow | RowError], currency: str
+) -> Iterator[ImportedOrder | RowError]:
+    group: _OrderRows | None = None
+    handed_on: set[str] = set()  # ~100 bytes an order: the price of noticing split orders
+    for row in rows:
+        if isinstance(row, RowError):
+            yield row
+            continue
+        order_id = row.values.get("order_id", "")
+        if group is not None and order_id == group.order_id:
+            group.add(row)
+            continue
+        if group is not None:
+            handed_on.add(group.order_id)
+            yield from group.close(currency)
+            group = None
+        if not order_id:
+            yield RowError(row.line, "order_id", "order_id is empty")
+        elif order_id in handed_on:
+            reason = f"order {order_id}'s rows are not contiguous; put all its rows together"
+            yield RowError(row.line, "order_id", reason)
+        else:
+            group = _OrderRows(order_id, row)
+    if group is not None:
+        yield from group.close(currency)
+
+
+@dataclass
+class _OrderRows:
+    """The rows of the order being read: its first row, its line items, the errors so far."""
+
+    order_id: str
+    first: TableRow
+    items: list[LineItem] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    bad_lines: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.add(self.first)
+
+    def add(self, row: TableRow) -> None:
+        """Read one more line item; errors are kept and reported with the order, in line order."""
+        if len(self.items) + len(self.bad_lines) >= MAX_LINES_PER_ORDER:
+            reason = f"order {self.order_id} has more than {MAX_LINES_PER_ORDER} line items"
+            self._fail(row.line, [RowError(row.line, "order_id", reason)])
+            return
+        try:
+            item = _line_item(row.values)
+        except ValidationError as error:
+            self._fail(row.line, row_errors(error, line=row.line, columns=_LINE_ERROR_COLUMNS))
+            return
+        if item is not None:
+            self.items.append(item)
+
+    def _fail(self, line: int, errors: list[RowError]) -> None:
+        self.bad_lines.append(line)
+        self.errors.extend(errors)
+
+    def close(self, currency: str) -> Iterator[ImportedOrder | RowError]:
+        """The order, or why it is skipped: an order missing a line would have wrong totals."""
+        line = self.first.line
+        problems = list(self.errors)
+        payload: OrderPayload | None = None
+        try:
+            payload = _order(self.first.values, self.items, currency)
+        except CellError as error:
+            problems.append(RowError(line, error.column, error.reason))
+        except ValidationError as error:
+            problems.extend(row_errors(error, line=line, columns=_ORDER_ERROR_COLUMNS))
+        if self.bad_lines:
+            lines = ", ".join(str(bad) for bad in self.bad_lines)
+            reason = f"order {self.order_id} is skipped because line(s) {lines} have errors"
+            problems.append(RowError(line, "order_id", reason))
+        if payload is None or problems:
+            yield from sorted(problems, key=lambda problem: problem.line)
+        else:
+            yield ImportedOrder(line=line, payload=payload)
+
+
+def _filled(values: Mapping[str, str], columns: Mapping[str, str]) -> dict[str, Any]:
+    return {field: values[column] for column, field in columns.items() if values.get(column)}
+
+
+def _line_item(values: Mapping[str, str]) -> LineItem | None:
+    data = _filled(values, LINE_COLUMNS)
+    return LineItem.model_validate(data) if data else None
+
+
+def _order(values: Mapping[str, str], items: list[LineItem], currency: str) -> OrderPayload:
+    data: dict[str, Any] = {
+        name: value for name, value in values.items() if name not in KNOWN and value
+    }
+    data |= _filled(values, ORDER_COLUMNS)
+    data["created_at"] = read_cell(values, "order_created_at", parse_timestamp)
+    if values.get("order_modified_at"):
+        data["updated_at"] = read_cell(values, "order_modified_at", parse_timestamp)
+    data["currency"] = data.get("currency", currency).upper()
+    if values.get(COUPON_COLUMN):
+        data["discount_codes"] = [{"code": code} for code in split_list(values[COUPON_COLUMN], ",")]
+    customer = _filled(values, CUSTOMER_COLUMNS)
+    if "accepts_marketing" in customer:
+        customer["accepts_marketing"] = read_cell(values, "customer_accepts_marketing", parse_flag)
+    if customer:
+        data["customer"] = customer
+    data["line_items"] = items
+    return OrderPayload.model_validate(data)

@@ -1,0 +1,129 @@
+"""Reading a delimited text file (CSV or TSV) one row at a time, header first.
+
+The header is read and checked before any row is handed out, so a file with a
+missing column is refused before anything of it is applied. Text must decode
+strictly (UTF-8 unless the caller names another encoding): a wrong guess would
+silently garble names and addresses, so it is refused with a message instead.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from winback.imports.problems import ImportRefused, RowError
+from winback.imports.source import BUFFER_SIZE, ProgressReporter
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
+
+Rename = Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One data row: the line it starts on and its cells by (renamed) column name."""
+
+    line: int
+    values: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A file whose header has been read; ``rows`` is a lazy, single-pass iterator."""
+
+    header: tuple[str, ...]
+    rows: Iterator[TableRow | RowError]
+
+
+def _codec(encoding: str, error_class: type[ImportRefused]) -> str:
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise error_class(f"unknown text encoding {encoding!r}") from None
+    # A UTF-8 byte order mark (as Excel writes) is tolerated and dropped.
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def _not_text(encoding: str, where: str) -> str:
+    label = "UTF-8" if encoding.startswith("utf-8") else encoding
+    return (
+        f"the file is not valid {label} text ({where}); save it as UTF-8, "
+        "or name the encoding it is written in"
+    )
+
+
+def open_text(
+    buffered: io.BufferedReader, encoding: str, error_class: type[ImportRefused]
+) -> io.TextIOWrapper:
+    """A strict text view of the file; the first 64 KiB are checked before anything is read."""
+    codec = _codec(encoding, error_class)
+    head = buffered.peek(BUFFER_SIZE)[:BUFFER_SIZE]
+    try:
+        codecs.getincrementaldecoder(codec)(errors="strict").decode(head, final=False)
+    except UnicodeDecodeError as error:
+        where = f"byte 0x{head[error.start]:02x} at offset {error.start}"
+        raise error_class(_not_text(codec, where)) from None
+    return io.TextIOWrapper(buffered, encoding=codec, errors="strict", newline="")
+
+
+def read_table(
+    text: io.TextIOWrapper,
+    *,
+    delimiter: str,
+    rename: Rename,
+    progress: ProgressReporter,
+    error_class: type[ImportRefused] = ImportRefused,
+) -> Table:
+    """Read the header now and return the rows lazily; each header cell goes through ``rename``."""
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        first = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise error_class(f"the header row cannot be read: {error}", line=1) from None
+    if first is None:
+        raise error_class("the file is empty: it has no header row", line=1)
+    header = tuple(rename(cell.strip()) for cell in first)
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            raise error_class(f"the column {name!r} appears twice in the header", column=name)
+        seen.add(name)
+    return Table(header, _rows(reader, header, progress, text.encoding, error_class))
+
+
+def _rows(
+    reader: CsvReader,
+    header: tuple[str, ...],
+    progress: ProgressReporter,
+    encoding: str,
+    error_class: type[ImportRefused],
+) -> Iterator[TableRow | RowError]:
+    while True:
+        # A quoted cell may span lines: a row starts on the line after the last one read.
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except UnicodeDecodeError:
+            raise error_class(_not_text(encoding, f"after line {start - 1}"), line=start) from None
+        except csv.Error as error:
+            raise error_class(f"line {start} cannot be read: {error}", line=start) from None
+        if not any(cell.strip() for cell in cells):
+            continue
+        progress.row()
+        yield _row(start, cells, header)
+    progress.finish()
+
+
+def _row(line: int, cells: list[str], header: tuple[str, ...]) -> TableRow | RowError:
+    if len(cells) != len(header):
+        reason = f"the row has {len(cells)} fields but the header has {len(header)}"
+        return RowError(line=line, column=None, reason=reason)
+    values = {name: cell.strip() for name, cell in zip(header, cells, strict=True) if name}
+    return TableRow(line=line, values=values)
