@@ -56,10 +56,17 @@ class CountingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        data = self._next_bytes(len(buffer))
-        buffer[: len(data)] = data
-        self.bytes_read += len(data)
-        return len(data)
+        # Fill the whole buffer when the source can: a format or an encoding is judged
+        # from the first buffer, and a source of tiny chunks must not starve that look.
+        filled = 0
+        while filled < len(buffer):
+            data = self._next_bytes(len(buffer) - filled)
+            if not data:
+                break
+            buffer[filled : filled + len(data)] = data
+            filled += len(data)
+        self.bytes_read += filled
+        return filled
 
     def _next_bytes(self, size: int) -> bytes:
         if self._file is not None:

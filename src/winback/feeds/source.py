@@ -1,0 +1,82 @@
+"""Opening a product feed: gunzip if needed, then tell CSV, TSV and XML apart.
+
+The format is judged from the content, not from the URL or a file name: stores
+serve ``.xml`` files as ``text/plain``, gzip without saying so, and sometimes an
+HTML error page with a 200.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from winback.feeds.errors import FeedError
+from winback.imports.source import BUFFER_SIZE, ByteSource, CountingReader, open_source
+
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+HTML_REFUSED = "the URL returned an HTML page, not a feed"
+
+
+class FeedFormat(StrEnum):
+    CSV = "csv"
+    TSV = "tsv"
+    XML = "xml"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedFeed:
+    """A feed ready to read: its format, whether it was gzipped, the (decompressed) bytes."""
+
+    format: FeedFormat
+    gzipped: bool
+    reader: io.BufferedReader
+    counter: CountingReader
+
+
+class _Gunzip(io.RawIOBase):
+    """Incremental gunzip whose corruption errors become ``FeedError``s."""
+
+    def __init__(self, compressed: io.BufferedReader):
+        super().__init__()
+        self._gzip = gzip.GzipFile(fileobj=compressed, mode="rb")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        try:
+            data = self._gzip.read(len(buffer))
+        except (gzip.BadGzipFile, zlib.error, EOFError) as error:
+            raise FeedError(f"the feed is not a valid gzip file: {error}") from None
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def open_feed(source: ByteSource) -> OpenedFeed:
+    """Look at the first bytes (after gunzip) and decide the format, or refuse the feed."""
+    counter, reader = open_source(source)
+    gzipped = reader.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC
+    if gzipped:
+        reader = io.BufferedReader(_Gunzip(reader), buffer_size=BUFFER_SIZE)
+    head = reader.peek(BUFFER_SIZE)[:BUFFER_SIZE]
+    return OpenedFeed(sniff_format(head), gzipped, reader, counter)
+
+
+def sniff_format(head: bytes) -> FeedFormat:
+    """XML if it starts with ``<``, TSV if its first line has more tabs than commas, else CSV."""
+    text = head.removeprefix(UTF8_BOM).lstrip()
+    if not text:
+        raise FeedError("the feed is empty")
+    lowered = text[:64].lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        raise FeedError(HTML_REFUSED)
+    if text.startswith(b"<"):
+        return FeedFormat.XML
+    first_line = text.split(b"\n", 1)[0]
+    if first_line.count(b"\t") > first_line.count(b","):
+        return FeedFormat.TSV
+    return FeedFormat.CSV
