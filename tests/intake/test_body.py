@@ -1,0 +1,107 @@
+"""Unit: decoding a webhook body (content type, JSON, object, nesting limit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from winback.errors import InvalidPayload, UnsupportedMediaType
+from winback.intake.body import check_content_type, decode_object
+
+
+def nested(depth: int, container: str = "object") -> Any:
+    """A JSON value whose outermost container is level 1 and the innermost is ``depth``."""
+    value: Any = {} if container == "object" else []
+    for _ in range(depth - 1):
+        value = {"child": value} if container == "object" else [value]
+    return value
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "",
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON;charset=UTF-8",
+        "application/vnd.store+json",
+    ],
+)
+def test_json_content_types_and_a_missing_one_are_accepted(content_type):
+    assert check_content_type(content_type) is None
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"],
+)
+def test_other_content_types_are_unsupported_media(content_type):
+    with pytest.raises(UnsupportedMediaType) as raised:
+        check_content_type(content_type)
+    assert raised.value.status == 415
+    assert content_type.split(";")[0] in raised.value.reason
+
+
+def test_an_object_is_decoded_as_it_was_sent():
+    raw = b'{"id": 1001, "total_price": "24.90", "tags": ["a"], "nested": {"x": null}}'
+    assert decode_object(raw, max_depth=32) == {
+        "id": 1001,
+        "total_price": "24.90",
+        "tags": ["a"],
+        "nested": {"x": None},
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"", "the body is empty; a JSON object is expected"),
+        (b"  \n ", "the body is empty; a JSON object is expected"),
+        (b"[1, 2]", "the body must be a JSON object, got an array"),
+        (b"{not json", "the body is not valid JSON"),
+        (b"id=1&email=a%40b.c", "the body is not valid JSON"),
+        (b'{"a": 1', "the body is not valid JSON"),
+        (b"\xff\xfe{}", "the body is not valid JSON"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_refused_with_the_reason(raw, reason):
+    with pytest.raises(InvalidPayload) as raised:
+        decode_object(raw, max_depth=32)
+    assert raised.value.reason.startswith(reason)
+    assert raised.value.pointer == ""
+
+
+@pytest.mark.parametrize("raw", [b"42", b'"text"', b"true", b"null", b"1.5"])
+def test_a_json_scalar_is_not_an_object(raw):
+    with pytest.raises(InvalidPayload) as raised:
+        decode_object(raw, max_depth=32)
+    assert raised.value.reason.startswith("the body must be a JSON object, got a ")
+    assert raised.value.pointer == ""
+
+
+@pytest.mark.parametrize("container", ["object", "array"])
+def test_nesting_up_to_the_limit_is_accepted(container):
+    body = {"deep": nested(31, container)}
+    assert decode_object(dumps(body), max_depth=32) == body
+
+
+@pytest.mark.parametrize("container", ["object", "array"])
+def test_nesting_one_level_past_the_limit_is_refused(container):
+    with pytest.raises(InvalidPayload) as raised:
+        decode_object(dumps({"deep": nested(32, container)}), max_depth=32)
+    assert raised.value.reason == "the body is nested deeper than 32 levels"
+    assert raised.value.pointer == ""
+
+
+def test_the_nesting_limit_is_configurable():
+    body = {"a": {"b": {}}}
+    assert decode_object(dumps(body), max_depth=3) == body
+    with pytest.raises(InvalidPayload):
+        decode_object(dumps(body), max_depth=2)
