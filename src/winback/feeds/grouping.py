@@ -33,7 +33,8 @@ class VariantGrouper:
 
     def __init__(self, max_held_rows: int = DEFAULT_MAX_HELD_ROWS):
         self._max_held_rows = max_held_rows
-        self._open: OrderedDict[str, list[FeedItem]] = OrderedDict()
+        # Open groups, least recently extended first; each maps variant id -> row.
+        self._open: OrderedDict[str, dict[str, FeedItem]] = OrderedDict()
         self._held = 0
         self._handed_on: set[str] = set()
 
@@ -50,11 +51,11 @@ class VariantGrouper:
             )
             yield RowError(item.line, "item_group_id", reason)
             return
-        rows = self._open.setdefault(group_id, [])
-        if any(row.product.id == item.product.id for row in rows):
+        rows = self._open.setdefault(group_id, {})
+        if item.product.id in rows:
             yield RowError(item.line, "id", f"the id {item.product.id} appears twice in {group_id}")
             return
-        rows.append(item)
+        rows[item.product.id] = item
         self._open.move_to_end(group_id)
         self._held += 1
         while self._held > self._max_held_rows:
@@ -69,7 +70,8 @@ class VariantGrouper:
         group_id, rows = self._open.popitem(last=False)
         self._held -= len(rows)
         self._handed_on.add(group_id)
-        return feed_product(rows[0].line, parent_product(group_id, rows))
+        items = list(rows.values())
+        return feed_product(items[0].line, parent_product(group_id, items))
 
 
 def _variant(group_id: str, item: FeedItem) -> Variant:
