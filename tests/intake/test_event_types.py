@@ -1,0 +1,194 @@
+"""Every event type of the contract, under its name and its past-tense alias, and custom events."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import StoreClient
+from tests.intake.logbook import log_entries, log_entry
+
+
+def names(topic: str) -> list[str]:
+    """The documented name and its past-tense alias."""
+    return [topic, topic + ("d" if topic.endswith("e") else "ed")]
+
+
+def send_applied(store: StoreClient, event_type: str, body: dict) -> dict:
+    """Send, wait for the applier, and return the event's log entry."""
+    response = store.send(event_type, body)
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+    return log_entry(store, response.json()["event_id"])
+
+
+def assert_logged_as(entry: dict, event_type: str, topic: str) -> None:
+    assert (entry["event_type"], entry["topic"], entry["outcome"]) == (event_type, topic, "applied")
+
+
+@pytest.mark.parametrize("event_type", names("customers/create"))
+def test_customers_create_stores_the_customer(store: StoreClient, event_type: str):
+    entry = send_applied(store, event_type, {"id": 7, "email": "ada@example.com"})
+
+    assert_logged_as(entry, event_type, "customers/create")
+    assert store.get("/api/v1/customers/7").json()["email"] == "ada@example.com"
+
+
+@pytest.mark.parametrize("event_type", names("customers/update"))
+def test_customers_update_changes_the_customer(store: StoreClient, event_type: str):
+    send_applied(store, "customers/create", {"id": 7, "email": "ada@example.com"})
+
+    entry = send_applied(store, event_type, {"id": 7, "email": "ada@example.com", "last_name": "L"})
+
+    assert_logged_as(entry, event_type, "customers/update")
+    assert store.get("/api/v1/customers/7").json()["last_name"] == "L"
+
+
+@pytest.mark.parametrize("event_type", names("customers/delete"))
+def test_customers_delete_erases_the_customer(store: StoreClient, event_type: str):
+    send_applied(store, "customers/create", {"id": 7, "email": "ada@example.com"})
+
+    entry = send_applied(store, event_type, {"id": 7})
+
+    assert_logged_as(entry, event_type, "customers/delete")
+    assert store.get("/api/v1/customers/7").status_code == 404
+
+
+ORDER = {"id": 1001, "created_at": "2026-11-01T10:00:00Z", "total_price": "10.00"}
+
+
+@pytest.mark.parametrize("event_type", names("orders/create"))
+def test_orders_create_stores_the_order(store: StoreClient, event_type: str):
+    entry = send_applied(store, event_type, ORDER)
+
+    assert_logged_as(entry, event_type, "orders/create")
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "10.00"
+
+
+@pytest.mark.parametrize("event_type", names("orders/update"))
+def test_orders_update_changes_the_order(store: StoreClient, event_type: str):
+    send_applied(store, "orders/create", {**ORDER, "updated_at": "2026-11-01T10:00:00Z"})
+
+    entry = send_applied(
+        store, event_type, {**ORDER, "updated_at": "2026-11-02T10:00:00Z", "total_price": "8"}
+    )
+
+    assert_logged_as(entry, event_type, "orders/update")
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "8.00"
+
+
+@pytest.mark.parametrize("event_type", names("orders/delete"))
+def test_orders_delete_removes_the_order(store: StoreClient, event_type: str):
+    send_applied(store, "orders/create", ORDER)
+
+    entry = send_applied(store, event_type, {"id": 1001})
+
+    assert_logged_as(entry, event_type, "orders/delete")
+    assert store.get("/api/v1/orders/1001").status_code == 404
+
+
+@pytest.mark.parametrize("event_type", names("products/create"))
+def test_products_create_stores_an_active_product(store: StoreClient, event_type: str):
+    entry = send_applied(store, event_type, {"id": 55, "title": "Mug"})
+
+    assert_logged_as(entry, event_type, "products/create")
+    assert store.get("/api/v1/products/55").json()["status"] == "active"
+
+
+@pytest.mark.parametrize("event_type", names("products/update"))
+def test_products_update_changes_the_product(store: StoreClient, event_type: str):
+    send_applied(store, "products/create", {"id": 55, "title": "Mug"})
+
+    entry = send_applied(store, event_type, {"id": 55, "title": "Big mug"})
+
+    assert_logged_as(entry, event_type, "products/update")
+    assert store.get("/api/v1/products/55").json()["title"] == "Big mug"
+
+
+@pytest.mark.parametrize("event_type", names("products/delete"))
+def test_products_delete_makes_the_product_unavailable(store: StoreClient, event_type: str):
+    send_applied(store, "products/create", {"id": 55, "title": "Mug"})
+
+    entry = send_applied(store, event_type, {"id": 55})
+
+    assert_logged_as(entry, event_type, "products/delete")
+    assert store.get("/api/v1/products/55").json()["status"] == "unavailable"
+
+
+@pytest.mark.parametrize("event_type", names("carts/create"))
+def test_carts_create_stores_an_open_cart(store: StoreClient, event_type: str):
+    entry = send_applied(store, event_type, {"id": "c1", "email": "ada@example.com"})
+
+    assert_logged_as(entry, event_type, "carts/create")
+    assert store.get("/api/v1/carts/c1").json()["status"] == "open"
+
+
+@pytest.mark.parametrize("event_type", names("carts/update"))
+def test_carts_update_changes_the_cart(store: StoreClient, event_type: str):
+    send_applied(store, "carts/create", {"id": "c1", "email": "ada@example.com"})
+
+    entry = send_applied(
+        store, event_type, {"id": "c1", "email": "ada@example.com", "total_price": 3}
+    )
+
+    assert_logged_as(entry, event_type, "carts/update")
+    assert store.get("/api/v1/carts/c1").json()["total_price"] == "3.00"
+
+
+@pytest.mark.parametrize("event_type", names("newsletter/subscribe"))
+def test_newsletter_subscribe_subscribes_the_address(store: StoreClient, event_type: str):
+    entry = send_applied(store, event_type, {"email": "ada@example.com"})
+
+    assert_logged_as(entry, event_type, "newsletter/subscribe")
+    [customer] = store.get("/api/v1/customers", email="ada@example.com").json()["items"]
+    assert customer["marketing_status"] == "subscribed"
+
+
+@pytest.mark.parametrize("event_type", names("newsletter/unsubscribe"))
+def test_newsletter_unsubscribe_suppresses_the_address(store: StoreClient, event_type: str):
+    entry = send_applied(store, event_type, {"email": "ada@example.com"})
+
+    assert_logged_as(entry, event_type, "newsletter/unsubscribe")
+    [row] = store.get("/api/v1/suppressions", email="ada@example.com").json()["items"]
+    assert (row["email"], row["type"]) == ("ada@example.com", "unsubscribed")
+
+
+@pytest.mark.parametrize(
+    ("event_type", "body"),
+    [
+        ("product_viewed", {"product_id": 55, "email": "ada@example.com"}),
+        ("Signed Up", {"plan": "gold", "seats": 3}),
+        ("checkout/started", {}),
+        ("wishlist_added", {"items": [{"sku": "MUG"}], "customer": {"id": 7}}),
+    ],
+)
+def test_any_other_type_is_a_custom_event_kept_as_activity(
+    store: StoreClient, event_type: str, body: dict
+):
+    # when a custom event arrives, whatever its shape
+    entry = send_applied(store, event_type, body)
+
+    # then it is logged under its own type as an applied custom event
+    assert_logged_as(entry, event_type, "custom")
+    # and it creates no customer, order, product or cart on its own
+    assert store.get("/api/v1/customers").json()["items"] == []
+    assert store.get("/api/v1/orders").json()["items"] == []
+    assert store.get("/api/v1/products/55").status_code == 404
+
+
+def test_custom_events_can_be_filtered_by_type_in_the_log(store: StoreClient):
+    send_applied(store, "product_viewed", {"product_id": 1})
+    send_applied(store, "Signed Up", {"plan": "gold"})
+    send_applied(store, "product_viewed", {"product_id": 2})
+
+    viewed = log_entries(store, type="product_viewed")
+    assert [e["event_type"] for e in viewed] == ["product_viewed", "product_viewed"]
+    assert len(log_entries(store, type="Signed Up")) == 1
+
+
+def test_a_custom_event_about_a_known_customer_is_applied(store: StoreClient):
+    send_applied(store, "customers/create", {"id": 7, "email": "ada@example.com"})
+
+    entry = send_applied(store, "product_viewed", {"customer_id": 7, "product_id": 55})
+
+    assert_logged_as(entry, "product_viewed", "custom")
+    assert store.get("/api/v1/customers/7").json()["email"] == "ada@example.com"
