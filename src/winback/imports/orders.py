@@ -189,6 +189,9 @@ def _line_item(values: Mapping[str, str]) -> LineItem | None:
 
 
 def _order(values: Mapping[str, str], items: list[LineItem], currency: str) -> OrderPayload:
+    for column in MANDATORY:
+        if not values.get(column):
+            raise CellError(column, f"{column} is empty")
     data: dict[str, Any] = {
         name: value for name, value in values.items() if name not in KNOWN and value
     }

@@ -1,0 +1,253 @@
+"""The orders history CSV: rows grouped into orders, every bad row reported with its line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from winback.imports import ImportedOrder, ImportRefused, RowError, parse_orders_csv
+
+HEADER = (
+    "order_id,order_created_at,order_status,order_financial_status,order_modified_at,"
+    "order_currency,order_subtotal,order_shipping,order_discount,order_tax,order_total,"
+    "order_coupon_code,customer_id,customer_pos_id,customer_email,customer_first_name,"
+    "customer_last_name,customer_accepts_marketing,product_id,sku,product_name,quantity,"
+    "price,product_url,product_image"
+)
+
+
+def orders(text: str, **options: object) -> list[ImportedOrder | RowError]:
+    options.setdefault("store_currency", "EUR")
+    return list(parse_orders_csv(text.encode(), **options))  # type: ignore[arg-type]
+
+
+def test_every_order_column_fills_its_payload_field() -> None:
+    rows = orders(
+        HEADER + "\n"
+        "1001,2024-03-01T10:00:00+02:00,complete,paid,2024-03-02T00:00:00Z,usd,90.00,5.00,"
+        "-10.00,7.50,92.50,WELCOME10,C7,POS9,Ann@Example.com,Ann,Lee,1,"
+        "P1,SKU-1,Mug,2,45.00,https://shop.example/mug,https://cdn.example/mug.jpg\n"
+    )
+
+    assert len(rows) == 1 and isinstance(rows[0], ImportedOrder)
+    order = rows[0].payload
+    assert rows[0].line == 2
+    assert order.id == "1001"
+    assert order.created_at == datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+    assert order.updated_at == datetime(2024, 3, 2, 0, 0, tzinfo=UTC)
+    assert order.status == "complete"
+    assert order.financial_status == "paid"
+    assert order.currency == "USD"
+    assert order.subtotal_price == Decimal("90.00")
+    assert order.total_shipping == Decimal("5.00")
+    assert order.total_discounts == Decimal("10.00")
+    assert order.total_tax == Decimal("7.50")
+    assert order.total_price == Decimal("92.50")
+    assert [code.code for code in order.discount_codes] == ["WELCOME10"]
+
+
+def test_customer_columns_become_the_order_customer() -> None:
+    rows = orders(
+        HEADER + "\n"
+        "1,2024-03-01T10:00:00Z,complete,,,,,,,,,,C7,POS9,Ann@Example.com,Ann,Lee,true,"
+        "P1,,,1,5,,\n"
+    )
+
+    assert isinstance(rows[0], ImportedOrder)
+    customer = rows[0].payload.customer
+    assert customer is not None
+    assert (customer.id, customer.pos_id, customer.email) == ("C7", "POS9", "ann@example.com")
+    assert (customer.first_name, customer.last_name) == ("Ann", "Lee")
+    assert customer.accepts_marketing is True
+    assert rows[0].payload.buyer_email == "ann@example.com"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"), [("1", True), ("0", False), ("true", True), ("FALSE", False), ("", None)]
+)
+def test_accepts_marketing_reads_one_zero_true_false_and_empty_as_unknown(
+    cell: str, expected: bool | None
+) -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_email,customer_accepts_marketing\n"
+        f"1,2024-03-01T10:00:00Z,complete,a@example.com,{cell}\n"
+    )
+
+    [order] = orders(text)
+
+    assert isinstance(order, ImportedOrder) and order.payload.customer is not None
+    assert order.payload.customer.accepts_marketing is expected
+
+
+def test_consecutive_rows_of_one_order_become_its_line_items() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_email,product_id,sku,product_name,"
+        "quantity,price,product_url,product_image\n"
+        "1,2024-03-01T10:00:00Z,complete,a@example.com,P1,S1,Mug,2,4.50,https://s/p1,https://s/1.jpg\n"
+        "1,2024-03-01T10:00:00Z,complete,a@example.com,P2,S2,Cup,1,3,,\n"
+        "2,2024-03-02T10:00:00Z,complete,b@example.com,P1,S1,Mug,1,4.50,,\n"
+    )
+
+    first, second = orders(text)
+
+    assert isinstance(first, ImportedOrder) and isinstance(second, ImportedOrder)
+    items = first.payload.line_items
+    assert [(i.product_id, i.sku, i.name, i.quantity, i.price) for i in items] == [
+        ("P1", "S1", "Mug", Decimal(2), Decimal("4.50")),
+        ("P2", "S2", "Cup", Decimal(1), Decimal(3)),
+    ]
+    assert (items[0].url, items[0].image) == ("https://s/p1", "https://s/1.jpg")
+    assert (second.line, second.payload.id, len(second.payload.line_items)) == (4, "2", 1)
+
+
+def test_the_store_currency_is_the_default_currency() -> None:
+    [order] = orders(
+        "order_id,order_created_at,order_status,customer_id\n1,2024-03-01T10:00:00Z,new,C1\n"
+    )
+
+    assert isinstance(order, ImportedOrder)
+    assert order.payload.currency == "EUR"
+
+
+def test_extra_columns_are_kept_as_order_attributes() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,Gift Note,channel\n"
+        "1,2024-03-01T10:00:00Z,new,C1,Happy birthday,POS\n"
+    )
+
+    [order] = orders(text)
+
+    assert isinstance(order, ImportedOrder)
+    assert order.payload.model_extra == {"Gift Note": "Happy birthday"}
+    assert order.payload.channel == "POS"
+
+
+def test_a_column_that_would_overwrite_a_filled_field_refuses_the_file() -> None:
+    with pytest.raises(ImportRefused, match="'line_items' clashes"):
+        orders("order_id,order_created_at,order_status,customer_id,line_items\n")
+
+
+def test_rows_of_an_order_that_are_not_contiguous_are_reported() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,product_id\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P1\n"
+        "2,2024-03-01T10:00:00Z,new,C1,P1\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P2\n"
+    )
+
+    result = orders(text)
+
+    assert [type(r).__name__ for r in result] == ["ImportedOrder", "ImportedOrder", "RowError"]
+    assert result[2] == RowError(
+        4, "order_id", "order 1's rows are not contiguous; put all its rows together"
+    )
+    first = result[0]
+    assert isinstance(first, ImportedOrder)
+    assert [item.product_id for item in first.payload.line_items] == ["P1"]
+
+
+def test_a_bad_line_item_skips_its_order_and_the_rest_goes_on() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,product_id,quantity\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P1,1\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P2,two\n"
+        "2,2024-03-01T10:00:00Z,new,C1,P1,1\n"
+    )
+
+    result = orders(text)
+
+    assert result[:2] == [
+        RowError(2, "order_id", "order 1 is skipped because line(s) 3 have errors"),
+        RowError(3, "quantity", "'two' is not a number"),
+    ]
+    assert isinstance(result[2], ImportedOrder) and result[2].payload.id == "2"
+    assert len(result) == 3
+
+
+@pytest.mark.parametrize(
+    ("created_at", "reason"),
+    [
+        (
+            "2024-03-01 10:00:00",
+            "'2024-03-01 10:00:00' has no time zone (add Z or an offset such as +02:00)",
+        ),
+        ("yesterday", "'yesterday' is not an ISO 8601 timestamp"),
+        ("", "order_created_at is empty"),
+    ],
+)
+def test_created_at_must_be_iso_8601_with_a_zone(created_at: str, reason: str) -> None:
+    text = f"order_id,order_created_at,order_status,customer_id\n1,{created_at},new,C1\n"
+
+    assert orders(text) == [RowError(2, "order_created_at", reason)]
+
+
+def test_a_payload_rule_names_the_csv_column() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_email\n1,2024-03-01T10:00:00Z,new,nobody\n"
+    )
+
+    [error] = orders(text)
+
+    assert isinstance(error, RowError)
+    assert (error.line, error.column) == (2, "customer_email")
+    assert error.reason.startswith("'nobody' is not a valid email address")
+
+
+@pytest.mark.parametrize("missing", ["order_id", "order_created_at", "order_status"])
+def test_a_missing_mandatory_column_refuses_the_file_naming_it(missing: str) -> None:
+    columns = [
+        c for c in ("order_id", "order_created_at", "order_status", "customer_id") if c != missing
+    ]
+
+    with pytest.raises(ImportRefused) as refused:
+        parse_orders_csv((",".join(columns) + "\n").encode(), store_currency="EUR")
+
+    assert refused.value.reason == f"the mandatory column {missing!r} is missing"
+    assert refused.value.column == missing
+
+
+def test_a_file_without_any_customer_column_is_refused() -> None:
+    with pytest.raises(ImportRefused, match="at least one of the columns 'customer_id'"):
+        parse_orders_csv(b"order_id,order_created_at,order_status\n", store_currency="EUR")
+
+
+def test_a_mapping_renames_their_headers_to_ours() -> None:
+    text = "Number,Date,State,Buyer\nA-1,2024-03-01T10:00:00Z,shipped,C1\n"
+    mapping = {
+        "Number": "order_id",
+        "Date": "order_created_at",
+        "State": "order_status",
+        "Buyer": "customer_id",
+    }
+
+    [order] = orders(text, mapping=mapping)
+
+    assert isinstance(order, ImportedOrder)
+    assert (order.payload.id, order.payload.status) == ("A-1", "shipped")
+    assert order.payload.customer is not None and order.payload.customer.id == "C1"
+
+
+def test_a_store_currency_that_is_not_a_code_is_refused() -> None:
+    with pytest.raises(ImportRefused, match="'euro' is not a 3-letter code"):
+        parse_orders_csv(b"", store_currency="euro")
+
+
+def test_an_empty_order_status_is_reported() -> None:
+    text = "order_id,order_created_at,order_status,customer_id\n1,2024-03-01T10:00:00Z,,C1\n"
+
+    assert orders(text) == [RowError(2, "order_status", "order_status is empty")]
+
+
+def test_an_empty_order_id_is_reported_and_the_next_order_is_read() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id\n"
+        ",2024-03-01T10:00:00Z,new,C1\n"
+        "2,2024-03-01T10:00:00Z,new,C1\n"
+    )
+
+    result = orders(text)
+
+    assert result[0] == RowError(2, "order_id", "order_id is empty")
+    assert isinstance(result[1], ImportedOrder) and result[1].payload.id == "2"
