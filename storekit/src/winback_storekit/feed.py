@@ -149,6 +149,7 @@ def write_rss_feed(
         xml = XMLGenerator(text, encoding="utf-8", short_empty_elements=True)
         xml.startDocument()
         xml.startElement("rss", AttributesImpl({"version": "2.0", "xmlns:g": GOOGLE_NAMESPACE}))
+        xml.ignorableWhitespace("\n")
         xml.startElement("channel", AttributesImpl({}))
         for name, value in (("title", title), ("link", link), ("description", description)):
             _text_element(xml, name, value, indent=2)
@@ -157,6 +158,7 @@ def write_rss_feed(
             count += 1
         xml.ignorableWhitespace("\n")
         xml.endElement("channel")
+        xml.ignorableWhitespace("\n")
         xml.endElement("rss")
         xml.ignorableWhitespace("\n")
         xml.endDocument()
