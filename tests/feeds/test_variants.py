@@ -1,0 +1,135 @@
+"""Rows that share an item_group_id become one product with variants."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from winback.catalog.payloads import Category
+from winback.feeds import FeedProduct, RowError, parse_feed
+
+HEADER = "id,title,link,price,sale_price,availability,product_type,item_group_id,gtin,sku\n"
+
+
+def parse(rows: str, **options: int) -> list[FeedProduct | RowError]:
+    return list(parse_feed((HEADER + rows).encode(), **options))
+
+
+def test_rows_sharing_an_item_group_id_become_one_parent_with_variants() -> None:
+    [record] = parse(
+        "S-RED,Shirt red,https://s/red,20.00 USD,,in stock,Clothes > Shirts,SHIRT,111,R1\n"
+        "S-BLUE,Shirt blue,https://s/blue,18.00 USD,,out of stock,Sale,SHIRT,222,B1\n"
+    )
+
+    assert isinstance(record, FeedProduct)
+    parent = record.payload
+    assert (record.line, parent.id, parent.title, parent.url, parent.sku) == (
+        2,
+        "SHIRT",
+        "Shirt red",
+        "https://s/red",
+        None,
+    )
+    assert [(v.id, v.product_id, v.sku, v.title, v.price, v.barcode) for v in parent.variants] == [
+        ("S-RED", "SHIRT", "R1", "Shirt red", Decimal("20.00"), "111"),
+        ("S-BLUE", "SHIRT", "B1", "Shirt blue", Decimal("18.00"), "222"),
+    ]
+    assert [v.model_extra for v in parent.variants] == [
+        {"url": "https://s/red", "availability": "in stock"},
+        {"url": "https://s/blue", "availability": "out of stock"},
+    ]
+    assert parent.categories == [Category(name="Clothes > Shirts"), Category(name="Sale")]
+
+
+def test_the_parent_price_is_its_cheapest_variant_counting_sale_prices() -> None:
+    [record] = parse(
+        "A,Shirt S,https://s/a,20.00 USD,12.00,in stock,,SHIRT,,\n"
+        "B,Shirt M,https://s/b,18.00 USD,,in stock,,SHIRT,,\n"
+    )
+
+    assert isinstance(record, FeedProduct)
+    parent = record.payload
+    assert (parent.price, parent.sale_price, parent.currency) == (
+        Decimal("20.00"),
+        Decimal("12.00"),
+        "USD",
+    )
+
+
+def test_a_parent_is_for_sale_when_any_variant_is() -> None:
+    [record] = parse(
+        "A,Shirt S,https://s/a,1,,out of stock,,SHIRT,,\nB,Shirt M,https://s/b,1,,backorder,,SHIRT,,\n"
+    )
+
+    assert isinstance(record, FeedProduct)
+    assert (record.payload.product_exists, record.payload.model_extra) == (
+        True,
+        {"availability": "backorder"},
+    )
+
+
+def test_a_parent_whose_variants_are_all_out_of_stock_is_not_for_sale() -> None:
+    [record] = parse(
+        "A,Shirt S,https://s/a,1,,out of stock,,SHIRT,,\n"
+        "B,Shirt M,https://s/b,1,,out of stock,,SHIRT,,\n"
+    )
+
+    assert isinstance(record, FeedProduct)
+    assert record.payload.product_exists is False
+
+
+def test_variants_listed_apart_within_the_window_still_group() -> None:
+    records = parse(
+        "A,Shirt S,https://s/a,1,,,,SHIRT,,\n"
+        "M,Mug,https://s/m,1,,,,,,\n"
+        "B,Shirt M,https://s/b,1,,,,SHIRT,,\n"
+    )
+
+    assert [
+        (r.payload.id, [v.id for v in r.payload.variants])
+        for r in records
+        if isinstance(r, FeedProduct)
+    ] == [
+        ("M", []),
+        ("SHIRT", ["A", "B"]),
+    ]
+
+
+def test_a_variant_beyond_the_window_is_reported_not_made_a_second_parent() -> None:
+    records = parse(
+        "A,Shirt S,https://s/a,1,,,,SHIRT,,\n"
+        "X,Hat,https://s/x,1,,,,HAT,,\n"
+        "Y,Hat,https://s/y,1,,,,HAT,,\n"
+        "B,Shirt M,https://s/b,1,,,,SHIRT,,\n",
+        max_held_variant_rows=2,
+    )
+
+    first = records[0]
+    assert isinstance(first, FeedProduct)
+    assert (first.line, first.payload.id, [v.id for v in first.payload.variants]) == (
+        2,
+        "SHIRT",
+        ["A"],
+    )
+    assert records[1] == RowError(
+        5,
+        "item_group_id",
+        "this variant of SHIRT comes more than 2 rows after the others; "
+        "list a product's variants together",
+    )
+    assert isinstance(records[2], FeedProduct) and records[2].payload.id == "HAT"
+    assert len(records) == 3
+
+
+def test_a_variant_id_twice_in_one_group_is_reported() -> None:
+    records = parse("A,Shirt S,https://s/a,1,,,,SHIRT,,\nA,Shirt S,https://s/a,2,,,,SHIRT,,\n")
+
+    assert records[0] == RowError(3, "id", "the id A appears twice in SHIRT")
+    assert isinstance(records[1], FeedProduct) and len(records[1].payload.variants) == 1
+
+
+def test_a_bad_variant_row_is_reported_and_its_siblings_still_group() -> None:
+    records = parse("A,Shirt S,https://s/a,1,,,,SHIRT,,\nB,Shirt M,https://s/b,x,,,,SHIRT,,\n")
+
+    assert records[0] == RowError(3, "price", "'x' is not a price such as '129.90 USD' or '129.90'")
+    assert isinstance(records[1], FeedProduct)
+    assert [v.id for v in records[1].payload.variants] == ["A"]
