@@ -1,9 +1,10 @@
 """The `/discounts` endpoint as a ready ASGI app and a ready WSGI app.
 
-Mount either at `/discounts` in the store's own application (Starlette, FastAPI,
-Django via ASGI, Flask via WSGI, ...) or serve it on its own. A failure inside the
-store's `create_discount` other than `DiscountRejected` answers 500, which winback
-treats as temporary and retries.
+Route `/discounts` to either in the store's own application (Starlette or FastAPI:
+`app.add_route("/discounts", app, methods=["POST"])`; Flask: werkzeug's
+`DispatcherMiddleware`) or serve it on its own; it answers whatever the path.
+A failure inside the store's `create_discount` other than `DiscountRejected`
+answers 500, which winback treats as temporary and retries.
 """
 
 from __future__ import annotations
