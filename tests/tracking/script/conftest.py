@@ -281,7 +281,8 @@ class StorePage:
 
     def errors(self) -> list[str]:
         """Everything thrown into the page: uncaught errors and unhandled rejections."""
-        return self._thrown + self.page.evaluate("window.__testErrors")
+        thrown_in_page: list[str] = self.page.evaluate("window.__testErrors")
+        return self._thrown + thrown_in_page
 
 
 @pytest.fixture

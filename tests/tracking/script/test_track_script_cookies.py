@@ -60,7 +60,7 @@ def test_ids_already_in_cookies_are_used_and_the_visitor_cookie_is_not_rewritten
         [
             {
                 "name": "_wb_vid",
-                "value": "visitor-1",
+                "value": "visitor.1+/=",
                 "url": site.base_url,
                 "expires": visitor_expires,
             },
@@ -71,9 +71,9 @@ def test_ids_already_in_cookies_are_used_and_the_visitor_cookie_is_not_rewritten
     shop.open(store_id, PRODUCT_VIEW)
 
     [request] = site.wait_for(store_id, 1)
-    assert (request.payload["v"], request.payload["s"]) == ("visitor-1", "session-1")
+    assert (request.payload["v"], request.payload["s"]) == ("visitor.1+/=", "session-1")
     after = cookies(shop)
-    assert after["_wb_vid"]["value"] == "visitor-1"
+    assert after["_wb_vid"]["value"] == "visitor.1+/="
     assert after["_wb_vid"]["expires"] == pytest.approx(visitor_expires, abs=1)
     assert after["_wb_sid"]["value"] == "session-1"
     assert after["_wb_sid"]["expires"] == pytest.approx(time.time() + THIRTY_MINUTES, abs=30)

@@ -171,6 +171,19 @@ def test_commands_before_the_store_key_are_held_until_it_is_known(
     ]
 
 
+def test_a_page_that_loads_the_script_before_queueing_anything_is_tracked(
+    shop: StorePage, site: Site, store_id: str
+) -> None:
+    shop.open_html(
+        "<!doctype html><html><head><script src='/track.js'></script></head><body><script>"
+        f"var _rmData = _rmData || []; _rmData.push(['setStoreKey', '{store_id}']);"
+        "_rmData.push(['productView', {productId: '42'}]);</script></body></html>"
+    )
+
+    [request] = shop.settle(store_id)
+    assert typed_data(request) == [("productView", {"productId": "42"})]
+
+
 def test_events_pushed_before_a_new_store_key_go_to_the_earlier_store(
     shop: StorePage, site: Site, store_id: str
 ) -> None:

@@ -10,11 +10,6 @@
 (function (w, d) {
   'use strict';
 
-  var queue = w._rmData;
-  // A second copy on the same page would otherwise send every event twice.
-  if (queue && queue.push && queue.push._wb) return;
-  if (!Array.isArray(queue)) queue = w._rmData = [];
-
   var VISITOR = '_wb_vid';
   var SESSION = '_wb_sid';
   var TWO_YEARS = 63072000;
@@ -24,7 +19,7 @@
   // Browsers refuse keepalive bodies over 64 KiB; bigger ones go without it.
   var KEEPALIVE_LIMIT = 60000;
 
-  var origin = scriptOrigin();
+  var origin = '';
   var store = '';
   var debug = false;
   var pending = [];
@@ -34,10 +29,12 @@
 
   function scriptOrigin() {
     var el = d.currentScript;
+    // Some loaders run the script where currentScript is null; find it by its URL.
     if (!el || !el.src) {
+      el = null;
       var all = d.getElementsByTagName('script');
       for (var i = all.length - 1; i >= 0 && !el; i--) {
-        if (/\/track(\.min)?\.js([?#]|$)/.test(all[i].src)) el = all[i];
+        if (/\/track\.js([?#]|$)/.test(all[i].src)) el = all[i];
       }
     }
     return el && el.src ? new URL(el.src, location.href).origin : '';
@@ -71,7 +68,7 @@
 
   function readCookie(name) {
     try {
-      var found = d.cookie.match(new RegExp('(?:^|; )' + name + '=([\\w.-]{1,64})(?:;|$)'));
+      var found = d.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]+)'));
       return found ? found[1] : '';
     } catch (e) {
       return '';
@@ -111,7 +108,7 @@
       keepalive: new Blob([body]).size < KEEPALIVE_LIMIT,
       credentials: 'omit',
       headers: { 'Content-Type': TYPE },
-    }).catch(function () { /* tracking is best effort */ });
+    }).catch(function () { /* best effort: a lost event must not bother the page */ });
   }
 
   function flush() {
@@ -120,13 +117,17 @@
     if (!store || !origin || !pending.length) return;
     var events = pending;
     pending = [];
-    var ids = visitorAndSession();
-    send(origin + '/collect/' + encodeURIComponent(store), JSON.stringify({
-      v: ids.v,
-      s: ids.s,
-      page: { url: location.href, referrer: d.referrer, title: d.title },
-      events: events,
-    }));
+    try {
+      var ids = visitorAndSession();
+      send(origin + '/collect/' + encodeURIComponent(store), JSON.stringify({
+        v: ids.v,
+        s: ids.s,
+        page: { url: location.href, referrer: d.referrer, title: d.title },
+        events: events,
+      }));
+    } catch (e) {
+      warn('sending failed: ' + e);
+    }
   }
 
   // Waiting one task lets everything the page pushes together go in one request.
@@ -187,20 +188,34 @@
     }
   }
 
-  var queued = queue.slice();
-  var received = queued.length;
-  queue.length = 0;
-  // Array#push returns the new length; callers get the number of commands seen.
-  queue.push = function () {
-    for (var i = 0; i < arguments.length; i++) run(arguments[i]);
-    received += arguments.length;
-    return received;
-  };
-  queue.push._wb = true;
-  queued.forEach(run);
+  function start() {
+    var queue = w._rmData;
+    // A second copy on the same page would otherwise send every event twice.
+    if (queue && queue.push && queue.push._wb) return;
+    if (!Array.isArray(queue)) queue = w._rmData = [];
+    origin = scriptOrigin();
 
-  w.addEventListener('pagehide', flush);
-  d.addEventListener('visibilitychange', function () {
-    if (d.visibilityState === 'hidden') flush();
-  });
+    var queued = queue.slice();
+    var received = queued.length;
+    queue.length = 0;
+    // Array#push returns the new length; callers get the number of commands seen.
+    queue.push = function () {
+      for (var i = 0; i < arguments.length; i++) run(arguments[i]);
+      received += arguments.length;
+      return received;
+    };
+    queue.push._wb = true;
+    queued.forEach(run);
+
+    w.addEventListener('pagehide', flush);
+    d.addEventListener('visibilitychange', function () {
+      if (d.visibilityState === 'hidden') flush();
+    });
+  }
+
+  try {
+    start();
+  } catch (e) {
+    warn('could not start: ' + e);
+  }
 })(window, document);
