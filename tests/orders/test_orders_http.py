@@ -1,0 +1,402 @@
+"""Orders over real HTTP: the order as sent, its buyer, its products, exact money."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import StoreClient
+from tests.intake.logbook import log_entry
+
+ADA = {"id": 7, "email": "ada@example.com", "first_name": "Ada"}
+
+
+def send(store: StoreClient, event_type: str, body: Any) -> int:
+    response = store.send(event_type, body)
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+    return int(response.json()["event_id"])
+
+
+def order(**fields: Any) -> dict[str, Any]:
+    return {"id": 1001, "created_at": "2026-11-01T10:00:00+02:00"} | fields
+
+
+def test_the_order_is_stored_as_sent(store: StoreClient):
+    send(
+        store,
+        "orders/create",
+        order(
+            name="#1001",
+            updated_at="2026-11-01T11:00:00+02:00",
+            currency="eur",
+            email="Ada@Example.com",
+            customer=ADA,
+            status={"code": "processing", "name": "Processing"},
+            financial_status="paid",
+            discount_codes=[{"code": "WELCOME", "amount": "5.00", "type": "fixed_amount"}],
+            line_items=[
+                {
+                    "product_id": 55,
+                    "variant_id": 551,
+                    "sku": "MUG-BLUE",
+                    "name": "Mug",
+                    "variant_title": "Blue",
+                    "quantity": 2,
+                    "price": "12.45",
+                },
+                {"sku": "SPOON", "title": "Spoon", "quantity": "1", "price": 3},
+            ],
+            subtotal_price="27.90",
+            total_discounts="5.00",
+            total_tax="4.58",
+            total_shipping="4.90",
+            total_price="27.80",
+            note="leave at the door",
+            channel="web",
+        ),
+    )
+
+    assert store.get("/api/v1/orders/1001").json() == {
+        "id": "1001",
+        "name": "#1001",
+        "customer_id": "7",
+        "email": "ada@example.com",
+        "status": "processing",
+        "financial_status": "paid",
+        "currency": "EUR",
+        "subtotal_price": "27.90",
+        "total_discounts": "5.00",
+        "total_tax": "4.58",
+        "total_shipping": "4.90",
+        "total_price": "27.80",
+        "test": False,
+        "discount_codes": [{"code": "WELCOME", "amount": "5.00", "type": "fixed_amount"}],
+        "line_items": [
+            {
+                "product_id": "55",
+                "variant_id": "551",
+                "sku": "MUG-BLUE",
+                "name": "Mug",
+                "variant_title": "Blue",
+                "quantity": "2",
+                "price": "12.45",
+            },
+            {
+                "sku": "SPOON",
+                "name": "Spoon",
+                "title": "Spoon",
+                "quantity": "1",
+                "price": "3.00",
+                "product_id": None,
+            },
+        ],
+        "created_at": "2026-11-01T08:00:00+00:00",
+        "updated_at": "2026-11-01T09:00:00+00:00",
+    }
+
+
+def test_without_a_currency_the_order_is_in_the_stores_currency(store: StoreClient):
+    send(store, "orders/create", order(total_price="5"))
+
+    assert store.get("/api/v1/orders/1001").json()["currency"] == "USD"
+
+
+def test_an_unknown_product_of_a_line_item_is_created_disabled(store: StoreClient):
+    # when an order names a product the catalog does not know
+    send(
+        store,
+        "orders/create",
+        order(
+            currency="EUR",
+            line_items=[
+                {
+                    "product_id": 55,
+                    "sku": "MUG",
+                    "name": "Mug",
+                    "vendor": "Potter & Co",
+                    "url": "https://shop.example/mug",
+                    "image": {"src": "https://shop.example/mug.jpg"},
+                    "price": "12.45",
+                }
+            ],
+        ),
+    )
+
+    # then the product exists, disabled (known, never recommended), from what the line said
+    product = store.get("/api/v1/products/55").json()
+    assert product["status"] == "disabled"
+    assert (product["sku"], product["title"], product["price"], product["currency"]) == (
+        "MUG",
+        "Mug",
+        "12.45",
+        "EUR",
+    )
+    assert (product["vendor"], product["url"]) == ("Potter & Co", "https://shop.example/mug")
+    assert product["images"] == ["https://shop.example/mug.jpg"]
+
+
+def test_a_line_without_product_id_finds_or_creates_its_product_by_sku(store: StoreClient):
+    # given a product known under its own id and sku
+    send(store, "products/create", {"id": 55, "sku": "MUG", "title": "Mug"})
+
+    # when orders name products only by sku, one known and one not
+    send(
+        store,
+        "orders/create",
+        order(line_items=[{"sku": "MUG", "price": 1}, {"sku": "SPOON", "title": "Spoon"}]),
+    )
+    send(store, "orders/create", order(id=1002, line_items=[{"sku": "SPOON", "title": "Spoon"}]))
+
+    # then the known one is untouched and the unknown one is created once, disabled
+    assert store.get("/api/v1/products/55").json()["status"] == "active"
+    assert store.get("/api/v1/products/MUG").status_code == 404
+    spoon = store.get("/api/v1/products/SPOON").json()
+    assert (spoon["status"], spoon["sku"], spoon["title"]) == ("disabled", "SPOON", "Spoon")
+
+
+def test_a_line_item_does_not_change_a_product_the_store_sent(store: StoreClient):
+    send(store, "products/create", {"id": 55, "title": "Mug", "price": "12.45"})
+    before = store.get("/api/v1/products/55").json()
+
+    send(
+        store,
+        "orders/create",
+        order(line_items=[{"product_id": 55, "name": "Old mug name", "price": "9.99"}]),
+    )
+
+    assert store.get("/api/v1/products/55").json() == before
+
+
+def test_an_unknown_buyer_is_created_from_the_orders_customer_object(store: StoreClient):
+    send(
+        store,
+        "orders/create",
+        order(
+            customer={
+                "id": 7,
+                "email": "Ada@Example.com",
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "accepts_marketing": True,
+                "tags": "vip",
+            },
+            total_price="10.00",
+        ),
+    )
+
+    customer = store.get("/api/v1/customers/7").json()
+    assert (customer["email"], customer["first_name"], customer["last_name"]) == (
+        "ada@example.com",
+        "Ada",
+        "Lovelace",
+    )
+    assert (customer["marketing_status"], customer["tags"]) == ("subscribed", ["vip"])
+    assert (customer["orders_count"], customer["total_spent"]) == (1, "10.00")
+
+
+def test_an_unknown_buyer_is_created_from_the_email_alone(store: StoreClient):
+    send(store, "orders/create", order(email="Ada@Example.com", total_price="10.00"))
+
+    [customer] = store.get("/api/v1/customers").json()["items"]
+    assert (customer["id"], customer["email"], customer["first_name"]) == (
+        None,
+        "ada@example.com",
+        None,
+    )
+    assert (customer["orders_count"], customer["total_spent"]) == (1, "10.00")
+    assert customer["marketing_status"] == "unknown"
+
+
+def test_a_guest_order_creates_the_guest_customer(store: StoreClient):
+    send(
+        store,
+        "orders/create",
+        order(customer={"email": "guest@example.com", "guest": True}, total_price="10.00"),
+    )
+
+    [customer] = store.get("/api/v1/customers").json()["items"]
+    assert (customer["email"], customer["guest"], customer["orders_count"]) == (
+        "guest@example.com",
+        True,
+        1,
+    )
+
+
+def test_a_customer_object_without_email_takes_the_orders_email(store: StoreClient):
+    send(store, "orders/create", order(email="ada@example.com", customer={"id": 7}))
+
+    assert store.get("/api/v1/customers/7").json()["email"] == "ada@example.com"
+
+
+def test_an_order_by_email_goes_to_the_known_customer_with_that_email(store: StoreClient):
+    send(store, "customers/create", ADA)
+
+    send(store, "orders/create", order(email="ada@example.com", total_price="10.00"))
+
+    assert [c["id"] for c in store.get("/api/v1/customers").json()["items"]] == ["7"]
+    assert store.get("/api/v1/orders/1001").json()["customer_id"] == "7"
+    assert store.get("/api/v1/customers/7").json()["orders_count"] == 1
+
+
+def test_an_order_does_not_overwrite_what_the_store_said_about_the_customer(store: StoreClient):
+    send(store, "customers/create", {**ADA, "last_name": "Lovelace"})
+
+    send(store, "orders/create", order(customer={**ADA, "first_name": "A.", "last_name": "L."}))
+
+    customer = store.get("/api/v1/customers/7").json()
+    assert (customer["first_name"], customer["last_name"]) == ("Ada", "Lovelace")
+
+
+def test_an_order_without_a_buyer_creates_no_customer(store: StoreClient):
+    send(store, "orders/create", order(total_price="10.00"))
+
+    assert store.get("/api/v1/orders/1001").json()["customer_id"] is None
+    assert store.get("/api/v1/customers").json()["items"] == []
+
+
+def test_negative_total_discounts_are_stored_as_the_same_positive_amount(store: StoreClient):
+    send(store, "orders/create", order(total_discounts="-5.50", total_price="20.00"))
+    send(store, "orders/create", order(id=1002, total_discounts=-5.5, total_price="20.00"))
+
+    assert store.get("/api/v1/orders/1001").json()["total_discounts"] == "5.50"
+    assert store.get("/api/v1/orders/1002").json()["total_discounts"] == "5.50"
+
+
+def test_numbers_may_be_strings_and_ids_may_be_numbers(store: StoreClient):
+    # given an order whose ids are numbers and whose numbers are strings
+    send(
+        store,
+        "orders/create",
+        order(
+            id=1001,
+            customer={"id": 7, "email": "ada@example.com"},
+            line_items=[{"product_id": 55, "variant_id": "551", "quantity": "3", "price": "2.5"}],
+            total_price="7.5",
+        ),
+    )
+    # and one whose ids are strings and whose numbers are numbers
+    send(
+        store,
+        "orders/create",
+        order(
+            id="1002",
+            customer={"id": "7"},
+            line_items=[{"product_id": "55", "variant_id": 551, "quantity": 3, "price": 2.5}],
+            total_price=7.5,
+        ),
+    )
+
+    # then both read the same, with string ids and exact decimal strings
+    first = store.get("/api/v1/orders/1001").json()
+    second = store.get("/api/v1/orders/1002").json()
+    for stored in (first, second):
+        assert stored["customer_id"] == "7"
+        assert stored["total_price"] == "7.50"
+        assert stored["line_items"] == [
+            {
+                "product_id": "55",
+                "variant_id": "551",
+                "quantity": "3",
+                "price": "2.50",
+                "name": None,
+                "sku": None,
+            }
+        ]
+    assert [c["id"] for c in store.get("/api/v1/customers").json()["items"]] == ["7"]
+
+
+def test_money_sent_as_json_numbers_is_kept_exactly(store: StoreClient):
+    send(
+        store,
+        "orders/create",
+        order(
+            customer={"id": 7},
+            line_items=[{"product_id": 55, "quantity": 1, "price": 19.99}],
+            total_price=19.99,
+            total_tax=0.1,
+            total_shipping=1234567.89,
+        ),
+    )
+
+    stored = store.get("/api/v1/orders/1001").json()
+    assert stored["line_items"][0]["price"] == "19.99"
+    assert (stored["total_price"], stored["total_tax"], stored["total_shipping"]) == (
+        "19.99",
+        "0.10",
+        "1234567.89",
+    )
+    assert store.get("/api/v1/products/55").json()["price"] == "19.99"
+    assert store.get("/api/v1/customers/7").json()["total_spent"] == "19.99"
+
+
+def test_a_fractional_quantity_is_kept(store: StoreClient):
+    send(store, "orders/create", order(line_items=[{"sku": "CHEESE", "quantity": "0.25"}]))
+
+    assert store.get("/api/v1/orders/1001").json()["line_items"][0]["quantity"] == "0.25"
+
+
+def test_a_test_order_is_kept_but_not_counted_as_revenue(store: StoreClient):
+    # when a customer's only order is a test order
+    send(store, "orders/create", order(customer=ADA, test=True, total_price="50.00"))
+
+    # then the order is kept and marked, and the customer has no revenue
+    assert store.get("/api/v1/orders/1001").json()["test"] is True
+    customer = store.get("/api/v1/customers/7").json()
+    assert (customer["orders_count"], customer["total_spent"]) == (0, "0.00")
+    assert (customer["first_order_at"], customer["last_order_at"]) == (None, None)
+    assert customer["average_order_value"] is None
+
+
+def test_an_order_update_replaces_the_line_items(store: StoreClient):
+    send(
+        store,
+        "orders/create",
+        order(
+            updated_at="2026-11-01T10:00:00Z",
+            line_items=[{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}],
+        ),
+    )
+
+    send(
+        store,
+        "orders/update",
+        order(updated_at="2026-11-02T10:00:00Z", line_items=[{"sku": "B", "quantity": 1}]),
+    )
+
+    lines = store.get("/api/v1/orders/1001").json()["line_items"]
+    assert [(line["sku"], line["quantity"]) for line in lines] == [("B", "1")]
+
+
+def test_orders_delete_removes_the_order_and_nothing_else(store: StoreClient):
+    send(store, "orders/create", order(customer=ADA, line_items=[{"product_id": 55}]))
+    send(store, "orders/create", order(id=1002, customer=ADA))
+
+    event_id = send(store, "orders/delete", {"id": 1001})
+
+    assert log_entry(store, event_id)["outcome"] == "applied"
+    assert store.get("/api/v1/orders/1001").status_code == 404
+    assert [o["id"] for o in store.get("/api/v1/orders").json()["items"]] == ["1002"]
+    assert store.get("/api/v1/customers/7").status_code == 200
+    assert store.get("/api/v1/products/55").json()["status"] == "disabled"
+
+
+def test_an_order_older_than_its_deletion_does_not_come_back(store: StoreClient):
+    send(store, "orders/create", order(updated_at="2026-11-01T10:00:00Z", customer=ADA))
+    send(store, "orders/delete", {"id": 1001})
+
+    late = send(
+        store,
+        "orders/update",
+        order(updated_at="2026-11-02T10:00:00Z", customer=ADA, total_price="1"),
+    )
+
+    assert log_entry(store, late)["outcome"] == "stale"
+    assert store.get("/api/v1/orders/1001").status_code == 404
+    assert store.get("/api/v1/customers/7").json()["orders_count"] == 0
+
+
+def test_deleting_an_unknown_order_is_harmless(store: StoreClient):
+    event_id = send(store, "orders/delete", {"id": 404})
+
+    assert log_entry(store, event_id)["outcome"] == "applied"
+    assert store.get("/api/v1/orders").json()["items"] == []
