@@ -135,7 +135,7 @@ def fast_settings(base_url: str, path: Path, **overrides: Any) -> OutboxSettings
         "api_key": "secret-key",
         "path": path,
         "domain": "shop.example",
-        "timeout": 0.5,
+        "timeout": 2.0,
         "backoff_base": 0.01,
         "backoff_cap": 0.05,
         "poll_interval": 0.05,

@@ -67,8 +67,8 @@ def test_a_500_is_retried_until_winback_accepts_the_event(
 def test_a_server_that_hangs_past_the_timeout_gets_the_event_again(
     winback: FakeWinback, outbox_path: Path
 ) -> None:
-    winback.queue(Reply(200, delay=1.0))
-    with Outbox(fast_settings(winback.base_url, outbox_path, timeout=0.2)) as outbox:
+    winback.queue(Reply(200, delay=3.0))
+    with Outbox(fast_settings(winback.base_url, outbox_path, timeout=0.5)) as outbox:
         outbox.send("products/update", {"id": "sku-1", "title": "Mug"})
         assert outbox.flush(5)
         [event] = outbox.events()
@@ -147,6 +147,21 @@ def test_events_of_one_entity_arrive_in_the_order_sent_even_when_the_first_is_re
 
     versions = [(r.body["version"], r.status) for r in winback.requests()]
     assert versions == [(1, 500), (1, 500), (1, 502)] + [(v, 200) for v in range(1, 6)]
+
+
+def test_two_outboxes_sharing_one_file_still_keep_each_entitys_order(
+    winback: FakeWinback, outbox_path: Path
+) -> None:
+    winback.queue(Reply(500), Reply(500))
+    settings = fast_settings(winback.base_url, outbox_path)
+    with Outbox(settings) as first, Outbox(settings) as second:
+        for version in range(1, 7):
+            sender = first if version % 2 else second
+            sender.send("customers/update", {"id": "c1", "version": version})
+        assert first.flush(5) and second.flush(5)
+
+    versions = [(r.body["version"], r.status) for r in winback.requests()]
+    assert versions == [(1, 500), (1, 500)] + [(v, 200) for v in range(1, 7)]
 
 
 def test_pending_events_survive_a_restart_and_are_delivered_by_the_next_outbox(
