@@ -220,6 +220,7 @@ class Outbox:
         now = time.time()
         if isinstance(outcome, Delivered):
             self._store.mark_delivered(event.id, now)
+            logger.debug("delivered event %s (%s)", event.id, event.event_type)
         elif isinstance(outcome, Rejected):
             self._finish(event, "failed", outcome.error, now)
         elif now >= event.created_at + self.settings.horizon:
