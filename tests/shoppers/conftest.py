@@ -1,3 +1,3 @@
-from tests.intake.conftest import other_store
+from tests.intake.conftest import no_event_failed_to_apply, other_store
 
-__all__ = ["other_store"]
+__all__ = ["no_event_failed_to_apply", "other_store"]

@@ -1,0 +1,180 @@
+"""Carts over real HTTP: the same id is the same cart, and an order converts it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import StoreClient
+
+ADA = {"id": 7, "email": "ada@example.com"}
+
+
+def send(store: StoreClient, event_type: str, body: Any) -> None:
+    response = store.send(event_type, body)
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+
+
+def cart(store: StoreClient, cart_id: str = "c1") -> dict[str, Any]:
+    response = store.get(f"/api/v1/carts/{cart_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def place_order(store: StoreClient, created_at: str, customer: dict[str, Any] = ADA) -> None:
+    send(
+        store,
+        "orders/create",
+        {"id": 1001, "created_at": created_at, "customer": customer, "total_price": "12.45"},
+    )
+
+
+def test_a_cart_is_stored_as_sent_and_open(store: StoreClient):
+    send(
+        store,
+        "carts/create",
+        {
+            "id": "c1",
+            "cart_token": "tok-1",
+            "created_at": "2026-11-01T10:00:00+02:00",
+            "updated_at": "2026-11-01T10:05:00+02:00",
+            "currency": "eur",
+            "customer": {**ADA, "first_name": "Ada"},
+            "abandoned_checkout_url": "https://shop.example/cart/restore/tok-1",
+            "line_items": [{"product_id": 55, "name": "Mug", "quantity": 2, "price": "12.45"}],
+            "total_price": "24.90",
+        },
+    )
+
+    assert cart(store) == {
+        "id": "c1",
+        "status": "open",
+        "customer_id": "7",
+        "email": "ada@example.com",
+        "currency": "EUR",
+        "total_price": "24.90",
+        "abandoned_checkout_url": "https://shop.example/cart/restore/tok-1",
+        "line_items": [
+            {"product_id": "55", "name": "Mug", "quantity": "2", "price": "12.45", "sku": None}
+        ],
+        "created_at": "2026-11-01T08:00:00+00:00",
+        "updated_at": "2026-11-01T08:05:00+00:00",
+    }
+    assert store.get("/api/v1/customers/7").json()["first_name"] == "Ada"
+    assert store.get("/api/v1/products/55").json()["status"] == "disabled"
+
+
+def test_the_same_id_replaces_the_carts_contents(store: StoreClient):
+    send(
+        store,
+        "carts/create",
+        {
+            "id": "c1",
+            "customer": ADA,
+            "updated_at": "2026-11-01T10:00:00Z",
+            "line_items": [{"sku": "MUG", "quantity": 1}, {"sku": "SPOON", "quantity": 3}],
+            "total_price": "20.00",
+        },
+    )
+
+    send(
+        store,
+        "carts/update",
+        {
+            "id": "c1",
+            "customer": ADA,
+            "updated_at": "2026-11-01T10:30:00Z",
+            "line_items": [{"sku": "PLATE", "quantity": 1, "price": "5"}],
+            "total_price": "5.00",
+        },
+    )
+
+    stored = cart(store)
+    assert [(line["sku"], line["quantity"]) for line in stored["line_items"]] == [("PLATE", "1")]
+    assert (stored["total_price"], stored["updated_at"]) == ("5.00", "2026-11-01T10:30:00+00:00")
+
+
+def test_an_emptied_cart_has_no_lines(store: StoreClient):
+    send(store, "carts/create", {"id": "c1", "customer": ADA, "line_items": [{"sku": "MUG"}]})
+
+    send(store, "carts/update", {"id": "c1", "customer": ADA, "line_items": []})
+
+    assert cart(store)["line_items"] == []
+
+
+def test_an_order_converts_the_buyers_open_cart(store: StoreClient):
+    # given an open cart of customer 7
+    send(store, "carts/create", {"id": "c1", "customer": ADA, "updated_at": "2026-11-01T10:00:00Z"})
+
+    # when customer 7 places an order afterwards
+    place_order(store, "2026-11-01T10:20:00Z")
+
+    # then the cart is converted (no abandoned-cart mail for it)
+    assert cart(store)["status"] == "converted"
+
+
+def test_an_order_found_by_email_converts_a_guest_cart_with_that_email(store: StoreClient):
+    send(
+        store,
+        "carts/create",
+        {"id": "c1", "email": "guest@example.com", "updated_at": "2026-11-01T10:00:00Z"},
+    )
+
+    place_order(store, "2026-11-01T10:20:00Z", customer={"email": "guest@example.com"})
+
+    assert cart(store)["status"] == "converted"
+
+
+def test_an_order_that_arrives_before_the_cart_still_converts_it(store: StoreClient):
+    # given an order placed at 10:20 that was delivered first
+    place_order(store, "2026-11-01T10:20:00Z")
+
+    # when the cart's last update (10:00, before the order) arrives late
+    send(store, "carts/update", {"id": "c1", "customer": ADA, "updated_at": "2026-11-01T10:00:00Z"})
+
+    # then the cart is converted all the same
+    assert cart(store)["status"] == "converted"
+
+
+def test_a_cart_changed_after_the_order_stays_open(store: StoreClient):
+    place_order(store, "2026-11-01T10:20:00Z")
+
+    send(store, "carts/create", {"id": "c2", "customer": ADA, "updated_at": "2026-11-01T11:00:00Z"})
+
+    assert cart(store, "c2")["status"] == "open"
+
+
+def test_another_customers_order_does_not_convert_the_cart(store: StoreClient):
+    send(store, "carts/create", {"id": "c1", "customer": ADA, "updated_at": "2026-11-01T10:00:00Z"})
+
+    place_order(store, "2026-11-01T10:20:00Z", customer={"id": 8, "email": "charles@example.com"})
+
+    assert cart(store)["status"] == "open"
+
+
+def test_an_anonymous_cart_is_kept_without_creating_a_customer(store: StoreClient):
+    send(
+        store,
+        "carts/create",
+        {"id": "c1", "customer": None, "email": None, "line_items": [{"sku": "MUG"}]},
+    )
+
+    stored = cart(store)
+    assert (stored["status"], stored["customer_id"], stored["email"]) == ("open", None, None)
+    assert store.get("/api/v1/customers").json()["items"] == []
+
+
+def test_a_guest_cart_with_an_email_is_linked_to_that_shopper(store: StoreClient):
+    send(store, "customers/create", {"email": "guest@example.com", "first_name": "Gus"})
+
+    send(store, "carts/create", {"id": "c1", "email": "Guest@Example.com"})
+
+    [customer] = store.get("/api/v1/customers").json()["items"]
+    assert customer["first_name"] == "Gus"
+    assert cart(store)["email"] == "guest@example.com"
+
+
+def test_carts_of_one_store_are_invisible_to_another(store: StoreClient, other_store: StoreClient):
+    send(store, "carts/create", {"id": "c1", "customer": ADA})
+
+    assert other_store.get("/api/v1/carts/c1").status_code == 404
