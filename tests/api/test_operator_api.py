@@ -1,0 +1,221 @@
+"""The operator API (/admin/v1): off without WINBACK_ADMIN_TOKEN; stores and key rotation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import tests.conftest as shared
+from tests.conftest import LiveServer, StoreClient
+from winback.config import Secret
+
+ADMIN_TOKEN = "operator-token-for-tests"
+
+
+def live_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, **overrides: Any
+) -> Iterator[LiveServer]:
+    settings = shared.test_settings(
+        database_url, tmp_path_factory.mktemp("admin"), admin_token=Secret(ADMIN_TOKEN), **overrides
+    )
+    server = LiveServer(settings)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def admin_server(database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """A server with the operator API on and the default 24-hour key rotation grace."""
+    yield from live_server(database_url, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def no_grace_server(database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """A server whose rotated keys expire at once."""
+    yield from live_server(database_url, tmp_path_factory, key_rotation_grace_hours=0.0)
+
+
+def operator(server: LiveServer, token: str | None = ADMIN_TOKEN) -> httpx.Client:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=server.url, headers=headers, timeout=10)
+
+
+def new_store(server: LiveServer, **fields: Any) -> StoreClient:
+    with operator(server) as client:
+        response = client.post("/admin/v1/stores", json={"name": "Shop"} | fields)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return StoreClient(server, body["store_id"], body["api_key"])
+
+
+def rotate(server: LiveServer, store_id: str) -> httpx.Response:
+    with operator(server) as client:
+        return client.post(f"/admin/v1/stores/{store_id}/rotate-key")
+
+
+def webhook_status(store: StoreClient, key: str) -> int:
+    response = store.send(
+        "customers/create", {"id": 7, "email": "ada@example.com"}, headers={"x-token": key}
+    )
+    return response.status_code
+
+
+def read_status(store: StoreClient, key: str) -> int:
+    return store.http.get("/api/v1/customers", headers={"x-api-key": key}).status_code
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/admin/v1/stores"),
+        ("POST", "/admin/v1/stores"),
+        ("POST", "/admin/v1/stores/x/rotate-key"),
+    ],
+)
+def test_without_an_admin_token_configured_the_operator_api_is_off(
+    server: LiveServer, method: str, path: str
+):
+    with operator(server, token="anything") as client:
+        response = client.request(method, path, json={"name": "Shop"})
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": {
+            "code": "unauthorized",
+            "reason": "the operator API is off: set WINBACK_ADMIN_TOKEN to turn it on",
+        }
+    }
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token", ADMIN_TOKEN.upper()])
+def test_the_operator_api_needs_the_exact_admin_token(admin_server: LiveServer, token: str | None):
+    with operator(admin_server, token=token) as client:
+        response = client.get("/admin/v1/stores")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == {
+        "code": "unauthorized",
+        "reason": "send the operator token as Authorization: Bearer TOKEN",
+    }
+
+
+def test_a_store_key_is_not_an_admin_token(admin_server: LiveServer):
+    store = new_store(admin_server)
+
+    with operator(admin_server, token=store.api_key) as client:
+        assert client.get("/admin/v1/stores").status_code == 401
+
+
+def test_creating_a_store_shows_its_key_once_and_the_key_works(admin_server: LiveServer):
+    # when the operator creates a store
+    with operator(admin_server) as client:
+        response = client.post(
+            "/admin/v1/stores",
+            json={"name": "Ada's shop", "domain": "ada.example", "currency": "eur"},
+        )
+
+    # then the answer carries the store and its key
+    assert response.status_code == 201
+    created = response.json()
+    assert (created["name"], created["domain"], created["currency"]) == (
+        "Ada's shop",
+        "ada.example",
+        "EUR",
+    )
+    assert created["store_id"].startswith("st_")
+    assert created["api_key"].startswith("wbk_")
+    assert created["settings"] == {}
+
+    # and the key works for the webhook intake and the read API
+    store = StoreClient(admin_server, created["store_id"], created["api_key"])
+    assert webhook_status(store, store.api_key) == 200
+    store.wait_applied()
+    assert store.get("/api/v1/customers/7").json()["email"] == "ada@example.com"
+
+
+def test_the_store_list_shows_stores_but_never_their_keys(admin_server: LiveServer):
+    store = new_store(admin_server, name="Listed shop")
+
+    with operator(admin_server) as client:
+        items = client.get("/admin/v1/stores").json()["items"]
+
+    [listed] = [item for item in items if item["store_id"] == store.store_id]
+    assert (listed["name"], listed["currency"]) == ("Listed shop", "USD")
+    assert all("api_key" not in item for item in items)
+    assert store.api_key not in str(items)
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [({"name": "Shop", "currency": "US"}, "/currency"), ({"name": ""}, "/name"), ({}, "/name")],
+)
+def test_a_store_with_a_bad_name_or_currency_is_refused(
+    admin_server: LiveServer, body: dict[str, Any], pointer: str
+):
+    with operator(admin_server) as client:
+        response = client.post("/admin/v1/stores", json=body)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["pointer"] == pointer
+
+
+def test_rotating_a_key_keeps_the_old_one_working_for_the_grace_period(admin_server: LiveServer):
+    # given a store
+    store = new_store(admin_server)
+    old_key = store.api_key
+
+    # when its key is rotated
+    response = rotate(admin_server, store.store_id)
+
+    # then a new key is issued, and both keys work during the grace period
+    assert response.status_code == 200
+    rotated = response.json()
+    assert rotated["store_id"] == store.store_id
+    assert rotated["previous_keys_expire_in_hours"] == 24.0
+    new_key = rotated["api_key"]
+    assert new_key.startswith("wbk_") and new_key != old_key
+    for key in (old_key, new_key):
+        assert webhook_status(store, key) == 200
+        assert read_status(store, key) == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: stores/directory.py caches a store's key hashes for 5 s and authenticate() never"
+    " reloads on a miss, so right after a rotation the webhook intake refuses the new key (401)"
+    " that the operator API just returned (and still takes the old one when grace is 0)",
+)
+def test_a_rotated_key_works_for_webhooks_at_once(admin_server: LiveServer):
+    # given a store whose webhooks are flowing
+    store = new_store(admin_server)
+    assert webhook_status(store, store.api_key) == 200
+
+    # when its key is rotated
+    new_key = rotate(admin_server, store.store_id).json()["api_key"]
+
+    # then the sender can switch to the new key straight away
+    assert webhook_status(store, new_key) == 200
+
+
+def test_a_key_past_its_expiry_no_longer_works(no_grace_server: LiveServer):
+    # given a store whose key was rotated with no grace period
+    store = new_store(no_grace_server)
+    old_key = store.api_key
+    new_key = rotate(no_grace_server, store.store_id).json()["api_key"]
+
+    # then the old key is refused by the read API and the webhook intake, the new one works
+    assert read_status(store, old_key) == 401
+    assert webhook_status(store, old_key) == 401
+    assert read_status(store, new_key) == 200
+    assert webhook_status(store, new_key) == 200
+
+
+def test_rotating_the_key_of_an_unknown_store_is_404(admin_server: LiveServer):
+    response = rotate(admin_server, "st_0000000000000000")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
