@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import StoreClient
 from tests.intake.logbook import log_entry
 
@@ -400,3 +402,27 @@ def test_deleting_an_unknown_order_is_harmless(store: StoreClient):
 
     assert log_entry(store, event_id)["outcome"] == "applied"
     assert store.get("/api/v1/orders").json()["items"] == []
+
+
+def test_money_with_many_digits_is_kept_exactly(
+    store: StoreClient, database_url: str, request: pytest.FixtureRequest
+):
+    if database_url.startswith("sqlite"):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="bug: storage/schema.py Money binds a str into a Numeric(20, 4) column;"
+                " SQLite's NUMERIC affinity turns it into a binary float, so amounts with more"
+                " than ~15 significant digits change (9007199254740.9931 -> 9007199254740.9922)",
+            )
+        )
+    # given an amount that fits the money columns (16 integer digits, 4 places)
+    send(
+        store,
+        "orders/create",
+        order(customer={"id": 7}, total_price="9007199254740.9931"),
+    )
+
+    # then it reads back to the last digit, on the order and in the aggregates
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "9007199254740.9931"
+    assert store.get("/api/v1/customers/7").json()["total_spent"] == "9007199254740.9931"

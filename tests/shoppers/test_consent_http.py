@@ -261,3 +261,38 @@ def test_one_stores_unsubscribe_does_not_touch_another_store(
     other_store.wait_applied()
     assert other_store.get("/api/v1/customers/7").json()["marketing_status"] == "subscribed"
     assert other_store.get("/api/v1/suppressions").json()["items"] == []
+
+
+def test_a_new_email_without_the_flag_keeps_an_unsubscribed_customer_unsubscribed(
+    store: StoreClient,
+):
+    send(store, "customers/create", ADA)
+    send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
+
+    send(store, "customers/update", {"id": 7, "email": "ada@lovelace.example"})
+
+    assert store.get("/api/v1/customers/7").json()["marketing_status"] == "unsubscribed"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: the unsubscribe lives only on the old address (suppressions are keyed by email,"
+    " shoppers/model.py marketing_status reads the current one), so an update of the same"
+    " customer id with a new email and accepts_marketing: true makes them subscribed again",
+)
+def test_unsubscribe_wins_over_a_later_update_that_changes_the_email_and_accepts_marketing(
+    store: StoreClient,
+):
+    # given customer 7 who unsubscribed
+    send(store, "customers/create", ADA)
+    send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
+
+    # when the store later sends a new address for them with accepts_marketing: true
+    send(
+        store,
+        "customers/update",
+        {"id": 7, "email": "ada@lovelace.example", "accepts_marketing": True},
+    )
+
+    # then the person stays unsubscribed: only an explicit subscribe lifts it
+    assert store.get("/api/v1/customers/7").json()["marketing_status"] == "unsubscribed"
