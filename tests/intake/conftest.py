@@ -20,8 +20,11 @@ def other_store(server: LiveServer, engine: Engine) -> Iterator[StoreClient]:
 
 @pytest.fixture(autouse=True)
 def no_event_failed_to_apply(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After a test with a store, no event of it may have failed to apply (an apply error)."""
-    if "store" not in request.fixturenames:
+    """After a test with a store, no event of it may have failed to apply (an apply error).
+
+    Tests that expect a bug (xfail) check their own outcomes.
+    """
+    if "store" not in request.fixturenames or request.node.get_closest_marker("xfail"):
         yield
         return
     store: StoreClient = request.getfixturevalue("store")
