@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import orjson
 import pytest
@@ -205,3 +207,27 @@ def test_the_log_of_a_store_starts_empty_and_lists_only_its_own_events(
     other_store.send("customers/create", CUSTOMER)
     assert log_entries(store) == []
     assert len(log_entries(other_store)) == 1
+
+
+def test_concurrent_deliveries_are_all_stored_and_applied(store: StoreClient):
+    # given 40 customers sent at the same time over separate connections
+    def deliver(number: int) -> int:
+        with httpx.Client(base_url=store.server.url, timeout=20) as client:
+            response = client.post(
+                f"/webhooks/store/{store.store_id}",
+                json={"id": number, "email": f"c{number}@example.com"},
+                headers={"x-event-type": "customers/create", "x-token": store.api_key},
+            )
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(deliver, range(40)))
+
+    # then every one was acknowledged, logged once and applied
+    assert statuses == [200] * 40
+    store.wait_applied()
+    entries = log_entries(store, limit=100)
+    assert len(entries) == 40
+    assert {entry["outcome"] for entry in entries} == {"applied"}
+    customers = store.get("/api/v1/customers", limit=100).json()["items"]
+    assert sorted(int(c["id"]) for c in customers) == list(range(40))

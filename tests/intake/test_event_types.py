@@ -192,3 +192,35 @@ def test_a_custom_event_about_a_known_customer_is_applied(store: StoreClient):
 
     assert_logged_as(entry, "product_viewed", "custom")
     assert store.get("/api/v1/customers/7").json()["email"] == "ada@example.com"
+
+
+BODIES_WITH_SENDER_EXTRAS = [
+    ("customers/create", {"id": 7, "email": "ada@example.com"}),
+    ("customers/delete", {"id": 7}),
+    (
+        "orders/create",
+        {"id": 1, "created_at": "2026-11-01T00:00:00Z", "line_items": [{"sku": "A"}]},
+    ),
+    ("orders/delete", {"id": 1}),
+    ("products/create", {"id": 55, "variants": [{"id": 1, "color_hex": "#00f"}]}),
+    ("products/delete", {"id": 55}),
+    ("carts/create", {"id": "c1", "line_items": [{"sku": "A", "gift_wrap": True}]}),
+    ("newsletter/subscribe", {"email": "ada@example.com"}),
+    ("newsletter/unsubscribe", {"email": "ada@example.com"}),
+    ("product_viewed", {"product_id": 55}),
+]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "body"),
+    BODIES_WITH_SENDER_EXTRAS,
+    ids=[event_type for event_type, _ in BODIES_WITH_SENDER_EXTRAS],
+)
+def test_every_event_type_accepts_the_senders_extra_fields(
+    store: StoreClient, event_type: str, body: dict
+):
+    extras = {"timestamp": 1764201600, "event_id": "evt-1", "debug": {"trace": [1, 2]}}
+
+    entry = send_applied(store, event_type, body | extras)
+
+    assert entry["outcome"] == "applied"

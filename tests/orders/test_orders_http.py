@@ -426,3 +426,15 @@ def test_money_with_many_digits_is_kept_exactly(
     # then it reads back to the last digit, on the order and in the aggregates
     assert store.get("/api/v1/orders/1001").json()["total_price"] == "9007199254740.9931"
     assert store.get("/api/v1/customers/7").json()["total_spent"] == "9007199254740.9931"
+
+
+def test_an_update_that_arrives_before_its_create_wins_over_the_late_create(store: StoreClient):
+    # given the update of an order delivered before its create
+    send(store, "orders/update", order(updated_at="2026-11-01T12:00:00Z", total_price="8.00"))
+
+    # when the create arrives late
+    late = send(store, "orders/create", order(updated_at="2026-11-01T10:00:00Z", total_price="10"))
+
+    # then the order is as the update said and the create is stale
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "8.00"
+    assert log_entry(store, late)["outcome"] == "stale"
