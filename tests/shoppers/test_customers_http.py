@@ -400,3 +400,46 @@ def test_a_delete_older_than_the_customers_last_change_keeps_what_came_after(
     # then the newer facts survive the older delete
     customer = store.get("/api/v1/customers/7").json()
     assert (customer["email"], customer["first_name"]) == ("ada@example.com", "Ada")
+
+
+def test_an_older_cart_of_an_erased_person_is_not_stored(store: StoreClient):
+    send(store, "customers/create", {**ADA, "updated_at": "2026-04-01T00:00:00Z"})
+    erase(store, {"id": 7})
+
+    late = send(
+        store,
+        "carts/create",
+        {
+            "id": "c1",
+            "email": "ada@example.com",
+            "customer": {**ADA},
+            "updated_at": "2026-05-01T00:00:00Z",
+        },
+    )
+
+    assert log_entry(store, late)["outcome"] == "stale"
+    assert store.get("/api/v1/carts/c1").status_code == 404
+    assert all_customers(store) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: shoppers/consent.py apply_subscribe never checks the erasure tombstone"
+    " (deleted_since), so a subscribe older than customers/delete creates the person again,"
+    " with their email and name, subscribed",
+)
+def test_a_subscribe_older_than_the_erasure_does_not_bring_the_person_back(store: StoreClient):
+    # given an erased customer
+    send(store, "customers/create", {**ADA, "updated_at": "2026-04-01T00:00:00Z"})
+    erase(store, {"id": 7})
+
+    # when a newsletter subscription made before the erasure arrives late
+    send(
+        store,
+        "newsletter/subscribe",
+        {"email": "ada@example.com", "first_name": "Ada"},
+        **{"x-event-time": unix_seconds("2026-05-01T00:00:00Z")},
+    )
+
+    # then the person stays erased
+    assert all_customers(store) == []
