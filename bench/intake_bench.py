@@ -15,8 +15,10 @@ the floor measured in the same run. See docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import math
 import time
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,13 @@ from killtest import kill_test
 from measure import Window, apply_stats, max_seq, wait_drained
 from payloads import SEED, generate, write_requests
 from phases import FixedRate, Load, Target, run_fixed_rate, saturate
+from profiling import profiled
 from report import machine, print_table, summarize_runs, write_results
 from servers import BENCH_DIR, Database, create_store, start_floor, start_winback
 from stats import percentile
 
 OUT_DIR = BENCH_DIR / "out"
-DRAIN_LIMIT_SECONDS = 180.0
+DRAIN_LIMIT_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Options:
     saturation_pool: int
     threads: int
     kill_test: bool
+    profile: bool
 
 
 @dataclass(frozen=True)
@@ -81,11 +85,14 @@ def measure_floor(options: Options, files: RequestFiles) -> dict[str, Any]:
 
 
 def saturation_phase(
-    database: Database, target: Target, options: Options, files: RequestFiles
+    database: Database, target: Target, options: Options, files: RequestFiles, tag: str
 ) -> dict[str, Any]:
     first = max_seq(database)
     load = Load(options.seconds, options.connections, options.threads)
-    result = saturate(target, load, files.saturation)
+    # Profile the first run only: the other runs stay free of the sampler's cost.
+    profiling = options.profile and tag.endswith("-run1")
+    with profiled(target.server, options.seconds, OUT_DIR, tag) if profiling else nullcontext():
+        result = saturate(target, load, files.saturation)
     time.sleep(0.5)  # the last acknowledged appends land in the log
     window = Window(first, max_seq(database), result["started_wall"], result["ended_wall"])
     result["drained_in_s"] = wait_drained(database, DRAIN_LIMIT_SECONDS)
@@ -96,21 +103,20 @@ def saturation_phase(
 
 
 def visibility(probes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Percentiles of the time from 200 to readable; a probe never seen counts as infinite."""
     acked = [p for p in probes if p.get("ack_status") == 200]
-    seen = [p["visible_ms"] for p in acked if p["visible_ms"] >= 0]
+    times = [p["visible_ms"] if p["visible_ms"] >= 0 else math.inf for p in acked]
     return {
         "probes": len(probes),
         "acked": len(acked),
-        "never_visible": len(acked) - len(seen),
-        "p50_ms": percentile(seen, 0.50),
-        "p99_ms": percentile(seen, 0.99),
-        "max_ms": max(seen, default=None),
+        "never_visible": sum(1 for t in times if math.isinf(t)),
+        "p50_ms": percentile(times, 0.50),
+        "p99_ms": percentile(times, 0.99),
+        "max_ms": max(times, default=None),
     }
 
 
-def fixed_phase(
-    database: Database, target: Target, options: Options, plan: FixedRate
-) -> dict[str, Any]:
+def fixed_phase(database: Database, target: Target, plan: FixedRate) -> dict[str, Any]:
     first = max_seq(database)
     result = run_fixed_rate(target, plan, OUT_DIR)
     window = Window(first, max_seq(database), result["started_wall"], result["scheduled_wall"])
@@ -124,25 +130,25 @@ def fixed_phase(
 def winback_phases(
     database: Database, target: Target, options: Options, files: RequestFiles, tag: str
 ) -> dict[str, Any]:
-    phases = {"saturation": saturation_phase(database, target, options, files)}
-    plan = FixedRate(options.rate, options.seconds, files.fixed, 0, options.probes, f"{tag}-target")
-    phases["fixed_target"] = fixed_phase(database, target, options, plan)
+    """Saturation, then (if the target is beyond reach) half the sustained rate, then the target.
+
+    The target-rate phase comes last: when the server cannot keep up with it, the
+    backlog it leaves would otherwise spill into the next phase's figures.
+    """
+    phases = {"saturation": saturation_phase(database, target, options, files, tag)}
     sustained = min(
         phases["saturation"]["rate"],
         phases["saturation"]["apply"].get("acked_and_applied_rate", 0.0),
     )
+    first = 0
     if sustained < options.rate:
         # The target is out of reach: also measure latency where the server keeps up.
-        first = plan.first + int(options.rate * options.seconds) + 1
-        half = FixedRate(
-            round(sustained / 2, 1),
-            options.seconds,
-            files.fixed,
-            first,
-            options.probes,
-            f"{tag}-half",
-        )
-        phases["fixed_half"] = fixed_phase(database, target, options, half)
+        rate = round(sustained / 2, 1)
+        half = FixedRate(rate, options.seconds, files.fixed, first, options.probes, f"{tag}-h")
+        phases["fixed_half"] = fixed_phase(database, target, half)
+        first = int(rate * options.seconds) + 1
+    plan = FixedRate(options.rate, options.seconds, files.fixed, first, options.probes, f"{tag}-t")
+    phases["fixed_target"] = fixed_phase(database, target, plan)
     return phases
 
 
@@ -164,7 +170,7 @@ def one_run(kind: str, options: Options, files: RequestFiles, number: int) -> di
     print(f"[{kind} run {number}] floor...", flush=True)
     floor = measure_floor(options, files)
     print(f"[{kind} run {number}] winback...", flush=True)
-    winback = measure_winback(kind, options, files, f"{kind[:2]}{number}-{int(time.time())}")
+    winback = measure_winback(kind, options, files, f"{kind}-w{options.workers}-run{number}")
     ratio = winback["saturation"]["rate"] / max(floor["rate"], 1e-9)
     print(
         f"[{kind} run {number}] floor {floor['rate']:.0f}/s, "
@@ -182,10 +188,11 @@ def parse_options() -> Options:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--workers", type=int, default=1, help="HTTP worker processes")
     parser.add_argument("--rate", type=float, default=5000.0, help="target events/s")
-    parser.add_argument("--probes", type=int, default=200, help="visibility probes per phase")
+    parser.add_argument("--probes", type=int, default=100, help="visibility probes per phase")
     parser.add_argument("--saturation-pool", type=int, default=150_000)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--kill-test", action="store_true", help="run the crash test only")
+    parser.add_argument("--profile", action="store_true", help="py-spy the first saturation")
     args = parser.parse_args()
     databases = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     return Options(
@@ -199,6 +206,7 @@ def parse_options() -> Options:
         args.saturation_pool,
         args.threads,
         args.kill_test,
+        args.profile,
     )
 
 
@@ -211,7 +219,7 @@ def main() -> None:
             kind: kill_test(kind, options.workers, files.fixed, OUT_DIR)
             for kind in options.databases
         }
-        write_results("kill-test", options, started, results)
+        write_results("kill-test", asdict(options), started, results)
         return
     runs = {
         kind: [one_run(kind, options, files, n + 1) for n in range(options.runs)]
@@ -219,7 +227,7 @@ def main() -> None:
     }
     summary = summarize_runs(runs, options.rate)
     print_table(summary, options)
-    write_results("intake", options, started, {"runs": runs, "medians": summary})
+    write_results("intake", asdict(options), started, {"runs": runs, "medians": summary})
 
 
 if __name__ == "__main__":

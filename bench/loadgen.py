@@ -32,7 +32,7 @@ from stats import milliseconds, percentile
 
 TICK_SECONDS = 0.001
 RECONNECT_SECONDS = 0.1
-PROBE_POLL_SECONDS = 0.01
+PROBE_POLL_SECONDS = 0.025
 PROBE_GIVE_UP_SECONDS = 10.0
 
 

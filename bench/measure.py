@@ -9,6 +9,7 @@ a reader in WAL mode never blocks the writer.
 from __future__ import annotations
 
 import contextlib
+import math
 import sqlite3
 import time
 from collections import Counter
@@ -99,11 +100,14 @@ def apply_stats(database: Database, window: Window) -> dict[str, Any]:
     rows = _rows(database, window)
     outcomes = Counter(outcome for _, _, outcome in rows)
     done = [(_epoch(r), _epoch(a)) for r, a, _ in rows if a is not None]
+    # An event still pending when measured has no lag yet: it counts as infinite.
     lags = [applied - received for received, applied in done]
+    lags += [math.inf] * (len(rows) - len(done))
     during = sum(1 for _, applied in done if applied <= window.load_end)
     seconds = max(window.load_end - window.load_start, 1e-9)
     result: dict[str, Any] = {
         "events": len(rows),
+        "not_applied": len(rows) - len(done),
         "outcomes": dict(sorted(outcomes.items())),
         "applied_rate_during_load": during / seconds,
         "lag_p50_ms": milliseconds(percentile(lags, 0.50)),
