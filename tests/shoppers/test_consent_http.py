@@ -296,3 +296,16 @@ def test_unsubscribe_wins_over_a_later_update_that_changes_the_email_and_accepts
 
     # then the person stays unsubscribed: only an explicit subscribe lifts it
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "unsubscribed"
+
+
+def test_a_pending_contact_stays_pending_when_the_store_says_accepts_marketing(
+    store: StoreClient,
+):
+    # given a contact waiting for the double opt-in confirmation
+    send(store, "newsletter/subscribe", {"email": "ada@example.com", "double_optin_required": True})
+
+    # when the store sends accepts_marketing: true for them
+    send(store, "customers/update", {"email": "ada@example.com", "accepts_marketing": True})
+
+    # then only the confirmation can make them subscribed
+    assert (status(store), suppression_types(store)) == ("pending", ["pending_opt_in"])
