@@ -12,6 +12,7 @@ from winback.catalog.model import Product
 from winback.fields import format_money
 from winback.orders.model import Order
 from winback.shoppers.model import Customer, marketing_status
+from winback.shoppers.profile import profile_data
 
 
 def _time(value: datetime | None) -> str | None:
@@ -35,7 +36,11 @@ def customer_view(customer: Customer, suppression_types: list[str]) -> dict[str,
         "last_order_at": _time(customer.last_order_at),
         "created_at": _time(customer.created_at),
         "updated_at": _time(customer.updated_at),
-        **{name: value for name, value in customer.data.items() if name not in _CUSTOMER_KEYS},
+        **{
+            name: value
+            for name, value in profile_data(customer).items()
+            if name not in _CUSTOMER_KEYS
+        },
     }
 
 

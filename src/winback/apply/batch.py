@@ -151,8 +151,8 @@ def apply_batch(conn: Connection, events: list[PendingEvent]) -> list[Outcome]:
             visitor_id=event.headers.get("x-visitor-id"),
         )
         result = apply_payload(ws, ctx, item.topic, event.event_type, item.payload, item.body)
-        reason = "a newer version is already stored" if result == STALE else None
-        outcomes.append(Outcome(event.seq, result, reason))
+        stale_reason = "a newer version is already stored" if result == STALE else None
+        outcomes.append(Outcome(event.seq, result, stale_reason))
         seen.add((event.store_id, event.digest))
     flush(ws)
     return outcomes

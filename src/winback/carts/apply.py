@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from winback.apply.context import APPLIED, STALE, EventContext, new_uid
-from winback.carts.model import OPEN, Cart
+from winback.carts.model import CONVERTED, OPEN, Cart
 from winback.carts.payloads import CartPayload
 from winback.catalog.apply import ensure_line_product
 from winback.orders.apply import line_record
-from winback.shoppers.apply import upsert_embedded_customer
+from winback.shoppers.apply import deleted_since, upsert_embedded_customer
+from winback.shoppers.profile import IMPLIED, set_field
 from winback.storage.workspace import Workspace
 
 _CART_DATA_EXCLUDE = {"line_items", "customer", "abandoned_checkout_url"}
@@ -16,19 +17,19 @@ _CART_DATA_EXCLUDE = {"line_items", "customer", "abandoned_checkout_url"}
 def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     # updated_at is what abandoned-cart timing is measured from, so it is the version.
     version = payload.updated_at or ctx.event_time
+    currency = (payload.currency or ctx.store_currency).upper()
+    for line in payload.line_items:
+        ensure_line_product(ws, ctx, line, currency, version)
+    buyer_id = payload.customer.id if payload.customer else None
+    if deleted_since(ws, ctx.store_id, buyer_id, payload.buyer_email, version):
+        # The shopper was erased after this cart: it goes with the rest of their data.
+        return STALE
+    buyer = upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
+    if buyer is not None and payload.accepts_marketing is not None:
+        set_field(buyer, "accepts_marketing", payload.accepts_marketing, IMPLIED, version)
     cart = ws.cart(ctx.store_id, payload.id)
     if cart is not None and cart.version_at > version:
         return STALE
-    currency = (payload.currency or ctx.store_currency).upper()
-    buyer = upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
-    if (
-        buyer is not None
-        and payload.accepts_marketing is not None
-        and buyer.accepts_marketing is None
-    ):
-        buyer.accepts_marketing = payload.accepts_marketing
-    for line in payload.line_items:
-        ensure_line_product(ws, ctx, line, currency)
     if cart is None:
         cart = Cart(
             uid=new_uid(),
@@ -40,7 +41,6 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
         ws.add(cart)
     else:
         ws.touch(cart)
-    cart.status = OPEN
     cart.version_at = version
     cart.customer_uid = buyer.uid if buyer else cart.customer_uid
     cart.visitor_id = ctx.visitor_id or cart.visitor_id
@@ -53,4 +53,10 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     cart.updated_at = payload.updated_at or ctx.event_time
     data = payload.model_dump(mode="json", exclude=_CART_DATA_EXCLUDE, exclude_none=True)
     cart.data = data
+    # An order placed after this version of the cart already bought it, even if
+    # the order arrived first.
+    bought = cart.customer_uid is not None and ws.has_order_since(
+        ctx.store_id, cart.customer_uid, version
+    )
+    cart.status = CONVERTED if bought else OPEN
     return APPLIED

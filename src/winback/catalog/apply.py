@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from winback.apply.context import APPLIED, IMPLIED_VERSION, STALE, EventContext, new_uid
 from winback.catalog.model import (
     ACTIVE,
@@ -12,14 +14,19 @@ from winback.catalog.model import (
     Product,
 )
 from winback.catalog.payloads import ProductDeletePayload, ProductPayload
+from winback.fields import format_money
 from winback.orders.payloads import LineItem
+from winback.shoppers.profile import make_stamp
 from winback.storage.workspace import Workspace
+
+LINE_STAMP_KEY = "_line_stamp"
+DESCRIBED_KEY = "_described_at"
 
 _DATA_FIELDS = {"body_html", "options", "published_at"}
 
 
 def _new_product(
-    ws: Workspace, store_id: str, external_id: str, status: str, source: str, version: object
+    ws: Workspace, store_id: str, external_id: str, status: str, source: str, version: datetime
 ) -> Product:
     product = Product(
         uid=new_uid(),
@@ -28,13 +35,13 @@ def _new_product(
         status=status,
         source=source,
         version_at=version,
-    )  # type: ignore[arg-type]
+    )
     ws.add(product)
     return product
 
 
 def write_product(product: Product, payload: ProductPayload, *, source: str) -> None:
-    """Copy a full product record onto the stored product."""
+    """Copy a full product description onto the stored product (not its status)."""
     product.sku = payload.sku
     product.title = payload.title
     product.url = payload.url
@@ -51,24 +58,37 @@ def write_product(product: Product, payload: ProductPayload, *, source: str) -> 
     data = payload.model_dump(mode="json", include=_DATA_FIELDS, exclude_none=True)
     data.update(payload.model_extra or {})
     product.data = data
-    product.status = ACTIVE if payload.for_sale else UNAVAILABLE
     product.source = source
     product.created_at = payload.created_at or product.created_at
     product.updated_at = payload.updated_at
 
 
+def _described_at(product: Product) -> datetime | None:
+    if product.source == SOURCE_LINE_ITEM:
+        return None
+    value = product.data.get(DESCRIBED_KEY)
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
 def apply_product(
     ws: Workspace, ctx: EventContext, payload: ProductPayload, source: str = SOURCE_WEBHOOK
 ) -> str:
+    """Create or update a product. Its description and its status are versioned apart,
+    so that an older update delivered after a deletion still describes the product
+    without making it available again."""
     version = payload.updated_at or ctx.event_time
     product = ws.product(ctx.store_id, payload.id)
     if product is None:
-        product = _new_product(ws, ctx.store_id, payload.id, ACTIVE, source, version)
-    elif product.version_at > version:
-        return STALE
+        product = _new_product(ws, ctx.store_id, payload.id, ACTIVE, source, IMPLIED_VERSION)
     else:
         ws.touch(product)
-    write_product(product, payload, source=source)
+    described_at = _described_at(product)
+    if described_at is None or version >= described_at:
+        write_product(product, payload, source=source)
+        product.data[DESCRIBED_KEY] = version.isoformat()
+    if product.version_at > version:
+        return STALE
+    product.status = ACTIVE if payload.for_sale else UNAVAILABLE
     product.version_at = version
     return APPLIED
 
@@ -78,36 +98,57 @@ def apply_product_delete(ws: Workspace, ctx: EventContext, payload: ProductDelet
     version = ctx.event_time
     product = ws.product(ctx.store_id, payload.id)
     if product is None:
-        product = _new_product(ws, ctx.store_id, payload.id, UNAVAILABLE, SOURCE_WEBHOOK, version)
+        # Known only by its deletion: lines may still describe it, as for any
+        # product known only from lines.
+        product = _new_product(
+            ws, ctx.store_id, payload.id, UNAVAILABLE, SOURCE_LINE_ITEM, IMPLIED_VERSION
+        )
     elif product.version_at > version:
         return STALE
     else:
         ws.touch(product)
     product.status = UNAVAILABLE
     product.version_at = version
-    product.data = {**product.data, "deleted_at": version.isoformat()}
     return APPLIED
 
 
 def ensure_line_product(
-    ws: Workspace, ctx: EventContext, line: LineItem, currency: str | None
+    ws: Workspace, ctx: EventContext, line: LineItem, currency: str | None, version: datetime
 ) -> None:
-    """A line whose product (by id, else sku) is unknown creates it, disabled."""
+    """A line whose product (by id, else sku) is unknown creates it, disabled.
+
+    While a product is known only from lines, the newest line describes it
+    (whatever order the lines arrive in); a real product event replaces it all.
+    """
+    product = None
     if line.product_id:
-        if ws.product(ctx.store_id, line.product_id) is not None:
-            return
+        product = ws.product(ctx.store_id, line.product_id)
         external_id = line.product_id
     elif line.sku:
-        if ws.product_by_sku(ctx.store_id, line.sku) is not None:
-            return
-        if ws.product(ctx.store_id, line.sku) is not None:
-            return
+        product = ws.product_by_sku(ctx.store_id, line.sku) or ws.product(ctx.store_id, line.sku)
         external_id = line.sku
     else:
         return
-    product = _new_product(
-        ws, ctx.store_id, external_id, DISABLED, SOURCE_LINE_ITEM, IMPLIED_VERSION
-    )
+    if product is None:
+        product = _new_product(
+            ws, ctx.store_id, external_id, DISABLED, SOURCE_LINE_ITEM, IMPLIED_VERSION
+        )
+    elif product.source != SOURCE_LINE_ITEM:
+        return
+    description = {
+        "sku": line.sku,
+        "title": line.display_name,
+        "url": line.url,
+        "price": format_money(line.price),
+        "currency": currency,
+        "vendor": line.vendor,
+        "image": line.image_url,
+    }
+    stamp = make_stamp(version, description)
+    current = product.data.get(LINE_STAMP_KEY)
+    if current is not None and current > stamp:
+        return
+    ws.touch(product)
     product.sku = line.sku
     product.title = line.display_name
     product.url = line.url
@@ -115,3 +156,4 @@ def ensure_line_product(
     product.currency = currency
     product.vendor = line.vendor
     product.images = [line.image_url] if line.image_url else []
+    product.data = {**product.data, LINE_STAMP_KEY: list(stamp)}

@@ -87,10 +87,6 @@ class RawLogWriter:
             self._condition.notify()
         return await future
 
-    def append_blocking(self, events: list[RawEvent]) -> list[int]:
-        """Append from synchronous code (imports, CLI) in one transaction."""
-        return self._write(events)
-
     def close(self) -> None:
         with self._condition:
             self._stopping = True
@@ -122,13 +118,17 @@ class RawLogWriter:
                 self._on_commit()
 
     def _write(self, events: list[RawEvent]) -> list[int]:
-        rows = [asdict(event) for event in events]
-        with self._engine.begin() as conn:
-            result = conn.execute(
-                insert(raw_events).returning(raw_events.c.seq, sort_by_parameter_order=True),
-                rows,
-            )
-            return [row[0] for row in result]
+        return append_events(self._engine, events)
+
+
+def append_events(engine: Engine, events: list[RawEvent]) -> list[int]:
+    """Append events in one transaction; returns their sequence numbers in order."""
+    rows = [asdict(event) for event in events]
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(raw_events).returning(raw_events.c.seq, sort_by_parameter_order=True), rows
+        )
+        return [row[0] for row in result]
 
 
 def _resolve(future: asyncio.Future[int], seq: int) -> None:

@@ -8,7 +8,7 @@ from winback.apply.context import APPLIED, STALE, EventContext, new_uid
 from winback.catalog.apply import ensure_line_product
 from winback.orders.model import Order
 from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
-from winback.shoppers.apply import upsert_embedded_customer
+from winback.shoppers.apply import deleted_since, upsert_embedded_customer
 from winback.storage.workspace import Workspace
 
 DELETED = "order_deleted"
@@ -23,16 +23,23 @@ def line_record(line: LineItem) -> dict[str, Any]:
 
 def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
     version = payload.updated_at or ctx.event_time
+    # Even a stale order tells who bought and what: those facts are kept.
+    currency = (payload.currency or ctx.store_currency).upper()
+    buyer_id = payload.customer.id if payload.customer else None
+    erased = deleted_since(ws, ctx.store_id, buyer_id, payload.buyer_email, version)
+    buyer = (
+        None
+        if erased
+        else upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
+    )
+    for line in payload.line_items:
+        ensure_line_product(ws, ctx, line, currency, version)
     deleted_at = ws.marker(ctx.store_id, DELETED, payload.id)
     if deleted_at is not None and deleted_at >= version:
         return STALE
     order = ws.order(ctx.store_id, payload.id)
     if order is not None and order.version_at > version:
         return STALE
-    currency = (payload.currency or ctx.store_currency).upper()
-    buyer = upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
-    for line in payload.line_items:
-        ensure_line_product(ws, ctx, line, currency)
     if order is None:
         order = Order(
             uid=new_uid(),
@@ -51,6 +58,10 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
     order.version_at = version
     order.customer_uid = buyer.uid if buyer else None
     order.email = payload.buyer_email or (buyer.email if buyer else None)
+    if erased:
+        # The buyer was erased after this version: keep the sale, not the person.
+        order.email = None
+        order.data = {}
     if buyer is not None:
         ws.aggregates_due.add((ctx.store_id, buyer.uid))
         ws.carts_to_convert.append((ctx.store_id, buyer.uid, payload.created_at))

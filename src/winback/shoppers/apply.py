@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
 
 from winback.apply.context import APPLIED, IMPLIED_VERSION, STALE, EventContext, new_uid
 from winback.shoppers.model import Customer
 from winback.shoppers.payloads import CustomerDeletePayload, CustomerPayload
+from winback.shoppers.profile import EXPLICIT, IMPLIED, SEEN, forget_until, set_field
 from winback.storage.workspace import Workspace
 
 DELETED = "customer_deleted"
@@ -78,41 +78,38 @@ def create_customer(
 
 
 def write_profile(
-    ws: Workspace, customer: Customer, payload: CustomerPayload, *, fill_only: bool
+    ws: Workspace, customer: Customer, payload: CustomerPayload, *, priority: str, at: datetime
 ) -> None:
-    """Copy what the payload says onto the customer; ``fill_only`` keeps what is known."""
+    """Write every field the payload sent, each as a last-writer-wins register."""
     sent = payload.model_fields_set
     old_email, old_external_id = customer.email, customer.external_id
-
-    def put(attribute: str, value: Any) -> None:
-        if attribute not in sent and value is None:
-            return
-        if fill_only and getattr(customer, attribute) is not None:
-            return
-        setattr(customer, attribute, value)
-
-    if payload.email and (not fill_only or customer.email is None):
-        customer.email = payload.email
     if payload.id and customer.external_id is None:
         customer.external_id = payload.id
-    put("first_name", payload.first_name)
-    put("last_name", payload.last_name)
-    put("accepts_marketing", payload.accepts_marketing)
-    put("created_at", payload.created_at)
-    put("updated_at", payload.updated_at)
+    values = payload.model_dump(mode="json", include=set(PROFILE_FIELDS) & sent)
+    values.update(payload.model_extra or {})
+    for name in (
+        "email",
+        "first_name",
+        "last_name",
+        "accepts_marketing",
+        "created_at",
+        "updated_at",
+    ):
+        if name in sent and (getattr(payload, name) is not None or name == "accepts_marketing"):
+            values[name] = getattr(payload, name)
     if "tags" in sent:
-        if payload.append_tags or fill_only:
-            customer.tags = customer.tags + [t for t in payload.tags if t not in customer.tags]
-        else:
-            customer.tags = list(payload.tags)
-    extras = payload.model_dump(mode="json", include=set(PROFILE_FIELDS) & sent)
-    extras.update(payload.model_extra or {})
-    data = dict(customer.data)
-    for name, value in extras.items():
-        if not fill_only or name not in data:
-            data[name] = value
-    customer.data = data
+        values["tags"] = list(payload.tags)
+    if payload.append_tags and "tags" in values:
+        values["tags"] = customer.tags + [t for t in values["tags"] if t not in customer.tags]
+    for name, value in values.items():
+        set_field(customer, name, value, priority, at)
     ws.reindex_customer(customer, old_email, old_external_id)
+
+
+def set_implied_email(ws: Workspace, customer: Customer, email: str, at: datetime) -> None:
+    old_email = customer.email
+    set_field(customer, "email", email, IMPLIED, at)
+    ws.reindex_customer(customer, old_email, customer.external_id)
 
 
 def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -> str:
@@ -123,11 +120,12 @@ def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -
     customer = find_customer(ws, ctx.store_id, payload.id, payload.email)
     if customer is None:
         customer = create_customer(ws, ctx.store_id, payload.id, payload.email, version)
-    elif customer.version_at > version:
-        return STALE
     else:
         ws.touch(customer)
-    write_profile(ws, customer, payload, fill_only=False)
+    # An older update still fills fields no newer write has set; it is logged as stale.
+    write_profile(ws, customer, payload, priority=EXPLICIT, at=version)
+    if customer.version_at > version:
+        return STALE
     customer.version_at = version
     return APPLIED
 
@@ -148,20 +146,25 @@ def upsert_embedded_customer(
         return None
     customer = find_customer(ws, ctx.store_id, external_id, email)
     if customer is None:
-        customer = create_customer(ws, ctx.store_id, external_id, email)
+        customer = create_customer(ws, ctx.store_id, external_id, None)
     else:
         ws.touch(customer)
+    set_field(customer, SEEN, True, IMPLIED, version)
     if embedded is not None:
-        write_profile(ws, customer, embedded, fill_only=True)
+        write_profile(ws, customer, embedded, priority=IMPLIED, at=version)
+    if email and (embedded is None or embedded.email is None):
+        set_implied_email(ws, customer, email, version)
     return customer
 
 
 def apply_customer_delete(ws: Workspace, ctx: EventContext, payload: CustomerDeletePayload) -> str:
-    """Erase the person; a tombstone keeps older events from bringing them back."""
+    """Erase what is known of the person up to the deletion; a tombstone keeps it erased.
+
+    Facts that are newer than the deletion (an order placed after it, delivered
+    first) survive it, so the outcome does not depend on delivery order.
+    """
     version = ctx.event_time
     customer = find_customer(ws, ctx.store_id, payload.id, payload.email)
-    if customer is not None and customer.version_at > version:
-        return STALE
     keys = tombstone_keys(payload.id, payload.email)
     if customer is not None:
         keys += tombstone_keys(customer.external_id, customer.email)
@@ -169,7 +172,16 @@ def apply_customer_delete(ws: Workspace, ctx: EventContext, payload: CustomerDel
         previous = ws.marker(ctx.store_id, DELETED, key)
         if previous is None or previous < version:
             ws.set_marker(ctx.store_id, DELETED, key, version)
-    if customer is not None:
+    if customer is None:
+        return APPLIED
+    ws.erasures.append((ctx.store_id, customer.uid, customer.email, version))
+    old_email, old_external_id = customer.email, customer.external_id
+    if forget_until(customer, version):
+        if customer.version_at <= version:
+            customer.version_at = IMPLIED_VERSION
+        ws.reindex_customer(customer, old_email, old_external_id)
+        ws.touch(customer)
+        ws.aggregates_due.add((ctx.store_id, customer.uid))
+    else:
         ws.remove_customer(customer)
-        ws.erasures.append((ctx.store_id, customer.uid, customer.email))
     return APPLIED

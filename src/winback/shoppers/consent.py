@@ -9,8 +9,9 @@ that an older subscribe delivered late cannot undo a newer unsubscribe.
 from __future__ import annotations
 
 from winback.apply.context import APPLIED, STALE, EventContext
-from winback.shoppers.apply import create_customer, find_customer
-from winback.shoppers.payloads import SubscribePayload, UnsubscribePayload
+from winback.shoppers.apply import create_customer, find_customer, write_profile
+from winback.shoppers.payloads import CustomerPayload, SubscribePayload, UnsubscribePayload
+from winback.shoppers.profile import EXPLICIT, IMPLIED, set_field
 from winback.storage.workspace import Workspace
 
 CONSENT = "consent"
@@ -25,14 +26,16 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
         return STALE
     customer = find_customer(ws, ctx.store_id, payload.customerId, payload.email)
     if customer is None:
-        customer = create_customer(ws, ctx.store_id, payload.customerId, payload.email)
+        customer = create_customer(ws, ctx.store_id, payload.customerId, None)
     else:
         ws.touch(customer)
-    customer.first_name = customer.first_name or payload.first_name
-    customer.last_name = customer.last_name or payload.last_name
-    customer.tags = customer.tags + [t for t in payload.tags if t not in customer.tags]
-    if payload.sms_phone_number_e164:
-        customer.data = {**customer.data, "sms_phone_number_e164": payload.sms_phone_number_e164}
+    form = CustomerPayload.model_validate(
+        payload.model_dump(
+            include={"email", "first_name", "last_name", "tags", "sms_phone_number_e164"},
+            exclude_none=True,
+        )
+    )
+    write_profile(ws, customer, form, priority=IMPLIED, at=version)
     double_opt_in = (
         payload.double_optin_required
         if payload.double_optin_required is not None
@@ -49,7 +52,7 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
         )
     else:
         ws.remove_suppression(ctx.store_id, payload.email, PENDING_OPT_IN)
-        customer.accepts_marketing = True
+        set_field(customer, "accepts_marketing", True, EXPLICIT, version)
     ws.set_marker(ctx.store_id, CONSENT, payload.email, version)
     return APPLIED
 
@@ -63,7 +66,7 @@ def apply_unsubscribe(ws: Workspace, ctx: EventContext, payload: UnsubscribePayl
     ws.remove_suppression(ctx.store_id, payload.email, PENDING_OPT_IN)
     customer = ws.customer_by_email(ctx.store_id, payload.email)
     if customer is not None:
-        customer.accepts_marketing = False
+        set_field(customer, "accepts_marketing", False, EXPLICIT, version)
         ws.touch(customer)
     ws.set_marker(ctx.store_id, CONSENT, payload.email, version)
     return APPLIED

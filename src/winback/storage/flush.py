@@ -178,17 +178,28 @@ def _convert_carts(conn: Connection, ws: Workspace) -> None:
 
 
 def _erase(conn: Connection, ws: Workspace) -> None:
-    """Remove a deleted person's traces: carts and activity go, orders lose the person."""
-    for store_id, uid, email in ws.erasures:
-        conn.execute(delete(carts).where(carts.c.store_id == store_id, carts.c.customer_uid == uid))
+    """Remove a deleted person's traces up to the deletion: carts and activity go,
+    orders keep the sale but lose the person."""
+    for store_id, uid, email, at in ws.erasures:
+        conn.execute(
+            delete(carts).where(
+                carts.c.store_id == store_id, carts.c.customer_uid == uid, carts.c.version_at <= at
+            )
+        )
         conn.execute(
             delete(activities).where(
-                activities.c.store_id == store_id, activities.c.customer_uid == uid
+                activities.c.store_id == store_id,
+                activities.c.customer_uid == uid,
+                activities.c.occurred_at <= at,
             )
         )
         conn.execute(
             update(orders)
-            .where(orders.c.store_id == store_id, orders.c.customer_uid == uid)
+            .where(
+                orders.c.store_id == store_id,
+                orders.c.customer_uid == uid,
+                orders.c.version_at <= at,
+            )
             .values(customer_uid=None, email=None, data={})
         )
         if email:
@@ -198,6 +209,7 @@ def _erase(conn: Connection, ws: Workspace) -> None:
                     orders.c.store_id == store_id,
                     orders.c.customer_uid.is_(None),
                     orders.c.email == email,
+                    orders.c.version_at <= at,
                 )
                 .values(email=None, data={})
             )

@@ -158,4 +158,5 @@ def events_page(
     if cursor:
         query = query.where(raw_events.c.seq < int(decode_cursor(cursor)[0]))
     rows = conn.execute(query.order_by(raw_events.c.seq.desc()).limit(limit + 1)).all()
-    return rows[:limit], encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
+    next_cursor = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
+    return list(rows[:limit]), next_cursor

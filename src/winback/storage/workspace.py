@@ -45,7 +45,7 @@ class Workspace:
         self.aggregates_due: set[Key] = set()
         self.carts_to_convert: list[tuple[str, str, datetime]] = []
         self.activities: list[dict[str, Any]] = []
-        self.erasures: list[tuple[str, str, str | None]] = []
+        self.erasures: list[tuple[str, str, str | None, datetime]] = []
 
     # -- change tracking ---------------------------------------------------------------
 
@@ -238,6 +238,26 @@ class Workspace:
         self._load_keyed(orders, Order, self.orders, store_id, order_ids)
         self._load_keyed(products, Product, self.products, store_id, product_ids)
         self._load_keyed(carts, Cart, self.carts, store_id, cart_ids)
+
+    def has_order_since(self, store_id: str, customer_uid: str, at: datetime) -> bool:
+        """Whether the customer placed an order created at or after ``at``."""
+        for order in self.orders.values():
+            if (
+                order is not None
+                and order.store_id == store_id
+                and order.customer_uid == customer_uid
+                and order.created_at >= at
+            ):
+                return True
+        removed = [o.uid for o in self.removed if isinstance(o, Order)]
+        query = select(orders.c.uid).where(
+            orders.c.store_id == store_id,
+            orders.c.customer_uid == customer_uid,
+            orders.c.created_at >= at,
+        )
+        if removed:
+            query = query.where(orders.c.uid.not_in(removed))
+        return self.conn.execute(query.limit(1)).first() is not None
 
     # -- suppressions and markers ------------------------------------------------------
 

@@ -1,0 +1,98 @@
+"""Profile fields as last-writer-wins registers, so any delivery order gives one result.
+
+Each field has two registers: what the store said in a customer event or a
+consent change (explicit), and what an order, cart or form said about the buyer
+(implied). A register keeps the newest write by (time, value digest); the
+digest breaks ties deterministically. The field's value is the explicit
+register if there is one, else the implied one. Erasure drops every register
+written up to the deletion time, so what happened after a deletion survives it
+whichever arrives first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from winback.shoppers.model import Customer
+
+EXPLICIT = "explicit"
+IMPLIED = "implied"
+REGISTERS_KEY = "_registers"
+# Written whenever an event mentions the customer, so that a mention newer than
+# an erasure keeps the customer in existence.
+SEEN = "_seen"
+COLUMN_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "accepts_marketing",
+    "created_at",
+    "updated_at",
+    "tags",
+)
+
+Stamp = list[str]
+
+
+def make_stamp(at: datetime, value: Any) -> Stamp:
+    digest = hashlib.sha1(orjson.dumps(value, default=str), usedforsecurity=False).hexdigest()
+    return [at.isoformat(), digest[:12]]
+
+
+def _registers(customer: Customer) -> dict[str, dict[str, Any]]:
+    registers = customer.data.get(REGISTERS_KEY)
+    if registers is None:
+        registers = customer.data[REGISTERS_KEY] = {}
+    return registers
+
+
+def _show(customer: Customer, name: str, register: dict[str, Any]) -> None:
+    slot = register.get(EXPLICIT) or register.get(IMPLIED)
+    value = slot[0] if slot else None
+    if name in COLUMN_FIELDS:
+        if name in ("created_at", "updated_at") and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        setattr(customer, name, [] if name == "tags" and value is None else value)
+    elif slot:
+        customer.data[name] = value
+    else:
+        customer.data.pop(name, None)
+
+
+def set_field(customer: Customer, name: str, value: Any, kind: str, at: datetime) -> bool:
+    """Write ``value`` into the field's ``kind`` register if it is the newest write there."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    stamp = make_stamp(at, value)
+    register = _registers(customer).setdefault(name, {})
+    current = register.get(kind)
+    if current is not None and current[1] > stamp:
+        return False
+    register[kind] = [value, stamp]
+    _show(customer, name, register)
+    return True
+
+
+def forget_until(customer: Customer, at: datetime) -> bool:
+    """Drop every write made at or before ``at``; True if a newer one remains."""
+    cutoff = at.isoformat()
+    registers = _registers(customer)
+    for name in list(registers):
+        register = {kind: slot for kind, slot in registers[name].items() if slot[1][0] > cutoff}
+        registers[name] = register
+        _show(customer, name, register)
+        if not register:
+            del registers[name]
+    for name in COLUMN_FIELDS:
+        if name not in registers:
+            setattr(customer, name, [] if name == "tags" else None)
+    return bool(registers)
+
+
+def profile_data(customer: Customer) -> dict[str, Any]:
+    """The profile fields kept in ``data``, without the bookkeeping."""
+    return {key: value for key, value in customer.data.items() if not key.startswith("_")}

@@ -1,0 +1,157 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable) and a real server.
+
+Every test makes its own store with a random id, so tests never clean up after
+themselves and never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+
+from winback.app import create_app
+from winback.config import Settings, normalize_database_url
+from winback.storage.engine import make_engine
+from winback.storage.migrate import upgrade_to_head
+from winback.stores.service import create_store
+
+POSTGRES_URL = os.environ.get("WINBACK_TEST_POSTGRES_URL",
+                              "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_available() -> bool:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+POSTGRES_UP = _postgres_available()
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _fresh_postgres_database() -> str:
+    name = "winback_test_" + secrets.token_hex(4)
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    return normalize_database_url(f"{base}/{name}")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database of each kind, shared by the session."""
+    if request.param == "postgresql":
+        if not POSTGRES_UP:
+            if os.environ.get("CI"):
+                pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+            pytest.skip("PostgreSQL is not reachable")
+        url = _fresh_postgres_database()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'winback.db'}"
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """winback served by uvicorn on a loopback port, in this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
+                                log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("winback did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def test_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"database_url": database_url, "data_dir": tmp_path,
+                              "max_body_bytes": 64 * 1024} | overrides
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(test_settings(database_url, tmp_path_factory.mktemp("data")))
+    live.start()
+    yield live
+    live.stop()
+
+
+class StoreClient:
+    """A store's view of a live server: send webhooks, read the API, wait for apply."""
+
+    def __init__(self, server: LiveServer, store_id: str, api_key: str) -> None:
+        self.server = server
+        self.store_id = store_id
+        self.api_key = api_key
+        self.http = httpx.Client(base_url=server.url, timeout=10)
+
+    def send(self, event_type: str, body: Any, *, headers: dict[str, str] | None = None,
+             raw: bytes | None = None) -> httpx.Response:
+        sent = {"content-type": "application/json", "x-event-type": event_type,
+                "x-token": self.api_key} | (headers or {})
+        content = raw if raw is not None else httpx.Request("POST", "/", json=body).content
+        return self.http.post(f"/webhooks/store/{self.store_id}", content=content, headers=sent)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.http.get(path, params=params, headers={"x-api-key": self.api_key})
+
+    def wait_applied(self, timeout: float = 10) -> None:
+        """Wait until no event of this store is pending."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            items = self.get("/api/v1/events", outcome="pending", limit=1).json()["items"]
+            if not items:
+                return
+            time.sleep(0.02)
+        raise AssertionError("events still pending after the timeout")
+
+
+@pytest.fixture
+def store(server: LiveServer, engine: Engine) -> Iterator[StoreClient]:
+    created, key = create_store(engine, name="Test store " + secrets.token_hex(3))
+    client = StoreClient(server, created.id, key)
+    yield client
+    client.http.close()
