@@ -78,6 +78,9 @@ class Settings:
     log_level: str = "info"
     log_json: bool = False
     key_rotation_grace_hours: float = 24.0
+    queue_url: str = ""
+    outbound_allow_private: bool = False
+    outbound_timeout_seconds: float = 10.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -107,4 +110,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=source.get("WINBACK_LOG_LEVEL", "info").lower(),
         log_json=_bool(source, "WINBACK_LOG_JSON", False),
         key_rotation_grace_hours=_float(source, "WINBACK_KEY_ROTATION_GRACE_HOURS", 24.0),
+        queue_url=source.get("WINBACK_QUEUE_URL", ""),
+        outbound_allow_private=_bool(source, "WINBACK_OUTBOUND_ALLOW_PRIVATE", False),
+        outbound_timeout_seconds=_float(source, "WINBACK_OUTBOUND_TIMEOUT_SECONDS", 10.0),
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from huey import Huey
 from sqlalchemy import Engine
 
 from winback.apply.applier import Applier
 from winback.config import Settings
 from winback.intake.rawlog import RawLogWriter
 from winback.intake.receive import Intake
+from winback.jobs.queue import QueueWorkers, TaskRegistrar, make_queue
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
 from winback.stores.directory import StoreDirectory
@@ -25,11 +27,16 @@ class Runtime:
     intake: Intake
     applier: Applier
     apply_in_process: bool
+    queue: Huey
+    _workers: QueueWorkers | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Start the in-process applier and job workers (the embedded, one-process mode)."""
         if self.apply_in_process:
+            self._workers = QueueWorkers(self.queue)
+            self._workers.start()
             self._thread = threading.Thread(
                 target=self.applier.run, args=(self._stop,), name="applier", daemon=True
             )
@@ -40,6 +47,8 @@ class Runtime:
         self.applier.wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self._workers is not None:
+            self._workers.stop()
         self.writer.close()
         self.engine.dispose()
 
@@ -55,7 +64,7 @@ def build_runtime(
     writer = RawLogWriter(engine, on_commit=applier.wake.set)
     directory = StoreDirectory(engine)
     intake = Intake(settings, directory, writer)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         directory=directory,
@@ -63,4 +72,12 @@ def build_runtime(
         intake=intake,
         applier=applier,
         apply_in_process=apply_in_process,
+        queue=make_queue(settings),
     )
+    for register in TASK_REGISTRARS:
+        register(runtime.queue, runtime)
+    return runtime
+
+
+# Each domain that queues work adds its ``register(queue, runtime)`` here.
+TASK_REGISTRARS: list[TaskRegistrar] = []

@@ -12,22 +12,17 @@ import time
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import Connection, Engine, bindparam, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from winback.apply.batch import Outcome, PendingEvent, apply_batch
 from winback.apply.context import FAILED
 from winback.metrics import APPLY_LAG, EVENTS_APPLIED
+from winback.storage.locks import take_apply_lock
 from winback.storage.schema import raw_events
 
 log = structlog.get_logger(__name__)
 
-APPLY_LOCK_ID = 727_001
 IDLE_WAIT_SECONDS = 0.05
-
-
-def _lock(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPLY_LOCK_ID})
 
 
 def _pending(conn: Connection, limit: int, seq: int | None = None) -> list[PendingEvent]:
@@ -76,7 +71,7 @@ class Applier:
         """Apply one batch of pending events; returns how many were taken."""
         try:
             with self._engine.begin() as conn:
-                _lock(conn)
+                take_apply_lock(conn)
                 events = _pending(conn, self._batch_size)
                 if not events:
                     return 0
@@ -95,7 +90,7 @@ class Applier:
         for seq in seqs:
             try:
                 with self._engine.begin() as conn:
-                    _lock(conn)
+                    take_apply_lock(conn)
                     events = _pending(conn, 1, seq)
                     if events:
                         _record(conn, apply_batch(conn, events), datetime.now(UTC))

@@ -49,26 +49,46 @@ class Outcome:
     pointer: str | None = None
 
 
-@dataclass
-class _Parsed:
-    event: PendingEvent
+@dataclass(frozen=True)
+class ApplyItem:
+    """One record to apply, whether it came from the raw log, a feed or a CSV file."""
+
+    store_id: str
     topic: Topic
-    body: dict[str, Any]
+    event_type: str
     payload: BaseModel | None
+    body: dict[str, Any]
+    event_time: datetime
+    source: str
+    seq: int | None = None
+    digest: str | None = None
+    visitor_id: str | None = None
 
 
-def _parse(event: PendingEvent) -> _Parsed:
+def _parse(event: PendingEvent) -> ApplyItem:
     body = orjson.loads(event.body)
     if not isinstance(body, dict):
         raise WinbackError("the body is not a JSON object", pointer="")
     topic = Topic(event.topic)
-    return _Parsed(event, topic, body, parse_payload(topic, body))
+    return ApplyItem(
+        store_id=event.store_id,
+        topic=topic,
+        event_type=event.event_type,
+        payload=parse_payload(topic, body),
+        body=body,
+        event_time=event.event_time,
+        source=event.source,
+        seq=event.seq,
+        digest=event.digest,
+        visitor_id=event.headers.get("x-visitor-id"),
+    )
 
 
-def _seen_digests(conn: Connection, events: list[PendingEvent]) -> set[tuple[str, str]]:
+def _seen_digests(conn: Connection, items: list[ApplyItem]) -> set[tuple[str, str]]:
     by_store: dict[str, set[str]] = defaultdict(set)
-    for event in events:
-        by_store[event.store_id].add(event.digest)
+    for item in items:
+        if item.digest is not None:
+            by_store[item.store_id].add(item.digest)
     seen: set[tuple[str, str]] = set()
     for store_id, digests in by_store.items():
         rows = conn.execute(
@@ -82,10 +102,10 @@ def _seen_digests(conn: Connection, events: list[PendingEvent]) -> set[tuple[str
     return seen
 
 
-def _preload(ws: Workspace, parsed: list[_Parsed]) -> None:
+def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
     keys: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for item in parsed:
-        wanted = keys[item.event.store_id]
+    for item in items:
+        wanted = keys[item.store_id]
         payload = item.payload
         if isinstance(payload, CustomerPayload):
             if payload.id:
@@ -121,38 +141,56 @@ def _store_contexts(conn: Connection, store_ids: set[str]) -> dict[str, tuple[st
 
 
 def apply_batch(conn: Connection, events: list[PendingEvent]) -> list[Outcome]:
-    """Apply ``events`` (sorted by seq) and write the result; returns each one's outcome."""
-    ws = Workspace(conn)
+    """Apply raw events (sorted by seq) and write the result; returns each one's outcome."""
     outcomes: list[Outcome] = []
-    parsed: list[_Parsed] = []
+    items: list[ApplyItem] = []
     for event in events:
         try:
-            parsed.append(_parse(event))
+            items.append(_parse(event))
         except (WinbackError, ValueError) as error:
             reason = error.reason if isinstance(error, WinbackError) else str(error)
             pointer = error.pointer if isinstance(error, WinbackError) else None
             outcomes.append(Outcome(event.seq, REJECTED, reason, pointer))
-    seen = _seen_digests(conn, events)
-    contexts = _store_contexts(conn, {event.store_id for event in events})
-    _preload(ws, parsed)
-    for item in parsed:
-        event = item.event
-        if (event.store_id, event.digest) in seen:
-            outcomes.append(Outcome(event.seq, DUPLICATE, "the same event was applied before"))
+    results = apply_items(conn, items)
+    for item, result in zip(items, results, strict=True):
+        assert item.seq is not None
+        outcomes.append(Outcome(item.seq, result, _REASONS.get(result)))
+    return outcomes
+
+
+_REASONS = {
+    STALE: "a newer version is already stored",
+    DUPLICATE: "the same event was applied before",
+}
+
+
+def apply_items(conn: Connection, items: list[ApplyItem]) -> list[str]:
+    """Apply items in order in the caller's transaction; returns each one's outcome.
+
+    This is the one way in: webhooks, browser events, feed rows and CSV rows all
+    end here, and go through the same apply function for their topic.
+    """
+    ws = Workspace(conn)
+    seen = _seen_digests(conn, items)
+    contexts = _store_contexts(conn, {item.store_id for item in items})
+    _preload(ws, items)
+    results: list[str] = []
+    for item in items:
+        if item.digest is not None and (item.store_id, item.digest) in seen:
+            results.append(DUPLICATE)
             continue
-        currency, double_opt_in = contexts[event.store_id]
+        currency, double_opt_in = contexts[item.store_id]
         ctx = EventContext(
-            store_id=event.store_id,
+            store_id=item.store_id,
             store_currency=currency,
             double_opt_in=double_opt_in,
-            event_time=event.event_time,
-            seq=event.seq,
-            source=event.source,
-            visitor_id=event.headers.get("x-visitor-id"),
+            event_time=item.event_time,
+            seq=item.seq,
+            source=item.source,
+            visitor_id=item.visitor_id,
         )
-        result = apply_payload(ws, ctx, item.topic, event.event_type, item.payload, item.body)
-        stale_reason = "a newer version is already stored" if result == STALE else None
-        outcomes.append(Outcome(event.seq, result, stale_reason))
-        seen.add((event.store_id, event.digest))
+        results.append(apply_payload(ws, ctx, item.topic, item.event_type, item.payload, item.body))
+        if item.digest is not None:
+            seen.add((item.store_id, item.digest))
     flush(ws)
-    return outcomes
+    return results

@@ -58,15 +58,13 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
 
 
 def apply_unsubscribe(ws: Workspace, ctx: EventContext, payload: UnsubscribePayload) -> str:
+    """Suppress the address. The customer's own flag is left as the store sent it: the
+    marketing status reads the suppression list first, so the unsubscribe wins."""
     version = ctx.event_time
     last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
     if last_change is not None and last_change > version:
         return STALE
     ws.add_suppression(ctx.store_id, payload.email, UNSUBSCRIBED, version, "newsletter/unsubscribe")
     ws.remove_suppression(ctx.store_id, payload.email, PENDING_OPT_IN)
-    customer = ws.customer_by_email(ctx.store_id, payload.email)
-    if customer is not None:
-        set_field(customer, "accepts_marketing", False, EXPLICIT, version)
-        ws.touch(customer)
     ws.set_marker(ctx.store_id, CONSENT, payload.email, version)
     return APPLIED

@@ -220,6 +220,7 @@ products = Table(
     Column("data", JSON, nullable=False, default=dict),
     Column("source", String(16), nullable=False),
     Column("content_digest", String(64)),
+    Column("feed_run_id", SeqId),
     Column("created_at", UTCDateTime),
     Column("updated_at", UTCDateTime),
     Column("version_at", UTCDateTime, nullable=False),
@@ -284,4 +285,92 @@ activities = Table(
     Column("raw_seq", SeqId),
     Index("ix_activities_store_customer", "store_id", "customer_uid", "occurred_at"),
     Index("ix_activities_store_visitor", "store_id", "visitor_id"),
+)
+
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("store_id", String(40), primary_key=True),
+    Column("url", Text),
+    Column("schedule_hours", Integer, nullable=False, default=24),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("next_run_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+feed_runs = Table(
+    "feed_runs",
+    metadata,
+    Column("id", SeqId, primary_key=True, autoincrement=True),
+    Column("store_id", String(40), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("source", Text),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("created", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("made_unavailable", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("errors", JSON, nullable=False, default=list),
+    Column("reason", Text),
+    Index("ix_feed_runs_store", "store_id", "id"),
+)
+
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("store_id", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("filename", Text),
+    Column("dry_run", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("bytes_total", BigInteger),
+    Column("bytes_read", BigInteger, nullable=False, default=0),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("imported", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("errors", JSON, nullable=False, default=list),
+    Column("reason", Text),
+    Index("ix_import_jobs_store", "store_id", "created_at"),
+)
+
+# An anonymous browser (first-party cookie id) and, once known, the shopper behind it.
+visitors = Table(
+    "visitors",
+    metadata,
+    Column("store_id", String(40), primary_key=True),
+    Column("visitor_id", String(64), primary_key=True),
+    Column("customer_uid", String(32)),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("identified_at", UTCDateTime),
+    Index("ix_visitors_customer", "store_id", "customer_uid"),
+)
+
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", SeqId, primary_key=True, autoincrement=True),
+    Column("store_id", String(40), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("rule_id", String(255), nullable=False),
+    Column("email", String(320)),
+    Column("expires_at", UTCDateTime),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("used_at", UTCDateTime),
+    Column("used_order_id", String(255)),
+    Index("uq_coupons_store_code", "store_id", "code", unique=True),
+    Index("ix_coupons_store_email", "store_id", "email"),
 )

@@ -1,0 +1,58 @@
+"""The job queue: huey with SQLite storage embedded, or Redis when several processes share it.
+
+Tasks are registered at start-up by the domains that own them (``register``
+functions receiving the queue and the runtime), so no task module reads
+settings at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+
+from winback.config import Settings
+
+
+def make_queue(settings: Settings) -> Huey:
+    """Redis when ``WINBACK_QUEUE_URL`` is ``redis://...``, else a SQLite file in the data dir."""
+    url = settings.queue_url
+    if url.startswith(("redis://", "rediss://")):
+        return RedisHuey("winback", url=url)
+    path = Path(url.removeprefix("sqlite:///")) if url else settings.data_dir / "queue.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("winback", filename=str(path))
+
+
+class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
+    """Huey's consumer without its signal handlers: the web server owns the signals here."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+class QueueWorkers:
+    """Huey's consumer run in threads of this process (the embedded, one-process mode)."""
+
+    def __init__(self, queue: Huey, *, workers: int = 2) -> None:
+        self._consumer = _EmbeddedConsumer(
+            queue,
+            workers=workers,
+            worker_type="thread",
+            periodic=True,
+            initial_delay=0.05,
+            backoff=1.5,
+            max_delay=1.0,
+        )
+
+    def start(self) -> None:
+        self._consumer.start()
+
+    def stop(self) -> None:
+        self._consumer.stop(graceful=True)
+
+
+TaskRegistrar = Callable[[Huey, Any], None]
