@@ -1,7 +1,7 @@
 """The intake benchmark: sustained events/s, ack latency, apply lag, visibility, vs the floor.
 
     .venv/bin/python bench/intake_bench.py [--db sqlite|postgresql|both] [--seconds 20]
-        [--runs 3] [--connections 32] [--workers 1] [--rate 5000] [--kill-test]
+        [--runs 3] [--connections 64] [--workers 1] [--rate 5000] [--kill-test]
 
 Each run measures, on this machine and in this order: the HTTP floor (a no-op
 endpoint on the same stack) at saturation; then winback on a fresh database,
@@ -32,7 +32,7 @@ from servers import BENCH_DIR, Database, create_store, start_floor, start_winbac
 from stats import percentile
 
 OUT_DIR = BENCH_DIR / "out"
-DRAIN_LIMIT_SECONDS = 120.0
+DRAIN_LIMIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def parse_options() -> Options:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each load phase")
     parser.add_argument("--runs", type=int, default=3, help="runs per database (medians)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections")
     parser.add_argument("--workers", type=int, default=1, help="HTTP worker processes")
     parser.add_argument("--rate", type=float, default=5000.0, help="target events/s")
     parser.add_argument("--probes", type=int, default=100, help="visibility probes per phase")

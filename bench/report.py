@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -224,6 +225,16 @@ def print_table(summary: dict[str, Any], options: Any) -> None:
     print(table(summary))
 
 
+def _git(*args: str) -> str:
+    try:
+        out = subprocess.run(
+            ["git", *args], capture_output=True, text=True, cwd=BENCH_DIR, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip()
+
+
 def machine() -> dict[str, Any]:
     """What the numbers were measured on, including how busy the machine was."""
     model = "unknown"
@@ -232,6 +243,9 @@ def machine() -> dict[str, Any]:
             model = line.split(":", 1)[1].strip()
             break
     return {
+        "git_commit": _git("rev-parse", "HEAD"),
+        # Other work goes on in the same checkout: say whether src/ had local changes.
+        "src_changed_files": len(_git("status", "--porcelain", "src").splitlines()),
         "nproc": os.cpu_count(),
         "cpu_model": model,
         "python": platform.python_version(),
