@@ -8,6 +8,7 @@ from winback.apply.context import APPLIED, IMPLIED_VERSION, STALE, EventContext,
 from winback.catalog.model import (
     ACTIVE,
     DISABLED,
+    SOURCE_FEED,
     SOURCE_LINE_ITEM,
     SOURCE_WEBHOOK,
     UNAVAILABLE,
@@ -71,11 +72,13 @@ def _described_at(product: Product) -> datetime | None:
 
 
 def apply_product(
-    ws: Workspace, ctx: EventContext, payload: ProductPayload, source: str = SOURCE_WEBHOOK
+    ws: Workspace, ctx: EventContext, payload: ProductPayload, source: str | None = None
 ) -> str:
     """Create or update a product. Its description and its status are versioned apart,
     so that an older update delivered after a deletion still describes the product
     without making it available again."""
+    # Feed rows arrive through the same dispatch as webhooks; the context says which it is.
+    source = source or (SOURCE_FEED if ctx.source == SOURCE_FEED else SOURCE_WEBHOOK)
     version = payload.updated_at or ctx.event_time
     product = ws.product(ctx.store_id, payload.id)
     if product is None:
