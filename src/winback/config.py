@@ -81,12 +81,26 @@ class Settings:
     queue_url: str = ""
     outbound_allow_private: bool = False
     outbound_timeout_seconds: float = 10.0
+    # Where stores' pages reach winback (the tracking snippet's script URL);
+    # empty: http://{host}:{port}.
+    public_url: str = ""
+    # The tracking collector: browsers are anonymous, so limits are per visitor and per IP.
+    tracking_max_body_bytes: int = 64 * 1024
+    tracking_max_events: int = 50
+    tracking_visitor_per_second: float = 2.0
+    tracking_visitor_burst: int = 60
+    tracking_ip_per_second: float = 50.0
+    tracking_ip_burst: int = 500
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'winback.db').resolve()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def is_sqlite(self) -> bool:
@@ -113,4 +127,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         queue_url=source.get("WINBACK_QUEUE_URL", ""),
         outbound_allow_private=_bool(source, "WINBACK_OUTBOUND_ALLOW_PRIVATE", False),
         outbound_timeout_seconds=_float(source, "WINBACK_OUTBOUND_TIMEOUT_SECONDS", 10.0),
+        public_url=source.get("WINBACK_PUBLIC_URL", "").rstrip("/"),
+        tracking_max_body_bytes=_int(source, "WINBACK_TRACKING_MAX_BODY_BYTES", 64 * 1024),
+        tracking_max_events=_int(source, "WINBACK_TRACKING_MAX_EVENTS", 50),
+        tracking_visitor_per_second=_float(source, "WINBACK_TRACKING_VISITOR_PER_SECOND", 2.0),
+        tracking_visitor_burst=_int(source, "WINBACK_TRACKING_VISITOR_BURST", 60),
+        tracking_ip_per_second=_float(source, "WINBACK_TRACKING_IP_PER_SECOND", 50.0),
+        tracking_ip_burst=_int(source, "WINBACK_TRACKING_IP_BURST", 500),
     )
