@@ -16,3 +16,8 @@ APPLY_LAG = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
 APPLY_PENDING = Gauge("winback_apply_pending", "Events in the raw log not yet applied")
+COLLECTOR_REQUESTS = Counter(
+    "winback_collector_requests_total",
+    "Requests to the tracking collector, by what was done with them",
+    ["outcome"],
+)
