@@ -16,6 +16,7 @@ from starlette.responses import Response
 from winback import __version__
 from winback.api.routes import router as read_router
 from winback.config import Settings, load_settings
+from winback.coupons.http import router as coupons_router
 from winback.errors import WinbackError
 from winback.intake.http import router as intake_router
 from winback.logs import configure_logging
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.include_router(intake_router)
     app.include_router(read_router)
     app.include_router(admin_router)
+    app.include_router(coupons_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
     app.add_api_route(
         "/metrics", metrics, methods=["GET"], tags=["operations"], response_class=Response

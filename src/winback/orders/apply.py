@@ -6,9 +6,11 @@ from typing import Any
 
 from winback.apply.context import APPLIED, STALE, EventContext, new_uid
 from winback.catalog.apply import ensure_line_product
+from winback.coupons.codes import normalize_code
 from winback.orders.model import Order
 from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
 from winback.shoppers.apply import deleted_since, upsert_embedded_customer
+from winback.storage.coupons import CouponUse
 from winback.storage.workspace import Workspace
 
 DELETED = "order_deleted"
@@ -65,6 +67,12 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
     if buyer is not None:
         ws.aggregates_due.add((ctx.store_id, buyer.uid))
         ws.carts_to_convert.append((ctx.store_id, buyer.uid, payload.created_at))
+    # Codes winback issued that this order carries are now used (flush marks them).
+    ws.coupons_used.extend(
+        CouponUse(ctx.store_id, normalize_code(discount.code), payload.id, payload.created_at)
+        for discount in payload.discount_codes
+        if discount.code.strip()
+    )
     return APPLIED
 
 

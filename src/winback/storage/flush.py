@@ -13,6 +13,7 @@ from winback.carts.model import CONVERTED, OPEN, Cart
 from winback.catalog.model import Product
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
+from winback.storage.coupons import mark_used
 from winback.storage.rows import entity_columns, to_row
 from winback.storage.schema import (
     Money,
@@ -58,6 +59,7 @@ def flush(ws: Workspace) -> None:
     if ws.activities:
         conn.execute(insert(activities), ws.activities)
     _convert_carts(conn, ws)
+    mark_used(conn, ws.coupons_used)
     _erase(conn, ws)
     refresh_aggregates(conn, ws.aggregates_due)
 

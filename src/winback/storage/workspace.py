@@ -18,6 +18,7 @@ from winback.carts.model import Cart
 from winback.catalog.model import Product
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
+from winback.storage.coupons import CouponUse
 from winback.storage.rows import from_row
 from winback.storage.schema import carts, customers, markers, orders, products, suppressions
 
@@ -46,6 +47,7 @@ class Workspace:
         self.carts_to_convert: list[tuple[str, str, datetime]] = []
         self.activities: list[dict[str, Any]] = []
         self.erasures: list[tuple[str, str, str | None, datetime]] = []
+        self.coupons_used: list[CouponUse] = []
 
     # -- change tracking ---------------------------------------------------------------
 

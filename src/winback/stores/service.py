@@ -23,7 +23,8 @@ class Store:
     domain: str | None
     currency: str
     created_at: datetime
-    settings: dict[str, Any] = field(default_factory=dict)
+    # Settings may hold secrets (the coupon endpoint's key): kept out of reprs and views.
+    settings: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def double_opt_in(self) -> bool:
@@ -36,8 +37,21 @@ class Store:
             "domain": self.domain,
             "currency": self.currency,
             "created_at": self.created_at.isoformat(),
-            "settings": self.settings,
+            "settings": _without_secrets(self.settings),
         }
+
+
+SECRET_NAMES = frozenset({"key", "api_key", "secret", "password", "token"})
+
+
+def _without_secrets(value: Any) -> Any:
+    """Settings as shown to people: every secret-named entry reads as set, never its value."""
+    if isinstance(value, dict):
+        return {
+            name: ("********" if name in SECRET_NAMES and inner else _without_secrets(inner))
+            for name, inner in value.items()
+        }
+    return value
 
 
 def _store_from_row(row: Any) -> Store:

@@ -1,0 +1,167 @@
+"""SQL for coupon codes: record one before the store is called, settle it, list, mark used."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from winback.coupons.model import PENDING, USED, Coupon
+from winback.errors import InvalidPayload
+from winback.storage.reads import decode_cursor, encode_cursor
+from winback.storage.schema import coupons
+
+
+class CodeTaken(Exception):
+    """The code already exists in this store (the unique index said so)."""
+
+
+@dataclass(frozen=True)
+class CouponUse:
+    """An order that carried a code: which store, which code, which order, when."""
+
+    store_id: str
+    code: str
+    order_id: str
+    at: datetime
+
+
+def _coupon(row: Any) -> Coupon:
+    return Coupon(
+        id=row.id,
+        store_id=row.store_id,
+        code=row.code,
+        rule_id=row.rule_id,
+        email=row.email,
+        expires_at=row.expires_at,
+        issued_at=row.issued_at,
+        status=row.status,
+        error=row.error,
+        attempts=row.attempts,
+        used_at=row.used_at,
+        used_order_id=row.used_order_id,
+    )
+
+
+def record_pending(
+    engine: Engine,
+    *,
+    store_id: str,
+    code: str,
+    rule_id: str,
+    email: str | None,
+    expires_at: datetime | None,
+    issued_at: datetime,
+) -> Coupon:
+    """Keep the code before the store hears of it; raise ``CodeTaken`` if it exists."""
+    try:
+        with engine.begin() as conn:
+            new_id = conn.execute(
+                insert(coupons)
+                .values(
+                    store_id=store_id,
+                    code=code,
+                    rule_id=rule_id,
+                    email=email,
+                    expires_at=expires_at,
+                    issued_at=issued_at,
+                    status=PENDING,
+                    attempts=0,
+                )
+                .returning(coupons.c.id)
+            ).scalar_one()
+    except IntegrityError:
+        raise CodeTaken(code) from None
+    return get(engine, store_id, int(new_id))
+
+
+def settle(
+    engine: Engine, store_id: str, coupon_id: int, *, status: str, error: str | None, attempts: int
+) -> Coupon:
+    """Record how the call to the store ended. A code already marked used stays used."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(coupons)
+            .where(
+                coupons.c.store_id == store_id,
+                coupons.c.id == coupon_id,
+                coupons.c.status != USED,
+            )
+            .values(status=status, error=error, attempts=attempts)
+        )
+    return get(engine, store_id, coupon_id)
+
+
+def get(engine: Engine, store_id: str, coupon_id: int) -> Coupon:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(coupons).where(coupons.c.store_id == store_id, coupons.c.id == coupon_id)
+        ).one()
+    return _coupon(row)
+
+
+def by_code(engine: Engine, store_id: str, code: str) -> Coupon | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(coupons).where(coupons.c.store_id == store_id, coupons.c.code == code)
+        ).first()
+    return _coupon(row) if row else None
+
+
+def page(
+    engine: Engine,
+    store_id: str,
+    *,
+    email: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Coupon], str | None]:
+    """Coupons of a store, newest first, filtered by email and status."""
+    query = select(coupons).where(coupons.c.store_id == store_id)
+    if email is not None:
+        query = query.where(coupons.c.email == email)
+    if status is not None:
+        query = query.where(coupons.c.status == status)
+    if cursor is not None:
+        query = query.where(coupons.c.id < _cursor_id(cursor))
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(coupons.c.id.desc()).limit(limit + 1)).all()
+    found = [_coupon(row) for row in rows[:limit]]
+    next_cursor = encode_cursor([found[-1].id]) if len(rows) > limit else None
+    return found, next_cursor
+
+
+def _cursor_id(cursor: str) -> int:
+    values = decode_cursor(cursor)
+    if len(values) != 1 or not isinstance(values[0], int):
+        raise InvalidPayload("the cursor is not one this API gave out", code="invalid_cursor")
+    return values[0]
+
+
+def mark_used(conn: Connection, uses: Iterable[CouponUse]) -> None:
+    """Mark codes carried by orders as used, inside the apply transaction.
+
+    Only the first order that carried a code is recorded, so applying the same
+    order again (a duplicate, a replay) changes nothing.
+    """
+    rows = [
+        {"b_store": use.store_id, "b_code": use.code, "b_order": use.order_id, "b_at": use.at}
+        for use in uses
+    ]
+    if not rows:
+        return
+    conn.execute(
+        update(coupons)
+        .where(
+            coupons.c.store_id == bindparam("b_store"),
+            coupons.c.code == bindparam("b_code"),
+            coupons.c.status != USED,
+        )
+        .values(status=USED, used_at=bindparam("b_at"), used_order_id=bindparam("b_order")),
+        rows,
+    )
