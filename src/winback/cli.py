@@ -17,6 +17,7 @@ import uvicorn
 
 from winback.apply.applier import Applier
 from winback.config import load_settings
+from winback.coupons.commands import coupon_app
 from winback.errors import WinbackError
 from winback.logs import configure_logging
 from winback.storage.engine import make_engine
@@ -27,6 +28,7 @@ from winback.stores.service import create_store, list_stores, rotate_key
 app = typer.Typer(help="winback: marketing automation for online stores.", no_args_is_help=True)
 store_app = typer.Typer(help="Manage stores and their API keys.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
+app.add_typer(coupon_app, name="coupon")
 
 QUICKSTART_FILE = "quickstart-store.json"
 

@@ -1,0 +1,119 @@
+"""``winback coupon ...``: the store's coupon endpoint, issuing a code, listing codes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import Engine
+
+from winback.config import load_settings
+from winback.coupons.client import RetryPolicy
+from winback.coupons.expiry import expiry_time
+from winback.coupons.service import configure_endpoint, issue_coupon, list_coupons
+from winback.errors import WinbackError
+from winback.outbound.http import OutboundClient
+from winback.storage.engine import make_engine
+from winback.storage.migrate import upgrade_to_head
+from winback.stores.service import get_store
+
+coupon_app = typer.Typer(
+    help="Coupon codes: the store's endpoint, issuing, listing.", no_args_is_help=True
+)
+
+StoreOption = Annotated[str, typer.Option("--store", help="The store id")]
+
+
+def _engine() -> Engine:
+    engine = make_engine(load_settings().resolved_database_url)
+    upgrade_to_head(engine)
+    return engine
+
+
+def _client() -> OutboundClient:
+    settings = load_settings()
+    return OutboundClient(
+        allow_private=settings.outbound_allow_private,
+        timeout=settings.outbound_timeout_seconds,
+        user_agent="winback-coupons",
+    )
+
+
+def _print(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def _fail(error: WinbackError) -> None:
+    typer.echo(f"error: {error.reason}", err=True)
+    raise typer.Exit(code=2)
+
+
+@coupon_app.command("endpoint")
+def set_endpoint(
+    store: StoreOption,
+    url: Annotated[str, typer.Option(help="The store's base URL (winback adds /discounts)")],
+    key: Annotated[str, typer.Option(help="The key winback sends as remarkety_api_key")],
+    prefix: Annotated[str | None, typer.Option(help="Codes start with this (default WB-)")] = None,
+) -> None:
+    """Set the store's coupon endpoint, after checking it answers as the contract says."""
+    engine = _engine()
+    try:
+        with _client() as client:
+            config, answer = configure_endpoint(
+                engine, client, get_store(engine, store), url=url, key=key, prefix=prefix
+            )
+    except WinbackError as error:
+        _fail(error)
+        return
+    _print({**config.to_dict(), "check": answer})
+
+
+@coupon_app.command("issue")
+def issue(
+    store: StoreOption,
+    rule: Annotated[str, typer.Option(help="The store's discount rule (template) id")],
+    email: Annotated[str | None, typer.Option(help="The only customer allowed to use it")] = None,
+    expires: Annotated[str | None, typer.Option(help="Valid for: 30m, 12h, 7d, 2w")] = None,
+) -> None:
+    """Issue a code: the store creates it, winback records it. Exit 1 if not created."""
+    engine = _engine()
+    settings = load_settings()
+    try:
+        expires_at = expiry_time(expires_in=expires, expires_at=None, now=datetime.now(UTC))
+        with _client() as client:
+            coupon = issue_coupon(
+                engine,
+                client,
+                get_store(engine, store),
+                rule_id=rule,
+                email=email,
+                expires_at=expires_at,
+                policy=RetryPolicy(max_seconds=3 * settings.outbound_timeout_seconds),
+            )
+    except WinbackError as error:
+        _fail(error)
+        return
+    _print(coupon.to_dict())
+    if not coupon.can_be_sent:
+        raise typer.Exit(code=1)
+
+
+@coupon_app.command("list")
+def list_codes(
+    store: StoreOption,
+    email: Annotated[str | None, typer.Option(help="Only codes for this address")] = None,
+    status: Annotated[str | None, typer.Option(help="pending, created, failed or used")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
+) -> None:
+    """The store's codes, newest first."""
+    engine = _engine()
+    try:
+        found, _ = list_coupons(
+            engine, get_store(engine, store), email=email, status=status, limit=limit
+        )
+    except WinbackError as error:
+        _fail(error)
+        return
+    _print([coupon.to_dict() for coupon in found])
