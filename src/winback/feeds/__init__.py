@@ -6,7 +6,7 @@ Nothing here touches the database: the feed sync downloads with
 
 from winback.feeds.errors import FeedError
 from winback.feeds.parse import parse_feed
-from winback.feeds.records import FeedProduct, content_digest
+from winback.feeds.records import FeedProduct
 from winback.imports.problems import RowError
 
-__all__ = ["FeedError", "FeedProduct", "RowError", "content_digest", "parse_feed"]
+__all__ = ["FeedError", "FeedProduct", "RowError", "parse_feed"]

@@ -1,4 +1,4 @@
-"""The column rules of a Google Shopping feed (integration.md 2): one row to one product.
+"""The column rules of a Google Shopping feed (integration.md 2): one row to one item.
 
 Decisions where the contract is silent:
 - ``out of stock`` keeps the product known but not for sale (``product_exists``
@@ -8,52 +8,67 @@ Decisions where the contract is silent:
   spacing around ``>`` made uniform, so the same path always has the same name.
 - A price is ``129.90 USD`` or a bare ``129.90``; a bare ``sale_price`` takes the
   price's currency. Thousands separators and decimal commas are refused, never guessed.
+- ``sku`` and ``brand`` longer than 255 characters are refused: they are kept in
+  columns of that size, and one over-long cell must not fail the rows stored beside it.
+
+A row is checked cell by cell with plain functions and kept as an ``ItemFields``
+tuple; the typed ``ProductPayload`` is built from it only when the product is
+applied (see ``records``), so an unchanged product costs no model validation.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from pydantic import ValidationError
-
-from winback.catalog.payloads import ProductPayload
 from winback.fields import MAX_ID_LENGTH
-from winback.imports.cells import CellError, read_cell, split_list
-from winback.imports.problems import RowError, row_errors
+from winback.imports.cells import split_list
+from winback.imports.problems import RowError
 from winback.imports.table import TableRow
 
 MANDATORY = ("id", "title", "link", "price")
 AVAILABILITY = ("in stock", "out of stock", "preorder", "backorder")
+OUT_OF_STOCK = "out of stock"
+MAX_TEXT_LENGTH = 255
 _PRICE = re.compile(r"^(?P<amount>\d+(?:\.\d+)?)(?:\s*(?P<currency>[A-Za-z]{3}))?$")
 _URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
-# Plain columns: feed column -> payload field.
-PLAIN = {
-    "id": "id",
-    "title": "title",
-    "description": "body_html",
-    "brand": "vendor",
-    "sku": "sku",
-}
-_ERROR_COLUMNS = {field: column for column, field in PLAIN.items()} | {
-    "url": "link",
-    "image": "image_link",
-    "price": "price",
-    "sale_price": "sale_price",
-}
+
+
+class ItemFields(NamedTuple):
+    """What one valid row says about its product, every cell already checked and parsed."""
+
+    id: str
+    title: str
+    url: str
+    price: Decimal
+    currency: str | None
+    sale_price: Decimal | None
+    availability: str | None
+    body_html: str | None
+    vendor: str | None
+    sku: str | None
+    image: str | None
+    images: tuple[str, ...]
+    categories: tuple[str, ...]
+    barcode: str | None
+
+    @property
+    def for_sale(self) -> bool | None:
+        """False when out of stock, true for the other values, unknown without one."""
+        return None if self.availability is None else self.availability != OUT_OF_STOCK
 
 
 @dataclass(frozen=True, slots=True)
 class FeedItem:
-    """One valid feed row: the product it describes and the parent it is a variant of."""
+    """One valid feed row: its line, the parent it is a variant of, what it says."""
 
     line: int
     group_id: str | None
-    product: ProductPayload
-    barcode: str | None
+    fields: ItemFields
 
 
 def parse_price(text: str) -> tuple[Decimal, str | None]:
@@ -65,6 +80,7 @@ def parse_price(text: str) -> tuple[Decimal, str | None]:
     return Decimal(match["amount"]), currency.upper() if currency else None
 
 
+@functools.lru_cache(maxsize=64)
 def parse_availability(text: str) -> str:
     """One of the four feed values; ``in_stock`` and ``In Stock`` are the same."""
     normalized = " ".join(text.lower().replace("_", " ").split())
@@ -76,12 +92,19 @@ def parse_availability(text: str) -> str:
 
 def parse_categories(text: str) -> list[str]:
     """``A > B|C`` -> ``["A > B", "C"]``: each ``|`` part is one category, its path kept whole."""
-    paths: list[str] = []
-    for part in text.split("|"):
-        path = " > ".join(step.strip() for step in part.split(">") if step.strip())
-        if path and path not in paths:
-            paths.append(path)
-    return paths
+    return list(_category_paths(text))
+
+
+def _category_paths(text: str) -> tuple[str, ...]:
+    paths = dict.fromkeys(_category_path(part) for part in text.split("|"))
+    paths.pop("", None)
+    return tuple(paths)
+
+
+# A catalog has a few thousand categories, repeated on most of its rows.
+@functools.lru_cache(maxsize=16384)
+def _category_path(part: str) -> str:
+    return " > ".join(step.strip() for step in part.split(">") if step.strip())
 
 
 def parse_link(text: str) -> str:
@@ -91,26 +114,36 @@ def parse_link(text: str) -> str:
     return text.strip()
 
 
-def _group_id(text: str) -> str:
+def _id(text: str) -> str:
     if len(text) > MAX_ID_LENGTH:
         raise ValueError(f"an id must be at most {MAX_ID_LENGTH} characters")
     return text
 
 
+def _short_text(text: str) -> str:
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValueError(f"the value must be at most {MAX_TEXT_LENGTH} characters")
+    return text
+
+
+# Checked in this order, so a row's errors come out in the same order every time.
 PARSED: dict[str, Callable[[str], Any]] = {
+    "id": _id,
     "link": parse_link,
     "image_link": parse_link,
     "price": parse_price,
     "sale_price": parse_price,
     "availability": parse_availability,
-    "product_type": parse_categories,
-    "additional_image_link": lambda text: split_list(text, ","),
-    "item_group_id": _group_id,
+    "product_type": _category_paths,
+    "additional_image_link": lambda text: tuple(split_list(text, ",")),
+    "item_group_id": _id,
+    "sku": _short_text,
+    "brand": _short_text,
 }
 
 
 def read_item(row: TableRow) -> FeedItem | list[RowError]:
-    """The product a row describes, or every reason it cannot be used."""
+    """The item a row describes, or every reason it cannot be used."""
     values = row.values
     errors = [
         RowError(row.line, column, f"{column} is mandatory and empty")
@@ -119,38 +152,36 @@ def read_item(row: TableRow) -> FeedItem | list[RowError]:
     ]
     cells: dict[str, Any] = {}
     for column, parse in PARSED.items():
-        if values.get(column):
+        text = values.get(column)
+        if text:
             try:
-                cells[column] = read_cell(values, column, parse)
-            except CellError as error:
-                errors.append(RowError(row.line, error.column, error.reason))
+                cells[column] = parse(text)
+            except ValueError as error:
+                errors.append(RowError(row.line, column, str(error)))
     if errors:
         return errors
-    try:
-        product = ProductPayload.model_validate(_product_data(values, cells))
-    except CellError as error:
-        return [RowError(row.line, error.column, error.reason)]
-    except ValidationError as error:
-        return row_errors(error, line=row.line, columns=_ERROR_COLUMNS)
-    barcode = values.get("gtin") or None
-    return FeedItem(row.line, cells.get("item_group_id"), product, barcode)
-
-
-def _product_data(values: Mapping[str, str], cells: Mapping[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {field: values[col] for col, field in PLAIN.items() if values.get(col)}
-    data["url"] = cells["link"]
-    data["price"], currency = cells["price"]
+    price, currency = cells["price"]
+    sale_price = None
     if "sale_price" in cells:
-        data["sale_price"], sale_currency = cells["sale_price"]
+        sale_price, sale_currency = cells["sale_price"]
         if currency and sale_currency and sale_currency != currency:
             reason = f"the sale price is in {sale_currency} but the price is in {currency}"
-            raise CellError("sale_price", reason)
+            return [RowError(row.line, "sale_price", reason)]
         currency = currency or sale_currency
-    data["currency"] = currency
-    data["image"] = cells.get("image_link")
-    data["images"] = cells.get("additional_image_link", [])
-    data["categories"] = cells.get("product_type", [])
-    if "availability" in cells:
-        data["availability"] = cells["availability"]
-        data["product_exists"] = cells["availability"] != "out of stock"
-    return data
+    fields = ItemFields(
+        id=cells["id"],
+        title=values["title"],
+        url=cells["link"],
+        price=price,
+        currency=currency,
+        sale_price=sale_price,
+        availability=cells.get("availability"),
+        body_html=values.get("description") or None,
+        vendor=cells.get("brand"),
+        sku=cells.get("sku"),
+        image=cells.get("image_link"),
+        images=cells.get("additional_image_link", ()),
+        categories=cells.get("product_type", ()),
+        barcode=values.get("gtin") or None,
+    )
+    return FeedItem(row.line, cells.get("item_group_id"), fields)

@@ -8,8 +8,9 @@ stream; a feed found corrupt further on raises ``FeedError`` mid-stream.
 
 from __future__ import annotations
 
+import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from winback.feeds.errors import FeedError
 from winback.feeds.grouping import DEFAULT_MAX_HELD_ROWS, VariantGrouper
@@ -17,11 +18,14 @@ from winback.feeds.items import MANDATORY, read_item
 from winback.feeds.records import FeedProduct
 from winback.feeds.source import FeedFormat, OpenedFeed, open_feed
 from winback.feeds.xml_items import read_xml_items
+from winback.fields import MAX_ID_LENGTH
 from winback.imports.problems import RowError
 from winback.imports.source import ByteSource, ProgressHook, ProgressReporter
-from winback.imports.table import TableRow, open_text, read_table
+from winback.imports.table import Table, TableRow, open_text, read_table
 
 FeedRows = Iterator[TableRow | RowError]
+RejectedHook = Callable[[str], None]
+CHECK_CHUNK_CHARS = 1024 * 1024
 
 
 def parse_feed(
@@ -30,15 +34,24 @@ def parse_feed(
     progress: ProgressHook | None = None,
     encoding: str = "utf-8",
     max_held_variant_rows: int = DEFAULT_MAX_HELD_ROWS,
+    on_rejected: RejectedHook | None = None,
 ) -> Iterator[FeedProduct | RowError]:
-    """Open a feed (gzip, CSV, TSV, RSS or Atom) and return its products lazily."""
+    """Open a feed (gzip, CSV, TSV, RSS or Atom) and return its products lazily.
+
+    ``on_rejected`` hears the product id (the group's, for a variant) of each
+    row refused for its content, so a sync can leave that product as it was
+    rather than count it gone from the feed.
+    """
+    rows = feed_rows(source, progress, encoding)
+    return _products(rows, VariantGrouper(max_held_variant_rows), on_rejected)
+
+
+def feed_rows(source: ByteSource, progress: ProgressHook | None, encoding: str) -> FeedRows:
     opened = open_feed(source)
     reporter = ProgressReporter(progress, opened.counter)
     if opened.format is FeedFormat.XML:
-        rows = _primed(_counted(read_xml_items(opened.reader), reporter))
-    else:
-        rows = _table_rows(opened, reporter, encoding)
-    return _products(rows, VariantGrouper(max_held_variant_rows))
+        return _primed(_counted(read_xml_items(opened.reader), reporter))
+    return _table_rows(opened, reporter, encoding)
 
 
 def feed_column_name(cell: str) -> str:
@@ -47,15 +60,57 @@ def feed_column_name(cell: str) -> str:
 
 
 def _table_rows(opened: OpenedFeed, reporter: ProgressReporter, encoding: str) -> FeedRows:
+    return _open_table(opened, reporter, encoding)[1].rows
+
+
+def _open_table(
+    opened: OpenedFeed, reporter: ProgressReporter, encoding: str
+) -> tuple[io.TextIOWrapper, Table]:
     text = open_text(opened.reader, encoding, FeedError)
-    delimiter = "\t" if opened.format is FeedFormat.TSV else ","
     table = read_table(
-        text, delimiter=delimiter, rename=feed_column_name, progress=reporter, error_class=FeedError
+        text,
+        delimiter=_delimiter(opened),
+        rename=feed_column_name,
+        progress=reporter,
+        error_class=FeedError,
     )
     for column in MANDATORY:
         if column not in table.header:
             raise FeedError(f"the feed has no {column!r} column", line=1, column=column)
-    return table.rows
+    return text, table
+
+
+def _delimiter(opened: OpenedFeed) -> str:
+    return "\t" if opened.format is FeedFormat.TSV else ","
+
+
+def check_feed(source: ByteSource, *, encoding: str = "utf-8") -> None:
+    """Read a whole feed without making products; raise ``FeedError`` for what would fail later.
+
+    A sync runs this first, so that a feed found corrupt near its end (a
+    truncated or corrupt gzip, bad UTF-8, a NUL byte, malformed XML) is refused
+    before anything is applied. A CSV is only decoded here, not split into
+    cells: that is where its corruption shows, at a fraction of the cost.
+    """
+    opened = open_feed(source)
+    if opened.format is FeedFormat.XML:
+        for _ in read_xml_items(opened.reader):
+            pass
+        return
+    text, _ = _open_table(opened, ProgressReporter(None, opened.counter), encoding)
+    lines = 1
+    while True:
+        try:
+            chunk = text.read(CHECK_CHUNK_CHARS)
+        except UnicodeDecodeError:
+            reason = f"the feed is not valid {encoding} text after line {lines}"
+            raise FeedError(reason, line=lines + 1) from None
+        if not chunk:
+            return
+        if "\0" in chunk:
+            line = lines + chunk.count("\n", 0, chunk.index("\0"))
+            raise FeedError(f"line {line} cannot be read: it contains a NUL byte", line=line)
+        lines += chunk.count("\n")
 
 
 def _counted(rows: FeedRows, reporter: ProgressReporter) -> FeedRows:
@@ -71,14 +126,24 @@ def _primed(rows: FeedRows) -> FeedRows:
     return rows if first is None else itertools.chain([first], rows)
 
 
-def _products(rows: FeedRows, grouper: VariantGrouper) -> Iterator[FeedProduct | RowError]:
+def _products(
+    rows: FeedRows, grouper: VariantGrouper, on_rejected: RejectedHook | None
+) -> Iterator[FeedProduct | RowError]:
     for row in rows:
         if isinstance(row, RowError):
             yield row
             continue
         item = read_item(row)
         if isinstance(item, list):
+            if on_rejected is not None:
+                _tell_rejected(row, on_rejected)
             yield from item
         else:
             yield from grouper.add(item)
     yield from grouper.finish()
+
+
+def _tell_rejected(row: TableRow, on_rejected: RejectedHook) -> None:
+    product_id = row.values.get("item_group_id") or row.values.get("id")
+    if product_id and len(product_id) <= MAX_ID_LENGTH:
+        on_rejected(product_id)
