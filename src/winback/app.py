@@ -18,6 +18,7 @@ from winback.api.routes import router as read_router
 from winback.config import Settings, load_settings
 from winback.coupons.http import router as coupons_router
 from winback.errors import WinbackError
+from winback.feeds.http import router as feed_router
 from winback.intake.http import router as intake_router
 from winback.logs import configure_logging
 from winback.metrics import APPLY_PENDING
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.include_router(read_router)
     app.include_router(admin_router)
     app.include_router(coupons_router)
+    app.include_router(feed_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
     app.add_api_route(
         "/metrics", metrics, methods=["GET"], tags=["operations"], response_class=Response

@@ -1,0 +1,161 @@
+"""Applying a feed's products in batches, through the same apply functions as webhooks.
+
+Per batch, in one transaction under the apply lock: look up the stored digest,
+source and status of every product; apply only the new and changed ones (as
+``products/update`` items, like a webhook); note the new digests and that this
+run saw every product, changed or not. A product is unchanged when the feed
+described it last with the same content and its status is what the feed says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from winback.apply.batch import ApplyItem, apply_items
+from winback.apply.context import APPLIED
+from winback.catalog.model import ACTIVE, SOURCE_FEED, UNAVAILABLE
+from winback.feeds.model import FeedRun
+from winback.feeds.records import FeedProduct
+from winback.imports.problems import RowError, row_errors
+from winback.intake.topics import Topic
+from winback.storage import feeds as store
+from winback.storage.locks import take_apply_lock
+
+log = structlog.get_logger(__name__)
+
+BATCH_SIZE = 2000
+EVENT_TYPE = "products/update"
+# Payload fields named after the feed columns they come from, for row errors.
+_COLUMNS = {"url": "link", "image": "image_link", "vendor": "brand", "body_html": "description"}
+
+
+@dataclass
+class _Sorted:
+    """One batch sorted out against what is stored."""
+
+    to_apply: list[FeedProduct] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    created: int = 0
+
+
+class FeedApplier:
+    """Collects a run's products and applies them a batch at a time; counts into the run."""
+
+    def __init__(self, engine: Engine, run: FeedRun, *, batch_size: int = BATCH_SIZE):
+        self._engine = engine
+        self._run = run
+        self._batch_size = batch_size
+        self._pending: list[FeedProduct] = []
+        self._rejected_ids: list[str] = []
+        self.products = 0
+        self.row_errors: list[RowError] = []
+
+    def add(self, product: FeedProduct) -> None:
+        self.products += 1
+        self._pending.append(product)
+        if len(self._pending) >= self._batch_size:
+            self.flush()
+
+    def keep_rejected(self, product_id: str) -> None:
+        """A product whose row was refused: left as it is, and not counted gone."""
+        self._rejected_ids.append(product_id)
+
+    def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        rejected, self._rejected_ids = self._rejected_ids, []
+        if not batch and not rejected:
+            return
+        try:
+            with self._engine.begin() as conn:
+                done = self._apply(conn, batch, rejected)
+        except SQLAlchemyError as error:
+            # One product the database refuses must not take its batch with it.
+            log.warning("feed batch failed, applying one by one", error=repr(error))
+            self._apply_one_by_one(batch, rejected)
+        else:
+            self._count(done)
+
+    def _apply(self, conn: Connection, batch: list[FeedProduct], rejected: list[str]) -> _Sorted:
+        take_apply_lock(conn)
+        run = self._run
+        stored = store.stored_products(conn, run.store_id, [p.id for p in batch])
+        done = self._sort(batch, stored)
+        items = [self._item(product) for product in done.to_apply]
+        outcomes = apply_items(conn, items)
+        digests = {
+            product.id: (product.digest if outcome == APPLIED else None)
+            for product, outcome in zip(done.to_apply, outcomes, strict=True)
+        }
+        store.mark_applied(conn, run.store_id, run.id, digests)
+        store.mark_seen(conn, run.store_id, run.id, done.unchanged + rejected)
+        done.created = sum(1 for product in done.to_apply if product.id not in stored)
+        return done
+
+    def _count(self, done: _Sorted) -> None:
+        """Counted only after the batch's transaction committed."""
+        self._run.created += done.created
+        self._run.updated += len(done.to_apply) - done.created
+        self._run.unchanged += len(done.unchanged)
+        self.row_errors.extend(done.errors)
+
+    def _sort(self, batch: list[FeedProduct], stored: dict[str, store.StoredProduct]) -> _Sorted:
+        result = _Sorted()
+        in_batch: set[str] = set()
+        for product in batch:
+            known = stored.get(product.id)
+            if product.id in in_batch or (known is not None and known.feed_run_id == self._run.id):
+                reason = (
+                    f"the product {product.id} appears earlier in the feed; this row is skipped"
+                )
+                result.errors.append(RowError(product.line, "id", reason))
+                continue
+            in_batch.add(product.id)
+            if known is not None and _unchanged(product, known):
+                result.unchanged.append(product.id)
+                continue
+            try:
+                product.payload  # noqa: B018 - built now, so a refusal is a row error
+            except ValidationError as error:
+                result.errors.extend(row_errors(error, line=product.line, columns=_COLUMNS))
+                continue
+            result.to_apply.append(product)
+        return result
+
+    def _item(self, product: FeedProduct) -> ApplyItem:
+        return ApplyItem(
+            store_id=self._run.store_id,
+            topic=Topic.PRODUCT_UPDATE,
+            event_type=EVENT_TYPE,
+            payload=product.payload,
+            body={},
+            event_time=self._run.started_at,
+            source=SOURCE_FEED,
+        )
+
+    def _apply_one_by_one(self, batch: list[FeedProduct], rejected: list[str]) -> None:
+        for product in batch:
+            try:
+                with self._engine.begin() as conn:
+                    done = self._apply(conn, [product], [])
+                self._count(done)
+            except SQLAlchemyError as error:
+                reason = f"the product could not be stored: {type(error).__name__}"
+                self.row_errors.append(RowError(product.line, None, reason))
+        with self._engine.begin() as conn:
+            take_apply_lock(conn)
+            store.mark_seen(conn, self._run.store_id, self._run.id, rejected)
+
+
+def _unchanged(product: FeedProduct, known: store.StoredProduct) -> bool:
+    status = ACTIVE if product.for_sale else UNAVAILABLE
+    return (
+        known.content_digest == product.digest
+        and known.source == SOURCE_FEED
+        and known.status == status
+    )
