@@ -19,6 +19,7 @@ from winback.apply.applier import Applier
 from winback.config import load_settings
 from winback.coupons.commands import coupon_app
 from winback.errors import WinbackError
+from winback.feeds.commands import feed_app
 from winback.logs import configure_logging
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
@@ -29,6 +30,7 @@ app = typer.Typer(help="winback: marketing automation for online stores.", no_ar
 store_app = typer.Typer(help="Manage stores and their API keys.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 app.add_typer(coupon_app, name="coupon")
+app.add_typer(feed_app, name="feed")
 
 QUICKSTART_FILE = "quickstart-store.json"
 
