@@ -1,0 +1,3 @@
+from winback_demo.cli import main
+
+main()
