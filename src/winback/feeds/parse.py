@@ -25,7 +25,7 @@ from winback.imports.table import Table, TableRow, open_text, read_table
 
 FeedRows = Iterator[TableRow | RowError]
 RejectedHook = Callable[[str], None]
-CHECK_CHUNK_CHARS = 1024 * 1024
+CHECK_CHUNK_CHARS = 64 * 1024
 
 
 def parse_feed(
@@ -98,19 +98,20 @@ def check_feed(source: ByteSource, *, encoding: str = "utf-8") -> None:
             pass
         return
     text, _ = _open_table(opened, ProgressReporter(None, opened.counter), encoding)
-    lines = 1
+    line = 2  # where the next chunk starts: the header was line 1
     while True:
         try:
             chunk = text.read(CHECK_CHUNK_CHARS)
         except UnicodeDecodeError:
-            reason = f"the feed is not valid {encoding} text after line {lines}"
-            raise FeedError(reason, line=lines + 1) from None
+            label = "UTF-8" if text.encoding.startswith("utf-8") else text.encoding
+            reason = f"the feed is not valid {label} text after line {line - 1}"
+            raise FeedError(reason, line=line) from None
         if not chunk:
             return
         if "\0" in chunk:
-            line = lines + chunk.count("\n", 0, chunk.index("\0"))
-            raise FeedError(f"line {line} cannot be read: it contains a NUL byte", line=line)
-        lines += chunk.count("\n")
+            at = line + chunk.count("\n", 0, chunk.index("\0"))
+            raise FeedError(f"line {at} cannot be read: it contains a NUL byte", line=at)
+        line += chunk.count("\n")
 
 
 def _counted(rows: FeedRows, reporter: ProgressReporter) -> FeedRows:

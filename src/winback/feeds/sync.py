@@ -171,8 +171,9 @@ def _start(engine: Engine, request: SyncRequest, *, status: str = RUNNING) -> Fe
 def _fail(run: FeedRun, error: FeedError | OutboundError) -> None:
     run.status = FAILED
     if isinstance(error, FeedError):
-        where = f" (line {error.line})" if error.line else ""
-        run.reason = f"{error.reason}{where}"
+        where = f"line {error.line}"
+        said = error.line is None or where in error.reason
+        run.reason = error.reason if said else f"{error.reason} ({where})"
     else:
         run.reason = str(error)
 

@@ -1,0 +1,169 @@
+"""``sync_feed`` called directly (as the CLI and the queue do), and the ``winback feed`` command."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, insert, select
+from typer.testing import CliRunner
+
+from tests.feeds.conftest import feed_settings
+from winback.cli import app as cli
+from winback.config import Settings
+from winback.feeds.sync import SyncRequest, sync_feed
+from winback.storage.feeds import sync_lock
+from winback.storage.schema import feed_runs, products
+from winback.stores.service import create_store
+
+ROWS = "".join(f"P{n},Pot {n},https://shop.example/p{n},{n}.50 USD\n" for n in range(1, 301))
+FEED = ("id,title,link,price\n" + ROWS).encode()
+COUNTS = ("rows_read", "created", "updated", "unchanged", "made_unavailable", "rejected")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return feed_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def store_id(engine: Engine) -> str:
+    created, _ = create_store(engine, name="Service store " + secrets.token_hex(3))
+    return created.id
+
+
+def product_count(engine: Engine, store_id: str) -> int:
+    with engine.connect() as conn:
+        query = select(func.count()).select_from(products).where(products.c.store_id == store_id)
+        return int(conn.execute(query).scalar_one())
+
+
+def test_a_feed_file_is_synced_in_batches_and_a_second_time_left_unchanged(
+    engine: Engine, settings: Settings, store_id: str, tmp_path: Path
+):
+    path = tmp_path / "feed.csv.gz"
+    path.write_bytes(gzip.compress(FEED))
+
+    first = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=path))
+    second = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=path))
+
+    assert (first.status, first.rows_read, first.created) == ("succeeded", 300, 300)
+    assert (second.status, second.created, second.updated, second.unchanged) == (
+        "succeeded",
+        0,
+        0,
+        300,
+    )
+    assert product_count(engine, store_id) == 300
+
+
+def test_a_nul_byte_near_the_end_fails_the_feed_before_anything_is_applied(
+    engine: Engine, settings: Settings, store_id: str
+):
+    broken = FEED + b"P999,Pot\x00,https://shop.example/p999,1\n"
+
+    run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=broken))
+
+    assert run.status == "failed"
+    assert run.reason == "line 302 cannot be read: it contains a NUL byte"
+    assert product_count(engine, store_id) == 0
+
+
+def test_bad_utf8_fails_the_feed_before_anything_is_applied(
+    engine: Engine, settings: Settings, store_id: str
+):
+    # Past the first 64 KiB, which are checked when the feed is opened.
+    rows = "".join(f"Q{n},Pan {n},https://shop.example/q{n},1\n" for n in range(3000))
+    broken = FEED + rows.encode() + "P999,Pot\u00e9,https://s/p,1\n".encode("latin-1")
+
+    run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=broken))
+
+    assert run.status == "failed"
+    assert run.reason is not None
+    assert run.reason.startswith("the feed is not valid UTF-8 text after line")
+    assert product_count(engine, store_id) == 0
+
+
+def test_a_missing_file_fails_the_run(engine: Engine, settings: Settings, store_id: str):
+    run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=Path("/nonexistent")))
+
+    assert run.status == "failed"
+    assert run.reason is not None and run.reason.startswith("the file cannot be read")
+
+
+def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_sync(
+    engine: Engine, settings: Settings, store_id: str
+):
+    with engine.begin() as conn:
+        orphan = conn.execute(
+            insert(feed_runs)
+            .values(
+                store_id=store_id,
+                trigger="schedule",
+                status="running",
+                started_at=datetime.now(UTC),
+                **dict.fromkeys(COUNTS, 0),
+                errors=[],
+            )
+            .returning(feed_runs.c.id)
+        ).scalar_one()
+
+    sync_feed(engine, settings, SyncRequest(store_id, "cli", source=FEED))
+
+    with engine.connect() as conn:
+        row = conn.execute(select(feed_runs).where(feed_runs.c.id == orphan)).one()
+    assert (row.status, row.reason) == ("failed", "the process running it stopped")
+
+
+def test_the_sync_lock_is_taken_by_one_holder_at_a_time_and_released(engine: Engine, store_id: str):
+    with sync_lock(engine, store_id) as first:
+        with sync_lock(engine, store_id) as second:
+            assert (first, second) == (True, False)
+        with sync_lock(engine, "st_another_store") as other_store:
+            assert other_store is True
+    with sync_lock(engine, store_id) as again:
+        assert again is True
+
+
+def test_the_feed_command_sets_syncs_a_file_and_shows_the_runs(
+    database_url: str, tmp_path: Path, store_id: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("WINBACK_DATABASE_URL", database_url)
+    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path))
+    feed_file = tmp_path / "feed.tsv"
+    feed_file.write_bytes(FEED.replace(b",", b"\t"))
+    runner = CliRunner()
+
+    set_feed = runner.invoke(
+        cli, ["feed", "set", "--store", store_id, "--url", "https://shop.example/feed.csv"]
+    )
+    synced = runner.invoke(cli, ["feed", "sync", "--store", store_id, str(feed_file)])
+    status = runner.invoke(cli, ["feed", "status", "--store", store_id])
+
+    assert set_feed.exit_code == 0, set_feed.output
+    assert synced.exit_code == 0, synced.output
+    shown = json.loads(status.stdout)
+    assert shown["feed"]["url"] == "https://shop.example/feed.csv"
+    assert shown["feed"]["schedule_hours"] == 24
+    [run] = shown["runs"]
+    assert (run["trigger"], run["status"], run["created"]) == ("cli", "succeeded", 300)
+
+
+def test_the_feed_command_refuses_an_unknown_store_and_a_missing_file(
+    database_url: str, tmp_path: Path, store_id: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("WINBACK_DATABASE_URL", database_url)
+    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+
+    unknown = runner.invoke(cli, ["feed", "status", "--store", "st_nobody"])
+    missing = runner.invoke(cli, ["feed", "sync", "--store", store_id, str(tmp_path / "no.csv")])
+
+    assert unknown.exit_code == 2
+    assert "no store 'st_nobody'" in unknown.output
+    assert missing.exit_code == 2
+    assert "neither an http(s) URL nor a file" in missing.output
