@@ -110,7 +110,8 @@ def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
         if isinstance(payload, CustomerPayload):
             if payload.id:
                 wanted["customers"].add(payload.id)
-            wanted["emails"].add(payload.email)
+            if payload.email:  # a contact from an import may have an id alone
+                wanted["emails"].add(payload.email)
         if isinstance(payload, (OrderPayload, CartPayload)):
             wanted["orders" if isinstance(payload, OrderPayload) else "carts"].add(payload.id)
             if payload.customer is not None and payload.customer.id:
@@ -122,6 +123,8 @@ def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
             )
         if isinstance(payload, ProductPayload):
             wanted["products"].add(payload.id)
+        if item.visitor_id is not None:
+            wanted["visitors"].add(item.visitor_id)
     for store_id, wanted in keys.items():
         ws.preload(
             store_id,
@@ -130,6 +133,7 @@ def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
             order_ids=wanted["orders"],
             product_ids=wanted["products"],
             cart_ids=wanted["carts"],
+            visitor_ids=wanted["visitors"],
         )
 
 

@@ -16,6 +16,7 @@ from winback.orders.apply import apply_order, apply_order_delete
 from winback.shoppers.apply import apply_customer, apply_customer_delete
 from winback.shoppers.consent import apply_subscribe, apply_unsubscribe
 from winback.storage.workspace import Workspace
+from winback.tracking.apply import apply_visitor_event
 
 ApplyFunction = Callable[[Workspace, EventContext, Any], str]
 
@@ -44,7 +45,25 @@ def apply_payload(
     payload: BaseModel | None,
     body: dict[str, Any],
 ) -> str:
-    """Apply one parsed event and return its outcome (applied or stale)."""
+    """Apply one parsed event and return its outcome (applied or stale).
+
+    An event of a browser visitor also goes through the visitor's bookkeeping
+    (who it is, and the join to the shopper), which applies it by its topic.
+    """
+    if ctx.visitor_id is not None:
+        return apply_visitor_event(ws, ctx, topic, event_type, payload, body, apply_topic)
+    return apply_topic(ws, ctx, topic, event_type, payload, body)
+
+
+def apply_topic(
+    ws: Workspace,
+    ctx: EventContext,
+    topic: Topic,
+    event_type: str,
+    payload: BaseModel | None,
+    body: dict[str, Any],
+) -> str:
+    """Apply one parsed event with its topic's apply function."""
     if topic is Topic.CUSTOM or payload is None:
         return record_activity(ws, ctx, event_type, body)
     return APPLY_FUNCTIONS[topic](ws, ctx, payload)

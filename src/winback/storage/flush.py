@@ -27,6 +27,7 @@ from winback.storage.schema import (
     products,
     suppressions,
 )
+from winback.storage.visitors import claim_for_visitors, unlink_erased, write_visitors
 from winback.storage.workspace import Workspace
 
 _TABLES: list[tuple[Table, type[Any]]] = [
@@ -58,6 +59,10 @@ def flush(ws: Workspace) -> None:
     _write_markers(conn, ws)
     if ws.activities:
         conn.execute(insert(activities), ws.activities)
+    seen = [v for v in ws.visitors.values() if v is not None]
+    write_visitors(conn, [v for v in seen if ws.is_new(v)], [v for v in seen if ws.is_dirty(v)])
+    # After the batch's carts and activities are written, so it claims those too.
+    claim_for_visitors(conn, ws.visitor_claims)
     _convert_carts(conn, ws)
     mark_used(conn, ws.coupons_used)
     _erase(conn, ws)
@@ -183,6 +188,7 @@ def _erase(conn: Connection, ws: Workspace) -> None:
     """Remove a deleted person's traces up to the deletion: carts and activity go,
     orders keep the sale but lose the person."""
     for store_id, uid, email, at in ws.erasures:
+        unlink_erased(conn, store_id, uid, at)
         conn.execute(
             delete(carts).where(
                 carts.c.store_id == store_id, carts.c.customer_uid == uid, carts.c.version_at <= at

@@ -14,6 +14,7 @@ from winback.storage.schema import (
     products,
     raw_events,
     suppressions,
+    visitors,
 )
 
 
@@ -29,6 +30,7 @@ def replay_store(engine: Engine, store_id: str) -> int:
             suppressions,
             markers,
             activities,
+            visitors,
         ):
             conn.execute(delete(table).where(table.c.store_id == store_id))
         result = conn.execute(

@@ -21,6 +21,8 @@ from winback.shoppers.model import Customer
 from winback.storage.coupons import CouponUse
 from winback.storage.rows import from_row
 from winback.storage.schema import carts, customers, markers, orders, products, suppressions
+from winback.storage.visitors import load_visitors
+from winback.tracking.model import Visitor, VisitorClaim
 
 Key = tuple[str, str]  # (store_id, value)
 
@@ -48,6 +50,8 @@ class Workspace:
         self.activities: list[dict[str, Any]] = []
         self.erasures: list[tuple[str, str, str | None, datetime]] = []
         self.coupons_used: list[CouponUse] = []
+        self.visitors: dict[Key, Visitor | None] = {}
+        self.visitor_claims: list[VisitorClaim] = []
 
     # -- change tracking ---------------------------------------------------------------
 
@@ -80,6 +84,8 @@ class Workspace:
                 self._product_by_sku.setdefault((entity.store_id, entity.sku), entity.external_id)
         elif isinstance(entity, Cart):
             self.carts[(entity.store_id, entity.external_id)] = entity
+        elif isinstance(entity, Visitor):
+            self.visitors[(entity.store_id, entity.visitor_id)] = entity
 
     def reindex_customer(
         self, customer: Customer, old_email: str | None, old_external_id: str | None
@@ -234,12 +240,26 @@ class Workspace:
         order_ids: Iterable[str] = (),
         product_ids: Iterable[str] = (),
         cart_ids: Iterable[str] = (),
+        visitor_ids: Iterable[str] = (),
     ) -> None:
         """Load many entities with a few queries before a batch is applied."""
         self._load_customers(store_id, external_ids=customer_ids, emails=emails)
         self._load_keyed(orders, Order, self.orders, store_id, order_ids)
         self._load_keyed(products, Product, self.products, store_id, product_ids)
         self._load_keyed(carts, Cart, self.carts, store_id, cart_ids)
+        self._load_visitors(store_id, visitor_ids)
+
+    def visitor(self, store_id: str, visitor_id: str) -> Visitor | None:
+        if (store_id, visitor_id) not in self.visitors:
+            self._load_visitors(store_id, [visitor_id])
+        return self.visitors.get((store_id, visitor_id))
+
+    def _load_visitors(self, store_id: str, visitor_ids: Iterable[str]) -> None:
+        wanted = [v for v in set(visitor_ids) if (store_id, v) not in self.visitors]
+        for visitor in load_visitors(self.conn, store_id, wanted):
+            self._register(visitor)
+        for value in wanted:
+            self.visitors.setdefault((store_id, value), None)
 
     def has_order_since(self, store_id: str, customer_uid: str, at: datetime) -> bool:
         """Whether the customer placed an order created at or after ``at``."""

@@ -1,0 +1,35 @@
+"""Which pages may post to a store's collector: CORS by the store's domain.
+
+A store without a domain accepts every origin (``*``): the collector needs no
+secret, so the origin is a guard against mistakes and other sites' pages, not a
+lock. A store with a domain accepts its pages and its subdomains' pages.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def _site(domain: str) -> str:
+    """``https://www.Shop.example/path`` → ``shop.example``: the host, lower case, no www."""
+    text = domain.strip().lower()
+    host = urlsplit(text if "//" in text else "//" + text).hostname or ""
+    return host.removeprefix("www.")
+
+
+def allowed_origin(domain: str | None, origin: str | None) -> str | None:
+    """The ``Access-Control-Allow-Origin`` to answer, or None when the origin is not allowed."""
+    if not domain:
+        return "*"
+    if not origin:
+        return None
+    site = _site(domain)
+    host = urlsplit(origin).hostname or ""
+    if site and (host == site or host.endswith("." + site)):
+        return origin
+    return None
+
+
+def origin_refused(domain: str | None, origin: str | None) -> bool:
+    """A browser page (it sent an Origin) that is not one of the store's pages."""
+    return bool(domain) and bool(origin) and allowed_origin(domain, origin) is None
