@@ -25,6 +25,7 @@ from winback.metrics import APPLY_PENDING
 from winback.runtime import Runtime, build_runtime
 from winback.storage.schema import raw_events
 from winback.stores.http import router as admin_router
+from winback.tracking.http import router as tracking_router
 from winback.web.errors import validation_error_response, winback_error_response
 from winback.web.responses import JSONBody
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.include_router(admin_router)
     app.include_router(coupons_router)
     app.include_router(feed_router)
+    app.include_router(tracking_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
     app.add_api_route(
         "/metrics", metrics, methods=["GET"], tags=["operations"], response_class=Response

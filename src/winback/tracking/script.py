@@ -1,0 +1,48 @@
+"""The tracking script as winback serves it, and the snippet a store pastes into its pages."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+SCRIPT_FILE = "track.js"
+
+
+@dataclass(frozen=True)
+class Script:
+    """track.js, compressed once; ``version`` changes whenever its bytes do."""
+
+    body: bytes
+    gzipped: bytes
+    version: str
+
+    @property
+    def url_path(self) -> str:
+        """The versioned URL, cacheable for a year (the plain one is revalidated hourly)."""
+        return f"/track.js?v={self.version}"
+
+
+@functools.cache
+def tracking_script() -> Script:
+    body = (resources.files("winback.tracking") / "static" / SCRIPT_FILE).read_bytes()
+    return Script(
+        body=body,
+        # mtime=0: the same script always compresses to the same bytes.
+        gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+        version=hashlib.sha256(body).hexdigest()[:16],
+    )
+
+
+def snippet(store_id: str, base_url: str) -> str:
+    """What a store puts on every page, before its own ``_rmData.push`` calls."""
+    return (
+        "<script>\n"
+        "  var _rmData = _rmData || [];\n"
+        f"  _rmData.push(['setStoreKey', {json.dumps(store_id)}]);\n"
+        "</script>\n"
+        f'<script async src="{base_url.rstrip("/")}/track.js"></script>\n'
+    )
