@@ -120,10 +120,18 @@ def test_a_contact_without_any_identifying_value_is_reported() -> None:
     ]
 
 
-def test_a_contact_known_only_by_phone_is_reported_until_the_model_takes_it() -> None:
-    assert contacts("sms_phone_number\n+4915123456789\n") == [
-        RowError(2, "email", "contacts without an email cannot be imported yet")
-    ]
+@pytest.mark.parametrize("column", ["sms_phone_number", "pos_id"])
+def test_a_contact_known_only_by_phone_or_pos_id_is_reported(column: str) -> None:
+    reason = "a contact known only by pos_id or phone cannot be matched: add its id or email"
+
+    assert contacts(f"{column}\n+4915123456789\n") == [RowError(2, None, reason)]
+
+
+def test_a_contact_known_by_its_id_alone_is_read() -> None:
+    [row] = contacts("id,first_name\nC9,Ann\n")
+
+    assert isinstance(row, ImportedContact)
+    assert (row.payload.id, row.payload.email, row.payload.first_name) == ("C9", None, "Ann")
 
 
 def test_a_file_without_any_identifying_column_is_refused() -> None:

@@ -1,4 +1,4 @@
-"""The contacts CSV (integration.md 3): one contact per row, as customer payloads.
+"""The contacts CSV (integration.md 3): one contact per row, as contact payloads.
 
 Tags from ``extra_shopper_tags`` are appended to a contact's tags, never
 replacing them; an empty ``opt_in_status`` means unknown, not "no". Columns we
@@ -27,7 +27,7 @@ from winback.imports.mapping import ColumnMapping
 from winback.imports.problems import RowError, row_errors
 from winback.imports.source import ByteSource, ProgressHook
 from winback.imports.table import TableRow
-from winback.shoppers.payloads import CustomerPayload
+from winback.shoppers.payloads import ContactPayload
 
 IDENTIFYING = ("id", "pos_id", "email", "sms_phone_number")
 PLAIN_COLUMNS = ("id", "pos_id", "email", "first_name", "last_name", "gender")
@@ -63,7 +63,7 @@ class ImportedContact:
     """A contact ready for ``apply_customer``, with the line it is on."""
 
     line: int
-    payload: CustomerPayload
+    payload: ContactPayload
 
 
 def parse_contacts_csv(
@@ -95,17 +95,17 @@ def _contact(row: TableRow) -> Iterator[ImportedContact | RowError]:
         names = ", ".join(IDENTIFYING)
         yield RowError(row.line, None, f"the contact has none of {names}")
         return
-    if not values.get("email"):
-        # CustomerPayload requires an email; contacts known only by id or phone wait for it.
-        reason = "contacts without an email cannot be imported yet"
-        yield RowError(row.line, "email", reason)
+    if not values.get("id") and not values.get("email"):
+        # Customers are found by id, then email; a pos_id or a phone alone matches no one yet.
+        reason = "a contact known only by pos_id or phone cannot be matched: add its id or email"
+        yield RowError(row.line, None, reason)
         return
     data, errors = _customer_data(values)
     if errors:
         yield from (RowError(row.line, error.column, error.reason) for error in errors)
         return
     try:
-        payload = CustomerPayload.model_validate(data)
+        payload = ContactPayload.model_validate(data)
     except ValidationError as error:
         yield from row_errors(error, line=row.line, columns=_ERROR_COLUMNS)
     else:

@@ -68,10 +68,11 @@ _LINE_ERROR_COLUMNS = {payload: column for column, payload in LINE_COLUMNS.items
 
 @dataclass(frozen=True, slots=True)
 class ImportedOrder:
-    """An order ready for ``apply_order``, with the line its first row is on."""
+    """An order ready for ``apply_order``, with the line its first row is on and its row count."""
 
     line: int
     payload: OrderPayload
+    rows: int = 1
 
 
 def parse_orders_csv(
@@ -136,12 +137,14 @@ class _OrderRows:
     items: list[LineItem] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     bad_lines: list[int] = field(default_factory=list)
+    rows: int = 0
 
     def __post_init__(self) -> None:
         self.add(self.first)
 
     def add(self, row: TableRow) -> None:
         """Read one more line item; errors are kept and reported with the order, in line order."""
+        self.rows += 1
         if len(self.items) + len(self.bad_lines) >= MAX_LINES_PER_ORDER:
             reason = f"order {self.order_id} has more than {MAX_LINES_PER_ORDER} line items"
             self._fail(row.line, [RowError(row.line, "order_id", reason)])
@@ -176,7 +179,7 @@ class _OrderRows:
         if payload is None or problems:
             yield from sorted(problems, key=lambda problem: problem.line)
         else:
-            yield ImportedOrder(line=line, payload=payload)
+            yield ImportedOrder(line=line, payload=payload, rows=self.rows)
 
 
 def _filled(values: Mapping[str, str], columns: Mapping[str, str]) -> dict[str, Any]:

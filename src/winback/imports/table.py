@@ -71,6 +71,37 @@ def open_text(
     return io.TextIOWrapper(buffered, encoding=codec, errors="strict", newline="")
 
 
+def check_text(
+    stream: io.BufferedIOBase | io.RawIOBase,
+    encoding: str,
+    error_class: type[ImportRefused] = ImportRefused,
+) -> None:
+    """Decode a whole file strictly before any of it is applied; refuse it at its first bad byte.
+
+    ``open_text`` only looks at the first 64 KiB; a caller that holds the whole
+    file (an upload, a local file) checks it all first, so that a bad byte near
+    the end cannot stop an import half-way.
+    """
+    codec = _codec(encoding, error_class)
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    offset, lines = 0, 1
+    while True:
+        chunk = stream.read(1024 * 1024)
+        try:
+            decoder.decode(chunk or b"", final=not chunk)
+        except UnicodeDecodeError as error:
+            # The decoder may hold back a few bytes of the previous chunk: count from its start.
+            pending = len(error.object) - len(chunk or b"")
+            at = offset - pending + error.start
+            line = lines + error.object[: error.start].count(b"\n")
+            where = f"line {line}, byte offset {at}"
+            raise error_class(_not_text(codec, where), line=line) from None
+        if not chunk:
+            return
+        offset += len(chunk)
+        lines += chunk.count(b"\n")
+
+
 def read_table(
     text: io.TextIOWrapper,
     *,

@@ -40,6 +40,22 @@ class EmbeddedCustomer(CustomerPayload):
     email: Email | None = None  # type: ignore[assignment]
 
 
+class ContactPayload(CustomerPayload):
+    """A contact from a contacts import: known by its id, its email, or both.
+
+    Applied as a ``customers/update``: the id finds the customer first, then the
+    email, exactly as for a webhook's customer.
+    """
+
+    email: Email | None = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _needs_identity(self) -> ContactPayload:
+        if self.id is None and self.email is None:
+            raise ValueError("a contact needs an id or an email")
+        return self
+
+
 class CustomerDeletePayload(BaseModel):
     model_config = PAYLOAD_CONFIG
 

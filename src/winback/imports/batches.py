@@ -1,0 +1,119 @@
+"""Applying imported records a batch at a time, through the same apply functions as webhooks.
+
+Each batch is one transaction under the apply lock, so a batch is written
+whole or not at all. If the database refuses a batch (a value too long for a
+column, say), its records are applied one by one, so that one bad record is
+reported with its line and the others still go in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from winback.apply.batch import ApplyItem
+from winback.apply.direct import apply_direct
+from winback.imports.jobs import ImportSummary
+from winback.imports.problems import RowError
+from winback.intake.topics import Topic
+
+log = structlog.get_logger(__name__)
+
+SOURCE_CSV = "csv"
+# Orders per transaction: large enough that a batch's look-ups and writes are a few
+# bulk statements, small enough that the apply lock is never held for long.
+BATCH_SIZE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One order or contact to apply: the line it starts on, its rows, its version time."""
+
+    line: int
+    rows: int
+    payload: BaseModel
+    event_time: datetime
+
+
+class BatchApplier:
+    """Collects records and applies them ``batch_size`` at a time; counts into the summary."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store_id: str,
+        topic: Topic,
+        summary: ImportSummary,
+        *,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self._engine = engine
+        self._store_id = store_id
+        self._topic = topic
+        self._summary = summary
+        self._batch_size = batch_size
+        self._pending: list[Record] = []
+        self.imported_rows = 0
+
+    @property
+    def pending_rows(self) -> int:
+        return sum(record.rows for record in self._pending)
+
+    def add(self, record: Record) -> bool:
+        """Keep a record; True when that filled a batch, which was then applied."""
+        self._pending.append(record)
+        if len(self._pending) < self._batch_size:
+            return False
+        self.flush()
+        return True
+
+    def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        if self._summary.dry_run:
+            self._count(batch)
+            return
+        try:
+            apply_direct(self._engine, [self._item(record) for record in batch])
+        except SQLAlchemyError as error:
+            log.warning("import batch refused, applying one by one", error=repr(error))
+            self._apply_one_by_one(batch)
+        else:
+            self._count(batch)
+
+    def _count(self, records: list[Record]) -> None:
+        self._summary.imported += len(records)
+        self.imported_rows += sum(record.rows for record in records)
+
+    def _item(self, record: Record) -> ApplyItem:
+        return ApplyItem(
+            store_id=self._store_id,
+            topic=self._topic,
+            event_type=self._topic.value,
+            payload=record.payload,
+            body={},
+            event_time=record.event_time,
+            source=SOURCE_CSV,
+        )
+
+    def _apply_one_by_one(self, batch: list[Record]) -> None:
+        for record in batch:
+            try:
+                apply_direct(self._engine, [self._item(record)])
+            except SQLAlchemyError as error:
+                reason = f"the database refused it: {_first_line(error)}"
+                self._summary.report(RowError(record.line, None, reason))
+            else:
+                self._count([record])
+
+
+def _first_line(error: SQLAlchemyError) -> str:
+    orig = getattr(error, "orig", None)
+    text = str(orig if orig is not None else error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__

@@ -1,0 +1,192 @@
+"""``import_orders`` and ``import_contacts``: a CSV file read, checked and applied in batches.
+
+The CLI runs these in its own process; the API's queued job runs the same
+functions. Every record goes through the apply function of its kind
+(``apply_order``, ``apply_customer``), so an import obeys every rule a webhook
+does: unknown products are created disabled, unknown buyers are created,
+versions decide what is stale, aggregates are recomputed from the orders.
+
+Importing the same file twice changes nothing, because every record is
+applied as of a time the file itself decides: an order as of its
+``order_modified_at`` (else its ``order_created_at``); a contacts file as of
+the time the same file (same bytes, mapping and encoding) was first imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+from sqlalchemy import Engine
+
+from winback.imports.batches import BATCH_SIZE, BatchApplier, Record
+from winback.imports.contacts import ImportedContact, parse_contacts_csv
+from winback.imports.jobs import CONTACTS, ORDERS, ImportSummary
+from winback.imports.mapping import ColumnMapping
+from winback.imports.orders import ImportedOrder, parse_orders_csv
+from winback.imports.problems import ImportRefused, RowError
+from winback.imports.source import Progress
+from winback.imports.table import check_text
+from winback.intake.topics import Topic
+from winback.storage import imports as store
+from winback.stores.service import get_store
+
+ImportSource = Path | bytes
+"""A file on disk (the CLI's argument, the API's saved upload) or its bytes."""
+
+ImportObserver = Callable[[ImportSummary], None]
+"""Hears the summary as the import goes (every 1,000 rows read and every batch applied)."""
+
+
+def import_orders(
+    engine: Engine,
+    store_id: str,
+    source: ImportSource,
+    *,
+    mapping: ColumnMapping | None = None,
+    dry_run: bool = False,
+    encoding: str = "utf-8",
+    progress: ImportObserver | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportSummary:
+    """Import an orders history file (one row per line item); see integration.md 3."""
+    currency = get_store(engine, store_id).currency
+    summary = ImportSummary(ORDERS, dry_run)
+    with _checked(source, encoding) as content:
+        parsed = parse_orders_csv(
+            content,
+            store_currency=currency,
+            mapping=mapping,
+            encoding=encoding,
+            progress=_reader(summary, progress),
+        )
+        applier = BatchApplier(engine, store_id, Topic.ORDER_CREATE, summary, batch_size=batch_size)
+        _apply_all(_order_records(parsed), applier, summary, progress)
+    return summary
+
+
+def import_contacts(
+    engine: Engine,
+    store_id: str,
+    source: ImportSource,
+    *,
+    mapping: ColumnMapping | None = None,
+    dry_run: bool = False,
+    encoding: str = "utf-8",
+    progress: ImportObserver | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportSummary:
+    """Import a contacts file (one contact per row); see integration.md 3."""
+    get_store(engine, store_id)
+    summary = ImportSummary(CONTACTS, dry_run)
+    with _checked(source, encoding) as content:
+        parsed = parse_contacts_csv(
+            content, mapping=mapping, encoding=encoding, progress=_reader(summary, progress)
+        )
+        # Only after the header was accepted: a refused file leaves no trace.
+        as_of = _contacts_as_of(engine, store_id, _digest(source, mapping, encoding), dry_run)
+        applier = BatchApplier(
+            engine, store_id, Topic.CUSTOMER_UPDATE, summary, batch_size=batch_size
+        )
+        _apply_all(_contact_records(parsed, as_of), applier, summary, progress)
+    return summary
+
+
+def _order_records(parsed: Iterable[ImportedOrder | RowError]) -> Iterator[Record | RowError]:
+    for found in parsed:
+        if isinstance(found, RowError):
+            yield found
+        else:
+            order = found.payload
+            yield Record(found.line, found.rows, order, order.updated_at or order.created_at)
+
+
+def _contact_records(
+    parsed: Iterable[ImportedContact | RowError], as_of: datetime
+) -> Iterator[Record | RowError]:
+    for found in parsed:
+        yield found if isinstance(found, RowError) else Record(found.line, 1, found.payload, as_of)
+
+
+def _apply_all(
+    records: Iterator[Record | RowError],
+    applier: BatchApplier,
+    summary: ImportSummary,
+    progress: ImportObserver | None,
+) -> None:
+    try:
+        for record in records:
+            if isinstance(record, RowError):
+                summary.report(record)
+            elif applier.add(record):
+                _tell(summary, applier, progress)
+    except ImportRefused as error:
+        # Only what cannot be seen before reading on (a row the CSV reader cannot
+        # split): the file stops there, what came before it is kept.
+        summary.stopped = error.reason
+    applier.flush()
+    summary.skipped = max(summary.rows_read - applier.imported_rows, 0)
+    if progress is not None:
+        progress(summary)
+
+
+def _tell(summary: ImportSummary, applier: BatchApplier, progress: ImportObserver | None) -> None:
+    summary.skipped = max(summary.rows_read - applier.imported_rows - applier.pending_rows, 0)
+    if progress is not None:
+        progress(summary)
+
+
+def _reader(summary: ImportSummary, progress: ImportObserver | None) -> Callable[[Progress], None]:
+    def heard(read: Progress) -> None:
+        summary.bytes_read, summary.rows_read = read.bytes_read, read.rows
+        if progress is not None:
+            progress(summary)
+
+    return heard
+
+
+@contextlib.contextmanager
+def _checked(source: ImportSource, encoding: str) -> Iterator[BinaryIO | bytes]:
+    """The file, once all of it is known to decode: a bad byte refuses it before any row."""
+    if isinstance(source, bytes):
+        check_text(io.BytesIO(source), encoding)
+        yield source
+        return
+    try:
+        handle = source.open("rb")
+    except OSError as error:
+        raise ImportRefused(f"the file cannot be read: {error.strerror}") from None
+    with handle:
+        check_text(handle, encoding)
+        handle.seek(0)
+        yield handle
+
+
+def _digest(source: ImportSource, mapping: ColumnMapping | None, encoding: str) -> str:
+    """What makes two contacts imports the same: the bytes, the mapping and the encoding."""
+    digest = hashlib.sha256()
+    options = [dict(mapping or {}), encoding.lower()]
+    digest.update(orjson.dumps(options, option=orjson.OPT_SORT_KEYS))
+    if isinstance(source, bytes):
+        digest.update(source)
+    else:
+        with source.open("rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _contacts_as_of(engine: Engine, store_id: str, digest: str, dry_run: bool) -> datetime:
+    """The time a contacts file is applied as of: now, or when the same file first was."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    with engine.begin() as conn:
+        known = store.contacts_file_as_of(conn, store_id, digest)
+        if known is None and not dry_run:
+            store.remember_contacts_file(conn, store_id, digest, now)
+    return known or now

@@ -1,0 +1,107 @@
+"""The SQL of CSV imports: the job records, and the time a contacts file is applied as of.
+
+The rows themselves go through the apply functions like any other event; what
+is kept here is only bookkeeping.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from winback.imports.jobs import ImportJob
+from winback.storage.schema import import_jobs, markers
+
+# The marker of a contacts file already imported: its digest and the time it was applied as of.
+CONTACTS_FILE_MARKER = "contacts_file"
+# The ``errors`` column is a JSON list; when errors were left out, a last entry counts them.
+_NOT_LISTED = "not_listed"
+
+_SAVED_FIELDS = [
+    "status",
+    "filename",
+    "started_at",
+    "finished_at",
+    "bytes_total",
+    "bytes_read",
+    "rows_read",
+    "imported",
+    "skipped",
+    "reason",
+]
+
+
+def _errors_column(job: ImportJob) -> list[dict[str, Any]]:
+    if not job.errors_not_listed:
+        return list(job.errors)
+    count = job.errors_not_listed
+    more = {"line": None, "column": None, "reason": f"{count} more errors are not listed"}
+    return [*job.errors, more | {_NOT_LISTED: count}]
+
+
+def _job(row: Any) -> ImportJob:
+    values = dict(row._mapping)
+    errors: list[dict[str, Any]] = list(values.pop("errors") or [])
+    not_listed = 0
+    if errors and _NOT_LISTED in errors[-1]:
+        not_listed = int(errors.pop()[_NOT_LISTED])
+    return ImportJob(**values, errors=errors, errors_not_listed=not_listed)
+
+
+def insert_job(conn: Connection, job: ImportJob) -> None:
+    values = {name: getattr(job, name) for name in _SAVED_FIELDS}
+    conn.execute(
+        insert(import_jobs).values(
+            values,
+            id=job.id,
+            store_id=job.store_id,
+            kind=job.kind,
+            dry_run=job.dry_run,
+            created_at=job.created_at,
+            errors=_errors_column(job),
+        )
+    )
+
+
+def save_job(conn: Connection, job: ImportJob) -> None:
+    values = {name: getattr(job, name) for name in _SAVED_FIELDS}
+    conn.execute(
+        update(import_jobs)
+        .where(import_jobs.c.id == job.id)
+        .values(values, errors=_errors_column(job))
+    )
+
+
+def store_job(conn: Connection, store_id: str, job_id: str) -> ImportJob | None:
+    """A job of one store (the API's view: another store's job does not exist)."""
+    row = conn.execute(
+        select(import_jobs).where(import_jobs.c.store_id == store_id, import_jobs.c.id == job_id)
+    ).first()
+    return None if row is None else _job(row)
+
+
+def job_by_id(conn: Connection, job_id: str) -> ImportJob | None:
+    """A job by its id alone: for the worker that runs it."""
+    row = conn.execute(select(import_jobs).where(import_jobs.c.id == job_id)).first()
+    return None if row is None else _job(row)
+
+
+def contacts_file_as_of(conn: Connection, store_id: str, digest: str) -> datetime | None:
+    """When the same contacts file was first applied, if it was."""
+    row = conn.execute(
+        select(markers.c.at).where(
+            markers.c.store_id == store_id,
+            markers.c.kind == CONTACTS_FILE_MARKER,
+            markers.c.key == digest,
+        )
+    ).first()
+    return None if row is None else row.at
+
+
+def remember_contacts_file(conn: Connection, store_id: str, digest: str, at: datetime) -> None:
+    if contacts_file_as_of(conn, store_id, digest) is None:
+        conn.execute(
+            insert(markers).values(store_id=store_id, kind=CONTACTS_FILE_MARKER, key=digest, at=at)
+        )
