@@ -85,6 +85,9 @@ class Connection:
 def winback_env(data_dir: Path, port: int) -> dict[str, str]:
     return {
         "WINBACK_DATA_DIR": str(data_dir / "winback"),
+        # The embedded defaults (SQLite, in-process queue), whatever the shell has set.
+        "WINBACK_DATABASE_URL": "",
+        "WINBACK_QUEUE_URL": "",
         "WINBACK_HOST": "127.0.0.1",
         "WINBACK_PORT": str(port),
         # The shop runs on this machine: winback may fetch its feed and call /discounts there.
