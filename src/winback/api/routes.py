@@ -5,10 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy import Connection
 
-from winback.api.views import cart_view, customer_view, event_view, order_view, product_view
-from winback.errors import InvalidPayload, NotFound
+from winback.api.views import (
+    cart_view,
+    customer_view,
+    event_view,
+    order_view,
+    product_view,
+    timeline_view,
+)
+from winback.errors import Conflict, InvalidPayload, NotFound
+from winback.shoppers.model import Customer
 from winback.storage import reads
+from winback.storage.timeline import timeline_page
 from winback.web.deps import RuntimeDep, StoreDep
 
 router = APIRouter(prefix="/api/v1", tags=["read API"])
@@ -43,6 +53,40 @@ def list_customers(
         types = reads.suppression_types(conn, store.id, emails)
     return {
         "items": [customer_view(c, types.get(c.email or "", [])) for c in found],
+        "next_cursor": next_cursor,
+    }
+
+
+def _shopper(conn: Connection, store_id: str, customer_id: str) -> Customer:
+    """By the store's customer id; a shopper known only by email may be named by it."""
+    customer = reads.customer(conn, store_id, customer_id)
+    if customer is not None:
+        return customer
+    found = reads.customers_by_email(conn, store_id, customer_id) if "@" in customer_id else []
+    if len(found) > 1:
+        raise Conflict(f"several customers have the email {customer_id!r}; name one by its id")
+    if not found:
+        raise NotFound(f"no customer with id {customer_id!r}")
+    return found[0]
+
+
+@router.get("/customers/{customer_id}/activity", summary="A shopper's timeline, newest first")
+def customer_activity(
+    customer_id: str,
+    store: StoreDep,
+    runtime: RuntimeDep,
+    cursor: str | None = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """Views, searches, custom events, carts and orders, including what the shopper did
+    in the browser before they were identified."""
+    with runtime.engine.connect() as conn:
+        customer = _shopper(conn, store.id, customer_id)
+        entries, next_cursor = timeline_page(conn, store.id, customer.uid, cursor, limit)
+    return {
+        "customer_id": customer.external_id,
+        "email": customer.email,
+        "items": [timeline_view(entry, customer.external_id) for entry in entries],
         "next_cursor": next_cursor,
     }
 

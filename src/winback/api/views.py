@@ -13,6 +13,7 @@ from winback.fields import format_money
 from winback.orders.model import Order
 from winback.shoppers.model import Customer, marketing_status
 from winback.shoppers.profile import profile_data
+from winback.storage.timeline import ACTIVITY, CART, TimelineEntry
 
 
 def _time(value: datetime | None) -> str | None:
@@ -147,3 +148,14 @@ def event_view(row: Any) -> dict[str, Any]:
         except orjson.JSONDecodeError:
             view["body"] = row.body.decode("utf-8", errors="replace")
     return view
+
+
+def timeline_view(entry: TimelineEntry, customer_external_id: str | None) -> dict[str, Any]:
+    """One entry of a shopper's timeline: an activity, a cart (as it is now) or an order."""
+    view: dict[str, Any] = {"kind": entry.kind, "occurred_at": _time(entry.at)}
+    if entry.kind == ACTIVITY:
+        row = entry.item
+        return view | {"type": row.type, "visitor_id": row.visitor_id, "data": row.properties}
+    if entry.kind == CART:
+        return view | {"type": "cart", "data": cart_view(entry.item, customer_external_id)}
+    return view | {"type": "order", "data": order_view(entry.item, customer_external_id)}

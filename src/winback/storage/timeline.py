@@ -1,0 +1,118 @@
+"""A shopper's timeline: activities, carts and orders in one list, newest first.
+
+Each kind is read with its own indexed query, then merged. The order is
+(time, kind, key) descending, and the cursor is the last entry's triple, so a
+page boundary falls cleanly even between entries of the same time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select, true
+
+from winback.carts.model import Cart
+from winback.errors import InvalidPayload
+from winback.orders.model import Order
+from winback.storage.reads import decode_cursor, encode_cursor
+from winback.storage.rows import from_row
+from winback.storage.schema import activities, carts, orders
+
+ACTIVITY = "activity"
+CART = "cart"
+ORDER = "order"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str
+    at: datetime
+    key: Any  # the activity's id, the cart's or order's uid: unique within a kind
+    item: Any  # an activities row, a Cart or an Order
+
+    @property
+    def position(self) -> tuple[datetime, str, Any]:
+        return (self.at, self.kind, self.key)
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    at: datetime
+    kind: str
+    key: Any
+
+
+def _cursor(cursor: str | None) -> _Cursor | None:
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    try:
+        at_text, kind, key = values
+        return _Cursor(datetime.fromisoformat(at_text), str(kind), key)
+    except (TypeError, ValueError):
+        raise InvalidPayload(
+            "the cursor is not one this API gave out", code="invalid_cursor"
+        ) from None
+
+
+def _after(
+    kind: str, at: ColumnElement[Any], key: ColumnElement[Any], cursor: _Cursor | None
+) -> ColumnElement[bool]:
+    """Rows of ``kind`` that come after the cursor in (time, kind, key) descending order."""
+    if cursor is None:
+        return true()
+    if kind < cursor.kind:
+        return at <= cursor.at
+    if kind > cursor.kind:
+        return at < cursor.at
+    return or_(at < cursor.at, and_(at == cursor.at, key < cursor.key))
+
+
+def _page(conn: Connection, query: Select[Any], limit: int) -> list[Any]:
+    return list(conn.execute(query.limit(limit + 1)))
+
+
+def timeline_page(
+    conn: Connection, store_id: str, customer_uid: str, cursor: str | None, limit: int
+) -> tuple[list[TimelineEntry], str | None]:
+    """One page of the shopper's timeline and the cursor of the next (None at the end)."""
+    after = _cursor(cursor)
+    a, c, o = activities.c, carts.c, orders.c
+    activity_rows = _page(
+        conn,
+        select(activities)
+        .where(a.store_id == store_id, a.customer_uid == customer_uid)
+        .where(_after(ACTIVITY, a.occurred_at, a.id, after))
+        .order_by(a.occurred_at.desc(), a.id.desc()),
+        limit,
+    )
+    cart_rows = _page(
+        conn,
+        select(carts)
+        .where(c.store_id == store_id, c.customer_uid == customer_uid)
+        .where(_after(CART, c.version_at, c.uid, after))
+        .order_by(c.version_at.desc(), c.uid.desc()),
+        limit,
+    )
+    order_rows = _page(
+        conn,
+        select(orders)
+        .where(o.store_id == store_id, o.customer_uid == customer_uid)
+        .where(_after(ORDER, o.created_at, o.uid, after))
+        .order_by(o.created_at.desc(), o.uid.desc()),
+        limit,
+    )
+    entries = [TimelineEntry(ACTIVITY, row.occurred_at, row.id, row) for row in activity_rows]
+    entries += [
+        TimelineEntry(CART, row.version_at, row.uid, from_row(Cart, row)) for row in cart_rows
+    ]
+    entries += [
+        TimelineEntry(ORDER, row.created_at, row.uid, from_row(Order, row)) for row in order_rows
+    ]
+    entries.sort(key=lambda entry: entry.position, reverse=True)
+    if len(entries) <= limit:
+        return entries, None
+    last = entries[limit - 1]
+    return entries[:limit], encode_cursor([last.at.isoformat(), last.kind, last.key])
