@@ -25,6 +25,7 @@ from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
 from winback.storage.replay import replay_store
 from winback.stores.service import create_store, list_stores, rotate_key
+from winback.tracking.script import snippet
 
 app = typer.Typer(help="winback: marketing automation for online stores.", no_args_is_help=True)
 store_app = typer.Typer(help="Manage stores and their API keys.", no_args_is_help=True)
@@ -57,13 +58,14 @@ def store_create(
     domain: Annotated[str | None, typer.Option(help="The store's domain")] = None,
     currency: Annotated[str, typer.Option(help="ISO currency")] = "USD",
 ) -> None:
-    """Create a store; prints its id and API key (shown only this once)."""
+    """Create a store; prints its id, API key (shown only this once) and tracking snippet."""
     try:
         store, key = create_store(_engine(), name=name, domain=domain, currency=currency)
     except WinbackError as error:
         _fail(error)
         return
-    _print_json({**store.to_dict(), "api_key": key})
+    base_url = load_settings().resolved_public_url
+    _print_json({**store.to_dict(), "api_key": key, "snippet": snippet(store.id, base_url)})
 
 
 @store_app.command("list")

@@ -6,6 +6,7 @@ import functools
 import gzip
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -39,10 +40,13 @@ def tracking_script() -> Script:
 
 def snippet(store_id: str, base_url: str) -> str:
     """What a store puts on every page, before its own ``_rmData.push`` calls."""
+    # Store ids are plain tokens; anything else is written as an escaped JS string.
+    plain = re.fullmatch(r"[A-Za-z0-9_-]+", store_id) is not None
+    quoted = f"'{store_id}'" if plain else json.dumps(store_id).replace("</", "<\\/")
     return (
         "<script>\n"
         "  var _rmData = _rmData || [];\n"
-        f"  _rmData.push(['setStoreKey', {json.dumps(store_id)}]);\n"
+        f"  _rmData.push(['setStoreKey', {quoted}]);\n"
         "</script>\n"
         f'<script async src="{base_url.rstrip("/")}/track.js"></script>\n'
     )
