@@ -22,7 +22,7 @@ from winback.carts.payloads import CartPayload
 from winback.intake.topics import Topic
 from winback.shoppers.apply import deleted_since, upsert_embedded_customer
 from winback.storage.workspace import Workspace
-from winback.tracking.collector import BROWSER, IDENTIFY
+from winback.tracking.events import BROWSER, IDENTIFY
 from winback.tracking.model import Visitor, VisitorClaim
 from winback.tracking.payloads import identify_payload
 

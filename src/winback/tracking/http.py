@@ -21,9 +21,9 @@ VERSIONED_CACHE = "public, max-age=31536000, immutable"
 PLAIN_CACHE = "public, max-age=3600"
 
 _RESPONSES: dict[int | str, dict[str, str]] = {
-    200: {"description": "Every event of the batch is durably stored; their ids."},
+    200: {"description": "Stored durably: the ids of the events kept, and any refused."},
     204: {"description": "A crawler's batch: dropped, not stored."},
-    400: {"description": "Not a batch, a malformed event, or a server-only event type."},
+    400: {"description": "Not a batch, or no event of it may be kept (server-only types...)."},
     403: {"description": "The page's origin is not the store's domain."},
     404: {"description": "Unknown store."},
     413: {"description": "Body larger than the collector's limit."},
@@ -92,7 +92,8 @@ async def collect(request: Request, store_id: str) -> Response:
         return _error(error, cors)
     if collected.outcome != ACCEPTED:
         return Response(status_code=204, headers=cors)
-    return JSONBody({"status": "accepted", "event_ids": collected.event_ids}, headers=cors)
+    body = {"status": "accepted", "event_ids": collected.event_ids, "refused": collected.refused}
+    return JSONBody(body, headers=cors)
 
 
 @router.options("/collect/{store_id}", include_in_schema=False)
