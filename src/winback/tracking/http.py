@@ -92,8 +92,8 @@ async def collect(request: Request, store_id: str) -> Response:
         return _error(error, cors)
     if collected.outcome != ACCEPTED:
         return Response(status_code=204, headers=cors)
-    body = {"status": "accepted", "event_ids": collected.event_ids, "refused": collected.refused}
-    return JSONBody(body, headers=cors)
+    answer = {"status": "accepted", "event_ids": collected.event_ids, "refused": collected.refused}
+    return JSONBody(answer, headers=cors)
 
 
 @router.options("/collect/{store_id}", include_in_schema=False)
