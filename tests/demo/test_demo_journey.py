@@ -67,13 +67,8 @@ def shop_order(demo: Demo, order_id: str) -> Any:
     return row
 
 
-def timeline(demo: Demo, customer_id: str) -> list[dict[str, Any]] | None:
-    """The shopper's activity, or None while winback has no activity route yet."""
-    response = demo.api("GET", f"/api/v1/customers/{customer_id}/activity")
-    if response.status_code == 404 and "detail" in response.json():
-        return None
-    assert response.status_code == 200, response.text
-    return response.json()["items"]  # type: ignore[no-any-return]
+def timeline(demo: Demo, customer_id: str) -> list[dict[str, Any]]:
+    return demo.get(f"/api/v1/customers/{customer_id}/activity")["items"]  # type: ignore[no-any-return]
 
 
 def test_a_shopper_browses_logs_in_and_buys_and_winback_sees_all_of_it(
@@ -121,11 +116,20 @@ def test_a_shopper_browses_logs_in_and_buys_and_winback_sees_all_of_it(
     cart = demo.get(f"/api/v1/carts/{sold['cart_token']}")
     assert (cart["status"], cart["customer_id"]) == ("converted", customer_id)
     assert cart["abandoned_checkout_url"].endswith(f"/cart/restore/{sold['cart_token']}")
-    events = timeline(demo, customer_id)
-    if events is not None:
-        # The anonymous product view joins the shopper once the snippet identifies them.
-        assert any(event.get("product_id") == "101" for event in events), events
+    # The product viewed before logging in joins the shopper once the snippet identifies them.
+    events = wait_for(
+        lambda: (found := timeline(demo, customer_id)) and len(_viewed(found)) >= 2 and found,
+        what="the product views in the timeline",
+    )
+    assert _viewed(events)[-2:] == ["101", "107"]
+    assert ("order", order_id) in [(e["kind"], e["data"].get("id")) for e in events]
     page.close()
+
+
+def _viewed(events: list[dict[str, Any]]) -> list[str]:
+    """Products viewed, oldest first (the timeline is newest first)."""
+    views = [e["data"].get("productId") for e in events if e.get("type") == "productView"]
+    return [str(view) for view in reversed(views)]
 
 
 def test_a_coupon_issued_by_winback_exists_in_the_shop_and_is_marked_used_once_redeemed(
