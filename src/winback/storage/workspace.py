@@ -323,6 +323,22 @@ class Workspace:
             self.markers[full] = row.at if row else None
         return self.markers[full]
 
+    def preload_markers(self, store_id: str, kind: str, keys: Iterable[str]) -> None:
+        """Look many markers of one kind up with a few queries; absent ones are remembered too."""
+        wanted = [key for key in set(keys) if (store_id, kind, key) not in self.markers]
+        for chunk in _chunks(wanted):
+            rows = self.conn.execute(
+                select(markers.c.key, markers.c.at).where(
+                    markers.c.store_id == store_id,
+                    markers.c.kind == kind,
+                    markers.c.key.in_(chunk),
+                )
+            )
+            for key, at in rows:
+                self.markers[(store_id, kind, key)] = at
+        for key in wanted:
+            self.markers.setdefault((store_id, kind, key), None)
+
     def set_marker(self, store_id: str, kind: str, key: str, at: datetime) -> None:
         self.marker(store_id, kind, key)
         self.markers[(store_id, kind, key)] = at
