@@ -86,6 +86,7 @@ def test_set_customer_email_creates_the_contact_and_its_timeline_is_read_by_emai
 ) -> None:
     shopper.accepted(view("1"))
     shopper.accepted(("identify", {"email": "Grace@Example.com"}))
+    store.wait_applied()
 
     found = store.get("/api/v1/customers", email="grace@example.com").json()["items"]
     items = timeline(store, "grace@example.com")

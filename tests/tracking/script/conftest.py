@@ -1,4 +1,4 @@
-"""Fixtures for the tracking script: headless Chromium and a local site.
+"""Fixtures for the tracking script: a local site (headless Chromium is tests/tracking's).
 
 The site is a real HTTP server on 127.0.0.1 that serves the test pages and
 `track.js` and stands in for the collector: it records every
@@ -21,20 +21,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 SCRIPT = Path(__file__).resolve().parents[3] / "src/winback/tracking/static/track.js"
 BARRIER = "test/barrier"
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 TINY_GIF = base64.b64decode("R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==")
 
@@ -209,15 +199,6 @@ def site() -> Iterator[Site]:
     yield site
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 class StorePage:
