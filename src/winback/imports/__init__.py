@@ -6,7 +6,7 @@ the webhooks use.
 """
 
 from winback.imports.contacts import ImportedContact, parse_contacts_csv
-from winback.imports.mapping import load_column_mapping
+from winback.imports.mapping import load_column_mapping, parse_column_mapping
 from winback.imports.orders import ImportedOrder, parse_orders_csv
 from winback.imports.problems import ImportRefused, RowError
 from winback.imports.source import ByteSource, Progress, ProgressHook
@@ -20,6 +20,7 @@ __all__ = [
     "ProgressHook",
     "RowError",
     "load_column_mapping",
+    "parse_column_mapping",
     "parse_contacts_csv",
     "parse_orders_csv",
 ]

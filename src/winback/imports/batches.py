@@ -27,7 +27,7 @@ log = structlog.get_logger(__name__)
 SOURCE_CSV = "csv"
 # Orders per transaction: large enough that a batch's look-ups and writes are a few
 # bulk statements, small enough that the apply lock is never held for long.
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,9 +21,16 @@ ColumnMapping = Mapping[str, str]
 def load_column_mapping(path: Path | str) -> dict[str, str]:
     """Read a mapping file; refuse anything but an object of non-empty strings."""
     try:
-        data = orjson.loads(Path(path).read_bytes())
+        text = Path(path).read_bytes()
     except OSError as error:
         raise ImportRefused(f"the column mapping {str(path)!r} cannot be read: {error}") from None
+    return parse_column_mapping(text)
+
+
+def parse_column_mapping(text: bytes | str) -> dict[str, str]:
+    """A mapping from its JSON text (a file's content, or an API header)."""
+    try:
+        data = orjson.loads(text)
     except orjson.JSONDecodeError as error:
         raise ImportRefused(f"the column mapping is not valid JSON: {error}") from None
     if not isinstance(data, dict):

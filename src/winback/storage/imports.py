@@ -105,3 +105,13 @@ def remember_contacts_file(conn: Connection, store_id: str, digest: str, at: dat
         conn.execute(
             insert(markers).values(store_id=store_id, kind=CONTACTS_FILE_MARKER, key=digest, at=at)
         )
+
+
+def latest_jobs(conn: Connection, store_id: str, limit: int) -> list[ImportJob]:
+    rows = conn.execute(
+        select(import_jobs)
+        .where(import_jobs.c.store_id == store_id)
+        .order_by(import_jobs.c.created_at.desc(), import_jobs.c.id)
+        .limit(limit)
+    )
+    return [_job(row) for row in rows]

@@ -1,0 +1,186 @@
+"""The store-key API of CSV imports: upload a file, then follow its job.
+
+``POST /api/v1/imports/orders`` (or ``/contacts``) takes the CSV file itself as
+the request body (``Content-Type: text/csv``), streamed to the data directory.
+Options: ``?dry_run=true`` (read and check everything, write nothing),
+``?encoding=latin-1`` (files that are not UTF-8), a column mapping as a JSON
+object in the ``x-column-mapping`` header, and the file's name in
+``x-filename``. A file whose header cannot be imported (a missing column, not
+UTF-8 text) is refused at once with 422; otherwise the answer is 202 with the
+job, and ``GET /api/v1/imports/{id}`` tells how far it got, what went in, and
+every skipped row with its line number.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+
+from winback.errors import InvalidPayload, NotFound, PayloadTooLarge, UnsupportedMediaType
+from winback.imports.contacts import parse_contacts_csv
+from winback.imports.jobs import CONTACTS, ORDERS
+from winback.imports.mapping import parse_column_mapping
+from winback.imports.orders import parse_orders_csv
+from winback.imports.problems import ImportRefused
+from winback.imports.runs import new_job_id, record_job, upload_path
+from winback.imports.tasks import import_tasks
+from winback.storage import imports as job_storage
+from winback.stores.service import Store
+from winback.web.deps import RuntimeDep, StoreDep
+
+router = APIRouter(prefix="/api/v1/imports", tags=["CSV imports"])
+
+MAX_IMPORT_BYTES = 4 * 1024**3
+MAX_FILENAME_LENGTH = 200
+
+DryRun = Annotated[bool, Query(description="Read and check the whole file, write nothing")]
+Encoding = Annotated[str, Query(max_length=40, description="The file's text encoding")]
+MappingHeader = Annotated[
+    str | None, Header(description='JSON object {"their header": "our column"}')
+]
+FilenameHeader = Annotated[str | None, Header(description="The file's name, for the record")]
+
+
+@router.post("/orders", status_code=202, summary="Import an orders history CSV (queued)")
+async def post_orders(
+    request: Request,
+    store: StoreDep,
+    runtime: RuntimeDep,
+    dry_run: DryRun = False,
+    encoding: Encoding = "utf-8",
+    x_column_mapping: MappingHeader = None,
+    x_filename: FilenameHeader = None,
+) -> dict[str, Any]:
+    return await _accept(
+        request, store, runtime, ORDERS, dry_run, encoding, x_column_mapping, x_filename
+    )
+
+
+@router.post("/contacts", status_code=202, summary="Import a contacts CSV (queued)")
+async def post_contacts(
+    request: Request,
+    store: StoreDep,
+    runtime: RuntimeDep,
+    dry_run: DryRun = False,
+    encoding: Encoding = "utf-8",
+    x_column_mapping: MappingHeader = None,
+    x_filename: FilenameHeader = None,
+) -> dict[str, Any]:
+    return await _accept(
+        request, store, runtime, CONTACTS, dry_run, encoding, x_column_mapping, x_filename
+    )
+
+
+@router.get("/{job_id}", summary="One import: progress, figures and every skipped row")
+def get_import(job_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        job = job_storage.store_job(conn, store.id, job_id)
+    if job is None:
+        raise NotFound(f"no import {job_id!r}")
+    return {"import": job.to_dict()}
+
+
+@router.get("", summary="The store's latest imports, newest first")
+def list_imports(
+    store: StoreDep, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        jobs = job_storage.latest_jobs(conn, store.id, limit)
+    return {"items": [job.to_dict() for job in jobs]}
+
+
+async def _accept(
+    request: Request,
+    store: Store,
+    runtime: RuntimeDep,
+    kind: str,
+    dry_run: bool,
+    encoding: str,
+    mapping_header: str | None,
+    filename: str | None,
+) -> dict[str, Any]:
+    """Check the options, save the body, check the header, record and queue the job."""
+    _check_media_type(request.headers.get("content-type", ""))
+    mapping = _mapping(mapping_header)
+    _check_encoding(encoding)
+    job_id = new_job_id()
+    path = upload_path(runtime.settings.data_dir, job_id)
+    size = await _save_body(request, path)
+    try:
+        _check_header(kind, path, store.currency, mapping, encoding)
+        job = record_job(
+            runtime.engine,
+            job_id,
+            store.id,
+            kind,
+            dry_run=dry_run,
+            filename=(filename or "")[:MAX_FILENAME_LENGTH] or None,
+            bytes_total=size,
+        )
+    except BaseException:
+        _discard(path)
+        raise
+    import_tasks(runtime.queue).run(job.id, mapping=mapping, encoding=encoding)
+    return {"import": job.to_dict()}
+
+
+def _check_media_type(content_type: str) -> None:
+    if content_type.lower().startswith("multipart/"):
+        raise UnsupportedMediaType(
+            "send the CSV file itself as the request body (Content-Type: text/csv), not a form"
+        )
+
+
+def _mapping(header: str | None) -> dict[str, str] | None:
+    if header is None or not header.strip():
+        return None
+    try:
+        return parse_column_mapping(header)
+    except ImportRefused as error:
+        raise InvalidPayload(error.reason, code="invalid_column_mapping") from None
+
+
+def _check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InvalidPayload(
+            f"unknown text encoding {encoding!r}", code="invalid_encoding"
+        ) from None
+
+
+def _check_header(
+    kind: str, path: Path, currency: str, mapping: dict[str, str] | None, encoding: str
+) -> None:
+    """Refuse at once a file whose header cannot be imported (nothing is recorded)."""
+    with path.open("rb") as handle:
+        # Both read the header at once and raise ImportRefused; no row is read.
+        if kind == ORDERS:
+            parse_orders_csv(handle, store_currency=currency, mapping=mapping, encoding=encoding)
+        else:
+            parse_contacts_csv(handle, mapping=mapping, encoding=encoding)
+
+
+async def _save_body(request: Request, path: Path) -> int:
+    """Write the body to the job's file as it arrives (memory stays small); its size."""
+    size = 0
+    try:
+        with path.open("wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_IMPORT_BYTES:
+                    raise PayloadTooLarge(f"an import may have at most {MAX_IMPORT_BYTES} bytes")
+                out.write(chunk)
+        if size == 0:
+            raise InvalidPayload("the body is empty: send the CSV file as the body", pointer="")
+    except BaseException:
+        _discard(path)
+        raise
+    return size
+
+
+def _discard(path: Path) -> None:
+    path.unlink(missing_ok=True)

@@ -1,0 +1,163 @@
+"""Imports as queued jobs: the upload kept in the data directory, the job recorded, then run.
+
+The API records a job and saves the file; a queue worker runs it with the same
+``import_orders`` / ``import_contacts`` as the CLI, saving its progress in
+``import_jobs`` about once a second, and removes the file when it is done.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+from sqlalchemy import Engine
+
+from winback.errors import WinbackError
+from winback.imports.jobs import (
+    CONTACTS,
+    FAILED,
+    ORDERS,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    ImportJob,
+    ImportSummary,
+)
+from winback.imports.mapping import ColumnMapping
+from winback.imports.service import import_contacts, import_orders
+from winback.storage import imports as store
+
+log = structlog.get_logger(__name__)
+
+IMPORTS_DIR = "imports"
+SAVE_EVERY_SECONDS = 1.0
+IMPORTERS: dict[str, Callable[..., ImportSummary]] = {
+    ORDERS: import_orders,
+    CONTACTS: import_contacts,
+}
+
+
+def uploads_dir(data_dir: Path) -> Path:
+    folder = data_dir / IMPORTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def upload_path(data_dir: Path, job_id: str) -> Path:
+    """Where a job's file waits for its worker."""
+    return uploads_dir(data_dir) / f"{job_id}.csv"
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+def record_job(
+    engine: Engine,
+    job_id: str,
+    store_id: str,
+    kind: str,
+    *,
+    dry_run: bool,
+    filename: str | None,
+    bytes_total: int | None,
+) -> ImportJob:
+    """Record a job that a queued task will run."""
+    job = ImportJob(
+        id=job_id,
+        store_id=store_id,
+        kind=kind,
+        status=QUEUED,
+        dry_run=dry_run,
+        created_at=_now(),
+        filename=filename,
+        bytes_total=bytes_total,
+    )
+    with engine.begin() as conn:
+        store.insert_job(conn, job)
+    return job
+
+
+def run_import(
+    engine: Engine,
+    data_dir: Path,
+    job_id: str,
+    *,
+    mapping: ColumnMapping | None,
+    encoding: str,
+) -> ImportJob | None:
+    """Run a recorded job on its saved file; the file is removed whatever happens."""
+    path = upload_path(data_dir, job_id)
+    try:
+        with engine.connect() as conn:
+            job = store.job_by_id(conn, job_id)
+        if job is None or job.status != QUEUED:
+            log.warning("import job not run", job_id=job_id, found=job is not None)
+            return job
+        _save(engine, job, status=RUNNING, started_at=_now())
+        _run(engine, job, path, mapping=mapping, encoding=encoding)
+        log.info("import finished", job_id=job.id, status=job.status, imported=job.imported)
+        return job
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _run(
+    engine: Engine, job: ImportJob, path: Path, *, mapping: ColumnMapping | None, encoding: str
+) -> None:
+    saver = _ProgressSaver(engine, job)
+    try:
+        summary = IMPORTERS[job.kind](
+            engine,
+            job.store_id,
+            path,
+            mapping=mapping,
+            dry_run=job.dry_run,
+            encoding=encoding,
+            progress=saver,
+        )
+    except WinbackError as error:  # the file refused, or the store gone
+        if saver.latest is not None:
+            job.take(saver.latest)
+        _save(engine, job, status=FAILED, reason=error.reason, finished_at=_now())
+    except Exception as error:
+        reason = f"internal error: {type(error).__name__}"
+        _save(engine, job, status=FAILED, reason=reason, finished_at=_now())
+        raise
+    else:
+        job.take(summary)
+        status = FAILED if summary.stopped else SUCCEEDED
+        _save(engine, job, status=status, reason=summary.stopped, finished_at=_now())
+
+
+class _ProgressSaver:
+    """Saves the job's figures as the import goes, at most once every ``SAVE_EVERY_SECONDS``."""
+
+    def __init__(self, engine: Engine, job: ImportJob) -> None:
+        self._engine = engine
+        self._job = job
+        self._saved_at = time.monotonic()
+        self.latest: ImportSummary | None = None
+
+    def __call__(self, summary: ImportSummary) -> None:
+        self.latest = summary
+        if time.monotonic() - self._saved_at < SAVE_EVERY_SECONDS:
+            return
+        self._job.take(summary)
+        _save(self._engine, self._job)
+        self._saved_at = time.monotonic()
+
+
+def _save(engine: Engine, job: ImportJob, **changes: object) -> None:
+    for name, value in changes.items():
+        setattr(job, name, value)
+    with engine.begin() as conn:
+        store.save_job(conn, job)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
