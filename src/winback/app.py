@@ -19,6 +19,7 @@ from winback.config import Settings, load_settings
 from winback.coupons.http import router as coupons_router
 from winback.errors import WinbackError
 from winback.feeds.http import router as feed_router
+from winback.imports.http import router as imports_router
 from winback.intake.http import router as intake_router
 from winback.logs import configure_logging
 from winback.metrics import APPLY_PENDING
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.include_router(admin_router)
     app.include_router(coupons_router)
     app.include_router(feed_router)
+    app.include_router(imports_router)
     app.include_router(tracking_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
     app.add_api_route(

@@ -20,6 +20,7 @@ from winback.config import load_settings
 from winback.coupons.commands import coupon_app
 from winback.errors import WinbackError
 from winback.feeds.commands import feed_app
+from winback.imports.commands import import_app
 from winback.logs import configure_logging
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
@@ -32,6 +33,7 @@ store_app = typer.Typer(help="Manage stores and their API keys.", no_args_is_hel
 app.add_typer(store_app, name="store")
 app.add_typer(coupon_app, name="coupon")
 app.add_typer(feed_app, name="feed")
+app.add_typer(import_app, name="import")
 
 QUICKSTART_FILE = "quickstart-store.json"
 

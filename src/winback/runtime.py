@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from winback.apply.applier import Applier
 from winback.config import Settings
 from winback.feeds.tasks import register as register_feed_tasks
+from winback.imports.tasks import register as register_import_tasks
 from winback.intake.rawlog import RawLogWriter
 from winback.intake.receive import Intake
 from winback.jobs.queue import QueueWorkers, TaskRegistrar, make_queue
@@ -81,4 +82,4 @@ def build_runtime(
 
 
 # Each domain that queues work adds its ``register(queue, runtime)`` here.
-TASK_REGISTRARS: list[TaskRegistrar] = [register_feed_tasks]
+TASK_REGISTRARS: list[TaskRegistrar] = [register_feed_tasks, register_import_tasks]
