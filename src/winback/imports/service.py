@@ -184,7 +184,7 @@ def _digest(source: ImportSource, mapping: ColumnMapping | None, encoding: str) 
 
 def _contacts_as_of(engine: Engine, store_id: str, digest: str, dry_run: bool) -> datetime:
     """The time a contacts file is applied as of: now, or when the same file first was."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = datetime.now(UTC)
     with engine.begin() as conn:
         known = store.contacts_file_as_of(conn, store_id, digest)
         if known is None and not dry_run:

@@ -52,26 +52,21 @@ def _job(row: Any) -> ImportJob:
 
 def insert_job(conn: Connection, job: ImportJob) -> None:
     values = {name: getattr(job, name) for name in _SAVED_FIELDS}
-    conn.execute(
-        insert(import_jobs).values(
-            values,
-            id=job.id,
-            store_id=job.store_id,
-            kind=job.kind,
-            dry_run=job.dry_run,
-            created_at=job.created_at,
-            errors=_errors_column(job),
-        )
-    )
+    values |= {
+        "id": job.id,
+        "store_id": job.store_id,
+        "kind": job.kind,
+        "dry_run": job.dry_run,
+        "created_at": job.created_at,
+        "errors": _errors_column(job),
+    }
+    conn.execute(insert(import_jobs).values(values))
 
 
 def save_job(conn: Connection, job: ImportJob) -> None:
     values = {name: getattr(job, name) for name in _SAVED_FIELDS}
-    conn.execute(
-        update(import_jobs)
-        .where(import_jobs.c.id == job.id)
-        .values(values, errors=_errors_column(job))
-    )
+    values["errors"] = _errors_column(job)
+    conn.execute(update(import_jobs).where(import_jobs.c.id == job.id).values(values))
 
 
 def store_job(conn: Connection, store_id: str, job_id: str) -> ImportJob | None:
