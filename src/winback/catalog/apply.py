@@ -60,6 +60,9 @@ def write_product(product: Product, payload: ProductPayload, *, source: str) -> 
     data.update(payload.model_extra or {})
     product.data = data
     product.source = source
+    # A feed sync skips a product whose stored digest matches its feed content; any
+    # other description (a webhook's) clears it, so the next feed rewrites it.
+    product.content_digest = payload.content_digest
     product.created_at = payload.created_at or product.created_at
     product.updated_at = payload.updated_at
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
 from winback.fields import PAYLOAD_CONFIG, ExternalId, Money, Tags, UTCTime
 
@@ -76,6 +76,10 @@ class ProductPayload(BaseModel):
     options: list[dict[str, Any]] = Field(default_factory=list)
     variants: list[Variant] = Field(default_factory=list)
 
+    # Not part of the contract (no sender can set it): the feed sync's digest of the
+    # feed content this payload was made from, stored with the product it describes.
+    _content_digest: str | None = PrivateAttr(default=None)
+
     @field_validator("categories", mode="before")
     @classmethod
     def _categories(cls, value: Any) -> Any:
@@ -84,6 +88,15 @@ class ProductPayload(BaseModel):
         if isinstance(value, list):
             return [_category(item) for item in value]
         return value
+
+    @property
+    def content_digest(self) -> str | None:
+        return self._content_digest
+
+    def with_content_digest(self, digest: str) -> ProductPayload:
+        """Mark this payload as made from feed content with ``digest`` (returns it)."""
+        self._content_digest = digest
+        return self
 
     @property
     def for_sale(self) -> bool:
