@@ -1,10 +1,12 @@
 """Applying a feed's products in batches, through the same apply functions as webhooks.
 
-Per batch, in one transaction under the apply lock: look up the stored digest,
-source and status of every product; apply only the new and changed ones (as
-``products/update`` items, like a webhook); note the new digests and that this
-run saw every product, changed or not. A product is unchanged when the feed
-described it last with the same content and its status is what the feed says.
+Per batch, in one transaction under the apply lock: read the stored digest and
+status of every product; apply only the new and changed ones (as
+``products/update`` items, like a webhook; the apply stores the new digest);
+note that this run saw every product, changed or not. A product is unchanged
+when its stored digest is the feed content's and its status is what the feed
+says. Everything happens on the run's one connection, which holds the record
+of what the run has seen (see ``storage.feeds``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from dataclasses import dataclass, field
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from winback.apply.batch import ApplyItem, apply_items
-from winback.apply.context import APPLIED
 from winback.catalog.model import ACTIVE, SOURCE_FEED, UNAVAILABLE
 from winback.feeds.model import FeedRun
 from winback.feeds.records import FeedProduct
@@ -29,6 +30,8 @@ from winback.storage.locks import take_apply_lock
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 2000
+# Table statistics are refreshed when this many products were created, then 4x as many...
+FIRST_STATISTICS_AT = 2000
 EVENT_TYPE = "products/update"
 # Payload fields named after the feed columns they come from, for row errors.
 _COLUMNS = {"url": "link", "image": "image_link", "vendor": "brand", "body_html": "description"}
@@ -47,12 +50,13 @@ class _Sorted:
 class FeedApplier:
     """Collects a run's products and applies them a batch at a time; counts into the run."""
 
-    def __init__(self, engine: Engine, run: FeedRun, *, batch_size: int = BATCH_SIZE):
-        self._engine = engine
+    def __init__(self, conn: Connection, run: FeedRun, *, batch_size: int = BATCH_SIZE):
+        self._conn = conn
         self._run = run
         self._batch_size = batch_size
         self._pending: list[FeedProduct] = []
         self._rejected_ids: list[str] = []
+        self._statistics_at = FIRST_STATISTICS_AT
         self.products = 0
         self.row_errors: list[RowError] = []
 
@@ -72,8 +76,8 @@ class FeedApplier:
         if not batch and not rejected:
             return
         try:
-            with self._engine.begin() as conn:
-                done = self._apply(conn, batch, rejected)
+            with self._conn.begin():
+                done = self._apply(batch, rejected)
         except SQLAlchemyError as error:
             # One product the database refuses must not take its batch with it.
             log.warning("feed batch failed, applying one by one", error=repr(error))
@@ -81,20 +85,17 @@ class FeedApplier:
         else:
             self._count(done)
 
-    def _apply(self, conn: Connection, batch: list[FeedProduct], rejected: list[str]) -> _Sorted:
+    def _apply(self, batch: list[FeedProduct], rejected: list[str]) -> _Sorted:
+        conn = self._conn
         take_apply_lock(conn)
-        run = self._run
-        stored = store.stored_products(conn, run.store_id, [p.id for p in batch])
-        done = self._sort(batch, stored)
+        ids = [product.id for product in batch]
+        stored = store.stored_products(conn, self._run.store_id, ids)
+        done = self._sort(batch, stored, store.seen_before(conn, ids))
         items = [self._item(product) for product in done.to_apply]
-        outcomes = apply_items(conn, items)
-        digests = {
-            product.id: (product.digest if outcome == APPLIED else None)
-            for product, outcome in zip(done.to_apply, outcomes, strict=True)
-        }
-        store.mark_applied(conn, run.store_id, run.id, digests)
-        store.mark_seen(conn, run.store_id, run.id, done.unchanged + rejected)
-        done.created = sum(1 for product in done.to_apply if product.id not in stored)
+        apply_items(conn, items)
+        applied = [product.id for product in done.to_apply]
+        store.add_seen(conn, applied + done.unchanged + rejected)
+        done.created = sum(1 for product_id in applied if product_id not in stored)
         return done
 
     def _count(self, done: _Sorted) -> None:
@@ -103,19 +104,22 @@ class FeedApplier:
         self._run.updated += len(done.to_apply) - done.created
         self._run.unchanged += len(done.unchanged)
         self.row_errors.extend(done.errors)
+        if self._run.created >= self._statistics_at:
+            self._statistics_at *= 4
+            with self._conn.begin():
+                store.refresh_statistics(self._conn)
 
-    def _sort(self, batch: list[FeedProduct], stored: dict[str, store.StoredProduct]) -> _Sorted:
+    def _sort(
+        self, batch: list[FeedProduct], stored: dict[str, store.StoredProduct], seen: set[str]
+    ) -> _Sorted:
         result = _Sorted()
-        in_batch: set[str] = set()
         for product in batch:
-            known = stored.get(product.id)
-            if product.id in in_batch or (known is not None and known.feed_run_id == self._run.id):
-                reason = (
-                    f"the product {product.id} appears earlier in the feed; this row is skipped"
-                )
+            if product.id in seen:
+                reason = f"the id {product.id} appears earlier in the feed; this row is skipped"
                 result.errors.append(RowError(product.line, "id", reason))
                 continue
-            in_batch.add(product.id)
+            seen.add(product.id)
+            known = stored.get(product.id)
             if known is not None and _unchanged(product, known):
                 result.unchanged.append(product.id)
                 continue
@@ -141,21 +145,16 @@ class FeedApplier:
     def _apply_one_by_one(self, batch: list[FeedProduct], rejected: list[str]) -> None:
         for product in batch:
             try:
-                with self._engine.begin() as conn:
-                    done = self._apply(conn, [product], [])
+                with self._conn.begin():
+                    done = self._apply([product], [])
                 self._count(done)
             except SQLAlchemyError as error:
                 reason = f"the product could not be stored: {type(error).__name__}"
                 self.row_errors.append(RowError(product.line, None, reason))
-        with self._engine.begin() as conn:
-            take_apply_lock(conn)
-            store.mark_seen(conn, self._run.store_id, self._run.id, rejected)
+        with self._conn.begin():
+            store.add_seen(self._conn, rejected)
 
 
 def _unchanged(product: FeedProduct, known: store.StoredProduct) -> bool:
     status = ACTIVE if product.for_sale else UNAVAILABLE
-    return (
-        known.content_digest == product.digest
-        and known.source == SOURCE_FEED
-        and known.status == status
-    )
+    return known.content_digest == product.digest and known.status == status

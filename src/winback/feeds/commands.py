@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -30,6 +32,7 @@ from winback.feeds.model import (
 )
 from winback.feeds.sync import SyncRequest, sync_feed
 from winback.imports.source import Progress as ReadProgress
+from winback.logs import configure_logging
 from winback.storage import feeds as feed_storage
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
@@ -40,6 +43,12 @@ feed_app = typer.Typer(
 )
 
 StoreOption = Annotated[str, typer.Option("--store", help="The store id")]
+
+
+def _log_to_stderr(settings: Settings) -> None:
+    # stdout carries the command's JSON answer.
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
 
 
 def _engine(settings: Settings) -> Engine:
@@ -91,6 +100,7 @@ def feed_sync(
 ) -> None:
     """Sync now, in this process, with a progress display; prints the run."""
     settings = load_settings()
+    _log_to_stderr(settings)
     engine = _engine(settings)
     _known_store(engine, store)
     request = SyncRequest(store, TRIGGER_CLI, source=_source(source), conditional=conditional)

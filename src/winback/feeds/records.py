@@ -59,7 +59,8 @@ class FeedProduct:
     @property
     def payload(self) -> ProductPayload:
         if self._payload is None:
-            self._payload = ProductPayload.model_validate(self.payload_data())
+            payload = ProductPayload.model_validate(self.payload_data())
+            self._payload = payload.with_content_digest(self.digest)
         return self._payload
 
     def payload_data(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from winback.config import Settings
 from winback.errors import WinbackError
@@ -278,23 +278,41 @@ def _sync_content(
     with _opened(source) as content:
         check_feed(content)
     observer.phase("applying", _size(source))
-    with _opened(source) as content:
-        products = _apply_products(engine, run, content, observer)
-    run.status = SUCCEEDED
-    if products == 0:
-        run.reason = "the feed has no valid product, so no product was made unavailable"
-        return
-    with engine.begin() as conn:
-        take_apply_lock(conn)
-        run.made_unavailable = store.make_missing_unavailable(
-            conn, run.store_id, run.id, run.started_at
-        )
+    # One connection for the whole run: it holds the record of what the run has seen.
+    with engine.connect() as conn, _seen_record(conn), _opened(source) as content:
+        products = _apply_products(engine, conn, run, content, observer)
+        run.status = SUCCEEDED
+        if products == 0:
+            run.reason = "the feed has no valid product, so no product was made unavailable"
+            return
+        with conn.begin():
+            take_apply_lock(conn)
+            run.made_unavailable = store.make_missing_unavailable(
+                conn, run.store_id, run.started_at
+            )
+
+
+@contextlib.contextmanager
+def _seen_record(conn: Connection) -> Iterator[None]:
+    with conn.begin():
+        store.start_seen(conn)
+    try:
+        yield
+    finally:
+        if conn.in_transaction():
+            conn.rollback()
+        with conn.begin():
+            store.drop_seen(conn)
 
 
 def _apply_products(
-    engine: Engine, run: FeedRun, content: BinaryIO | bytes, observer: SyncObserver
+    engine: Engine,
+    conn: Connection,
+    run: FeedRun,
+    content: BinaryIO | bytes,
+    observer: SyncObserver,
 ) -> int:
-    applier = FeedApplier(engine, run)
+    applier = FeedApplier(conn, run)
     last_rejected = [0]  # a row's errors arrive together: count the row once
 
     def heard(progress: Progress) -> None:
@@ -307,8 +325,8 @@ def _apply_products(
             continue
         applier.add(record)
         if applier.products % SAVE_PROGRESS_EVERY == 0:
-            with engine.begin() as conn:
-                store.save_run(conn, run)
+            with engine.begin() as progress_conn:
+                store.save_run(progress_conn, run)
     applier.flush()
     for error in applier.row_errors:
         _reject(run, error, last_rejected)

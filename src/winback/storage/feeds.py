@@ -1,9 +1,9 @@
 """The SQL of product feeds: settings, runs, and the bulk bookkeeping of a sync.
 
 A sync applies changed products through the apply functions like any other
-event; what it does in bulk here is only bookkeeping: remember each product's
-content digest and the run that last saw it, and make the products a complete
-feed no longer lists unavailable.
+event (which store each product's content digest); what it does in bulk here
+is only bookkeeping: read the stored digests, remember which products the run
+saw, and make the products a complete feed no longer lists unavailable.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, text, update
+import orjson
+from sqlalchemy import Connection, Engine, column, insert, select, table, text, update
 
 from winback.catalog.model import SOURCE_FEED, UNAVAILABLE
-from winback.feeds.model import FAILED, QUEUED, RUNNING, FeedRun, FeedSettings
+from winback.feeds.model import FAILED, RUNNING, FeedRun, FeedSettings
 from winback.storage.schema import feed_runs, feeds, products
 
 # Ids per statement: well under SQLite's and PostgreSQL's bound-parameter limits.
@@ -32,9 +33,7 @@ class StoredProduct:
     """What a sync needs to know of a product already stored."""
 
     content_digest: str | None
-    source: str
     status: str
-    feed_run_id: int | None
 
 
 def _chunks(values: list[str]) -> Iterator[list[str]]:
@@ -186,71 +185,86 @@ def end_orphaned_runs(conn: Connection, store_id: str, *, keep: int, now: dateti
     return int(result.rowcount)
 
 
-def unfinished_run_exists(conn: Connection, store_id: str) -> bool:
-    found = conn.execute(
-        select(feed_runs.c.id)
-        .where(feed_runs.c.store_id == store_id, feed_runs.c.status.in_((QUEUED, RUNNING)))
-        .limit(1)
-    ).first()
-    return found is not None
-
-
 # -- products ----------------------------------------------------------------------------
+#
+# What a run has seen is kept in a temporary table of the run's own connection,
+# not in a column of every product: writing a column of each of a million
+# products every day would rewrite each row (on PostgreSQL, a new 2 KB tuple
+# version each) to say that nothing changed.
+#
+# A batch's ids travel as one parameter (a JSON array on SQLite, an array on
+# PostgreSQL) rather than one parameter each: binding thousands of parameters
+# costs more than the look-up itself.
+
+_IN_IDS = {
+    "sqlite": "IN (SELECT value FROM json_each(:ids))",
+    "postgresql": "= ANY(CAST(:ids AS text[]))",
+}
+_ADD_SEEN = {
+    "sqlite": "INSERT OR IGNORE INTO feed_seen SELECT value FROM json_each(:ids)",
+    "postgresql": (
+        "INSERT INTO feed_seen SELECT unnest(CAST(:ids AS text[])) ON CONFLICT DO NOTHING"
+    ),
+}
+_seen = table("feed_seen", column("external_id"))
+
+
+def _ids(conn: Connection, values: list[str]) -> Any:
+    return orjson.dumps(values).decode() if conn.dialect.name == "sqlite" else values
+
+
+def _in_ids(conn: Connection) -> str:
+    return _IN_IDS[conn.dialect.name]
 
 
 def stored_products(
     conn: Connection, store_id: str, external_ids: Iterable[str]
 ) -> dict[str, StoredProduct]:
-    """The stored state of the given products (absent ids are not in the answer)."""
+    """The stored digest and status of the given products (absent ids are not in the answer)."""
     found: dict[str, StoredProduct] = {}
-    columns = (
-        products.c.external_id,
-        products.c.content_digest,
-        products.c.source,
-        products.c.status,
-        products.c.feed_run_id,
+    statement = text(
+        "SELECT external_id, content_digest, status FROM products "
+        f"WHERE store_id = :store AND external_id {_in_ids(conn)}"
     )
     for chunk in _chunks(list(external_ids)):
-        rows = conn.execute(
-            select(*columns).where(
-                products.c.store_id == store_id, products.c.external_id.in_(chunk)
-            )
-        )
-        for external_id, digest, source, status, run_id in rows:
-            found[external_id] = StoredProduct(digest, source, status, run_id)
+        rows = conn.execute(statement, {"store": store_id, "ids": _ids(conn, chunk)})
+        for external_id, digest, status in rows:
+            found[external_id] = StoredProduct(digest, status)
     return found
 
 
-def mark_applied(
-    conn: Connection, store_id: str, run_id: int, digests: dict[str, str | None]
-) -> None:
-    """Products this run applied: their new digest (None: not fully written) and the run."""
-    if not digests:
-        return
-    conn.execute(
-        update(products)
-        .where(products.c.store_id == store_id, products.c.external_id == bindparam("b_id"))
-        .values(content_digest=bindparam("b_digest"), feed_run_id=run_id),
-        [{"b_id": external_id, "b_digest": digest} for external_id, digest in digests.items()],
-    )
+def start_seen(conn: Connection) -> None:
+    """An empty record of the products this run has seen, on ``conn`` only."""
+    create = "CREATE TEMPORARY TABLE IF NOT EXISTS feed_seen (external_id TEXT PRIMARY KEY)"
+    conn.execute(text(create))
+    conn.execute(text("DELETE FROM feed_seen"))
 
 
-def mark_seen(conn: Connection, store_id: str, run_id: int, external_ids: Iterable[str]) -> None:
-    """Products this run saw without rewriting them (unchanged, or their row was rejected)."""
-    for chunk in _chunks(list(external_ids)):
-        conn.execute(
-            update(products)
-            .where(products.c.store_id == store_id, products.c.external_id.in_(chunk))
-            .values(feed_run_id=run_id)
-        )
+def drop_seen(conn: Connection) -> None:
+    conn.execute(text("DROP TABLE IF EXISTS feed_seen"))
 
 
-def make_missing_unavailable(conn: Connection, store_id: str, run_id: int, at: datetime) -> int:
+def seen_before(conn: Connection, external_ids: list[str]) -> set[str]:
+    """Which of these ids this run has seen already (an id listed twice in one feed)."""
+    statement = text(f"SELECT external_id FROM feed_seen WHERE external_id {_in_ids(conn)}")
+    found: set[str] = set()
+    for chunk in _chunks(external_ids):
+        found.update(conn.execute(statement, {"ids": _ids(conn, chunk)}).scalars())
+    return found
+
+
+def add_seen(conn: Connection, external_ids: list[str]) -> None:
+    statement = text(_ADD_SEEN[conn.dialect.name])
+    for chunk in _chunks(external_ids):
+        conn.execute(statement, {"ids": _ids(conn, chunk)})
+
+
+def make_missing_unavailable(conn: Connection, store_id: str, at: datetime) -> int:
     """Products a complete feed no longer lists become unavailable (nothing is deleted).
 
-    Only products the feed described (source ``feed``) and that nothing newer
-    than this run has touched; their status version moves to the run's time,
-    as a deletion event's would.
+    Only products the feed described (source ``feed``), that this run did not
+    see, and that nothing newer than this run has touched; their status
+    version moves to the run's time, as a deletion event's would.
     """
     result = conn.execute(
         update(products)
@@ -258,12 +272,24 @@ def make_missing_unavailable(conn: Connection, store_id: str, run_id: int, at: d
             products.c.store_id == store_id,
             products.c.source == SOURCE_FEED,
             products.c.status != UNAVAILABLE,
-            or_(products.c.feed_run_id.is_(None), products.c.feed_run_id != run_id),
             products.c.version_at <= at,
+            products.c.external_id.not_in(select(_seen.c.external_id)),
         )
         .values(status=UNAVAILABLE, version_at=at)
     )
     return int(result.rowcount)
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """Let PostgreSQL's planner see the rows a bulk load just added (no-op on SQLite).
+
+    Without fresh statistics, a table that was empty looks empty: PostgreSQL then
+    reads a store's products by its sku index and filters every row for the
+    ids wanted, so each look-up of a batch scans the whole store, and a first
+    sync slows down as it goes. SQLite picks the (store, id) index anyway.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ANALYZE products"))
 
 
 # -- one sync per store --------------------------------------------------------------------
