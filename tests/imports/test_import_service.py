@@ -1,0 +1,157 @@
+"""import_orders and import_contacts on both databases, with batches small enough that a
+shopper's orders fall in several of them."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, select
+
+from tests.imports.conftest import snapshot
+from winback.imports.service import import_contacts, import_orders
+from winback.storage.schema import customers
+from winback.stores.service import create_store
+
+HEADER = "order_id,order_created_at,order_status,order_total,customer_id,customer_email,price\n"
+START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def new_store(engine: Engine) -> str:
+    return create_store(engine, name="Service import " + secrets.token_hex(3))[0].id
+
+
+def history(seed: int, orders: int) -> tuple[bytes, dict[str, tuple[int, Decimal, str, str]]]:
+    """An orders file and, per customer id, the aggregates it must give (computed here)."""
+    rng = random.Random(seed)
+    rows, figures = [HEADER], defaultdict(list)
+    for number in range(orders):
+        customer = f"C{rng.randrange(12)}"
+        created = START + timedelta(minutes=rng.randrange(500_000))
+        total = Decimal(rng.randrange(1, 100_000)) / 100
+        figures[customer].append((created, total))
+        when = created.isoformat().replace("+00:00", "Z")
+        rows.append(f"O{number},{when},complete,{total},{customer},{customer}@example.com,1\n")
+    expected = {
+        customer: (
+            len(placed),
+            sum((total for _, total in placed), Decimal(0)),
+            min(placed)[0].isoformat(),
+            max(placed)[0].isoformat(),
+        )
+        for customer, placed in figures.items()
+    }
+    return "".join(rows).encode(), expected
+
+
+def stored_aggregates(engine: Engine, store_id: str) -> dict[str, tuple[int, Decimal, str, str]]:
+    columns = (
+        customers.c.external_id,
+        customers.c.orders_count,
+        customers.c.total_spent,
+        customers.c.first_order_at,
+        customers.c.last_order_at,
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(select(*columns).where(customers.c.store_id == store_id))
+        return {
+            row.external_id: (
+                row.orders_count,
+                row.total_spent,
+                row.first_order_at.isoformat(),
+                row.last_order_at.isoformat(),
+            )
+            for row in rows
+        }
+
+
+def test_aggregates_are_exact_when_a_shoppers_orders_span_many_batches(engine: Engine):
+    store_id = new_store(engine)
+    body, expected = history(seed=3, orders=400)
+
+    summary = import_orders(engine, store_id, body, batch_size=7)
+
+    assert (summary.imported, summary.skipped, summary.errors) == (400, 0, [])
+    assert stored_aggregates(engine, store_id) == expected
+
+
+def test_a_second_import_of_the_same_history_changes_no_row(engine: Engine):
+    store_id = new_store(engine)
+    body, _ = history(seed=4, orders=120)
+    import_orders(engine, store_id, body, batch_size=25)
+    before = snapshot(engine, store_id)
+
+    import_orders(engine, store_id, body, batch_size=11)
+
+    assert snapshot(engine, store_id) == before
+
+
+def test_progress_is_heard_and_the_last_report_is_the_summary(engine: Engine):
+    store_id = new_store(engine)
+    body, _ = history(seed=5, orders=2500)
+    heard: list[tuple[int, int]] = []
+
+    summary = import_orders(
+        engine,
+        store_id,
+        body,
+        batch_size=1000,
+        progress=lambda seen: heard.append((seen.rows_read, seen.imported)),
+    )
+
+    assert heard[-1] == (2500, 2500) == (summary.rows_read, summary.imported)
+    assert [rows for rows, _ in heard] == sorted(rows for rows, _ in heard)
+    assert any(imported == 1000 for _, imported in heard)  # after the first batch
+
+
+def test_a_contacts_file_is_applied_as_of_its_first_import(engine: Engine):
+    store_id = new_store(engine)
+    first = b"id,email,first_name\nC1,ann@example.com,Ann\n"
+    changed = b"id,email,first_name\nC1,ann@example.com,Anna\n"
+
+    import_contacts(engine, store_id, first)
+    import_contacts(engine, store_id, changed)
+    import_contacts(engine, store_id, first)
+
+    # The first file again is the same snapshot as before: it does not undo the newer one.
+    with engine.connect() as conn:
+        name = conn.execute(
+            select(customers.c.first_name).where(customers.c.store_id == store_id)
+        ).scalar_one()
+    assert name == "Anna"
+
+
+def test_a_dry_run_of_contacts_leaves_no_trace(engine: Engine):
+    store_id = new_store(engine)
+
+    summary = import_contacts(engine, store_id, b"email\na@example.com\n", dry_run=True)
+
+    assert summary.imported == 1
+    assert snapshot(engine, store_id) == snapshot(engine, "no such store")
+
+
+def test_an_order_the_database_refuses_is_reported_and_its_batch_still_goes_in(
+    engine: Engine,
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite does not enforce column lengths")
+    store_id = new_store(engine)
+    long_status = "s" * 101  # orders.status is VARCHAR(100)
+    body = (
+        HEADER
+        + "R1,2024-01-01T00:00:00Z,complete,1.00,C1,c1@example.com,1\n"
+        + f"R2,2024-01-02T00:00:00Z,{long_status},2.00,C1,c1@example.com,1\n"
+        + "R3,2024-01-03T00:00:00Z,complete,3.00,C1,c1@example.com,1\n"
+    ).encode()
+
+    summary = import_orders(engine, store_id, body)
+
+    assert (summary.imported, summary.skipped) == (2, 1)
+    [error] = summary.errors
+    assert (error.line, error.column) == (3, None)
+    assert error.reason.startswith("the database refused it: value too long")
+    assert stored_aggregates(engine, store_id)["C1"][:2] == (2, Decimal("4.00"))
