@@ -341,3 +341,12 @@ def test_event_times_keep_the_browsers_gaps_but_not_its_clock(
     first, second = (times[event_id] for event_id in response.json()["event_ids"])
     assert second - first == timedelta(seconds=5)
     assert abs(second - sent_at) < timedelta(seconds=5)
+
+
+def test_the_openapi_schema_lists_the_tracking_routes(store: StoreClient) -> None:
+    paths = store.http.get("/openapi.json").json()["paths"]
+
+    collect = paths["/collect/{store_id}"]["post"]["responses"]
+    assert {"200", "204", "400", "403", "404", "413", "415", "429"} <= set(collect)
+    assert "get" in paths["/track.js"]
+    assert "get" in paths["/api/v1/customers/{customer_id}/activity"]

@@ -100,3 +100,12 @@ def test_store_create_prints_the_snippet_with_the_store_id_filled_in(tmp_path: P
 
 def test_the_snippet_in_the_docs_is_the_one_winback_prints() -> None:
     assert snippet("STORE_ID", "https://winback.example.com") in DOCS.read_text()
+
+
+def test_a_head_request_gets_the_headers_without_the_script(server: LiveServer) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        response = client.head("/track.js", headers=IDENTITY)
+
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-length"] == str(len(SCRIPT.read_bytes()))

@@ -114,7 +114,8 @@ async def collect_preflight(request: Request, store_id: str) -> Response:
     return Response(status_code=204, headers=cors)
 
 
-@router.api_route("/track.js", methods=["GET", "HEAD"], summary="The tracking script")
+@router.get("/track.js", summary="The tracking script")
+@router.head("/track.js", include_in_schema=False)
 async def track_js(request: Request, v: str | None = None) -> Response:
     """Cacheable: an ETag always; a year with ``?v=<version>`` of the current script."""
     script = tracking_script()
