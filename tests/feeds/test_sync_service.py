@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from tests.feeds.conftest import feed_settings
 from winback.cli import app as cli
 from winback.config import Settings
+from winback.feeds import FeedError, reader
 from winback.feeds.sync import SyncRequest, sync_feed
 from winback.storage.feeds import sync_lock
 from winback.storage.schema import feed_runs, products
@@ -22,6 +23,7 @@ from winback.stores.service import create_store
 
 ROWS = "".join(f"P{n},Pot {n},https://shop.example/p{n},{n}.50 USD\n" for n in range(1, 301))
 FEED = ("id,title,link,price\n" + ROWS).encode()
+PRICE_SHAPES = "'129.90 USD' or '129.90'"
 COUNTS = ("rows_read", "created", "updated", "unchanged", "made_unavailable", "rejected")
 
 
@@ -167,3 +169,42 @@ def test_the_feed_command_refuses_an_unknown_store_and_a_missing_file(
     assert "no store 'st_nobody'" in unknown.output
     assert missing.exit_code == 2
     assert "neither an http(s) URL nor a file" in missing.output
+
+
+def test_a_large_feed_read_in_a_child_process_syncs_the_same(
+    engine: Engine,
+    settings: Settings,
+    store_id: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(reader, "CHILD_THRESHOLD_BYTES", 0)
+    path = tmp_path / "feed.csv"
+    path.write_bytes(FEED + b"BAD,Pot,https://shop.example/bad,cheap\n")
+
+    first = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=path))
+    second = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=path))
+
+    assert (first.status, first.rows_read, first.created, first.rejected) == (
+        "succeeded",
+        301,
+        300,
+        1,
+    )
+    assert first.errors == [
+        {"line": 302, "column": "price", "reason": f"'cheap' is not a price such as {PRICE_SHAPES}"}
+    ]
+    assert (second.created, second.unchanged, second.rejected) == (0, 300, 1)
+
+
+def test_a_feed_the_child_process_refuses_raises_the_same_feed_error(tmp_path: Path):
+    path = tmp_path / "feed.csv"
+    path.write_bytes(b"sku,title,link,price\nS1,Pot,https://shop.example/p,1\n")
+
+    with pytest.raises(FeedError) as refused:  # noqa: SIM117 - the error comes from iterating
+        with reader.feed_records(
+            path, progress=lambda _: None, on_rejected=lambda _: None, child_threshold=0
+        ) as records:
+            list(records)
+
+    assert (refused.value.reason, refused.value.column) == ("the feed has no 'id' column", "id")

@@ -45,10 +45,18 @@ feed_app = typer.Typer(
 StoreOption = Annotated[str, typer.Option("--store", help="The store id")]
 
 
+class _StderrLogger:
+    """Writes each log line to whatever ``sys.stderr`` is at the time (stdout carries JSON)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    debug = info = warning = error = critical = exception = msg
+
+
 def _log_to_stderr(settings: Settings) -> None:
-    # stdout carries the command's JSON answer.
     configure_logging(settings.log_level, as_json=settings.log_json)
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
+    structlog.configure(logger_factory=lambda *args: _StderrLogger())
 
 
 def _engine(settings: Settings) -> Engine:

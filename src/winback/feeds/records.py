@@ -100,7 +100,7 @@ def _product_data(item: ItemFields) -> dict[str, Any]:
 
 
 def _variant_data(group_id: str, item: ItemFields) -> dict[str, Any]:
-    return {
+    data = {
         "id": item.id,
         "product_id": group_id,
         "sku": item.sku,
@@ -113,6 +113,8 @@ def _variant_data(group_id: str, item: ItemFields) -> dict[str, Any]:
         "url": item.url,
         "availability": item.availability,
     }
+    # Absent is what None means to the payload; fewer keys, less to validate.
+    return {name: value for name, value in data.items() if value is not None}
 
 
 def _paid_price(item: ItemFields) -> Decimal:

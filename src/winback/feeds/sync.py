@@ -16,7 +16,7 @@ column) changes nothing; the run records why.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,8 +41,10 @@ from winback.feeds.model import (
     FeedSettings,
 )
 from winback.feeds.parse import check_feed, parse_feed
+from winback.feeds.reader import feed_records
+from winback.feeds.records import FeedProduct
 from winback.imports.problems import RowError
-from winback.imports.source import Progress
+from winback.imports.source import Progress, ProgressHook
 from winback.outbound import OutboundClient, OutboundError, RetryableError, Validators
 from winback.storage import feeds as store
 from winback.storage.locks import take_apply_lock
@@ -279,10 +281,17 @@ def _sync_content(
         check_feed(content)
     observer.phase("applying", _size(source))
     # One connection for the whole run: it holds the record of what the run has seen.
-    with engine.connect() as conn, _seen_record(conn), _opened(source) as content:
-        products = _apply_products(engine, conn, run, content, observer)
+    with engine.connect() as conn, _seen_record(conn):
+        applier = FeedApplier(conn, run)
+
+        def heard(progress: Progress) -> None:
+            run.rows_read = progress.rows
+            observer.progress(progress)
+
+        with _records(source, heard, applier.keep_rejected) as records:
+            _apply_records(engine, run, applier, records)
         run.status = SUCCEEDED
-        if products == 0:
+        if applier.products == 0:
             run.reason = "the feed has no valid product, so no product was made unavailable"
             return
         with conn.begin():
@@ -290,6 +299,17 @@ def _sync_content(
             run.made_unavailable = store.make_missing_unavailable(
                 conn, run.store_id, run.started_at
             )
+
+
+@contextlib.contextmanager
+def _records(
+    source: Path | bytes, progress: ProgressHook, on_rejected: Callable[[str], None]
+) -> Iterator[Iterator[FeedProduct | RowError]]:
+    if isinstance(source, bytes):
+        yield parse_feed(source, progress=progress, on_rejected=on_rejected)
+        return
+    with feed_records(source, progress=progress, on_rejected=on_rejected) as records:
+        yield records
 
 
 @contextlib.contextmanager
@@ -305,33 +325,25 @@ def _seen_record(conn: Connection) -> Iterator[None]:
             store.drop_seen(conn)
 
 
-def _apply_products(
+def _apply_records(
     engine: Engine,
-    conn: Connection,
     run: FeedRun,
-    content: BinaryIO | bytes,
-    observer: SyncObserver,
-) -> int:
-    applier = FeedApplier(conn, run)
+    applier: FeedApplier,
+    records: Iterator[FeedProduct | RowError],
+) -> None:
     last_rejected = [0]  # a row's errors arrive together: count the row once
-
-    def heard(progress: Progress) -> None:
-        run.rows_read = progress.rows
-        observer.progress(progress)
-
-    for record in parse_feed(content, progress=heard, on_rejected=applier.keep_rejected):
+    for record in records:
         if isinstance(record, RowError):
             _reject(run, record, last_rejected)
             continue
         applier.add(record)
         if applier.products % SAVE_PROGRESS_EVERY == 0:
-            with engine.begin() as progress_conn:
-                store.save_run(progress_conn, run)
+            with engine.begin() as conn:
+                store.save_run(conn, run)
     applier.flush()
     for error in applier.row_errors:
         _reject(run, error, last_rejected)
     run.errors.sort(key=lambda error: int(error["line"]))
-    return applier.products
 
 
 def _reject(run: FeedRun, error: RowError, last_rejected: list[int]) -> None:
