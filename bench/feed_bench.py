@@ -1,6 +1,7 @@
 """The product feed benchmark: a 1,000,000-row CSV feed synced from a URL, then synced again.
 
     .venv/bin/python bench/feed_bench.py [--rows 1000000] [--runs 3] [--db sqlite|postgresql|both]
+        [--gzip]
 
 Per database and run, on a fresh database and store, each sync being
 ``winback feed sync --store S --no-conditional`` in its own process (the CLI's
@@ -13,12 +14,13 @@ own code path: download over HTTP from 127.0.0.1, check, parse, apply):
    the same table of another fresh database with the driver's fastest plain
    path (``executemany`` on SQLite, ``COPY`` on PostgreSQL), one transaction.
 Durations are the run's own (started to finished, from its record); peak
-memory is the sync process's maximum resident set (``/usr/bin/time``). Medians of runs.
+memory is that of the sync process and the reader process it starts. Medians of runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -45,16 +47,18 @@ from winback.storage.schema import products
 FEED_DIR = BENCH_DIR / "out" / "feeds"
 TARGET_FIRST_SECONDS = 60.0
 TARGET_PEAK_MB = 300.0
+SAMPLE_SECONDS = 0.1
 PRODUCT_COLUMNS = [column.name for column in products.columns]
 JSON_COLUMNS = {column.name for column in products.columns if isinstance(column.type, JSON)}
 
 
-def feed_file(rows: int, seed: int) -> Path:
-    """The generated feed (gzipped CSV), made once per row count and seed."""
-    path = FEED_DIR / f"feed-{rows}-{seed}.csv.gz"
+def feed_file(rows: int, seed: int, gzipped: bool) -> Path:
+    """The generated feed (CSV, gzipped or not), made once per row count and seed."""
+    name = f"feed-{rows}-{seed}.csv" + (".gz" if gzipped else "")
+    path = FEED_DIR / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
+        partial = FEED_DIR / f"partial-{name}"
         write_feed(partial, rows, seed)
         partial.rename(path)
     return path
@@ -77,7 +81,7 @@ class _FeedHandler(BaseHTTPRequestHandler):
             return
         size = self.path_served.stat().st_size
         self.send_response(200)
-        self.send_header("Content-Type", "application/gzip")
+        self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(size))
         self.send_header("ETag", self.etag)
         self.end_headers()
@@ -94,7 +98,7 @@ def serving(path: Path) -> Iterator[str]:
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{http.server_address[1]}/feed.csv.gz"
+        yield f"http://127.0.0.1:{http.server_address[1]}/{path.name}"
     finally:
         http.shutdown()
 
@@ -103,31 +107,88 @@ def _env(database: Database) -> dict[str, str]:
     return winback_env(database) | {"WINBACK_OUTBOUND_ALLOW_PRIVATE": "1"}
 
 
-def run_cli(database: Database, *args: str) -> tuple[dict[str, Any], float, float]:
-    """``winback ARGS`` in a child process: its JSON output, wall seconds, peak RSS in MB.
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
 
-    The peak is measured by ``/usr/bin/time``: a process forked straight from
-    this one would start with this process's own high-water mark.
+
+def _rss_kb(pid: int) -> int:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class TreeMemory:
+    """Samples the summed resident memory of a process and all its descendants."""
+
+    def __init__(self, root: int):
+        self.peak_kb = 0
+        self._root = root
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(SAMPLE_SECONDS):
+            total = sum(_rss_kb(pid) for pid in _descendants(self._root)[1:])
+            self.peak_kb = max(self.peak_kb, total)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb / 1024
+
+
+def run_cli(database: Database, *args: str) -> tuple[dict[str, Any], float, dict[str, float]]:
+    """``winback ARGS`` in a child process: its JSON output, wall seconds, memory and CPU.
+
+    ``cpu_seconds`` is user + system time of winback and the reader it starts:
+    unlike wall time, it hardly moves when other work shares the machine.
+    ``process_mb`` is the largest single process's peak (``/usr/bin/time``: a
+    process forked straight from this one would start with this process's own
+    high-water mark); ``tree_mb`` the peak of the summed memory of winback and
+    the feed reader process it starts, sampled every 100 ms.
     """
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        command = ["/usr/bin/time", "-f", "%M", "-o", rss.name, str(VENV_BIN / "winback"), *args]
+        command = ["/usr/bin/time", "-f", "%M %U %S", "-o", rss.name, str(VENV_BIN / "winback")]
+        command += args
         started = time.monotonic()
-        done = subprocess.run(command, env=_env(database), capture_output=True, check=False)
+        process = subprocess.Popen(
+            command, env=_env(database), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        memory = TreeMemory(process.pid)
+        output, _ = process.communicate()
         wall = time.monotonic() - started
-        peak_kb = float(rss.read().strip().splitlines()[-1])
-    text = done.stdout.decode()
+        tree_mb = memory.stop()
+        peak_kb, user, system = rss.read().strip().splitlines()[-1].split()
+        process_mb = float(peak_kb) / 1024
+        cpu = float(user) + float(system)
+    text = output.decode()
     body: dict[str, Any] = json.loads(text[text.index("{") :]) if "{" in text else {}
-    return body, wall, peak_kb / 1024
+    measured = {"process_mb": round(process_mb, 1), "tree_mb": round(tree_mb, 1)}
+    return body, wall, measured | {"cpu_seconds": round(cpu, 1)}
 
 
 def sync(database: Database, store_id: str, *, conditional: bool) -> dict[str, Any]:
     flag = "--conditional" if conditional else "--no-conditional"
-    run, wall, peak_mb = run_cli(database, "feed", "sync", "--store", store_id, flag)
+    run, wall, memory = run_cli(database, "feed", "sync", "--store", store_id, flag)
     finished = datetime.fromisoformat(run["finished_at"])
     seconds = (finished - datetime.fromisoformat(run["started_at"])).total_seconds()
     counts = ("rows_read", "created", "updated", "unchanged", "made_unavailable", "rejected")
     result = {"status": run["status"], "seconds": round(seconds, 2), "process_seconds": wall}
-    return result | {"peak_mb": round(peak_mb, 1)} | {name: run[name] for name in counts}
+    return result | memory | {name: run[name] for name in counts}
 
 
 def stored_rows(database: Database, store_id: str) -> list[tuple[Any, ...]]:
@@ -210,15 +271,21 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         return median(values)
 
     first, second = med("first", "seconds"), med("second", "seconds")
-    peak = max(run[phase]["peak_mb"] for run in runs for phase in ("first", "second"))
+    cpu = {phase: med(phase, "cpu_seconds") for phase in ("first", "second")}
+    phases = [run[phase] for run in runs for phase in ("first", "second")]
+    peak = max(phase["tree_mb"] for phase in phases)
+    process_peak = max(phase["process_mb"] for phase in phases)
     return {
         "first_seconds": first,
         "second_seconds": second,
         "second_over_first": round(second / first, 3) if first and second else None,
         "not_modified_seconds": med("not_modified", "seconds"),
+        "first_cpu_seconds": cpu["first"],
+        "second_cpu_seconds": cpu["second"],
         "floor_seconds": med("floor_seconds"),
         "floor_ratio": med("floor_ratio"),
-        "peak_mb": peak,
+        "peak_tree_mb": peak,
+        "peak_process_mb": process_peak,
         "products": runs[0]["products"],
         "targets": {
             "first_at_most_60s": bool(first is not None and first <= TARGET_FIRST_SECONDS),
@@ -234,9 +301,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--gzip", action="store_true", help="serve the feed gzipped")
     options = parser.parse_args()
     started = machine()
-    path = feed_file(options.rows, options.seed)
+    path = feed_file(options.rows, options.seed, options.gzip)
     kinds = ["sqlite", "postgresql"] if options.db == "both" else [options.db]
     results: dict[str, Any] = {}
     with serving(path) as url:

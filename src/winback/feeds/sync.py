@@ -100,7 +100,7 @@ def sync_feed(
         run = _start(engine, request)
         try:
             _run(engine, settings, request, run, observer or _Silent())
-        except (FeedError, OutboundError) as error:
+        except (WinbackError, OutboundError) as error:
             _fail(run, error)
             _finish(engine, run, request, retry_soon=isinstance(error, RetryableError))
         except Exception as error:
@@ -170,12 +170,14 @@ def _start(engine: Engine, request: SyncRequest, *, status: str = RUNNING) -> Fe
         return found
 
 
-def _fail(run: FeedRun, error: FeedError | OutboundError) -> None:
+def _fail(run: FeedRun, error: WinbackError | OutboundError) -> None:
     run.status = FAILED
     if isinstance(error, FeedError):
         where = f"line {error.line}"
         said = error.line is None or where in error.reason
         run.reason = error.reason if said else f"{error.reason} ({where})"
+    elif isinstance(error, WinbackError):
+        run.reason = error.reason
     else:
         run.reason = str(error)
 
