@@ -21,6 +21,7 @@ from winback.apply.direct import apply_direct
 from winback.imports.jobs import ImportSummary
 from winback.imports.problems import RowError
 from winback.intake.topics import Topic
+from winback.storage import imports as store
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +60,8 @@ class BatchApplier:
         self._batch_size = batch_size
         self._pending: list[Record] = []
         self.imported_rows = 0
+        # Statistics are refreshed after the first batch, then each time the import doubles.
+        self._statistics_due = 1
 
     @property
     def pending_rows(self) -> int:
@@ -86,6 +89,16 @@ class BatchApplier:
             self._apply_one_by_one(batch)
         else:
             self._count(batch)
+        if self._summary.imported >= self._statistics_due:
+            self._statistics_due = 2 * max(self._summary.imported, 1)
+            self.refresh_statistics()
+
+    def refresh_statistics(self) -> None:
+        """A bulk load makes the planner's statistics stale: refresh them (PostgreSQL)."""
+        if self._summary.dry_run:
+            return
+        with self._engine.begin() as conn:
+            store.refresh_statistics(conn)
 
     def _count(self, records: list[Record]) -> None:
         self._summary.imported += len(records)

@@ -131,6 +131,7 @@ def _apply_all(
         # split): the file stops there, what came before it is kept.
         summary.stopped = error.reason
     applier.flush()
+    applier.refresh_statistics()  # for what runs on these tables after the import
     summary.skipped = max(summary.rows_read - applier.imported_rows, 0)
     if progress is not None:
         progress(summary)
