@@ -26,8 +26,10 @@ from winback.storage import imports as store
 log = structlog.get_logger(__name__)
 
 SOURCE_CSV = "csv"
-# Orders per transaction: large enough that a batch's look-ups and writes are a few
-# bulk statements, small enough that the apply lock is never held for long.
+# Orders (or contacts) per transaction: a batch's look-ups and writes are a few bulk
+# statements, and the products and customers it shares with the next are written once
+# per batch; the apply lock is held for the batch (seconds at this size: see runs.py
+# for the queued jobs' smaller batches).
 BATCH_SIZE = 5000
 
 

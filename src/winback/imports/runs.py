@@ -35,6 +35,9 @@ log = structlog.get_logger(__name__)
 
 IMPORTS_DIR = "imports"
 SAVE_EVERY_SECONDS = 1.0
+# A queued import runs beside a live intake: smaller batches hold the apply lock (on
+# SQLite, the one write lock webhooks need too) for about a second each, not several.
+JOB_BATCH_SIZE = 1000
 IMPORTERS: dict[str, Callable[..., ImportSummary]] = {
     ORDERS: import_orders,
     CONTACTS: import_contacts,
@@ -119,6 +122,7 @@ def _run(
             dry_run=job.dry_run,
             encoding=encoding,
             progress=saver,
+            batch_size=JOB_BATCH_SIZE,
         )
     except WinbackError as error:  # the file refused, or the store gone
         if saver.latest is not None:
