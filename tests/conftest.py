@@ -27,8 +27,9 @@ from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
 from winback.stores.service import create_store
 
-POSTGRES_URL = os.environ.get("WINBACK_TEST_POSTGRES_URL",
-                              "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "WINBACK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _postgres_available() -> bool:
@@ -87,8 +88,13 @@ class LiveServer:
     def __init__(self, settings: Settings) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -106,8 +112,11 @@ class LiveServer:
 
 
 def test_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"database_url": database_url, "data_dir": tmp_path,
-                              "max_body_bytes": 64 * 1024} | overrides
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": tmp_path,
+        "max_body_bytes": 64 * 1024,
+    } | overrides
     return Settings(**values)
 
 
@@ -128,10 +137,19 @@ class StoreClient:
         self.api_key = api_key
         self.http = httpx.Client(base_url=server.url, timeout=10)
 
-    def send(self, event_type: str, body: Any, *, headers: dict[str, str] | None = None,
-             raw: bytes | None = None) -> httpx.Response:
-        sent = {"content-type": "application/json", "x-event-type": event_type,
-                "x-token": self.api_key} | (headers or {})
+    def send(
+        self,
+        event_type: str,
+        body: Any,
+        *,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> httpx.Response:
+        sent = {
+            "content-type": "application/json",
+            "x-event-type": event_type,
+            "x-token": self.api_key,
+        } | (headers or {})
         content = raw if raw is not None else httpx.Request("POST", "/", json=body).content
         return self.http.post(f"/webhooks/store/{self.store_id}", content=content, headers=sent)
 

@@ -155,22 +155,46 @@ def test_newsletter_unsubscribe_suppresses_the_address(store: StoreClient, event
 @pytest.mark.parametrize(
     ("event_type", "body"),
     [
-        ("product_viewed", {"product_id": 55, "email": "ada@example.com"}),
         ("Signed Up", {"plan": "gold", "seats": 3}),
         ("checkout/started", {}),
-        ("wishlist_added", {"items": [{"sku": "MUG"}], "customer": {"id": 7}}),
+        ("wishlist_added", {"items": [{"sku": "MUG"}]}),
     ],
 )
 def test_any_other_type_is_a_custom_event_kept_as_activity(
     store: StoreClient, event_type: str, body: dict
 ):
-    # when a custom event arrives, whatever its shape
+    # when a custom event that names nobody arrives, whatever its shape
     entry = send_applied(store, event_type, body)
 
     # then it is logged under its own type as an applied custom event
     assert_logged_as(entry, event_type, "custom")
     # and it creates no customer, order, product or cart on its own
     assert store.get("/api/v1/customers").json()["items"] == []
+    assert store.get("/api/v1/orders").json()["items"] == []
+    assert store.get("/api/v1/products/55").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "lookup"),
+    [
+        ({"product_id": 55, "email": "Ada@Example.com"}, ("email", "ada@example.com")),
+        ({"items": [{"sku": "MUG"}], "customer": {"id": 7}}, ("id", "7")),
+    ],
+)
+def test_a_custom_event_naming_a_shopper_makes_them_a_contact(
+    store: StoreClient, body: dict, lookup: tuple[str, str]
+):
+    # when a custom event names a shopper winback has not heard of
+    send_applied(store, "wishlist_added", body)
+
+    # then that shopper is a contact whose marketing consent is still unknown,
+    # and the event is on their timeline
+    field, value = lookup
+    [customer] = [c for c in store.get("/api/v1/customers").json()["items"] if c[field] == value]
+    assert customer["marketing_status"] == "unknown"
+    assert customer["orders_count"] == 0
+    timeline = store.get(f"/api/v1/customers/{value}/activity").json()["items"]
+    assert [entry["type"] for entry in timeline] == ["wishlist_added"]
     assert store.get("/api/v1/orders").json()["items"] == []
     assert store.get("/api/v1/products/55").status_code == 404
 

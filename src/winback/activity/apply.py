@@ -1,17 +1,18 @@
-"""Record a custom event against the shopper it names, if winback knows them."""
+"""Record a custom event against the shopper it names."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from winback.apply.context import APPLIED, EventContext
-from winback.shoppers.apply import find_customer
+from winback.apply.context import APPLIED, STALE, EventContext
+from winback.shoppers.apply import deleted_since, upsert_embedded_customer
+from winback.shoppers.payloads import EmbeddedCustomer
 from winback.storage.workspace import Workspace
 
 
 def _identity(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    customer = body.get("customer") if isinstance(body.get("customer"), dict) else {}
-    assert isinstance(customer, dict)
+    nested = body.get("customer")
+    customer: dict[str, Any] = nested if isinstance(nested, dict) else {}
     raw_id = body.get("customer_id", body.get("customerId", customer.get("id")))
     raw_email = body.get("email", customer.get("email"))
     external_id = str(raw_id) if isinstance(raw_id, (str, int)) and str(raw_id) else None
@@ -20,11 +21,23 @@ def _identity(body: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def record_activity(ws: Workspace, ctx: EventContext, event_type: str, body: dict[str, Any]) -> str:
-    """Custom events are kept whole; their properties later filter triggers and fill mail."""
+    """Custom events are kept whole; their properties later filter triggers and fill mail.
+
+    An event that names a shopper (an email or a customer id) makes them a known
+    contact, as the tracking script's setCustomer does, so the event is theirs
+    whichever arrives first.
+    """
     external_id, email = _identity(body)
-    customer = (
-        find_customer(ws, ctx.store_id, external_id, email) if (external_id or email) else None
-    )
+    customer = None
+    if external_id or email:
+        if deleted_since(ws, ctx.store_id, external_id, email, ctx.event_time):
+            return STALE
+        named = EmbeddedCustomer.model_construct(id=external_id, email=email)
+        customer = (
+            upsert_embedded_customer(ws, ctx, None, email, ctx.event_time)
+            if external_id is None
+            else upsert_embedded_customer(ws, ctx, named, email, ctx.event_time)
+        )
     ws.activities.append(
         {
             "store_id": ctx.store_id,
