@@ -13,9 +13,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    StringConstraints,
+)
 
 MAX_ID_LENGTH = 255
+# What every database keeps exactly with 4 places (SQLite: as a 64-bit integer).
+MAX_AMOUNT = 10**14
 
 # Payload models keep unknown fields (real senders add their own) and accept
 # numbers where strings are expected and the other way round.
@@ -57,6 +66,8 @@ def to_decimal(value: Any) -> Decimal:
         raise ValueError("expected a number or a numeric string")
     if not result.is_finite():
         raise ValueError("the number must be finite")
+    if abs(result) >= MAX_AMOUNT:
+        raise ValueError(f"the amount must be less than {MAX_AMOUNT:,} in absolute value")
     return result
 
 
@@ -118,6 +129,8 @@ def format_money(value: Decimal | None) -> str | None:
 
 
 ExternalId = Annotated[str, BeforeValidator(_external_id)]
+# A SKU names a product when a line has no product id, so it is bounded like an id.
+Sku = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH)]
 Money = Annotated[Decimal, BeforeValidator(to_decimal), PlainSerializer(format_money)]
 Email = Annotated[str, BeforeValidator(_email)]
 Tags = Annotated[list[str], BeforeValidator(_tags)]

@@ -105,3 +105,50 @@ def test_the_nesting_limit_is_configurable():
     assert decode_object(dumps(body), max_depth=3) == body
     with pytest.raises(InvalidPayload):
         decode_object(dumps(body), max_depth=2)
+
+
+@pytest.mark.parametrize(
+    ("raw", "pointer"),
+    [
+        (b'{"total_price": 9007199254740.9931}', "/total_price"),
+        (b'{"id": 123456789012345678901}', "/id"),
+        (b'{"line_items": [{"price": 1}, {"price": 0.12345678901234567}]}', "/line_items/1/price"),
+        (b'{"a/b": {"c~d": 12345678901234567890123}}', "/a~1b/c~0d"),
+    ],
+)
+def test_a_number_a_double_cannot_hold_is_refused_with_its_pointer(raw: bytes, pointer: str):
+    with pytest.raises(InvalidPayload) as refused:
+        decode_object(raw, max_depth=32)
+
+    assert (refused.value.code, refused.value.pointer) == ("inexact_number", pointer)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"total_price": 129.90, "id": 18446744073709551615}',
+        b'{"id": "123456789012345678901", "total_price": "9007199254740.9931"}',
+        b'{"note": "1234567890123456789.5"}',
+    ],
+)
+def test_numbers_kept_exactly_and_long_digit_strings_pass(raw: bytes):
+    assert decode_object(raw, max_depth=32)
+
+
+@pytest.mark.parametrize(
+    ("raw", "pointer"),
+    [
+        (b'{"first_name": "Ada\\u0000"}', "/first_name"),
+        (b'{"tags": ["a", "\\u0000b"]}', "/tags/1"),
+        (b'{"info": {"k\\u0000": 1}}', "/info"),
+    ],
+)
+def test_a_nul_character_is_refused_with_its_pointer(raw: bytes, pointer: str):
+    with pytest.raises(InvalidPayload) as refused:
+        decode_object(raw, max_depth=32)
+
+    assert (refused.value.code, refused.value.pointer) == ("nul_character", pointer)
+
+
+def test_an_escaped_backslash_before_u0000_is_not_a_nul():
+    assert decode_object(b'{"path": "C:\\\\u0000"}', max_depth=32) == {"path": "C:\\u0000"}

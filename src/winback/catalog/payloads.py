@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
-from winback.fields import PAYLOAD_CONFIG, ExternalId, Money, Tags, UTCTime
+from winback.fields import PAYLOAD_CONFIG, ExternalId, Money, Sku, Tags, UTCTime
 
 
 class Category(BaseModel):
@@ -38,7 +38,7 @@ class Variant(BaseModel):
 
     id: ExternalId
     product_id: ExternalId | None = None
-    sku: str | None = None
+    sku: Sku | None = None
     title: str | None = None
     price: Money | None = None
     salePrice: Money | None = None  # noqa: N815 - the contract's spelling
@@ -54,7 +54,7 @@ class ProductPayload(BaseModel):
     model_config = PAYLOAD_CONFIG
 
     id: ExternalId
-    sku: str | None = None
+    sku: Sku | None = None
     title: str | None = None
     body_html: str | None = None
     url: str | None = None

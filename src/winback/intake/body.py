@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -36,6 +39,58 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+# orjson reads a JSON number as a 64-bit int or a double; one this long may not fit.
+_LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15,}")
+_MAX_EXACT_INT = 2**64
+
+
+def _is_exact(number: int | Decimal) -> bool:
+    if isinstance(number, int):
+        return -_MAX_EXACT_INT < number < _MAX_EXACT_INT
+    return Decimal(repr(float(number))) == number
+
+
+def _inexact_number(raw: bytes) -> str | None:
+    """The JSON pointer of the first number a double cannot hold exactly, if any."""
+    if _LONG_NUMBER.search(raw) is None:
+        return None
+    stack: list[tuple[Any, str]] = [(json.loads(raw, parse_float=Decimal), "")]
+    while stack:
+        value, pointer = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((child, f"{pointer}/{_escape(key)}") for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((child, f"{pointer}/{index}") for index, child in enumerate(value))
+        elif (
+            isinstance(value, (int, Decimal))
+            and not isinstance(value, bool)
+            and not _is_exact(value)
+        ):
+            return pointer
+    return None
+
+
+def _nul_character(value: Any) -> str | None:
+    """The JSON pointer of the first string (or key) holding a NUL character, if any."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        current, pointer = stack.pop()
+        if isinstance(current, dict):
+            for key, child in current.items():
+                if "\x00" in key:
+                    return pointer
+                stack.append((child, f"{pointer}/{_escape(key)}"))
+        elif isinstance(current, list):
+            stack.extend((child, f"{pointer}/{index}") for index, child in enumerate(current))
+        elif isinstance(current, str) and "\x00" in current:
+            return pointer
+    return None
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
 def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
     """The body as a JSON object, or InvalidPayload saying why it is not one."""
     if not raw.strip():
@@ -49,4 +104,20 @@ def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
         raise InvalidPayload(f"the body must be a JSON object, got {kind}", pointer="")
     if _depth_exceeds(value, max_depth):
         raise InvalidPayload(f"the body is nested deeper than {max_depth} levels", pointer="")
+    # A NUL can only come escaped; PostgreSQL text cannot hold one, so no database does.
+    if b"\\u0000" in raw:
+        nul_at = _nul_character(value)
+        if nul_at is not None:
+            raise InvalidPayload(
+                "text must not contain the NUL character (\\u0000)",
+                pointer=nul_at,
+                code="nul_character",
+            )
+    inexact = _inexact_number(raw)
+    if inexact is not None:
+        raise InvalidPayload(
+            "this number has more digits than can be kept exactly; send it as a string",
+            pointer=inexact,
+            code="inexact_number",
+        )
     return value

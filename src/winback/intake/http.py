@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from winback.errors import InvalidPayload, PayloadTooLarge
+from winback.errors import InvalidPayload
 from winback.intake.receive import Delivery
 from winback.runtime import Runtime
 from winback.web.responses import JSONBody
@@ -22,25 +22,31 @@ _RESPONSES: dict[int | str, dict[str, str]] = {
 }
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
+    """The body, and whether it went over ``limit``.
+
+    An oversized body is not read past the limit (its start is kept for the
+    integration log); the intake answers it with 413 once it knows the sender.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+        return b"", True
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if size > limit:
+            return b"".join(chunks), True
+    return b"".join(chunks), False
 
 
 async def _receive(request: Request, store_id: str) -> JSONBody:
     runtime: Runtime = request.app.state.runtime
-    body = await _read_body(request, runtime.settings.max_body_bytes)
+    body, too_large = await _read_body(request, runtime.settings.max_body_bytes)
     headers = {name.lower(): value for name, value in request.headers.items()}
-    seq = await runtime.intake.receive_webhook(Delivery(store_id, headers, body))
+    delivery = Delivery(store_id, headers, body, too_large=too_large)
+    seq = await runtime.intake.receive_webhook(delivery)
     return JSONBody({"status": "accepted", "event_id": seq})
 
 

@@ -36,6 +36,19 @@ class Delivery:
     headers: Mapping[str, str]  # names lower-cased
     body: bytes
     source: str = "webhook"
+    too_large: bool = False  # the body went over the limit and was not read to its end
+
+
+MAX_EVENT_TYPE_LENGTH = 200
+MAX_VISITOR_ID_LENGTH = 64
+
+
+def _check_header_length(name: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise InvalidPayload(
+            f"the {name} header must be at most {limit} characters, got {len(value)}",
+            code="invalid_header",
+        )
 
 
 def parse_event_time(raw: str | None, received_at: datetime) -> datetime:
@@ -84,12 +97,16 @@ class Intake:
         return seq
 
     def _checked_event(self, delivery: Delivery, received_at: datetime) -> RawEvent:
-        if len(delivery.body) > self._settings.max_body_bytes:
+        if delivery.too_large or len(delivery.body) > self._settings.max_body_bytes:
             raise PayloadTooLarge(f"the body is larger than {self._settings.max_body_bytes} bytes")
         check_content_type(delivery.headers.get("content-type"))
         event_type = (delivery.headers.get("x-event-type") or "").strip()
         if not event_type:
             raise InvalidPayload("the x-event-type header is required", code="missing_event_type")
+        _check_header_length("x-event-type", event_type, MAX_EVENT_TYPE_LENGTH)
+        visitor_id = delivery.headers.get("x-visitor-id")
+        if visitor_id is not None:
+            _check_header_length("x-visitor-id", visitor_id, MAX_VISITOR_ID_LENGTH)
         time_header = delivery.headers.get("x-event-time")
         event_time = parse_event_time(time_header, received_at)
         body = decode_object(delivery.body, max_depth=self._settings.max_json_depth)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
-from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, Money, UTCTime, to_decimal
+from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, Money, Sku, UTCTime, to_decimal
 from winback.shoppers.payloads import EmbeddedCustomer
 
 
@@ -28,7 +28,7 @@ class LineItem(BaseModel):
 
     product_id: ExternalId | None = None
     variant_id: ExternalId | None = None
-    sku: str | None = None
+    sku: Sku | None = None
     quantity: Quantity = Decimal(1)
     name: str | None = None
     title: str | None = None
