@@ -6,11 +6,12 @@ from __future__ import annotations
 import random
 import secrets
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from tests.imports.conftest import snapshot
 from winback.imports.service import import_contacts, import_orders
@@ -134,17 +135,52 @@ def test_a_dry_run_of_contacts_leaves_no_trace(engine: Engine):
     assert snapshot(engine, store_id) == snapshot(engine, "no such store")
 
 
+@pytest.fixture
+def refuse_status(engine: Engine) -> Iterator[str]:
+    """A trigger that makes the database itself refuse orders with this status, as a
+    constraint or a full disk would: the import cannot foresee such a refusal."""
+    status = "refuse-me"
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_order() RETURNS trigger AS $$ BEGIN"
+                    " IF NEW.status = 'refuse-me' THEN"
+                    " RAISE EXCEPTION 'refused by the test trigger'; END IF;"
+                    " RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_order BEFORE INSERT ON orders"
+                    " FOR EACH ROW EXECUTE FUNCTION refuse_order()"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_order BEFORE INSERT ON orders"
+                    " WHEN NEW.status = 'refuse-me'"
+                    " BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
+                )
+            )
+    yield status
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP TRIGGER refuse_order ON orders"))
+            conn.execute(text("DROP FUNCTION refuse_order()"))
+        else:
+            conn.execute(text("DROP TRIGGER refuse_order"))
+
+
 def test_an_order_the_database_refuses_is_reported_and_its_batch_still_goes_in(
-    engine: Engine,
+    engine: Engine, refuse_status: str
 ):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite does not enforce column lengths")
     store_id = new_store(engine)
-    long_status = "s" * 101  # orders.status is VARCHAR(100)
     body = (
         HEADER
         + "R1,2024-01-01T00:00:00Z,complete,1.00,C1,c1@example.com,1\n"
-        + f"R2,2024-01-02T00:00:00Z,{long_status},2.00,C1,c1@example.com,1\n"
+        + f"R2,2024-01-02T00:00:00Z,{refuse_status},2.00,C1,c1@example.com,1\n"
         + "R3,2024-01-03T00:00:00Z,complete,3.00,C1,c1@example.com,1\n"
     ).encode()
 
@@ -153,5 +189,6 @@ def test_an_order_the_database_refuses_is_reported_and_its_batch_still_goes_in(
     assert (summary.imported, summary.skipped) == (2, 1)
     [error] = summary.errors
     assert (error.line, error.column) == (3, None)
-    assert error.reason.startswith("the database refused it: value too long")
+    assert error.reason.startswith("the database refused it:")
+    assert "refused by the test trigger" in error.reason
     assert stored_aggregates(engine, store_id)["C1"][:2] == (2, Decimal("4.00"))

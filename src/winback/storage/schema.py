@@ -1,8 +1,8 @@
 """The relational schema: every table winback keeps, and nothing else.
 
-Every row belongs to one store (``store_id``). Money is ``Numeric`` (exact on
-PostgreSQL; on SQLite read back as ``Decimal`` rounded to the column's scale),
-times are timezone-aware UTC, the store's own ids are strings.
+Every row belongs to one store (``store_id``). Money is exact (``Money``: a
+``NUMERIC`` on PostgreSQL, scaled integers on SQLite), times are timezone-aware
+UTC, the store's own ids are strings.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
 metadata = MetaData(
     naming_convention={
@@ -65,31 +65,48 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class Money(TypeDecorator[Decimal]):
-    """Exact decimal money; SQLite's REAL affinity is rounded back to 4 places."""
+MONEY_PLACES = 4
+_MONEY_SCALE = Decimal(1).scaleb(-MONEY_PLACES)
 
-    impl = Numeric(20, 4, asdecimal=True)
+
+class Money(TypeDecorator[Decimal]):
+    """Exact decimal money with 4 places.
+
+    PostgreSQL keeps ``NUMERIC(20, 4)``. SQLite has no exact decimal: a value in
+    a NUMERIC column becomes a binary float, so there it is stored as an integer
+    count of ten-thousandths, which SQLite's own ``sum()`` adds exactly.
+    """
+
+    impl = Numeric(20, MONEY_PLACES, asdecimal=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        # Bound as an integer all the way: SQLite's Numeric would pass a float.
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(self.impl)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return str(value)
+            return int(Decimal(value).quantize(_MONEY_SCALE).scaleb(MONEY_PLACES))
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(str(value)).quantize(Decimal("0.0001"))
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-MONEY_PLACES).quantize(_MONEY_SCALE)
+        return Decimal(str(value)).quantize(_MONEY_SCALE)
 
 
 stores = Table(
     "stores",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("domain", String(255)),
+    Column("name", Text, nullable=False),
+    Column("domain", Text),
     Column("currency", String(3), nullable=False),
     Column("settings", JSON, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
@@ -111,8 +128,8 @@ raw_events = Table(
     Column("seq", SeqId, primary_key=True, autoincrement=True),
     Column("store_id", String(40), nullable=False),
     Column("source", String(16), nullable=False),
-    Column("event_type", String(200), nullable=False),
-    Column("topic", String(200), nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("topic", Text, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
     Column("event_time", UTCDateTime, nullable=False),
     Column("headers", JSON, nullable=False),
@@ -140,8 +157,8 @@ customers = Table(
     Column("store_id", String(40), nullable=False),
     Column("external_id", String(255)),
     Column("email", String(320)),
-    Column("first_name", String(255)),
-    Column("last_name", String(255)),
+    Column("first_name", Text),
+    Column("last_name", Text),
     Column("accepts_marketing", Boolean),
     Column("tags", JSON, nullable=False, default=list),
     Column("data", JSON, nullable=False, default=dict),
@@ -165,9 +182,9 @@ orders = Table(
     Column("external_id", String(255), nullable=False),
     Column("customer_uid", String(32), index=True),
     Column("email", String(320)),
-    Column("name", String(255)),
-    Column("status", String(100)),
-    Column("financial_status", String(100)),
+    Column("name", Text),
+    Column("status", Text),
+    Column("financial_status", Text),
     Column("currency", String(3)),
     Column("subtotal_price", Money),
     Column("total_discounts", Money),
@@ -192,7 +209,7 @@ order_lines = Table(
     Column("store_id", String(40), nullable=False),
     Column("product_id", String(255)),
     Column("variant_id", String(255)),
-    Column("sku", String(255)),
+    Column("sku", Text),
     Column("name", Text),
     Column("quantity", Numeric(20, 4, asdecimal=True), nullable=False),
     Column("price", Money),
@@ -205,13 +222,13 @@ products = Table(
     Column("uid", String(32), primary_key=True),
     Column("store_id", String(40), nullable=False),
     Column("external_id", String(255), nullable=False),
-    Column("sku", String(255)),
+    Column("sku", Text),
     Column("title", Text),
     Column("url", Text),
     Column("price", Money),
     Column("sale_price", Money),
     Column("currency", String(3)),
-    Column("vendor", String(255)),
+    Column("vendor", Text),
     Column("status", String(16), nullable=False),
     Column("categories", JSON, nullable=False, default=list),
     Column("images", JSON, nullable=False, default=list),
@@ -279,7 +296,7 @@ activities = Table(
     Column("customer_uid", String(32)),
     Column("visitor_id", String(64)),
     Column("email", String(320)),
-    Column("type", String(200), nullable=False),
+    Column("type", Text, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("properties", JSON, nullable=False),
     Column("raw_seq", SeqId),
