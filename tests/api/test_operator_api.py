@@ -183,12 +183,6 @@ def test_rotating_a_key_keeps_the_old_one_working_for_the_grace_period(admin_ser
         assert read_status(store, key) == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: stores/directory.py caches a store's key hashes for 5 s and authenticate() never"
-    " reloads on a miss, so right after a rotation the webhook intake refuses the new key (401)"
-    " that the operator API just returned (and still takes the old one when grace is 0)",
-)
 def test_a_rotated_key_works_for_webhooks_at_once(admin_server: LiveServer):
     # given a store whose webhooks are flowing
     store = new_store(admin_server)

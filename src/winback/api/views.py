@@ -21,7 +21,7 @@ def _time(value: datetime | None) -> str | None:
 
 
 def customer_view(customer: Customer, suppression_types: list[str]) -> dict[str, Any]:
-    return {
+    computed = {
         "id": customer.external_id,
         "email": customer.email,
         "first_name": customer.first_name,
@@ -37,30 +37,10 @@ def customer_view(customer: Customer, suppression_types: list[str]) -> dict[str,
         "last_order_at": _time(customer.last_order_at),
         "created_at": _time(customer.created_at),
         "updated_at": _time(customer.updated_at),
-        **{
-            name: value
-            for name, value in profile_data(customer).items()
-            if name not in _CUSTOMER_KEYS
-        },
     }
-
-
-_CUSTOMER_KEYS = frozenset(
-    {
-        "id",
-        "email",
-        "first_name",
-        "last_name",
-        "accepts_marketing",
-        "marketing_status",
-        "suppressions",
-        "tags",
-        "orders_count",
-        "total_spent",
-        "first_order_at",
-        "last_order_at",
-    }
-)
+    # The sender's other fields are shown too, but never in place of winback's own.
+    extra = {name: value for name, value in profile_data(customer).items() if name not in computed}
+    return computed | extra
 
 
 def _line_view(line: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from winback.coupons.model import PENDING, USED, Coupon
-from winback.errors import InvalidPayload
 from winback.storage.reads import decode_cursor, encode_cursor
 from winback.storage.schema import coupons
 
@@ -137,10 +136,8 @@ def page(
 
 
 def _cursor_id(cursor: str) -> int:
-    values = decode_cursor(cursor)
-    if len(values) != 1 or not isinstance(values[0], int):
-        raise InvalidPayload("the cursor is not one this API gave out", code="invalid_cursor")
-    return values[0]
+    value: int = decode_cursor(cursor, int)[0]
+    return value
 
 
 def mark_used(conn: Connection, uses: Iterable[CouponUse]) -> None:

@@ -22,14 +22,25 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(values)).decode()
 
 
-def decode_cursor(cursor: str) -> list[Any]:
+def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def decode_cursor(cursor: str, *shape: type | tuple[type, ...]) -> list[Any]:
+    """The values of a cursor this API gave out, each checked against ``shape``.
+
+    A cursor is opaque to clients, but it arrives from outside: one of the wrong
+    shape is refused here rather than failing (or silently matching) in a query.
+    """
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, orjson.JSONDecodeError):
-        raise InvalidPayload(
-            "the cursor is not one this API gave out", code="invalid_cursor", pointer=None
-        ) from None
-    if not isinstance(values, list):
+        values = None
+    if (
+        not isinstance(values, list)
+        or len(values) != len(shape)
+        or not all(_is(value, kind) for value, kind in zip(values, shape, strict=True))
+    ):
         raise InvalidPayload("the cursor is not one this API gave out", code="invalid_cursor")
     return values
 
@@ -64,7 +75,7 @@ def customers_page(
 ) -> tuple[list[Customer], str | None]:
     query = select(customers).where(customers.c.store_id == store_id).order_by(customers.c.uid)
     if cursor:
-        query = query.where(customers.c.uid > decode_cursor(cursor)[0])
+        query = query.where(customers.c.uid > decode_cursor(cursor, str)[0])
     rows = conn.execute(query.limit(limit + 1)).all()
     items = [from_row(Customer, row) for row in rows[:limit]]
     return items, encode_cursor([items[-1].uid]) if len(rows) > limit else None
@@ -103,7 +114,7 @@ def _keyset(
     if not cursor:
         return query
     first, second = columns
-    value_first, value_second = decode_cursor(cursor)
+    value_first, value_second = decode_cursor(cursor, str, str)
     if descending:
         return query.where(
             or_(first < value_first, and_(first == value_first, second < value_second))
@@ -156,7 +167,7 @@ def events_page(
     if outcome:
         query = query.where(raw_events.c.outcome == outcome)
     if cursor:
-        query = query.where(raw_events.c.seq < int(decode_cursor(cursor)[0]))
+        query = query.where(raw_events.c.seq < decode_cursor(cursor, int)[0])
     rows = conn.execute(query.order_by(raw_events.c.seq.desc()).limit(limit + 1)).all()
     next_cursor = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
     return list(rows[:limit]), next_cursor

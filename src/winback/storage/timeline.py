@@ -47,7 +47,7 @@ class _Cursor:
 def _cursor(cursor: str | None) -> _Cursor | None:
     if not cursor:
         return None
-    values = decode_cursor(cursor)
+    values = decode_cursor(cursor, str, str, (str, int))
     try:
         at_text, kind, key = values
         return _Cursor(datetime.fromisoformat(at_text), str(kind), key)

@@ -54,11 +54,7 @@ class StoreDirectory:
     def _entry(self, store_id: str) -> _Entry:
         entry = self._entries.get(store_id)
         if entry is None or time.monotonic() - entry.loaded > self._cache_seconds:
-            entry = self._load(store_id)
-            if entry is None:
-                raise NotFound(f"unknown store {store_id!r}")
-            with self._lock:
-                self._entries[store_id] = entry
+            entry = self._reload(store_id)
         return entry
 
     def find(self, store_id: str) -> Store:
@@ -66,16 +62,35 @@ class StoreDirectory:
         return self._entry(store_id).store
 
     def authenticate(self, store_id: str, key: str | None) -> Store:
-        """The store if ``key`` is one of its valid keys; Unauthorized otherwise."""
+        """The store if ``key`` is one of its valid keys; Unauthorized otherwise.
+
+        A key the cached entry does not know is checked once more against the
+        database, so a key made a moment ago (a rotation) works at once.
+        """
         entry = self._entry(store_id)
         if not key:
             raise Unauthorized("send the store's API key in x-token (or x-api-key)")
         candidate = hash_api_key(key)
-        now = datetime.now(UTC)
-        valid = False
-        for key_hash, expires_at in entry.keys:
-            matches = hmac.compare_digest(candidate, key_hash)
-            valid |= matches and (expires_at is None or expires_at > now)
-        if not valid:
-            raise Unauthorized("the API key is not valid for this store")
+        if not _accepts(entry, candidate):
+            entry = self._reload(store_id)
+            if not _accepts(entry, candidate):
+                raise Unauthorized("the API key is not valid for this store")
         return entry.store
+
+    def _reload(self, store_id: str) -> _Entry:
+        entry = self._load(store_id)
+        if entry is None:
+            raise NotFound(f"unknown store {store_id!r}")
+        with self._lock:
+            self._entries[store_id] = entry
+        return entry
+
+
+def _accepts(entry: _Entry, candidate: str) -> bool:
+    now = datetime.now(UTC)
+    valid = False
+    for key_hash, expires_at in entry.keys:
+        # Every key is compared, so the time taken does not tell which one matched.
+        matches = hmac.compare_digest(candidate, key_hash)
+        valid |= matches and (expires_at is None or expires_at > now)
+    return valid
