@@ -224,5 +224,19 @@ def test_duplicated_and_reordered_deliveries_converge_to_the_clean_state(
     messy = data.draw(st.permutations(history + repeats))
     messy_store = _fresh_store(engine)
     _deliver(engine, messy_store, messy)
-    # Then both stores hold exactly the same state
-    assert _snapshot(engine, messy_store) == _snapshot(engine, clean_store)
+    # Then both stores hold exactly the same state (table by table, for a readable diff)
+    messy_state, clean_state = _snapshot(engine, messy_store), _snapshot(engine, clean_store)
+    for table in clean_state:
+        assert messy_state[table] == clean_state[table], _difference(
+            table, messy_state[table], clean_state[table]
+        )
+
+
+def _difference(table: str, messy: list[tuple[Any, ...]], clean: list[tuple[Any, ...]]) -> str:
+    """Which values differ, row by row, in full (pytest would cut long rows short)."""
+    lines = [f"{table}: {len(messy)} rows after the messy delivery, {len(clean)} clean"]
+    for messy_row, clean_row in zip(messy, clean, strict=False):
+        for index, (got, want) in enumerate(zip(messy_row, clean_row, strict=True)):
+            if got != want:
+                lines.append(f"  column {index}: messy {got!r} != clean {want!r}")
+    return "\n".join(lines)

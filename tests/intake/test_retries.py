@@ -291,12 +291,6 @@ def test_a_history_resent_in_any_order_converges_on_the_same_state(
     assert log_entries(store, outcome="stale") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: shoppers/consent.py apply_unsubscribe records accepts_marketing=false only on a"
-    " customer that exists already; an older customer event applied afterwards leaves"
-    " accepts_marketing true, so arrival order changes the stored state",
-)
 def test_an_unsubscribe_and_an_older_customer_event_converge_in_either_order(
     store: StoreClient, replay_store: StoreClient
 ):

@@ -274,12 +274,6 @@ def test_a_new_email_without_the_flag_keeps_an_unsubscribed_customer_unsubscribe
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "unsubscribed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the unsubscribe lives only on the old address (suppressions are keyed by email,"
-    " shoppers/model.py marketing_status reads the current one), so an update of the same"
-    " customer id with a new email and accepts_marketing: true makes them subscribed again",
-)
 def test_unsubscribe_wins_over_a_later_update_that_changes_the_email_and_accepts_marketing(
     store: StoreClient,
 ):
@@ -296,6 +290,18 @@ def test_unsubscribe_wins_over_a_later_update_that_changes_the_email_and_accepts
 
     # then the person stays unsubscribed: only an explicit subscribe lifts it
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "unsubscribed"
+
+
+def test_an_explicit_subscribe_of_the_new_address_lifts_the_carried_unsubscribe(
+    store: StoreClient,
+):
+    send(store, "customers/create", ADA)
+    send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
+    send(store, "customers/update", {"id": 7, "email": "ada@lovelace.example"})
+
+    send(store, "newsletter/subscribe", {"email": "ada@lovelace.example"})
+
+    assert store.get("/api/v1/customers/7").json()["marketing_status"] == "subscribed"
 
 
 def test_a_pending_contact_stays_pending_when_the_store_says_accepts_marketing(

@@ -215,12 +215,6 @@ def test_extra_fields_of_the_sender_are_kept_on_the_profile(store: StoreClient):
     assert (customer["loyalty_tier"], customer["external_ref"]) == ("gold", {"crm": 42})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: api/views.py _CUSTOMER_KEYS lacks average_order_value (and created_at,"
-    " updated_at), so a sender's extra body field of that name replaces the computed aggregate"
-    " in GET /api/v1/customers/{id}",
-)
 def test_a_sender_field_named_like_an_aggregate_never_replaces_the_aggregate(store: StoreClient):
     # given a sender whose customer records carry their own average_order_value
     send(store, "customers/create", {**ADA, "average_order_value": "999.00"})
@@ -422,12 +416,6 @@ def test_an_older_cart_of_an_erased_person_is_not_stored(store: StoreClient):
     assert all_customers(store) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: shoppers/consent.py apply_subscribe never checks the erasure tombstone"
-    " (deleted_since), so a subscribe older than customers/delete creates the person again,"
-    " with their email and name, subscribed",
-)
 def test_a_subscribe_older_than_the_erasure_does_not_bring_the_person_back(store: StoreClient):
     # given an erased customer
     send(store, "customers/create", {**ADA, "updated_at": "2026-04-01T00:00:00Z"})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from winback.apply.context import APPLIED, STALE, EventContext, new_uid
-from winback.carts.model import CONVERTED, OPEN, Cart
+from winback.carts.model import CART_ERASED, CONVERTED, OPEN, Cart
 from winback.carts.payloads import CartPayload
 from winback.catalog.apply import ensure_line_product
 from winback.orders.apply import line_record
@@ -17,12 +19,16 @@ _CART_DATA_EXCLUDE = {"line_items", "customer", "abandoned_checkout_url"}
 def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     # updated_at is what abandoned-cart timing is measured from, so it is the version.
     version = payload.updated_at or ctx.event_time
+    erased_at = ws.marker(ctx.store_id, CART_ERASED, payload.id)
+    if erased_at is not None and erased_at >= version:
+        return STALE
     currency = (payload.currency or ctx.store_currency).upper()
     for line in payload.line_items:
         ensure_line_product(ws, ctx, line, currency, version)
     buyer_id = payload.customer.id if payload.customer else None
     if deleted_since(ws, ctx.store_id, buyer_id, payload.buyer_email, version):
         # The shopper was erased after this cart: it goes with the rest of their data.
+        _erase_cart_as_of(ws, ctx.store_id, payload.id, version)
         return STALE
     buyer = upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
     if buyer is not None and payload.accepts_marketing is not None:
@@ -60,3 +66,15 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     )
     cart.status = CONVERTED if bought else OPEN
     return APPLIED
+
+
+def _erase_cart_as_of(ws: Workspace, store_id: str, cart_id: str, version: datetime) -> None:
+    """This version of the cart was an erased shopper's: it, and anything older, is gone."""
+    cart = ws.cart(store_id, cart_id)
+    if cart is not None and cart.version_at > version:
+        return
+    if cart is not None:
+        ws.remove_cart(cart)
+    erased_at = ws.marker(store_id, CART_ERASED, cart_id)
+    if erased_at is None or erased_at < version:
+        ws.set_marker(store_id, CART_ERASED, cart_id, version)

@@ -9,6 +9,8 @@ from typing import Any
 
 OPEN = "open"
 CONVERTED = "converted"
+# Marker kind: a cart erased with its shopper, as of its last version then.
+CART_ERASED = "cart_erased"
 
 
 @dataclass

@@ -6,11 +6,22 @@ import hashlib
 from datetime import datetime
 
 from winback.apply.context import APPLIED, IMPLIED_VERSION, STALE, EventContext, new_uid
-from winback.shoppers.model import Customer
+from winback.shoppers.model import UNSUBSCRIBED, Customer
 from winback.shoppers.payloads import CustomerDeletePayload, CustomerPayload
-from winback.shoppers.profile import EXPLICIT, IMPLIED, SEEN, forget_until, set_field
+from winback.shoppers.profile import (
+    EXPLICIT,
+    ID_SEEN,
+    IMPLIED,
+    SEEN,
+    forget_until,
+    has_field,
+    merge_registers,
+    set_field,
+)
 from winback.storage.workspace import Workspace
 
+# Marker kinds: the time of the last consent change of an address, and of an erasure.
+CONSENT = "consent"
 DELETED = "customer_deleted"
 PROFILE_FIELDS = (
     "title",
@@ -40,12 +51,21 @@ def tombstone_keys(external_id: str | None, email: str | None) -> list[str]:
 def deleted_since(
     ws: Workspace, store_id: str, external_id: str | None, email: str | None, version: datetime
 ) -> bool:
-    """True when the person was erased at or after ``version``."""
-    for key in tombstone_keys(external_id, email):
-        deleted_at = ws.marker(store_id, DELETED, key)
-        if deleted_at is not None and deleted_at >= version:
-            return True
-    return False
+    """True when the person was erased at or after ``version``.
+
+    An event that names the person by id and email, older than the erasure of one
+    of them, says they were one person then: the erasure is extended to the other
+    (its tombstone, and a record known only by it), as it would have been had the
+    erasure arrived after this event.
+    """
+    keys = tombstone_keys(external_id, email)
+    times = [ws.marker(store_id, DELETED, key) for key in keys]
+    erased_at = max((t for t in times if t is not None and t >= version), default=None)
+    if erased_at is None:
+        return False
+    if len(keys) > 1 and any(t is None or t < erased_at for t in times):
+        erase_person(ws, store_id, external_id, email, erased_at)
+    return True
 
 
 def find_customer(
@@ -77,14 +97,23 @@ def create_customer(
     return customer
 
 
+def claim_id(customer: Customer, external_id: str, at: datetime) -> None:
+    """The store's id names this customer as of ``at`` (kept as a register, so an
+    erasure as of a later time takes the id away with the rest)."""
+    if customer.external_id is None:
+        customer.external_id = external_id
+    if customer.external_id == external_id:
+        set_field(customer, ID_SEEN, external_id, IMPLIED, at)
+
+
 def write_profile(
     ws: Workspace, customer: Customer, payload: CustomerPayload, *, priority: str, at: datetime
 ) -> None:
     """Write every field the payload sent, each as a last-writer-wins register."""
     sent = payload.model_fields_set
     old_email, old_external_id = customer.email, customer.external_id
-    if payload.id and customer.external_id is None:
-        customer.external_id = payload.id
+    if payload.id:
+        claim_id(customer, payload.id, at)
     values = payload.model_dump(mode="json", include=set(PROFILE_FIELDS) & sent)
     values.update(payload.model_extra or {})
     for name in (
@@ -104,12 +133,66 @@ def write_profile(
     for name, value in values.items():
         set_field(customer, name, value, priority, at)
     ws.reindex_customer(customer, old_email, old_external_id)
+    if old_email and customer.email and customer.email != old_email:
+        _carry_unsubscribe(ws, customer.store_id, old_email, customer.email, at)
+    absorb_email_twin(ws, customer, old_email)
+    recall_unsubscribe(ws, customer)
+
+
+def _carry_unsubscribe(
+    ws: Workspace, store_id: str, old_email: str, new_email: str, at: datetime
+) -> None:
+    """An unsubscribe is the person's: it follows them to their new address, where
+    only an explicit subscribe lifts it (never ``accepts_marketing`` on an update)."""
+    if UNSUBSCRIBED in ws.suppression_types(store_id, old_email):
+        ws.add_suppression(store_id, new_email, UNSUBSCRIBED, at, f"unsubscribed as {old_email}")
 
 
 def set_implied_email(ws: Workspace, customer: Customer, email: str, at: datetime) -> None:
     old_email = customer.email
     set_field(customer, "email", email, IMPLIED, at)
     ws.reindex_customer(customer, old_email, customer.external_id)
+    absorb_email_twin(ws, customer, old_email)
+    recall_unsubscribe(ws, customer)
+
+
+def absorb_email_twin(ws: Workspace, customer: Customer, old_email: str | None) -> None:
+    """One person, two records: a contact known only by this email (a subscriber, a
+    guest) and this customer with an id, who has just been given the email. The
+    contact is merged into the customer, field by field (newest write wins) and with
+    its orders, carts and activity, so the result is the same whichever came first.
+    """
+    if customer.external_id is None or not customer.email or customer.email == old_email:
+        return
+    for twin in ws.customers_with_email(customer.store_id, customer.email):
+        if twin.uid != customer.uid and twin.external_id is None:
+            merge_registers(twin, customer)
+            customer.version_at = max(customer.version_at, twin.version_at)
+            ws.merge_customer(twin, customer)
+
+
+def recall_unsubscribe(ws: Workspace, customer: Customer) -> None:
+    """An address unsubscribed before its customer was known: the flag says so too,
+    as of the unsubscribe, as if the customer had been there to receive it."""
+    if not customer.email:
+        return
+    if UNSUBSCRIBED not in ws.suppression_types(customer.store_id, customer.email):
+        return
+    unsubscribed_at = ws.marker(customer.store_id, CONSENT, customer.email)
+    if unsubscribed_at is None:
+        return
+    if not erased_since(ws, customer, unsubscribed_at):
+        # (if the person was erased since, the suppression alone remains)
+        set_field(customer, "accepts_marketing", False, EXPLICIT, unsubscribed_at)
+
+
+def erased_since(ws: Workspace, customer: Customer, at: datetime) -> bool:
+    """Whether this customer's person was erased at or after ``at``."""
+    for key in tombstone_keys(customer.external_id, customer.email):
+        erased_at = ws.marker(customer.store_id, DELETED, key)
+        if erased_at is not None and erased_at >= at:
+            return True
+    return False
 
 
 def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -> str:
@@ -150,6 +233,8 @@ def upsert_embedded_customer(
     else:
         ws.touch(customer)
     set_field(customer, SEEN, True, IMPLIED, version)
+    if external_id:
+        claim_id(customer, external_id, version)
     if embedded is not None:
         write_profile(ws, customer, embedded, priority=IMPLIED, at=version)
     if email and (embedded is None or embedded.email is None):
@@ -158,30 +243,37 @@ def upsert_embedded_customer(
 
 
 def apply_customer_delete(ws: Workspace, ctx: EventContext, payload: CustomerDeletePayload) -> str:
-    """Erase what is known of the person up to the deletion; a tombstone keeps it erased.
+    erase_person(ws, ctx.store_id, payload.id, payload.email, ctx.event_time)
+    return APPLIED
+
+
+def erase_person(
+    ws: Workspace, store_id: str, external_id: str | None, email: str | None, at: datetime
+) -> None:
+    """Erase what is known of the person up to ``at``; a tombstone keeps it erased.
 
     Facts that are newer than the deletion (an order placed after it, delivered
     first) survive it, so the outcome does not depend on delivery order.
     """
-    version = ctx.event_time
-    customer = find_customer(ws, ctx.store_id, payload.id, payload.email)
-    keys = tombstone_keys(payload.id, payload.email)
+    customer = find_customer(ws, store_id, external_id, email)
+    keys = tombstone_keys(external_id, email)
     if customer is not None:
         keys += tombstone_keys(customer.external_id, customer.email)
     for key in set(keys):
-        previous = ws.marker(ctx.store_id, DELETED, key)
-        if previous is None or previous < version:
-            ws.set_marker(ctx.store_id, DELETED, key, version)
+        previous = ws.marker(store_id, DELETED, key)
+        if previous is None or previous < at:
+            ws.set_marker(store_id, DELETED, key, at)
     if customer is None:
-        return APPLIED
-    ws.erasures.append((ctx.store_id, customer.uid, customer.email, version))
+        return
+    ws.erasures.append((store_id, customer.uid, customer.email, at))
     old_email, old_external_id = customer.email, customer.external_id
-    if forget_until(customer, version):
-        if customer.version_at <= version:
+    if forget_until(customer, at):
+        if customer.version_at <= at:
             customer.version_at = IMPLIED_VERSION
+        if not has_field(customer, ID_SEEN):
+            customer.external_id = None
         ws.reindex_customer(customer, old_email, old_external_id)
         ws.touch(customer)
-        ws.aggregates_due.add((ctx.store_id, customer.uid))
+        ws.aggregates_due.add((store_id, customer.uid))
     else:
         ws.remove_customer(customer)
-    return APPLIED

@@ -9,40 +9,50 @@ that an older subscribe delivered late cannot undo a newer unsubscribe.
 from __future__ import annotations
 
 from winback.apply.context import APPLIED, STALE, EventContext
-from winback.shoppers.apply import create_customer, find_customer, write_profile
+from winback.shoppers.apply import (
+    CONSENT,
+    claim_id,
+    create_customer,
+    deleted_since,
+    erased_since,
+    find_customer,
+    write_profile,
+)
+from winback.shoppers.model import Customer
 from winback.shoppers.payloads import CustomerPayload, SubscribePayload, UnsubscribePayload
 from winback.shoppers.profile import EXPLICIT, IMPLIED, set_field
 from winback.storage.workspace import Workspace
 
-CONSENT = "consent"
 UNSUBSCRIBED = "unsubscribed"
 PENDING_OPT_IN = "pending_opt_in"
 
 
 def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload) -> str:
+    """Subscribe the address (or mark it pending a double opt-in).
+
+    The customer's fields are registers, written whatever the order; only the
+    suppression list follows the newest consent change, so a subscribe older than
+    an unsubscribe is stale there. The list is about the address, so it is kept
+    even when the person behind it was erased since.
+    """
     version = ctx.event_time
-    last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
-    if last_change is not None and last_change > version:
-        return STALE
-    customer = find_customer(ws, ctx.store_id, payload.customerId, payload.email)
-    if customer is None:
-        customer = create_customer(ws, ctx.store_id, payload.customerId, None)
-    else:
-        ws.touch(customer)
-    form = CustomerPayload.model_validate(
-        payload.model_dump(
-            include={"email", "first_name", "last_name", "tags", "sms_phone_number_e164"},
-            exclude_none=True,
-        )
-    )
-    write_profile(ws, customer, form, priority=IMPLIED, at=version)
     double_opt_in = (
         payload.double_optin_required
         if payload.double_optin_required is not None
         else ctx.double_opt_in
     )
+    erased = deleted_since(ws, ctx.store_id, payload.customerId, payload.email, version)
+    pending = bool(double_opt_in)
+    if not erased:
+        customer = _subscriber(ws, ctx, payload)
+        pending = pending and customer.accepts_marketing is not True
+        if not pending:
+            set_field(customer, "accepts_marketing", True, EXPLICIT, version)
+    last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
+    if last_change is not None and last_change > version:
+        return STALE
     ws.remove_suppression(ctx.store_id, payload.email, UNSUBSCRIBED)
-    if double_opt_in and customer.accepts_marketing is not True:
+    if pending:
         ws.add_suppression(
             ctx.store_id,
             payload.email,
@@ -52,15 +62,39 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
         )
     else:
         ws.remove_suppression(ctx.store_id, payload.email, PENDING_OPT_IN)
-        set_field(customer, "accepts_marketing", True, EXPLICIT, version)
     ws.set_marker(ctx.store_id, CONSENT, payload.email, version)
-    return APPLIED
+    return STALE if erased else APPLIED
+
+
+def _subscriber(ws: Workspace, ctx: EventContext, payload: SubscribePayload) -> Customer:
+    customer = find_customer(ws, ctx.store_id, payload.customerId, payload.email)
+    if customer is None:
+        customer = create_customer(ws, ctx.store_id, payload.customerId, None)
+    else:
+        ws.touch(customer)
+    if payload.customerId:
+        claim_id(customer, payload.customerId, ctx.event_time)
+    form = CustomerPayload.model_validate(
+        payload.model_dump(
+            include={"email", "first_name", "last_name", "tags", "sms_phone_number_e164"},
+            exclude_none=True,
+        )
+    )
+    write_profile(ws, customer, form, priority=IMPLIED, at=ctx.event_time)
+    return customer
 
 
 def apply_unsubscribe(ws: Workspace, ctx: EventContext, payload: UnsubscribePayload) -> str:
-    """Suppress the address. The customer's own flag is left as the store sent it: the
-    marketing status reads the suppression list first, so the unsubscribe wins."""
+    """Suppress the address, and say ``accepts_marketing: false`` on its customer.
+
+    A customer who appears only later gets the same flag from the suppression
+    (``recall_unsubscribe``), so either order ends the same.
+    """
     version = ctx.event_time
+    customer = find_customer(ws, ctx.store_id, None, payload.email)
+    if customer is not None and not erased_since(ws, customer, version):
+        ws.touch(customer)
+        set_field(customer, "accepts_marketing", False, EXPLICIT, version)
     last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
     if last_change is not None and last_change > version:
         return STALE

@@ -25,6 +25,8 @@ REGISTERS_KEY = "_registers"
 # Written whenever an event mentions the customer, so that a mention newer than
 # an erasure keeps the customer in existence.
 SEEN = "_seen"
+# When the store's id was last used for the customer.
+ID_SEEN = "_id"
 COLUMN_FIELDS = (
     "email",
     "first_name",
@@ -75,6 +77,20 @@ def set_field(customer: Customer, name: str, value: Any, kind: str, at: datetime
     register[kind] = [value, stamp]
     _show(customer, name, register)
     return True
+
+
+def merge_registers(source: Customer, target: Customer) -> None:
+    """Write every register of ``source`` into ``target``, each kept only if newer."""
+    for name, register in _registers(source).items():
+        for kind, (value, stamp) in register.items():
+            current = _registers(target).setdefault(name, {}).get(kind)
+            if current is None or current[1] < stamp:
+                _registers(target)[name][kind] = [value, stamp]
+                _show(target, name, _registers(target)[name])
+
+
+def has_field(customer: Customer, name: str) -> bool:
+    return bool(_registers(customer).get(name))
 
 
 def forget_until(customer: Customer, at: datetime) -> bool:

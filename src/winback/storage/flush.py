@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.sql.expression import type_coerce
 
-from winback.carts.model import CONVERTED, OPEN, Cart
+from winback.carts.model import CART_ERASED, CONVERTED, OPEN, Cart
 from winback.catalog.model import Product
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
@@ -26,6 +37,7 @@ from winback.storage.schema import (
     orders,
     products,
     suppressions,
+    visitors,
 )
 from winback.storage.visitors import claim_for_visitors, unlink_erased, write_visitors
 from winback.storage.workspace import Workspace
@@ -55,6 +67,7 @@ def flush(ws: Workspace) -> None:
         _update(conn, table, cls, changed)
         if cls is Order:
             _write_lines(conn, new, changed)
+    _apply_merges(conn, ws.merges)
     _write_suppressions(conn, ws)
     _write_markers(conn, ws)
     if ws.activities:
@@ -110,6 +123,23 @@ def _write_lines(conn: Connection, new: list[Order], changed: list[Order]) -> No
     ]
     if rows:
         conn.execute(insert(order_lines), rows)
+
+
+def _apply_merges(conn: Connection, merges: list[tuple[str, str, str]]) -> None:
+    """Rows of a merged customer move to the customer it became."""
+    if not merges:
+        return
+    params = [{"b_store": store, "b_from": old, "b_into": new} for store, old, new in merges]
+    for table in (orders, carts, activities, visitors):
+        conn.execute(
+            update(table)
+            .where(
+                table.c.store_id == bindparam("b_store"),
+                table.c.customer_uid == bindparam("b_from"),
+            )
+            .values(customer_uid=bindparam("b_into")),
+            params,
+        )
 
 
 def _delete_removed(conn: Connection, removed: list[Any]) -> None:
@@ -189,11 +219,14 @@ def _erase(conn: Connection, ws: Workspace) -> None:
     orders keep the sale but lose the person."""
     for store_id, uid, email, at in ws.erasures:
         unlink_erased(conn, store_id, uid, at)
-        conn.execute(
-            delete(carts).where(
+        erased_carts = conn.execute(
+            delete(carts)
+            .where(
                 carts.c.store_id == store_id, carts.c.customer_uid == uid, carts.c.version_at <= at
             )
-        )
+            .returning(carts.c.external_id, carts.c.version_at)
+        ).all()
+        _mark_carts_erased(conn, store_id, erased_carts)
         conn.execute(
             delete(activities).where(
                 activities.c.store_id == store_id,
@@ -221,6 +254,34 @@ def _erase(conn: Connection, ws: Workspace) -> None:
                 )
                 .values(email=None, data={})
             )
+
+
+def _mark_carts_erased(conn: Connection, store_id: str, erased: Sequence[Any]) -> None:
+    """So that an older update of an erased cart, arriving late, does not bring it back
+    (a marker older than the cart's last version cannot exist: that version was applied)."""
+    if not erased:
+        return
+    keys = [{"b_store": store_id, "b_key": row.external_id} for row in erased]
+    conn.execute(
+        delete(markers).where(
+            markers.c.store_id == bindparam("b_store"),
+            markers.c.kind == CART_ERASED,
+            markers.c.key == bindparam("b_key"),
+        ),
+        keys,
+    )
+    conn.execute(
+        insert(markers),
+        [
+            {
+                "store_id": store_id,
+                "kind": CART_ERASED,
+                "key": row.external_id,
+                "at": row.version_at,
+            }
+            for row in erased
+        ],
+    )
 
 
 def refresh_aggregates(conn: Connection, due: set[tuple[str, str]]) -> None:

@@ -52,6 +52,8 @@ class Workspace:
         self.coupons_used: list[CouponUse] = []
         self.visitors: dict[Key, Visitor | None] = {}
         self.visitor_claims: list[VisitorClaim] = []
+        # (store, merged customer uid, the uid it became), applied to stored rows at flush
+        self.merges: list[tuple[str, str, str]] = []
 
     # -- change tracking ---------------------------------------------------------------
 
@@ -111,13 +113,36 @@ class Workspace:
             self.removed.append(customer)
         self.dirty.discard(id(customer))
 
+    def merge_customer(self, source: Customer, target: Customer) -> None:
+        """``source`` becomes ``target``: what this batch holds of it now, the stored
+        rows at flush; then ``source`` is removed and its email points at ``target``."""
+        for held in [*self.orders.values(), *self.carts.values(), *self.visitors.values()]:
+            if held is not None and held.customer_uid == source.uid:
+                held.customer_uid = target.uid
+                self.touch(held)
+        for activity in self.activities:
+            if activity.get("customer_uid") == source.uid:
+                activity["customer_uid"] = target.uid
+        self.merges.append((source.store_id, source.uid, target.uid))
+        self.aggregates_due.add((target.store_id, target.uid))
+        self.remove_customer(source)
+        self.touch(target)
+        self._register(target)
+
     def remove_order(self, order: Order) -> None:
         self.orders[(order.store_id, order.external_id)] = None
-        if id(order) in self.new:
-            self.new.discard(id(order))
+        self._forget(order)
+
+    def remove_cart(self, cart: Cart) -> None:
+        self.carts[(cart.store_id, cart.external_id)] = None
+        self._forget(cart)
+
+    def _forget(self, entity: Any) -> None:
+        if id(entity) in self.new:
+            self.new.discard(id(entity))
         else:
-            self.removed.append(order)
-        self.dirty.discard(id(order))
+            self.removed.append(entity)
+        self.dirty.discard(id(entity))
 
     # -- customers ---------------------------------------------------------------------
 
@@ -142,6 +167,19 @@ class Workspace:
             self._load_customers(store_id, emails=[email])
         uid = self._customer_by_email.get(key)
         return self.customers.get(uid) if uid else None
+
+    def customers_with_email(self, store_id: str, email: str) -> list[Customer]:
+        """Every customer of the store with this email, stored or made in this batch."""
+        rows = self.conn.execute(
+            select(customers).where(customers.c.store_id == store_id, customers.c.email == email)
+        )
+        for row in rows:
+            if row.uid not in self.customers and not self._was_removed(row.uid):
+                self._adopt_customer(row)
+        return [c for c in self.customers.values() if c.store_id == store_id and c.email == email]
+
+    def _was_removed(self, uid: str) -> bool:
+        return any(isinstance(e, Customer) and e.uid == uid for e in self.removed)
 
     def _load_customers(
         self, store_id: str, *, external_ids: Iterable[str] = (), emails: Iterable[str] = ()
