@@ -69,7 +69,7 @@ def healthz(request: Request) -> JSONBody:
     """Up when the database answers; reports how many events wait to be applied."""
     runtime: Runtime = request.app.state.runtime
     try:
-        with runtime.engine.connect() as conn:
+        with runtime.reader.connect() as conn:
             conn.execute(text("SELECT 1"))
             pending = conn.execute(
                 select(func.count())

@@ -15,7 +15,7 @@ from winback.imports.tasks import register as register_import_tasks
 from winback.intake.rawlog import RawLogWriter
 from winback.intake.receive import Intake
 from winback.jobs.queue import QueueWorkers, TaskRegistrar, make_queue
-from winback.storage.engine import make_engine
+from winback.storage.engine import make_engine, reader
 from winback.storage.migrate import upgrade_to_head
 from winback.stores.directory import StoreDirectory
 
@@ -24,6 +24,7 @@ from winback.stores.directory import StoreDirectory
 class Runtime:
     settings: Settings
     engine: Engine
+    reader: Engine  # the engine's read-only face: API reads never wait for a writer
     directory: StoreDirectory
     writer: RawLogWriter
     intake: Intake
@@ -64,11 +65,12 @@ def build_runtime(
         upgrade_to_head(engine)
     applier = Applier(engine, batch_size=settings.apply_batch_size)
     writer = RawLogWriter(engine, on_commit=applier.wake.set)
-    directory = StoreDirectory(engine)
+    directory = StoreDirectory(reader(engine))
     intake = Intake(settings, directory, writer)
     runtime = Runtime(
         settings=settings,
         engine=engine,
+        reader=reader(engine),
         directory=directory,
         writer=writer,
         intake=intake,

@@ -10,7 +10,8 @@ from winback.shoppers.payloads import EmbeddedCustomer
 from winback.storage.workspace import Workspace
 
 
-def _identity(body: dict[str, Any]) -> tuple[str | None, str | None]:
+def activity_identity(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The shopper a custom event names: its customer id and email, either may be None."""
     nested = body.get("customer")
     customer: dict[str, Any] = nested if isinstance(nested, dict) else {}
     raw_id = body.get("customer_id", body.get("customerId", customer.get("id")))
@@ -27,7 +28,7 @@ def record_activity(ws: Workspace, ctx: EventContext, event_type: str, body: dic
     contact, as the tracking script's setCustomer does, so the event is theirs
     whichever arrives first.
     """
-    external_id, email = _identity(body)
+    external_id, email = activity_identity(body)
     customer = None
     if external_id or email:
         if deleted_since(ws, ctx.store_id, external_id, email, ctx.event_time):

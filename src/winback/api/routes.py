@@ -28,7 +28,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 
 @router.get("/customers/{customer_id}", summary="A customer, with consent and aggregates")
 def get_customer(customer_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         customer = reads.customer(conn, store.id, customer_id)
         if customer is None:
             raise NotFound(f"no customer with id {customer_id!r}")
@@ -44,7 +44,7 @@ def list_customers(
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         if email is not None:
             found, next_cursor = reads.customers_by_email(conn, store.id, email), None
         else:
@@ -80,7 +80,7 @@ def customer_activity(
 ) -> dict[str, Any]:
     """Views, searches, custom events, carts and orders, including what the shopper did
     in the browser before they were identified."""
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         customer = _shopper(conn, store.id, customer_id)
         entries, next_cursor = timeline_page(conn, store.id, customer.uid, cursor, limit)
     return {
@@ -92,14 +92,14 @@ def customer_activity(
 
 
 def _customer_external_ids(runtime: RuntimeDep, store_id: str, uids: set[str]) -> dict[str, Any]:
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         found = {uid: reads.customer_by_uid(conn, store_id, uid) for uid in uids}
     return {uid: (c.external_id if c else None) for uid, c in found.items()}
 
 
 @router.get("/orders/{order_id}", summary="An order with its line items")
 def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         order = reads.order(conn, store.id, order_id)
     if order is None:
         raise NotFound(f"no order with id {order_id!r}")
@@ -115,7 +115,7 @@ def list_orders(
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         customer_uid = None
         if customer_id is not None:
             customer = reads.customer(conn, store.id, customer_id)
@@ -134,7 +134,7 @@ def list_orders(
 
 @router.get("/products/{product_id}", summary="A product, its variants and status")
 def get_product(product_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         product = reads.product(conn, store.id, product_id)
     if product is None:
         raise NotFound(f"no product with id {product_id!r}")
@@ -143,7 +143,7 @@ def get_product(product_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[s
 
 @router.get("/carts/{cart_id}", summary="A cart and its contents")
 def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         cart = reads.cart(conn, store.id, cart_id)
     if cart is None:
         raise NotFound(f"no cart with id {cart_id!r}")
@@ -157,7 +157,7 @@ def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, An
 def list_suppressions(
     store: StoreDep, runtime: RuntimeDep, email: str | None = None
 ) -> dict[str, Any]:
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         rows = reads.suppression_rows(conn, store.id, email)
     return {
         "items": [
@@ -184,6 +184,6 @@ def list_events(
     allowed = {"pending", "applied", "duplicate", "stale", "rejected", "failed"}
     if outcome is not None and outcome not in allowed:
         raise InvalidPayload(f"outcome must be one of {sorted(allowed)}", code="invalid_query")
-    with runtime.engine.connect() as conn:
+    with runtime.reader.connect() as conn:
         rows, next_cursor = reads.events_page(conn, store.id, type, outcome, cursor, limit)
     return {"items": [event_view(row) for row in rows], "next_cursor": next_cursor}

@@ -11,8 +11,10 @@ import orjson
 from pydantic import BaseModel
 from sqlalchemy import Connection, select
 
+from winback.activity.apply import activity_identity
 from winback.apply.context import DUPLICATE, REJECTED, STALE, EventContext
 from winback.apply.dispatch import apply_payload
+from winback.carts.model import CART_ERASED
 from winback.carts.payloads import CartPayload
 from winback.catalog.payloads import ProductPayload
 from winback.errors import WinbackError
@@ -20,9 +22,9 @@ from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload
 from winback.orders.apply import DELETED as ORDER_DELETED
 from winback.orders.payloads import OrderPayload
+from winback.shoppers.apply import CONSENT, tombstone_keys
 from winback.shoppers.apply import DELETED as CUSTOMER_DELETED
-from winback.shoppers.apply import tombstone_keys
-from winback.shoppers.payloads import CustomerPayload
+from winback.shoppers.payloads import CustomerPayload, SubscribePayload, UnsubscribePayload
 from winback.storage.flush import flush
 from winback.storage.schema import raw_events, stores
 from winback.storage.workspace import Workspace
@@ -105,28 +107,39 @@ def _seen_digests(conn: Connection, items: list[ApplyItem]) -> set[tuple[str, st
     return seen
 
 
+def _people(item: ApplyItem) -> list[tuple[str | None, str | None]]:
+    """The (id, email) pairs an item names, as its apply function will look them up."""
+    payload = item.payload
+    if isinstance(payload, CustomerPayload):
+        return [(payload.id, payload.email)]
+    if isinstance(payload, (OrderPayload, CartPayload)):
+        buyer_id = payload.customer.id if payload.customer else None
+        buyer_email = payload.customer.email if payload.customer else None
+        # The buyer is checked against erasures by the order's email and by its own.
+        return [(buyer_id, payload.buyer_email), (buyer_id, buyer_email)]
+    if isinstance(payload, SubscribePayload):
+        return [(payload.customerId, payload.email)]
+    if isinstance(payload, UnsubscribePayload):
+        return [(None, payload.email)]
+    if item.topic is Topic.CUSTOM:
+        return [activity_identity(item.body)]
+    return []
+
+
 def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
+    """Load what the batch will read with a few queries per kind, not one per event."""
     keys: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for item in items:
         wanted = keys[item.store_id]
+        for external_id, email in _people(item):
+            if external_id:
+                wanted["customers"].add(external_id)
+            if email:
+                wanted["emails"].add(email)
+            wanted["tombstones"].update(tombstone_keys(external_id, email))
         payload = item.payload
-        if isinstance(payload, CustomerPayload):
-            if payload.id:
-                wanted["customers"].add(payload.id)
-            if payload.email:  # a contact from an import may have an id alone
-                wanted["emails"].add(payload.email)
-            wanted["tombstones"].update(tombstone_keys(payload.id, payload.email))
         if isinstance(payload, (OrderPayload, CartPayload)):
             wanted["orders" if isinstance(payload, OrderPayload) else "carts"].add(payload.id)
-            buyer = payload.customer
-            if buyer is not None and buyer.id:
-                wanted["customers"].add(buyer.id)
-            if payload.buyer_email:
-                wanted["emails"].add(payload.buyer_email)
-            # The buyer is checked against erasures by the order's email and by its own.
-            buyer_id = buyer.id if buyer else None
-            wanted["tombstones"].update(tombstone_keys(buyer_id, payload.buyer_email))
-            wanted["tombstones"].update(tombstone_keys(buyer_id, buyer.email if buyer else None))
             wanted["products"].update(
                 line.product_id for line in payload.line_items if line.product_id
             )
@@ -144,10 +157,15 @@ def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
             cart_ids=wanted["carts"],
             visitor_ids=wanted["visitors"],
         )
-        # Every customer, order and cart is checked against erasures and deletions:
-        # one query per batch instead of one per key.
+        ws.preload_suppressions(store_id, wanted["emails"])
+        if wanted["carts"]:  # a cart checks whether its shopper has bought since
+            ws.preload_last_orders(
+                store_id, [c.uid for c in ws.customers.values() if c.store_id == store_id]
+            )
         ws.preload_markers(store_id, CUSTOMER_DELETED, wanted["tombstones"])
         ws.preload_markers(store_id, ORDER_DELETED, wanted["orders"])
+        ws.preload_markers(store_id, CART_ERASED, wanted["carts"])
+        ws.preload_markers(store_id, CONSENT, wanted["emails"])
 
 
 def _store_contexts(conn: Connection, store_ids: set[str]) -> dict[str, tuple[str, bool]]:

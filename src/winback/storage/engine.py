@@ -26,10 +26,23 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> Non
     dbapi_connection.isolation_level = None
 
 
-def _begin_immediate(conn: Any) -> None:
-    # Take the write lock at BEGIN: a deferred transaction that reads first and
-    # writes later can fail with SQLITE_BUSY_SNAPSHOT under concurrent writers.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+READ_ONLY = "winback_read_only"
+
+
+def _begin(conn: Any) -> None:
+    # A writing transaction takes the write lock at BEGIN: one that reads first and
+    # writes later can fail with SQLITE_BUSY_SNAPSHOT under concurrent writers. A
+    # reader (see ``reader``) does not need it, and must not wait for the writers.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine (and pool) for connections that only read: on SQLite they
+    read a snapshot beside the writer instead of queueing for its lock."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
@@ -44,6 +57,6 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
         )
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select, type_coerce
 
 from winback.carts.model import Cart
 from winback.catalog.model import Product
@@ -20,7 +20,15 @@ from winback.orders.model import Order
 from winback.shoppers.model import Customer
 from winback.storage.coupons import CouponUse
 from winback.storage.rows import from_row
-from winback.storage.schema import carts, customers, markers, orders, products, suppressions
+from winback.storage.schema import (
+    UTCDateTime,
+    carts,
+    customers,
+    markers,
+    orders,
+    products,
+    suppressions,
+)
 from winback.storage.visitors import load_visitors
 from winback.tracking.model import Visitor, VisitorClaim
 
@@ -33,6 +41,9 @@ class Workspace:
         self.customers: dict[str, Customer] = {}
         self._customer_by_ext: dict[Key, str | None] = {}
         self._customer_by_email: dict[Key, str | None] = {}
+        # Emails whose stored customers have all been read (the index above also
+        # holds emails that only customers of this batch have).
+        self._emails_loaded: set[Key] = set()
         self.orders: dict[Key, Order | None] = {}
         self.products: dict[Key, Product | None] = {}
         self._product_by_sku: dict[Key, str | None] = {}
@@ -42,6 +53,8 @@ class Workspace:
         self.new: set[int] = set()
         self.dirty: set[int] = set()
         self.removed: list[Any] = []
+        self._removed_uids: set[str] = set()
+        self._last_order_at: dict[Key, datetime | None] = {}
         self.suppressions_added: dict[tuple[str, str, str], tuple[datetime, str | None]] = {}
         self.suppressions_removed: set[tuple[str, str, str]] = set()
         self.markers_changed: set[tuple[str, str, str]] = set()
@@ -104,6 +117,7 @@ class Workspace:
 
     def remove_customer(self, customer: Customer) -> None:
         self.customers.pop(customer.uid, None)
+        self._removed_uids.add(customer.uid)
         self._customer_by_ext[(customer.store_id, customer.external_id or "")] = None
         if customer.email:
             self._customer_by_email[(customer.store_id, customer.email)] = None
@@ -170,16 +184,9 @@ class Workspace:
 
     def customers_with_email(self, store_id: str, email: str) -> list[Customer]:
         """Every customer of the store with this email, stored or made in this batch."""
-        rows = self.conn.execute(
-            select(customers).where(customers.c.store_id == store_id, customers.c.email == email)
-        )
-        for row in rows:
-            if row.uid not in self.customers and not self._was_removed(row.uid):
-                self._adopt_customer(row)
+        if (store_id, email) not in self._emails_loaded:
+            self._load_customers(store_id, emails=[email])
         return [c for c in self.customers.values() if c.store_id == store_id and c.email == email]
-
-    def _was_removed(self, uid: str) -> bool:
-        return any(isinstance(e, Customer) and e.uid == uid for e in self.removed)
 
     def _load_customers(
         self, store_id: str, *, external_ids: Iterable[str] = (), emails: Iterable[str] = ()
@@ -187,7 +194,8 @@ class Workspace:
         ext = [
             value for value in set(external_ids) if (store_id, value) not in self._customer_by_ext
         ]
-        mails = [value for value in set(emails) if (store_id, value) not in self._customer_by_email]
+        mails = [value for value in set(emails) if (store_id, value) not in self._emails_loaded]
+        self._emails_loaded.update((store_id, value) for value in mails)
         for chunk in _chunks(ext):
             rows = self.conn.execute(
                 select(customers).where(
@@ -203,7 +211,9 @@ class Workspace:
                 .order_by(customers.c.external_id.is_(None), customers.c.uid)
             )
             for row in rows:
-                if (store_id, row.email) not in self._customer_by_email:
+                if row.uid in self._removed_uids:
+                    continue
+                if self._customer_by_email.get((store_id, row.email)) is None:
                     self._customer_by_email[(store_id, row.email)] = self._adopt_customer(row).uid
                 else:
                     self._adopt_customer(row)
@@ -299,6 +309,23 @@ class Workspace:
         for value in wanted:
             self.visitors.setdefault((store_id, value), None)
 
+    def preload_last_orders(self, store_id: str, customer_uids: Iterable[str]) -> None:
+        """When each customer's newest stored order was created (None: no order)."""
+        wanted = [uid for uid in set(customer_uids) if (store_id, uid) not in self._last_order_at]
+        for uid in wanted:
+            self._last_order_at[(store_id, uid)] = None
+        for chunk in _chunks(wanted):
+            rows = self.conn.execute(
+                select(
+                    orders.c.customer_uid,
+                    type_coerce(func.max(orders.c.created_at), UTCDateTime),
+                )
+                .where(orders.c.store_id == store_id, orders.c.customer_uid.in_(chunk))
+                .group_by(orders.c.customer_uid)
+            )
+            for uid, last in rows:
+                self._last_order_at[(store_id, uid)] = last
+
     def has_order_since(self, store_id: str, customer_uid: str, at: datetime) -> bool:
         """Whether the customer placed an order created at or after ``at``."""
         for order in self.orders.values():
@@ -309,6 +336,12 @@ class Workspace:
                 and order.created_at >= at
             ):
                 return True
+        key = (store_id, customer_uid)
+        if key in self._last_order_at:
+            # Preloaded: only a stored order at or after ``at`` needs the exact check.
+            last = self._last_order_at[key]
+            if last is None or last < at:
+                return False
         removed = [o.uid for o in self.removed if isinstance(o, Order)]
         query = select(orders.c.uid).where(
             orders.c.store_id == store_id,
@@ -320,6 +353,19 @@ class Workspace:
         return self.conn.execute(query.limit(1)).first() is not None
 
     # -- suppressions and markers ------------------------------------------------------
+
+    def preload_suppressions(self, store_id: str, emails: Iterable[str]) -> None:
+        wanted = [email for email in set(emails) if (store_id, email) not in self.suppressions]
+        for email in wanted:
+            self.suppressions[(store_id, email)] = set()
+        for chunk in _chunks(wanted):
+            rows = self.conn.execute(
+                select(suppressions.c.email, suppressions.c.type).where(
+                    suppressions.c.store_id == store_id, suppressions.c.email.in_(chunk)
+                )
+            )
+            for email, kind in rows:
+                self.suppressions[(store_id, email)].add(kind)
 
     def suppression_types(self, store_id: str, email: str) -> set[str]:
         key = (store_id, email)

@@ -30,7 +30,7 @@ def current_store(
         key = authorization[7:].strip()
     if not key:
         raise Unauthorized("send the store's API key in x-api-key or Authorization: Bearer")
-    return store_for_key(runtime.engine, key)
+    return store_for_key(runtime.reader, key)
 
 
 StoreDep = Annotated[Store, Depends(current_store)]
