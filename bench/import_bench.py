@@ -44,12 +44,13 @@ import psycopg
 from gen_orders_csv import HEADER, rows
 from report import machine, write_results
 from servers import BENCH_DIR, VENV_BIN, Database, create_store, winback_env
-from sqlalchemy import text
+from sqlalchemy import func, select, type_coerce
 from stats import median
 
 from winback.config import normalize_database_url
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
+from winback.storage.schema import Money, customers, order_lines, orders
 
 TARGET_SECONDS = 120.0
 COLUMN = {name: index for index, name in enumerate(HEADER)}
@@ -160,30 +161,43 @@ def check(database: Database, store_id: str, figures: FileFigures) -> dict[str, 
     engine = make_engine(database_url(database))
     try:
         with engine.connect() as conn:
+            # Through the tables' own types, so money reads back exactly on both
+            # databases (SQLite keeps it as integer ten-thousandths).
+            mine = orders.c.store_id == store_id
             totals = conn.execute(
-                text(
-                    "SELECT (SELECT count(*) FROM orders WHERE store_id = :s),"
-                    " (SELECT count(*) FROM order_lines WHERE store_id = :s),"
-                    " (SELECT sum(total_price) FROM orders WHERE store_id = :s),"
-                    " (SELECT count(*) FROM customers WHERE store_id = :s)"
-                ),
-                {"s": store_id},
+                select(
+                    select(func.count()).select_from(orders).where(mine).scalar_subquery(),
+                    select(func.count())
+                    .select_from(order_lines)
+                    .where(order_lines.c.store_id == store_id)
+                    .scalar_subquery(),
+                    select(type_coerce(func.sum(orders.c.total_price), Money))
+                    .where(mine)
+                    .scalar_subquery(),
+                    select(func.count())
+                    .select_from(customers)
+                    .where(customers.c.store_id == store_id)
+                    .scalar_subquery(),
+                )
             ).one()
             stored = conn.execute(
-                text(
-                    "SELECT external_id, email, orders_count, total_spent, first_order_at,"
-                    " last_order_at FROM customers WHERE store_id = :s"
-                ),
-                {"s": store_id},
+                select(
+                    customers.c.external_id,
+                    customers.c.email,
+                    customers.c.orders_count,
+                    customers.c.total_spent,
+                    customers.c.first_order_at,
+                    customers.c.last_order_at,
+                ).where(customers.c.store_id == store_id)
             ).all()
     finally:
         engine.dispose()
     mismatches = _mismatches(stored, figures)
-    orders, lines, total, customers = totals
+    order_count, line_count, total, customer_count = totals
     return {
-        "orders": orders,
-        "order_lines": lines,
-        "customers": customers,
+        "orders": order_count,
+        "order_lines": line_count,
+        "customers": customer_count,
         "sum_total_price": str(total),
         "expected_orders": figures.orders,
         "expected_order_lines": figures.line_items,
@@ -193,9 +207,8 @@ def check(database: Database, store_id: str, figures: FileFigures) -> dict[str, 
         "first_mismatches": mismatches[:5],
         "exact": (
             not mismatches
-            and (orders, lines, customers)
+            and (order_count, line_count, customer_count)
             == (figures.orders, figures.line_items, len(figures.buyers))
-            # SQLite keeps money as REAL: its own sum over 300,000 orders is a float sum.
             and _cents(total) == _cents(figures.total)
         ),
     }

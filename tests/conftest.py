@@ -19,6 +19,7 @@ import httpx
 import psycopg
 import pytest
 import uvicorn
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 
 from winback.app import create_app
@@ -173,3 +174,27 @@ def store(server: LiveServer, engine: Engine) -> Iterator[StoreClient]:
     client = StoreClient(server, created.id, key)
     yield client
     client.http.close()
+
+
+# Debian's chromium, so nothing is downloaded at test time; quiet, no sandbox (containers).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for every browser test: Playwright's sync API allows one
+    instance per thread, so the tracking and demo tests share it."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 from winback_demo.launcher import (
     Connection,
     ManagedProcess,
@@ -24,16 +23,6 @@ from winback_demo.launcher import (
 
 from tests.conftest import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 COUPONS_KEY = "e2e-coupons-key"
 T = TypeVar("T")
 
@@ -110,13 +99,3 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         if shop is not None:
             shop.stop()
         winback.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 
 from tests.conftest import StoreClient
 from tests.intake.conftest import no_event_failed_to_apply, other_store
@@ -24,28 +23,6 @@ BROWSER_AGENT = (
 )
 
 Event = tuple[str, dict[str, Any]]
-
-# Debian's chromium, so nothing is downloaded at test time; quiet, no sandbox (containers).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for every browser test (Playwright allows one per thread)."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 def now_ms() -> int:
