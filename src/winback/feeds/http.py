@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
-from winback.errors import InvalidPayload, NotFound, PayloadTooLarge
+from winback.errors import NotFound
 from winback.feeds.fetch import MAX_FEED_BYTES, spool_dir
 from winback.feeds.model import (
     DEFAULT_SCHEDULE_HOURS,
@@ -27,6 +27,7 @@ from winback.feeds.sync import configured_feed, queue_run
 from winback.feeds.tasks import feed_tasks
 from winback.storage import feeds as feed_storage
 from winback.web.deps import RuntimeDep, StoreDep
+from winback.web.uploads import save_body
 
 router = APIRouter(prefix="/api/v1/feed", tags=["product feed"])
 
@@ -106,19 +107,6 @@ async def post_upload(request: Request, store: StoreDep, runtime: RuntimeDep) ->
 
 
 async def _spool_body(request: Request, folder: Path) -> Path:
-    """Write the body to a new spool file as it arrives (memory stays small)."""
     path = folder / f"upload-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(6)}.feed"
-    size = 0
-    try:
-        with path.open("wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_FEED_BYTES:
-                    raise PayloadTooLarge(f"a feed file may have at most {MAX_FEED_BYTES} bytes")
-                out.write(chunk)
-        if size == 0:
-            raise InvalidPayload("the body is empty: send the feed file as the body", pointer="")
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+    await save_body(request, path, max_bytes=MAX_FEED_BYTES, what="a feed file")
     return path

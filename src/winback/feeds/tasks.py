@@ -15,16 +15,15 @@ import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
 
 import structlog
 from huey import Huey, crontab
 from sqlalchemy import Engine
 
-from winback.config import Settings
 from winback.feeds.fetch import spool_dir
 from winback.feeds.model import TRIGGER_SCHEDULE
 from winback.feeds.sync import SyncRequest, queue_run, sync_feed
+from winback.jobs.queue import Task, TaskRuntime
 from winback.storage import feeds as store
 
 log = structlog.get_logger(__name__)
@@ -33,21 +32,12 @@ log = structlog.get_logger(__name__)
 SPOOL_MAX_AGE_SECONDS = 24 * 3600
 
 
-class _Runtime(Protocol):
-    engine: Engine
-    settings: Settings
-
-
-class _Task(Protocol):
-    def __call__(self, *args: Any) -> Any: ...
-
-
 @dataclass(frozen=True)
 class FeedTasks:
     """The registered tasks of one queue; calling ``sync`` enqueues a sync."""
 
     queue: Huey
-    sync_task: _Task
+    sync_task: Task
 
     def sync(self, store_id: str, *, trigger: str, run_id: int, upload: Path | None) -> None:
         self.sync_task(store_id, trigger, run_id, str(upload) if upload else None)
@@ -61,7 +51,7 @@ def feed_tasks(queue: Huey) -> FeedTasks:
     return _TASKS[queue]
 
 
-def register(queue: Huey, runtime: _Runtime) -> None:
+def register(queue: Huey, runtime: TaskRuntime) -> None:
     """Define the feed tasks on ``queue``; they use ``runtime``'s engine and settings."""
 
     @queue.task(name="feeds.sync_feed", retries=0)  # type: ignore[untyped-decorator]

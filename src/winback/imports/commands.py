@@ -43,30 +43,25 @@ EncodingOption = Annotated[str, typer.Option(help="The file's text encoding")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON")]
 
 
-@import_app.command("orders")
-def import_orders_command(
-    file: FileArgument,
-    store: StoreOption,
-    mapping: MappingOption = None,
-    dry_run: DryRunOption = False,
-    encoding: EncodingOption = "utf-8",
-    as_json: JsonOption = False,
-) -> None:
-    """Import an orders history: one row per line item, an order's rows together."""
-    _run(ORDERS, file, store, mapping, dry_run, encoding, as_json)
+def _add_command(kind: str, summary: str) -> None:
+    """``winback import KIND``: the two kinds take the same options."""
+
+    def command(
+        file: FileArgument,
+        store: StoreOption,
+        mapping: MappingOption = None,
+        dry_run: DryRunOption = False,
+        encoding: EncodingOption = "utf-8",
+        as_json: JsonOption = False,
+    ) -> None:
+        _run(kind, file, store, mapping, dry_run, encoding, as_json)
+
+    command.__doc__ = summary
+    import_app.command(kind)(command)
 
 
-@import_app.command("contacts")
-def import_contacts_command(
-    file: FileArgument,
-    store: StoreOption,
-    mapping: MappingOption = None,
-    dry_run: DryRunOption = False,
-    encoding: EncodingOption = "utf-8",
-    as_json: JsonOption = False,
-) -> None:
-    """Import contacts: one per row, found by id, else email."""
-    _run(CONTACTS, file, store, mapping, dry_run, encoding, as_json)
+_add_command(ORDERS, "Import an orders history: one row per line item, an order's rows together.")
+_add_command(CONTACTS, "Import contacts: one per row, found by id, else email.")
 
 
 def _run(

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 
-from winback.errors import InvalidPayload, NotFound, PayloadTooLarge, UnsupportedMediaType
+from winback.errors import InvalidPayload, NotFound, UnsupportedMediaType
 from winback.imports.contacts import parse_contacts_csv
-from winback.imports.jobs import CONTACTS, ORDERS
+from winback.imports.jobs import ORDERS
 from winback.imports.mapping import parse_column_mapping
 from winback.imports.orders import parse_orders_csv
 from winback.imports.problems import ImportRefused
@@ -30,6 +30,7 @@ from winback.imports.tasks import import_tasks
 from winback.storage import imports as job_storage
 from winback.stores.service import Store
 from winback.web.deps import RuntimeDep, StoreDep
+from winback.web.uploads import discard, save_body
 
 router = APIRouter(prefix="/api/v1/imports", tags=["CSV imports"])
 
@@ -44,8 +45,9 @@ MappingHeader = Annotated[
 FilenameHeader = Annotated[str | None, Header(description="The file's name, for the record")]
 
 
-@router.post("/orders", status_code=202, summary="Import an orders history CSV (queued)")
-async def post_orders(
+@router.post("/{kind}", status_code=202, summary="Import an orders or contacts CSV (queued)")
+async def post_import(
+    kind: Literal["orders", "contacts"],
     request: Request,
     store: StoreDep,
     runtime: RuntimeDep,
@@ -54,23 +56,10 @@ async def post_orders(
     x_column_mapping: MappingHeader = None,
     x_filename: FilenameHeader = None,
 ) -> dict[str, Any]:
+    """``orders``: one row per line item, an order's rows together; ``contacts``: one
+    contact per row. The file is the body (Content-Type: text/csv)."""
     return await _accept(
-        request, store, runtime, ORDERS, dry_run, encoding, x_column_mapping, x_filename
-    )
-
-
-@router.post("/contacts", status_code=202, summary="Import a contacts CSV (queued)")
-async def post_contacts(
-    request: Request,
-    store: StoreDep,
-    runtime: RuntimeDep,
-    dry_run: DryRun = False,
-    encoding: Encoding = "utf-8",
-    x_column_mapping: MappingHeader = None,
-    x_filename: FilenameHeader = None,
-) -> dict[str, Any]:
-    return await _accept(
-        request, store, runtime, CONTACTS, dry_run, encoding, x_column_mapping, x_filename
+        request, store, runtime, kind, dry_run, encoding, x_column_mapping, x_filename
     )
 
 
@@ -108,7 +97,7 @@ async def _accept(
     _check_encoding(encoding)
     job_id = new_job_id()
     path = upload_path(runtime.settings.data_dir, job_id)
-    size = await _save_body(request, path)
+    size = await save_body(request, path, max_bytes=MAX_IMPORT_BYTES, what="an import")
     try:
         _check_header(kind, path, store.currency, mapping, encoding)
         job = record_job(
@@ -121,7 +110,7 @@ async def _accept(
             bytes_total=size,
         )
     except BaseException:
-        _discard(path)
+        discard(path)
         raise
     import_tasks(runtime.queue).run(job.id, mapping=mapping, encoding=encoding)
     return {"import": job.to_dict()}
@@ -162,25 +151,3 @@ def _check_header(
             parse_orders_csv(handle, store_currency=currency, mapping=mapping, encoding=encoding)
         else:
             parse_contacts_csv(handle, mapping=mapping, encoding=encoding)
-
-
-async def _save_body(request: Request, path: Path) -> int:
-    """Write the body to the job's file as it arrives (memory stays small); its size."""
-    size = 0
-    try:
-        with path.open("wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_IMPORT_BYTES:
-                    raise PayloadTooLarge(f"an import may have at most {MAX_IMPORT_BYTES} bytes")
-                out.write(chunk)
-        if size == 0:
-            raise InvalidPayload("the body is empty: send the CSV file as the body", pointer="")
-    except BaseException:
-        _discard(path)
-        raise
-    return size
-
-
-def _discard(path: Path) -> None:
-    path.unlink(missing_ok=True)

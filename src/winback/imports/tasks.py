@@ -8,22 +8,11 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from huey import Huey
-from sqlalchemy import Engine
 
-from winback.config import Settings
 from winback.imports.runs import run_import
-
-
-class _Runtime(Protocol):
-    engine: Engine
-    settings: Settings
-
-
-class _Task(Protocol):
-    def __call__(self, *args: Any) -> Any: ...
+from winback.jobs.queue import Task, TaskRuntime
 
 
 @dataclass(frozen=True)
@@ -31,7 +20,7 @@ class ImportTasks:
     """The registered tasks of one queue; calling ``run`` enqueues a job's run."""
 
     queue: Huey
-    run_task: _Task
+    run_task: Task
 
     def run(self, job_id: str, *, mapping: dict[str, str] | None, encoding: str) -> None:
         self.run_task(job_id, mapping, encoding)
@@ -45,7 +34,7 @@ def import_tasks(queue: Huey) -> ImportTasks:
     return _TASKS[queue]
 
 
-def register(queue: Huey, runtime: _Runtime) -> None:
+def register(queue: Huey, runtime: TaskRuntime) -> None:
     """Define the import task on ``queue``; it uses ``runtime``'s engine and data directory."""
 
     @queue.task(name="imports.run_import", retries=0)  # type: ignore[untyped-decorator]

@@ -20,6 +20,8 @@ import orjson
 import structlog
 from sqlalchemy import Engine, insert
 
+from winback.errors import WinbackError
+from winback.intake.topics import topic_for
 from winback.storage.schema import raw_events
 
 log = structlog.get_logger(__name__)
@@ -56,6 +58,36 @@ def event_digest(topic: str, event_time_header: str | None, body: dict[str, Any]
     digest.update(b"\n" + (event_time_header or "").encode() + b"\n")
     digest.update(canonical)
     return digest.hexdigest()
+
+
+def rejected_event(
+    *,
+    store_id: str,
+    source: str,
+    event_type: str,
+    body: bytes,
+    headers: dict[str, str],
+    received_at: datetime,
+    error: WinbackError,
+) -> RawEvent:
+    """The integration log's entry for something refused: what came, and why not."""
+    event_type = event_type[:200]
+    return RawEvent(
+        store_id=store_id,
+        source=source,
+        event_type=event_type,
+        topic=topic_for(event_type).value if event_type else "",
+        received_at=received_at,
+        event_time=received_at,
+        headers=headers,
+        body=body,
+        digest=event_digest("rejected", None, body),
+        outcome=REJECTED,
+        http_status=error.status,
+        reason=error.reason,
+        pointer=error.pointer,
+        applied_at=received_at,
+    )
 
 
 _EVENT_FIELDS = tuple(f.name for f in fields(RawEvent))

@@ -17,7 +17,7 @@ from winback.config import Settings
 from winback.errors import InvalidPayload, PayloadTooLarge, RateLimited, WinbackError
 from winback.intake.body import check_content_type, decode_object
 from winback.intake.ratelimit import RateLimiter
-from winback.intake.rawlog import REJECTED, RawEvent, RawLogWriter, event_digest
+from winback.intake.rawlog import RawEvent, RawLogWriter, event_digest, rejected_event
 from winback.intake.topics import Topic, topic_for
 from winback.intake.validation import parse_payload
 from winback.metrics import EVENTS_RECEIVED
@@ -145,22 +145,14 @@ class Intake:
     ) -> None:
         EVENTS_RECEIVED.labels(source=delivery.source, outcome="rejected").inc()
         event_type = (delivery.headers.get("x-event-type") or "").strip()[:200]
-        body = delivery.body[:REJECTED_BODY_KEPT]
-        rejected = RawEvent(
+        rejected = rejected_event(
             store_id=delivery.store_id,
             source=delivery.source,
             event_type=event_type,
-            topic=topic_for(event_type).value if event_type else "",
-            received_at=received_at,
-            event_time=received_at,
+            body=delivery.body[:REJECTED_BODY_KEPT],
             headers=_kept_headers(delivery.headers),
-            body=body,
-            digest=event_digest("rejected", None, body),
-            outcome=REJECTED,
-            http_status=error.status,
-            reason=error.reason,
-            pointer=error.pointer,
-            applied_at=received_at,
+            received_at=received_at,
+            error=error,
         )
         try:
             await self._writer.append(rejected)

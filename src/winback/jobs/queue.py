@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
+from sqlalchemy import Engine
 
 from winback.config import Settings
 
@@ -56,3 +57,16 @@ class QueueWorkers:
 
 
 TaskRegistrar = Callable[[Huey, Any], None]
+
+
+class TaskRuntime(Protocol):
+    """What a queued task needs of the process it runs in."""
+
+    engine: Engine
+    settings: Settings
+
+
+class Task(Protocol):
+    """A huey task: calling it enqueues a run."""
+
+    def __call__(self, *args: Any) -> Any: ...

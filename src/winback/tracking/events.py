@@ -12,7 +12,8 @@ from typing import Any
 import orjson
 
 from winback.errors import InvalidPayload, WinbackError
-from winback.intake.rawlog import REJECTED, RawEvent, event_digest
+from winback.intake import rawlog
+from winback.intake.rawlog import RawEvent, event_digest
 from winback.intake.topics import BROWSER_TOPICS, Topic, topic_for
 from winback.intake.validation import parse_payload
 from winback.tracking.payloads import BrowserBatch, BrowserEvent, identify_payload
@@ -182,22 +183,15 @@ def rejected_event(
     received_at: datetime,
     error: WinbackError,
 ) -> RawEvent:
-    """The integration log's entry for something refused: what came, and why not."""
-    return RawEvent(
+    """The integration log's entry for a refused browser event or request."""
+    return rawlog.rejected_event(
         store_id=store_id,
         source=BROWSER,
-        event_type=event_type[:200],
-        topic=topic_for(event_type).value if event_type else "",
-        received_at=received_at,
-        event_time=received_at,
-        headers=headers,
+        event_type=event_type,
         body=body,
-        digest=event_digest("rejected", None, body),
-        outcome=REJECTED,
-        http_status=error.status,
-        reason=error.reason,
-        pointer=error.pointer,
-        applied_at=received_at,
+        headers=headers,
+        received_at=received_at,
+        error=error,
     )
 
 
