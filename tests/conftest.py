@@ -12,8 +12,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
@@ -121,12 +122,21 @@ def test_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
     return Settings(**values)
 
 
+@contextmanager
+def serving(settings: Settings) -> Iterator[LiveServer]:
+    """A live winback with these settings, for the length of the block."""
+    live = LiveServer(settings)
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
 @pytest.fixture(scope="session")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(test_settings(database_url, tmp_path_factory.mktemp("data")))
-    live.start()
-    yield live
-    live.stop()
+    with serving(test_settings(database_url, tmp_path_factory.mktemp("data"))) as live:
+        yield live
 
 
 class StoreClient:
@@ -157,6 +167,29 @@ class StoreClient:
     def get(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(path, params=params, headers={"x-api-key": self.api_key})
 
+    def read(self, path: str, **params: Any) -> dict[str, Any]:
+        """GET a JSON object that must be there (200)."""
+        response = self.get(path, **params)
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    def wait_finished(
+        self,
+        path: str,
+        key: str,
+        timeout: float,
+        finished: tuple[str, ...] = ("succeeded", "failed"),
+    ) -> dict[str, Any]:
+        """Poll a queued job (``key`` of the answer) until its status is a finished one."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job: dict[str, Any] = self.read(path)[key]
+            if job["status"] in finished:
+                return job
+            time.sleep(0.05)
+        raise AssertionError(f"{path} did not finish in {timeout} s")
+
     def wait_applied(self, timeout: float = 10) -> None:
         """Wait until no event of this store is pending."""
         deadline = time.monotonic() + timeout
@@ -168,10 +201,18 @@ class StoreClient:
         raise AssertionError("events still pending after the timeout")
 
 
+Client = TypeVar("Client", bound=StoreClient)
+
+
+def open_store(kind: type[Client], server: LiveServer, engine: Engine, name: str) -> Client:
+    """A new store on ``server``, seen through a client of ``kind``."""
+    created, key = create_store(engine, name=f"{name} {secrets.token_hex(3)}")
+    return kind(server, created.id, key)
+
+
 @pytest.fixture
 def store(server: LiveServer, engine: Engine) -> Iterator[StoreClient]:
-    created, key = create_store(engine, name="Test store " + secrets.token_hex(3))
-    client = StoreClient(server, created.id, key)
+    client = open_store(StoreClient, server, engine, "Test store")
     yield client
     client.http.close()
 

@@ -21,9 +21,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.conftest import LiveServer, StoreClient, test_settings
+from tests.conftest import LiveServer, StoreClient, open_store, serving, test_settings
 from winback.config import Settings
-from winback.stores.service import create_store
 
 OUTBOUND_TIMEOUT = 2.0
 FINISHED = ("succeeded", "not_modified", "failed", "skipped")
@@ -120,10 +119,8 @@ def feed_settings(database_url: str, data_dir: Path) -> Settings:
 def feed_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    live = LiveServer(feed_settings(database_url, tmp_path_factory.mktemp("feed-data")))
-    live.start()
-    yield live
-    live.stop()
+    with serving(feed_settings(database_url, tmp_path_factory.mktemp("feed-data"))) as live:
+        yield live
 
 
 class Shop(StoreClient):
@@ -150,26 +147,14 @@ class Shop(StoreClient):
         return self.wait_for_run(response.json()["run"]["id"])
 
     def wait_for_run(self, run_id: int, timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            response = self.get(f"/api/v1/feed/runs/{run_id}")
-            assert response.status_code == 200, response.text
-            run: dict[str, Any] = response.json()["run"]
-            if run["status"] in FINISHED:
-                return run
-            time.sleep(0.05)
-        raise AssertionError(f"feed run {run_id} did not finish in {timeout} s")
+        return self.wait_finished(f"/api/v1/feed/runs/{run_id}", "run", timeout, FINISHED)
 
     def product(self, product_id: str) -> dict[str, Any]:
-        response = self.get(f"/api/v1/products/{product_id}")
-        assert response.status_code == 200, response.text
-        found: dict[str, Any] = response.json()
-        return found
+        return self.read(f"/api/v1/products/{product_id}")
 
 
 def new_shop(server: LiveServer, engine: Engine) -> Shop:
-    created, key = create_store(engine, name="Feed store " + secrets.token_hex(3))
-    return Shop(server, created.id, key)
+    return open_store(Shop, server, engine, "Feed store")
 
 
 @pytest.fixture

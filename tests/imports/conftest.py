@@ -3,8 +3,6 @@ and a snapshot of everything a store holds, to show that an import changed nothi
 
 from __future__ import annotations
 
-import secrets
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,11 +11,8 @@ import orjson
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.conftest import LiveServer, StoreClient
+from tests.conftest import LiveServer, StoreClient, open_store
 from winback.storage.schema import customers, markers, order_lines, orders, products
-from winback.stores.service import create_store
-
-FINISHED = ("succeeded", "failed")
 
 
 class Importer(StoreClient):
@@ -47,26 +42,11 @@ class Importer(StoreClient):
         return self.wait_for_job(response.json()["import"]["id"])
 
     def wait_for_job(self, job_id: str, timeout: float = 60) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            response = self.get(f"/api/v1/imports/{job_id}")
-            assert response.status_code == 200, response.text
-            job: dict[str, Any] = response.json()["import"]
-            if job["status"] in FINISHED:
-                return job
-            time.sleep(0.05)
-        raise AssertionError(f"import {job_id} did not finish in {timeout} s")
-
-    def read(self, path: str, **params: Any) -> dict[str, Any]:
-        response = self.get(path, **params)
-        assert response.status_code == 200, response.text
-        found: dict[str, Any] = response.json()
-        return found
+        return self.wait_finished(f"/api/v1/imports/{job_id}", "import", timeout)
 
 
 def new_importer(server: LiveServer, engine: Engine) -> Importer:
-    created, key = create_store(engine, name="Import store " + secrets.token_hex(3))
-    return Importer(server, created.id, key)
+    return open_store(Importer, server, engine, "Import store")
 
 
 @pytest.fixture

@@ -23,10 +23,8 @@ def limited_server(
         rate_limit_per_second=0.01,
         rate_limit_burst=2,
     )
-    server = LiveServer(settings)
-    server.start()
-    yield server
-    server.stop()
+    with shared.serving(settings) as server:
+        yield server
 
 
 def customer(number: int) -> dict[str, object]:

@@ -28,10 +28,8 @@ def limited_server(
         tracking_ip_per_second=0.01,
         tracking_ip_burst=6,
     )
-    server = LiveServer(settings)
-    server.start()
-    yield server
-    server.stop()
+    with shared.serving(settings) as server:
+        yield server
 
 
 def from_ip(shopper: Shopper, address: str) -> Shopper:
