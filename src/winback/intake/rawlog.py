@@ -121,6 +121,23 @@ class RawLogWriter:
             self._condition.notify()
         return await future
 
+    async def append_refusal(self, entry: RawEvent) -> None:
+        """Keep a refused event in the integration log; losing one must not fail the
+        request, whose answer (the refusal) is already decided."""
+        try:
+            await self.append(entry)
+        except Exception as error:
+            log.warning("could not log a refused event", error=str(error))
+        log.info(
+            "event refused",
+            store_id=entry.store_id,
+            source=entry.source,
+            event_type=entry.event_type,
+            status=entry.http_status,
+            reason=entry.reason,
+            pointer=entry.pointer,
+        )
+
     def close(self) -> None:
         with self._condition:
             self._stopping = True

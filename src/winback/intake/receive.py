@@ -154,15 +154,4 @@ class Intake:
             received_at=received_at,
             error=error,
         )
-        try:
-            await self._writer.append(rejected)
-        except Exception as log_error:
-            log.warning("could not log a rejected event", error=str(log_error))
-        log.info(
-            "event rejected",
-            store_id=delivery.store_id,
-            status=error.status,
-            reason=error.reason,
-            pointer=error.pointer,
-            event_type=event_type,
-        )
+        await self._writer.append_refusal(rejected)

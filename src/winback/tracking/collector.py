@@ -173,17 +173,7 @@ class Collector:
     async def _log(self, entries: list[RawEvent]) -> None:
         """Append refusals to the integration log; losing one must not fail the request."""
         for entry in entries:
-            try:
-                await self._writer.append(entry)
-            except Exception as error:
-                log.warning("could not log a refused browser event", error=str(error))
-            log.info(
-                "browser event refused",
-                store_id=entry.store_id,
-                status=entry.http_status,
-                reason=entry.reason,
-                pointer=entry.pointer,
-            )
+            await self._writer.append_refusal(entry)
 
     async def _log_refused_request(
         self, store_id: str, request: BrowserRequest, received_at: datetime, error: WinbackError
