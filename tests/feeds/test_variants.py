@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from decimal import Decimal
 
 from winback.catalog.payloads import Category
@@ -133,3 +134,27 @@ def test_a_bad_variant_row_is_reported_and_its_siblings_still_group() -> None:
     assert records[0] == RowError(3, "price", "'x' is not a price such as '129.90 USD' or '129.90'")
     assert isinstance(records[1], FeedProduct)
     assert [v.id for v in records[1].payload.variants] == ["A"]
+
+
+def test_a_product_crosses_the_reader_pipe_unchanged() -> None:
+    """Products are pickled from the reader process to the applying one (see ``reader``)."""
+    records = parse(
+        "S-RED,Shirt red,https://s/red,20.00 USD,15.50,in stock,A > B|C,SHIRT,111,R1\n"
+        "S-BLUE,Shirt blue,https://s/blue,18.00 USD,,out of stock,Sale,SHIRT,222,B1\n"
+        "MUG,Mug,https://s/mug,9.99,,,Home,,,M1\n"
+    )
+    products = [record for record in records if isinstance(record, FeedProduct)]
+    assert len(products) == 2
+
+    received = pickle.loads(pickle.dumps(products, protocol=pickle.HIGHEST_PROTOCOL))
+
+    for sent, got in zip(products, received, strict=True):
+        assert (got.line, got.id, got.digest, got.items) == (
+            sent.line,
+            sent.id,
+            sent.digest,
+            sent.items,
+        )
+        assert got.for_sale == sent.for_sale
+        assert got.payload.model_dump() == sent.payload.model_dump()
+        assert got.payload.content_digest == sent.digest

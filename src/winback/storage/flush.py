@@ -24,6 +24,7 @@ from winback.carts.model import CART_ERASED, CONVERTED, OPEN, Cart
 from winback.catalog.model import Product
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
+from winback.storage.bulk import execute_many
 from winback.storage.coupons import mark_used
 from winback.storage.rows import entity_columns, to_row
 from winback.storage.schema import (
@@ -71,7 +72,7 @@ def flush(ws: Workspace) -> None:
     _write_suppressions(conn, ws)
     _write_markers(conn, ws)
     if ws.activities:
-        conn.execute(insert(activities), ws.activities)
+        execute_many(conn, insert(activities), ws.activities)
     seen = [v for v in ws.visitors.values() if v is not None]
     write_visitors(conn, [v for v in seen if ws.is_new(v)], [v for v in seen if ws.is_dirty(v)])
     # After the batch's carts and activities are written, so it claims those too.
@@ -84,7 +85,7 @@ def flush(ws: Workspace) -> None:
 
 def _insert(conn: Connection, table: Table, cls: type[Any], entities: list[Any]) -> None:
     if entities:
-        conn.execute(insert(table), [to_row(entity) for entity in entities])
+        execute_many(conn, insert(table), [to_row(entity) for entity in entities])
 
 
 def _update(conn: Connection, table: Table, cls: type[Any], entities: list[Any]) -> None:
@@ -97,12 +98,13 @@ def _update(conn: Connection, table: Table, cls: type[Any], entities: list[Any])
         .values({name: bindparam("b_" + name) for name in columns})
     )
     rows = [{"b_" + key: value for key, value in to_row(entity).items()} for entity in entities]
-    conn.execute(statement, rows)
+    execute_many(conn, statement, rows)
 
 
 def _write_lines(conn: Connection, new: list[Order], changed: list[Order]) -> None:
     if changed:
-        conn.execute(
+        execute_many(
+            conn,
             delete(order_lines).where(order_lines.c.order_uid == bindparam("b_uid")),
             [{"b_uid": order.uid} for order in changed],
         )
@@ -121,8 +123,7 @@ def _write_lines(conn: Connection, new: list[Order], changed: list[Order]) -> No
         for order in [*new, *changed]
         for position, line in enumerate(order.line_items)
     ]
-    if rows:
-        conn.execute(insert(order_lines), rows)
+    execute_many(conn, insert(order_lines), rows)
 
 
 def _apply_merges(conn: Connection, merges: list[tuple[str, str, str]]) -> None:
@@ -131,7 +132,8 @@ def _apply_merges(conn: Connection, merges: list[tuple[str, str, str]]) -> None:
         return
     params = [{"b_store": store, "b_from": old, "b_into": new} for store, old, new in merges]
     for table in (orders, carts, activities, visitors):
-        conn.execute(
+        execute_many(
+            conn,
             update(table)
             .where(
                 table.c.store_id == bindparam("b_store"),
@@ -154,7 +156,8 @@ def _delete_removed(conn: Connection, removed: list[Any]) -> None:
 
 def _write_suppressions(conn: Connection, ws: Workspace) -> None:
     if ws.suppressions_removed:
-        conn.execute(
+        execute_many(
+            conn,
             delete(suppressions).where(
                 and_(
                     suppressions.c.store_id == bindparam("b_store"),
@@ -165,7 +168,8 @@ def _write_suppressions(conn: Connection, ws: Workspace) -> None:
             [{"b_store": s, "b_email": e, "b_type": t} for s, e, t in ws.suppressions_removed],
         )
     if ws.suppressions_added:
-        conn.execute(
+        execute_many(
+            conn,
             insert(suppressions),
             [
                 {"store_id": s, "email": e, "type": t, "created_at": at, "reason": reason}
@@ -178,7 +182,8 @@ def _write_markers(conn: Connection, ws: Workspace) -> None:
     if not ws.markers_changed:
         return
     keys = list(ws.markers_changed)
-    conn.execute(
+    execute_many(
+        conn,
         delete(markers).where(
             and_(
                 markers.c.store_id == bindparam("b_store"),
@@ -188,7 +193,8 @@ def _write_markers(conn: Connection, ws: Workspace) -> None:
         ),
         [{"b_store": s, "b_kind": k, "b_key": key} for s, k, key in keys],
     )
-    conn.execute(
+    execute_many(
+        conn,
         insert(markers),
         [
             {"store_id": s, "kind": k, "key": key, "at": ws.markers[(s, k, key)]}
@@ -201,7 +207,8 @@ def _convert_carts(conn: Connection, ws: Workspace) -> None:
     """Open carts of a buyer, last touched before the order, were bought."""
     if not ws.carts_to_convert:
         return
-    conn.execute(
+    execute_many(
+        conn,
         update(carts)
         .where(
             carts.c.store_id == bindparam("b_store"),
@@ -262,7 +269,8 @@ def _mark_carts_erased(conn: Connection, store_id: str, erased: Sequence[Any]) -
     if not erased:
         return
     keys = [{"b_store": store_id, "b_key": row.external_id} for row in erased]
-    conn.execute(
+    execute_many(
+        conn,
         delete(markers).where(
             markers.c.store_id == bindparam("b_store"),
             markers.c.kind == CART_ERASED,
@@ -270,7 +278,8 @@ def _mark_carts_erased(conn: Connection, store_id: str, erased: Sequence[Any]) -
         ),
         keys,
     )
-    conn.execute(
+    execute_many(
+        conn,
         insert(markers),
         [
             {
@@ -318,7 +327,8 @@ def refresh_aggregates(conn: Connection, due: set[tuple[str, str]]) -> None:
             )
             for uid, count, total, first, last in result:
                 figures[uid] = (count, total or Decimal(0), first, last)
-            conn.execute(
+            execute_many(
+                conn,
                 update(customers)
                 .where(customers.c.uid == bindparam("b_uid"))
                 .values(

@@ -12,12 +12,23 @@ T = TypeVar("T")
 
 def to_row(entity: Any) -> dict[str, Any]:
     """A dataclass as a dict of column values (a shallow copy, JSON lists/dicts included)."""
-    return {f.name: getattr(entity, f.name) for f in dataclasses.fields(entity)}
+    return {name: getattr(entity, name) for name in field_names(type(entity))}
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def field_names(cls: type[Any]) -> tuple[str, ...]:
+    """A dataclass's field names, looked up once per class (rows are written by the thousand)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def from_row(cls: type[T], row: Row[Any]) -> T:
     """A dataclass built from a row, taking only the columns the dataclass knows."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = field_names(cls)
     mapping = row._mapping
     return cls(**{name: mapping[name] for name in names if name in mapping})
 

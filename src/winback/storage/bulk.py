@@ -1,0 +1,74 @@
+"""Many rows through one statement, the driver's ``executemany`` doing the work.
+
+SQLAlchemy's own executemany builds and type-converts every row's parameters
+through its general machinery, which costs more than the database's write of
+that row. Here the statement is compiled once per call, each column's bind
+processor (the same conversion SQLAlchemy would apply: UTC times, exact money,
+JSON) is looked up once, and the rows go to the driver as plain tuples or dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
+
+Processor = Callable[[Any], Any] | None
+
+
+def execute_many(
+    conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Run ``statement`` once per row; every row has the first row's keys."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    compiled = statement.compile(dialect=conn.dialect, column_keys=keys)
+    assert isinstance(compiled, SQLCompiler)
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        # A column the rows leave out has a Python-side default: SQLAlchemy computes it.
+        conn.execute(statement, list(rows))
+        return
+    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
+    given = set(keys)
+    # Binds the rows do not carry are the statement's own constants (a status, a kind).
+    constants = {name: compiled.binds[name].effective_value for name in names if name not in given}
+    processors = [(name, _processor(compiled, name, conn)) for name in names]
+    if compiled.positional:
+        conn.exec_driver_sql(
+            compiled.string, [_row_tuple(row, processors, constants) for row in rows]
+        )
+    else:
+        escaped: Mapping[str, str] = compiled.escaped_bind_names or {}
+        conn.exec_driver_sql(
+            compiled.string,
+            [
+                {
+                    escaped.get(name, name): value
+                    for name, value in zip(
+                        names, _row_tuple(row, processors, constants), strict=True
+                    )
+                }
+                for row in rows
+            ],
+        )
+
+
+def _processor(compiled: SQLCompiler, name: str, conn: Connection) -> Processor:
+    dialect = conn.dialect
+    return compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _row_tuple(
+    row: Mapping[str, Any],
+    processors: list[tuple[str, Processor]],
+    constants: Mapping[str, Any],
+) -> tuple[Any, ...]:
+    values = []
+    for name, process in processors:
+        value = row[name] if name not in constants else constants[name]
+        values.append(value if process is None else process(value))
+    return tuple(values)

@@ -1,0 +1,121 @@
+"""``execute_many`` writes what SQLAlchemy's own executemany would, on both databases."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from winback.storage.bulk import execute_many
+from winback.storage.schema import markers, products
+from winback.stores.service import create_store
+
+AT = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def store_id(engine: Engine) -> str:
+    created, _ = create_store(engine, name="Bulk store " + secrets.token_hex(3))
+    return created.id
+
+
+def _product(store_id: str, number: int) -> dict[str, Any]:
+    return {
+        "uid": secrets.token_hex(16),
+        "store_id": store_id,
+        "external_id": f"P{number}",
+        "title": f"Product {number} ünïcode",
+        "price": Decimal("129.9") + number,
+        "sale_price": None,
+        "status": "active",
+        "categories": [{"code": None, "name": "Home > Kitchen"}],
+        "images": [],
+        "variants": [{"id": f"V{number}", "price": "1.10"}],
+        "tags": ["a"],
+        "data": {"note": "x"},
+        "source": "feed",
+        "created_at": AT + timedelta(days=number),
+        "version_at": AT,
+    }
+
+
+def test_inserted_rows_read_back_with_their_types(engine: Engine, store_id: str) -> None:
+    rows = [_product(store_id, number) for number in range(3)]
+    with engine.begin() as conn:
+        execute_many(conn, insert(products), rows)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(products).where(products.c.store_id == store_id).order_by(products.c.title)
+        ).all()
+    assert len(stored) == 3
+    for row, expected in zip(stored, rows, strict=True):
+        for name, value in expected.items():
+            assert getattr(row, name) == value, name
+    assert stored[0].price == Decimal("129.9000")  # exact, not a float, on SQLite too
+    assert stored[0].created_at.tzinfo is not None
+
+
+def test_constants_of_the_statement_are_kept_beside_the_rows(engine: Engine, store_id: str) -> None:
+    with engine.begin() as conn:
+        execute_many(conn, insert(products), [_product(store_id, n) for n in range(4)])
+        # The status in the WHERE clause is the statement's own bound constant.
+        execute_many(
+            conn,
+            update(products)
+            .where(
+                products.c.store_id == bindparam("b_store"),
+                products.c.external_id == bindparam("b_id"),
+                products.c.status == "active",
+            )
+            .values(status="unavailable", price=bindparam("b_price")),
+            [
+                {"b_store": store_id, "b_id": "P1", "b_price": Decimal("5.55")},
+                {"b_store": store_id, "b_id": "P3", "b_price": Decimal("0.01")},
+            ],
+        )
+    with engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                select(products.c.external_id, products.c.price).where(
+                    products.c.store_id == store_id, products.c.status == "unavailable"
+                )
+            ).all()
+        )
+    assert stored == {"P1": Decimal("5.5500"), "P3": Decimal("0.0100")}
+
+
+def test_a_column_left_to_its_python_default_gets_it(engine: Engine, store_id: str) -> None:
+    row = _product(store_id, 9)
+    for name in ("categories", "images", "variants", "tags", "data"):
+        del row[name]
+    with engine.begin() as conn:
+        execute_many(conn, insert(products), [row])
+    with engine.connect() as conn:
+        stored = conn.execute(select(products).where(products.c.uid == row["uid"])).one()
+    assert (stored.categories, stored.data) == ([], {})
+
+
+def test_no_rows_runs_nothing(engine: Engine, store_id: str) -> None:
+    with engine.begin() as conn:
+        execute_many(conn, insert(markers), [])
+        count = conn.execute(select(markers.c.key).where(markers.c.store_id == store_id)).all()
+    assert count == []
+
+
+def test_a_refused_row_fails_the_statement_and_the_transaction_keeps_nothing(
+    engine: Engine, store_id: str
+) -> None:
+    rows = [
+        {"store_id": store_id, "kind": "k", "key": "same", "at": AT},
+        {"store_id": store_id, "kind": "k", "key": "same", "at": AT},
+    ]
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        execute_many(conn, insert(markers), rows)
+    with engine.connect() as conn:
+        kept = conn.execute(select(markers.c.key).where(markers.c.store_id == store_id)).all()
+    assert kept == []
