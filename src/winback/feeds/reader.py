@@ -3,17 +3,23 @@
 Parsing a row (cells checked, variants grouped, digests taken) and applying a
 product (the apply functions, the database) each keep one core busy. For a
 large file the parse runs in a child process (``python -m winback.feeds.reader
-FILE``) that writes its records, in batches, to a pipe, while this process
-applies them. The pipe's buffer bounds what waits between the two: when this
-side falls behind, the child blocks. Small feeds are read in this process:
+FILE``) that writes its records, in length-prefixed messages, to a pipe, while
+this process applies them. A thread here drains the pipe into a bounded queue:
+the pipe's own buffer (64 KB, about 70 products) would stop the child while
+this side writes a batch, so the two would take turns instead of running side
+by side. The queue bounds what waits between them (``QUEUED_MESSAGES``); when
+this side falls behind, the child blocks. Small feeds are read in this process:
 starting a Python process costs more than they take.
 """
 
 from __future__ import annotations
 
 import pickle
+import queue
+import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +37,9 @@ RejectedHook = Callable[[str], None]
 # Files at least this large are parsed in a child process.
 CHILD_THRESHOLD_BYTES = 8 * 1024 * 1024
 RECORDS_PER_MESSAGE = 500
+# Messages read ahead of the applying side: 8,000 products, a few batches, some MB.
+QUEUED_MESSAGES = 16
+_LENGTH = struct.Struct("<Q")
 
 
 @contextmanager
@@ -50,27 +59,71 @@ def feed_records(
     command = [sys.executable, "-m", "winback.feeds.reader", str(path)]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     assert child.stdout is not None
+    pump = _Pump(child.stdout)
     try:
-        yield _received(child, child.stdout, progress, on_rejected)
+        yield _received(child, pump, progress, on_rejected)
     finally:
         if child.poll() is None:
             child.kill()
+        pump.stop()
         child.stdout.close()
         child.wait(timeout=10)
 
 
+class _Pump:
+    """Reads the child's messages as they come, into a bounded queue (None: the pipe ended)."""
+
+    def __init__(self, pipe: IO[bytes]):
+        self._pipe = pipe
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED_MESSAGES)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="feed-reader-pump", daemon=True)
+        self._thread.start()
+
+    def next_message(self) -> bytes | None:
+        return self._queue.get()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            message = self._read_message()
+            self._put(message)
+            if message is None:
+                return
+
+    def _read_message(self) -> bytes | None:
+        header = self._pipe.read(_LENGTH.size)
+        if len(header) < _LENGTH.size:
+            return None
+        (length,) = _LENGTH.unpack(header)
+        body = self._pipe.read(length)
+        return body if len(body) == length else None
+
+    def _put(self, message: bytes | None) -> None:
+        # Checks now and then whether the reading side has gone, so the thread can end.
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(message, timeout=0.1)
+            except queue.Full:
+                continue
+            return
+
+
 def _received(
     child: subprocess.Popen[bytes],
-    pipe: IO[bytes],
+    pump: _Pump,
     progress: ProgressHook,
     on_rejected: RejectedHook,
 ) -> Iterator[Record]:
     while True:
-        try:
-            message: tuple[Any, ...] = pickle.load(pipe)
-        except EOFError:
+        data = pump.next_message()
+        if data is None:
             status = child.wait(timeout=10)
-            raise RuntimeError(f"the feed reader process stopped (exit status {status})") from None
+            raise RuntimeError(f"the feed reader process stopped (exit status {status})")
+        message: tuple[Any, ...] = pickle.loads(data)
         kind = message[0]
         if kind == "refused":
             _, reason, line, column = message
@@ -93,7 +146,9 @@ def read_into(path: str, pipe: IO[bytes]) -> None:
     last = [Progress(0, 0)]
 
     def send(*message: Any) -> None:
-        pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        pipe.write(_LENGTH.pack(len(data)))
+        pipe.write(data)
 
     def heard(progress: Progress) -> None:
         last[0] = progress
