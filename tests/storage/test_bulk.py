@@ -11,11 +11,18 @@ import pytest
 from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from winback.storage import bulk
 from winback.storage.bulk import execute_many
 from winback.storage.schema import markers, products
 from winback.stores.service import create_store
 
 AT = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def every_row_count_takes_the_driver_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests write a few rows; the driver path is the one under test.
+    monkeypatch.setattr(bulk, "MIN_ROWS", 0)
 
 
 @pytest.fixture
@@ -119,3 +126,17 @@ def test_a_refused_row_fails_the_statement_and_the_transaction_keeps_nothing(
     with engine.connect() as conn:
         kept = conn.execute(select(markers.c.key).where(markers.c.store_id == store_id)).all()
     assert kept == []
+
+
+def test_a_small_batch_goes_through_sqlalchemy_and_writes_the_same(
+    engine: Engine, store_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "MIN_ROWS", 100)
+    rows = [_product(store_id, number) for number in range(2)]
+    with engine.begin() as conn:
+        execute_many(conn, insert(products), rows)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(products.c.external_id, products.c.price).where(products.c.store_id == store_id)
+        ).all()
+    assert sorted(stored) == [("P0", Decimal("129.9000")), ("P1", Decimal("130.9000"))]

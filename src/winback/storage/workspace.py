@@ -41,8 +41,6 @@ class Workspace:
         self.customers: dict[str, Customer] = {}
         self._customer_by_ext: dict[Key, str | None] = {}
         self._customer_by_email: dict[Key, str | None] = {}
-        # Every held customer's uid by email (insertion-ordered), for customers_with_email.
-        self._uids_by_email: dict[Key, dict[str, None]] = {}
         # Emails whose stored customers have all been read (the index above also
         # holds emails that only customers of this batch have).
         self._emails_loaded: set[Key] = set()
@@ -93,9 +91,6 @@ class Workspace:
                 self._customer_by_ext[(entity.store_id, entity.external_id)] = entity.uid
             if entity.email is not None:
                 self._customer_by_email[(entity.store_id, entity.email)] = entity.uid
-                self._uids_by_email.setdefault((entity.store_id, entity.email), {})[entity.uid] = (
-                    None
-                )
         elif isinstance(entity, Order):
             self.orders[(entity.store_id, entity.external_id)] = entity
         elif isinstance(entity, Product):
@@ -191,10 +186,7 @@ class Workspace:
         """Every customer of the store with this email, stored or made in this batch."""
         if (store_id, email) not in self._emails_loaded:
             self._load_customers(store_id, emails=[email])
-        uids = self._uids_by_email.get((store_id, email), {})
-        held = (self.customers.get(uid) for uid in uids)
-        # An entry outlives a customer's change of email or removal: checked here.
-        return [c for c in held if c is not None and c.email == email]
+        return [c for c in self.customers.values() if c.store_id == store_id and c.email == email]
 
     def _load_customers(
         self, store_id: str, *, external_ids: Iterable[str] = (), emails: Iterable[str] = ()
