@@ -47,8 +47,8 @@ def reader(engine: Engine) -> Engine:
 
 
 def _json(value: Any) -> str:
-    # JSON columns (variants, line items, profiles) are written for every row of a
-    # batch: orjson is several times faster than the standard json module.
+    # JSON columns (variants, line items, profiles) are written and read for every
+    # row of a batch: orjson is several times faster than the standard json module.
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
@@ -63,10 +63,16 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
             json_serializer=_json,
+            json_deserializer=orjson.loads,
         )
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin)
         return engine
     return create_engine(
-        url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, json_serializer=_json
+        url,
+        pool_size=pool_size,
+        max_overflow=10,
+        pool_pre_ping=True,
+        json_serializer=_json,
+        json_deserializer=orjson.loads,
     )

@@ -26,11 +26,19 @@ def field_names(cls: type[Any]) -> tuple[str, ...]:
     return names
 
 
+_ROW_PLANS: dict[tuple[type[Any], tuple[str, ...]], tuple[tuple[str, int], ...]] = {}
+
+
 def from_row(cls: type[T], row: Row[Any]) -> T:
     """A dataclass built from a row, taking only the columns the dataclass knows."""
-    names = field_names(cls)
-    mapping = row._mapping
-    return cls(**{name: mapping[name] for name in names if name in mapping})
+    columns = tuple(row._fields)
+    # Which field sits at which position is worked out once per class and row shape
+    # (rows are read by the thousand).
+    plan = _ROW_PLANS.get((cls, columns))
+    if plan is None:
+        plan = tuple((name, columns.index(name)) for name in field_names(cls) if name in columns)
+        _ROW_PLANS[(cls, columns)] = plan
+    return cls(**{name: row[position] for name, position in plan})
 
 
 def entity_columns(table: Table, cls: type[Any]) -> list[str]:
