@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from winback.stores.service import create_store
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CUSTOMERS = ["c1", "c2", "c3"]
+Delivery = tuple[str, dict[str, Any], datetime]
 
 
 def _email(customer: str, version: int) -> str:
@@ -117,7 +119,10 @@ def histories(draw: st.DrawFn) -> list[tuple[str, dict[str, Any], datetime]]:
 
 
 def _deliver(
-    engine: Engine, store_id: str, deliveries: list[tuple[str, dict[str, Any], datetime]]
+    engine: Engine,
+    store_id: str,
+    deliveries: list[tuple[str, dict[str, Any], datetime]],
+    batch_size: int = 5,
 ) -> None:
     events = []
     for event_type, body, at in deliveries:
@@ -141,7 +146,7 @@ def _deliver(
         )
     for event in events:  # one append each: every delivery is a separate request
         append_events(engine, [event])
-    Applier(engine, batch_size=5).drain()
+    Applier(engine, batch_size=batch_size).drain()
 
 
 def _snapshot(engine: Engine, store_id: str) -> dict[str, Any]:
@@ -240,3 +245,168 @@ def _difference(table: str, messy: list[tuple[Any, ...]], clean: list[tuple[Any,
             if got != want:
                 lines.append(f"  column {index}: messy {got!r} != clean {want!r}")
     return "\n".join(lines)
+
+
+def _minutes(n: int) -> datetime:
+    return START + timedelta(minutes=n)
+
+
+def _every_order_ends_as_the_clean_one(
+    engine: Engine, history: list[Delivery], batch_size: int = 5
+) -> dict[str, Any]:
+    clean_store = _fresh_store(engine)
+    _deliver(engine, clean_store, history, batch_size)
+    clean_state = _snapshot(engine, clean_store)
+    for order in itertools.permutations(history):
+        messy_store = _fresh_store(engine)
+        _deliver(engine, messy_store, list(order), batch_size)
+        assert _snapshot(engine, messy_store) == clean_state, [event for event, *_ in order]
+    return clean_state
+
+
+def _cart(customer: str, minute: int) -> Delivery:
+    body = {
+        "id": "k1",
+        "updated_at": _minutes(minute).isoformat(),
+        "customer": {"id": customer},
+        "line_items": [{"product_id": "p1", "quantity": 1, "price": "1.10"}],
+    }
+    return "carts/update", body, _minutes(minute)
+
+
+def _order(order_id: str, customer: str, placed: int, minute: int) -> Delivery:
+    body = {
+        "id": order_id,
+        "created_at": _minutes(placed).isoformat(),
+        "updated_at": _minutes(minute).isoformat(),
+        "customer": {"id": customer},
+        "email": f"{customer}-0@example.com",
+        "line_items": [{"product_id": "p1", "quantity": 1, "price": "1.10"}],
+    }
+    return "orders/update", body, _minutes(minute)
+
+
+def test_an_erased_id_taken_by_a_subscriber_erases_the_subscribers_past_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given a subscriber by email, an erasure by id, then that id with that email
+    history = [
+        ("newsletter/subscribe", {"email": "c2-0@example.com"}, _minutes(9)),
+        ("customers/delete", {"id": "c2"}, _minutes(10)),
+        (
+            "customers/update",
+            {
+                "id": "c2",
+                "email": "c2-0@example.com",
+                "updated_at": _minutes(11).isoformat(),
+                "last_name": "v11",
+            },
+            _minutes(11),
+        ),
+    ]
+    # When they arrive in any order, then they end the same: one customer, with
+    # nothing from before the erasure
+    [customer] = _every_order_ends_as_the_clean_one(engine, history)["customers"]
+    registers = orjson.loads(customer[10])["_registers"]
+    assert customer[:2] == (b'"c2"', b'"c2-0@example.com"')
+    assert "tags" not in registers and "implied" not in registers["email"]
+
+
+def test_an_order_that_changes_hands_converts_the_first_buyers_cart_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given a cart of c1, an order of c1 after it, and a newer version giving it to c2
+    history = [_cart("c1", 1), _order("o2", "c1", 2, 3), _order("o2", "c2", 2, 4)]
+    # When they arrive in any order, one batch each, then c1's cart was bought and
+    # o2 is c2's
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size=1)
+    assert [(row[0], row[1]) for row in state["carts"]] == [(b'"k1"', b'"converted"')]
+    assert [row[1] for row in state["orders"]] == ["c2"]
+
+
+def test_an_erasure_learned_late_reaches_the_contact_known_only_by_email_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given c2 with an email, a subscribe of that email, c2's erasure, then a cart of c2
+    update = {
+        "id": "c2",
+        "email": "c2-0@example.com",
+        "updated_at": _minutes(6).isoformat(),
+        "last_name": "v6",
+    }
+    history = [
+        ("customers/update", update, _minutes(6)),
+        ("newsletter/subscribe", {"email": "c2-0@example.com"}, _minutes(7)),
+        ("customers/delete", {"id": "c2"}, _minutes(8)),
+        _cart("c2", 9),
+    ]
+    # When they arrive in any order, then only the c2 of the cart is left, without
+    # the erased email
+    [customer] = _every_order_ends_as_the_clean_one(engine, history)["customers"]
+    assert customer[:2] == (b'"c2"', b"null")
+
+
+def test_an_unsubscribe_after_an_erasure_leaves_no_nameless_record_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given c1 with an email, c1's erasure, then an unsubscribe of that email
+    update = {"id": "c1", "email": "c1-0@example.com", "updated_at": _minutes(7).isoformat()}
+    history = [
+        ("customers/update", update, _minutes(7)),
+        ("customers/delete", {"id": "c1"}, _minutes(8)),
+        ("newsletter/unsubscribe", {"email": "c1-0@example.com"}, _minutes(9)),
+    ]
+    # When they arrive in any order, then no customer is left; the address stays suppressed
+    state = _every_order_ends_as_the_clean_one(engine, history)
+    assert state["customers"] == []
+    assert state["suppressions"] == [(b'"c1-0@example.com"', b'"unsubscribed"')]
+
+
+def test_a_cart_erased_with_its_later_shopper_still_saw_its_first_one_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given c1 known, c1's cart, the same cart later c2's, then c2's erasure
+    update = {"id": "c1", "email": "c1-0@example.com", "updated_at": _minutes(3).isoformat()}
+    history = [
+        ("customers/update", update, _minutes(3)),
+        _cart("c1", 4),
+        _cart("c2", 12),
+        ("customers/delete", {"id": "c2"}, _minutes(13)),
+    ]
+    # When they arrive in any order, then c1 was seen with the cart; the cart is gone
+    state = _every_order_ends_as_the_clean_one(engine, history)
+    [customer] = state["customers"]
+    assert orjson.loads(customer[10])["_seen"] is True
+    assert state["carts"] == []
+
+
+def test_a_cart_bought_by_an_order_since_deleted_stays_bought_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given a cart of c1, an order of c1 after it, then the order's deletion
+    history = [
+        _cart("c1", 0),
+        _order("o1", "c1", 1, 1),
+        ("orders/delete", {"id": "o1"}, _minutes(2)),
+    ]
+    # When they arrive in any order, one batch each, then the cart was bought
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size=1)
+    assert [(row[0], row[1]) for row in state["carts"]] == [(b'"k1"', b'"converted"')]
+    assert state["orders"] == []
+
+
+def test_an_order_updated_after_its_buyers_erasure_keeps_its_purchase_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given c1, c1's erasure, then a version of an order of c1 placed before it
+    update = {"id": "c1", "email": "c1-0@example.com", "updated_at": _minutes(0).isoformat()}
+    history = [
+        ("customers/update", update, _minutes(0)),
+        ("customers/delete", {"id": "c1"}, _minutes(4)),
+        _order("o1", "c1", 1, 5),
+    ]
+    # When they arrive in any order, one batch each, then the order's version after
+    # the erasure names c1 as its buyer
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size=1)
+    [customer] = state["customers"]
+    assert orjson.loads(customer[10])["_bought:o1"] == _minutes(1).isoformat()

@@ -148,24 +148,31 @@ def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
         if item.visitor_id is not None:
             wanted["visitors"].add(item.visitor_id)
     for store_id, wanted in keys.items():
-        ws.preload(
-            store_id,
-            customer_ids=wanted["customers"],
-            emails=wanted["emails"],
-            order_ids=wanted["orders"],
-            product_ids=wanted["products"],
-            cart_ids=wanted["carts"],
-            visitor_ids=wanted["visitors"],
-        )
-        ws.preload_suppressions(store_id, wanted["emails"])
-        if wanted["carts"]:  # a cart checks whether its shopper has bought since
-            ws.preload_last_orders(
-                store_id, [c.uid for c in ws.customers.values() if c.store_id == store_id]
-            )
-        ws.preload_markers(store_id, CUSTOMER_DELETED, wanted["tombstones"])
-        ws.preload_markers(store_id, ORDER_DELETED, wanted["orders"])
-        ws.preload_markers(store_id, CART_ERASED, wanted["carts"])
-        ws.preload_markers(store_id, CONSENT, wanted["emails"])
+        _preload_store(ws, store_id, wanted)
+
+
+def _preload_store(ws: Workspace, store_id: str, wanted: dict[str, set[str]]) -> None:
+    ws.preload(
+        store_id,
+        customer_ids=wanted["customers"],
+        emails=wanted["emails"],
+        order_ids=wanted["orders"],
+        product_ids=wanted["products"],
+        cart_ids=wanted["carts"],
+        visitor_ids=wanted["visitors"],
+    )
+    ws.preload_suppressions(store_id, wanted["emails"])
+    held = [c for c in ws.customers.values() if c.store_id == store_id]
+    if wanted["carts"]:  # a cart checks whether its shopper has bought since
+        ws.preload_last_orders(store_id, [c.uid for c in held])
+    # Every held customer's own id and email too: an erasure of either reaches it.
+    tombstones = set(wanted["tombstones"])
+    for customer in held:
+        tombstones.update(tombstone_keys(customer.external_id, customer.email))
+    ws.preload_markers(store_id, CUSTOMER_DELETED, tombstones)
+    ws.preload_markers(store_id, ORDER_DELETED, wanted["orders"])
+    ws.preload_markers(store_id, CART_ERASED, wanted["carts"])
+    ws.preload_markers(store_id, CONSENT, wanted["emails"])
 
 
 def _store_contexts(conn: Connection, store_ids: set[str]) -> dict[str, tuple[str, bool]]:

@@ -10,7 +10,7 @@ from winback.carts.payloads import CartPayload
 from winback.catalog.apply import ensure_line_product
 from winback.orders.apply import line_record
 from winback.shoppers.apply import deleted_since, upsert_embedded_customer
-from winback.shoppers.profile import IMPLIED, set_field
+from winback.shoppers.profile import IMPLIED, bought_since, set_field
 from winback.storage.workspace import Workspace
 
 _CART_DATA_EXCLUDE = {"line_items", "customer", "abandoned_checkout_url"}
@@ -19,9 +19,6 @@ _CART_DATA_EXCLUDE = {"line_items", "customer", "abandoned_checkout_url"}
 def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     # updated_at is what abandoned-cart timing is measured from, so it is the version.
     version = payload.updated_at or ctx.event_time
-    erased_at = ws.marker(ctx.store_id, CART_ERASED, payload.id)
-    if erased_at is not None and erased_at >= version:
-        return STALE
     currency = (payload.currency or ctx.store_currency).upper()
     for line in payload.line_items:
         ensure_line_product(ws, ctx, line, currency, version)
@@ -33,6 +30,11 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     buyer = upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
     if buyer is not None and payload.accepts_marketing is not None:
         set_field(buyer, "accepts_marketing", payload.accepts_marketing, IMPLIED, version)
+    # Products and buyer are facts even of a version older than the cart's erasure
+    # (it went with a later shopper): written first, so delivery order cannot matter.
+    erased_at = ws.marker(ctx.store_id, CART_ERASED, payload.id)
+    if erased_at is not None and erased_at >= version:
+        return STALE
     cart = ws.cart(ctx.store_id, payload.id)
     if cart is not None and cart.version_at > version:
         return STALE
@@ -59,13 +61,19 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     cart.updated_at = payload.updated_at or ctx.event_time
     data = payload.model_dump(mode="json", exclude=_CART_DATA_EXCLUDE, exclude_none=True)
     cart.data = data
-    # An order placed after this version of the cart already bought it, even if
-    # the order arrived first.
-    bought = cart.customer_uid is not None and ws.has_order_since(
-        ctx.store_id, cart.customer_uid, version
-    )
-    cart.status = CONVERTED if bought else OPEN
+    cart.status = CONVERTED if _bought_since(ws, cart, version) else OPEN
     return APPLIED
+
+
+def _bought_since(ws: Workspace, cart: Cart, version: datetime) -> bool:
+    """An order placed after this version of the cart already bought it, even if the
+    order arrived first, and even if it has since gone or passed to someone else."""
+    if cart.customer_uid is None:
+        return False
+    shopper = ws.customers.get(cart.customer_uid)
+    if shopper is not None and bought_since(shopper, version):
+        return True
+    return ws.has_order_since(cart.store_id, cart.customer_uid, version)
 
 
 def _erase_cart_as_of(ws: Workspace, store_id: str, cart_id: str, version: datetime) -> None:

@@ -10,6 +10,7 @@ from winback.coupons.codes import normalize_code
 from winback.orders.model import Order
 from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
 from winback.shoppers.apply import deleted_since, upsert_embedded_customer
+from winback.shoppers.profile import record_purchase
 from winback.storage.coupons import CouponUse
 from winback.storage.workspace import Workspace
 
@@ -34,6 +35,11 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
         if erased
         else upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
     )
+    if buyer is not None:
+        # The buyer bought what was in their carts then, even if the order later
+        # changed hands or went: every version converts, so delivery order cannot matter.
+        ws.carts_to_convert.append((ctx.store_id, buyer.uid, payload.created_at))
+        record_purchase(buyer, payload.id, payload.created_at, version)
     for line in payload.line_items:
         ensure_line_product(ws, ctx, line, currency, version)
     deleted_at = ws.marker(ctx.store_id, DELETED, payload.id)
@@ -66,7 +72,6 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
         order.data = {}
     if buyer is not None:
         ws.aggregates_due.add((ctx.store_id, buyer.uid))
-        ws.carts_to_convert.append((ctx.store_id, buyer.uid, payload.created_at))
     # Codes winback issued that this order carries are now used (flush marks them).
     ws.coupons_used.extend(
         CouponUse(ctx.store_id, normalize_code(discount.code), payload.id, payload.created_at)

@@ -17,6 +17,7 @@ from winback.shoppers.profile import (
     has_field,
     merge_registers,
     set_field,
+    written_until,
 )
 from winback.storage.workspace import Workspace
 
@@ -136,6 +137,7 @@ def write_profile(
     if old_email and customer.email and customer.email != old_email:
         _carry_unsubscribe(ws, customer.store_id, old_email, customer.email, at)
     absorb_email_twin(ws, customer, old_email)
+    honour_erasures(ws, customer)
     recall_unsubscribe(ws, customer)
 
 
@@ -153,6 +155,7 @@ def set_implied_email(ws: Workspace, customer: Customer, email: str, at: datetim
     set_field(customer, "email", email, IMPLIED, at)
     ws.reindex_customer(customer, old_email, customer.external_id)
     absorb_email_twin(ws, customer, old_email)
+    honour_erasures(ws, customer)
     recall_unsubscribe(ws, customer)
 
 
@@ -252,28 +255,60 @@ def erase_person(
 ) -> None:
     """Erase what is known of the person up to ``at``; a tombstone keeps it erased.
 
-    Facts that are newer than the deletion (an order placed after it, delivered
-    first) survive it, so the outcome does not depend on delivery order.
+    Named by id and email, the person may still be two records: the customer with
+    the id and a contact known only by the email (merged once the id is seen with
+    the email). Both are erased, as the merged record would have been.
     """
     customer = find_customer(ws, store_id, external_id, email)
     keys = tombstone_keys(external_id, email)
-    if customer is not None:
-        keys += tombstone_keys(customer.external_id, customer.email)
+    if customer is None:
+        _bury(ws, store_id, keys, at)
+    else:
+        _erase_customer(ws, customer, keys, at)
+    if external_id and email:
+        contact = ws.customer_by_email(store_id, email)
+        if contact is not None and contact is not customer and contact.external_id is None:
+            _erase_customer(ws, contact, keys, at)
+
+
+def honour_erasures(ws: Workspace, customer: Customer) -> None:
+    """A record that carries an id or an email erased at some time holds nothing of
+    the person up to then, and its other id or email is erased as of then too: as if
+    it had carried both when the erasure arrived (delivered in that order, the
+    erasure would have found it)."""
+    keys = tombstone_keys(customer.external_id, customer.email)
+    times = [ws.marker(customer.store_id, DELETED, key) for key in keys]
+    erased_at = max((t for t in times if t is not None), default=None)
+    if erased_at is None:
+        return
+    if min(t or IMPLIED_VERSION for t in times) < erased_at or written_until(customer, erased_at):
+        _erase_customer(ws, customer, keys, erased_at)
+
+
+def _bury(ws: Workspace, store_id: str, keys: list[str], at: datetime) -> None:
     for key in set(keys):
         previous = ws.marker(store_id, DELETED, key)
         if previous is None or previous < at:
             ws.set_marker(store_id, DELETED, key, at)
-    if customer is None:
-        return
+
+
+def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: datetime) -> None:
+    """Facts newer than the deletion (an order placed after it, delivered first)
+    survive it, so the outcome does not depend on delivery order."""
+    store_id = customer.store_id
+    _bury(ws, store_id, keys + tombstone_keys(customer.external_id, customer.email), at)
     ws.erasures.append((store_id, customer.uid, customer.email, at))
     old_email, old_external_id = customer.email, customer.external_id
-    if forget_until(customer, at):
-        if customer.version_at <= at:
-            customer.version_at = IMPLIED_VERSION
-        if not has_field(customer, ID_SEEN):
-            customer.external_id = None
-        ws.reindex_customer(customer, old_email, old_external_id)
-        ws.touch(customer)
-        ws.aggregates_due.add((store_id, customer.uid))
-    else:
+    kept = forget_until(customer, at)
+    if not has_field(customer, ID_SEEN):
+        customer.external_id = None
+    ws.reindex_customer(customer, old_email, old_external_id)
+    if not kept or (customer.email is None and customer.external_id is None):
+        # With neither id nor email left, no event can name the record again: what
+        # remains (an unsubscribe's flag) lives on in the suppression list.
         ws.remove_customer(customer)
+        return
+    if customer.version_at <= at:
+        customer.version_at = IMPLIED_VERSION
+    ws.touch(customer)
+    ws.aggregates_due.add((store_id, customer.uid))

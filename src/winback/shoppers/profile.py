@@ -27,6 +27,11 @@ REGISTERS_KEY = "_registers"
 SEEN = "_seen"
 # When the store's id was last used for the customer.
 ID_SEEN = "_id"
+# Prefix of one register per order that named the customer as its buyer, holding
+# when it was placed, as of the order's version: erasure and merges treat it like
+# every other field, so a cart can tell it was bought even if the order arrived
+# first, has gone, or has since passed to another shopper.
+BOUGHT = "_bought:"
 COLUMN_FIELDS = (
     "email",
     "first_name",
@@ -107,6 +112,29 @@ def forget_until(customer: Customer, at: datetime) -> bool:
         if name not in registers:
             setattr(customer, name, [] if name == "tags" else None)
     return bool(registers)
+
+
+def record_purchase(customer: Customer, order_id: str, placed_at: datetime, at: datetime) -> None:
+    set_field(customer, BOUGHT + order_id, placed_at, IMPLIED, at)
+
+
+def bought_since(customer: Customer, at: datetime) -> bool:
+    """Whether an order naming the customer was placed at or after ``at``."""
+    cutoff = at.isoformat()
+    return any(
+        name.startswith(BOUGHT) and isinstance(placed, str) and placed >= cutoff
+        for name, placed in customer.data.items()
+    )
+
+
+def written_until(customer: Customer, at: datetime) -> bool:
+    """Whether any register was written at or before ``at``."""
+    cutoff = at.isoformat()
+    return any(
+        slot[1][0] <= cutoff
+        for register in _registers(customer).values()
+        for slot in register.values()
+    )
 
 
 def profile_data(customer: Customer) -> dict[str, Any]:
