@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import LiveServer, StoreClient, open_store, serving, test_settings
+from tests.loopback import LoopbackServer
 from winback.config import Settings
 
 OUTBOUND_TIMEOUT = 2.0
@@ -96,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def feed_host() -> Iterator[FeedHost]:
-    http = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    http = LoopbackServer(("127.0.0.1", 0), _Handler)
     host = FeedHost(f"http://127.0.0.1:{http.server_address[1]}")
     _Handler.host = host
     thread = threading.Thread(target=http.serve_forever, daemon=True)

@@ -6,10 +6,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from tests.loopback import LoopbackServer
 from winback.outbound import (
     AddressRefused,
     OutboundClient,
@@ -88,7 +89,7 @@ class Handler(BaseHTTPRequestHandler):
 def server() -> Iterator[tuple[str, Seen]]:
     seen = Seen()
     handler = type("BoundHandler", (Handler,), {"seen": seen})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = LoopbackServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -13,11 +13,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
+from tests.loopback import LoopbackServer
 
 TINY_GIF = base64.b64decode("R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==")
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
@@ -25,14 +27,10 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host", "content
 RELAY_DROPS = HOP_HEADERS | {"accept-encoding", "content-encoding"}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-
 @contextmanager
 def serving(handler: type[BaseHTTPRequestHandler], **state: Any) -> Iterator[str]:
     """Serve ``handler`` on a loopback port in a thread; yields the base URL."""
-    server = _Server(("127.0.0.1", 0), handler)
+    server = LoopbackServer(("127.0.0.1", 0), handler)
     for name, value in state.items():
         setattr(server, name, value)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

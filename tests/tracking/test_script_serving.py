@@ -88,7 +88,7 @@ def test_store_create_prints_the_snippet_with_the_store_id_filled_in(tmp_path: P
     result = CliRunner().invoke(cli, ["store", "create", "--name", "Shop"], env=env)
 
     assert result.exit_code == 0, result.output
-    created = json.loads(result.output)
+    created = json.loads(result.stdout)
     assert created["snippet"] == (
         "<script>\n"
         "  var _rmData = _rmData || [];\n"
