@@ -264,6 +264,16 @@ def _every_order_ends_as_the_clean_one(
     return clean_state
 
 
+def _customer(customer: str, minute: int, **fields: str) -> Delivery:
+    body = {
+        "id": customer,
+        "email": f"{customer}-0@example.com",
+        "updated_at": _minutes(minute).isoformat(),
+        **fields,
+    }
+    return "customers/update", body, _minutes(minute)
+
+
 def _cart(customer: str, minute: int) -> Delivery:
     body = {
         "id": "k1",
@@ -293,16 +303,7 @@ def test_an_erased_id_taken_by_a_subscriber_erases_the_subscribers_past_in_any_o
     history = [
         ("newsletter/subscribe", {"email": "c2-0@example.com"}, _minutes(9)),
         ("customers/delete", {"id": "c2"}, _minutes(10)),
-        (
-            "customers/update",
-            {
-                "id": "c2",
-                "email": "c2-0@example.com",
-                "updated_at": _minutes(11).isoformat(),
-                "last_name": "v11",
-            },
-            _minutes(11),
-        ),
+        _customer("c2", 11, last_name="v11"),
     ]
     # When they arrive in any order, then they end the same: one customer, with
     # nothing from before the erasure
@@ -328,14 +329,8 @@ def test_an_erasure_learned_late_reaches_the_contact_known_only_by_email_in_any_
     engine: Engine,
 ) -> None:
     # Given c2 with an email, a subscribe of that email, c2's erasure, then a cart of c2
-    update = {
-        "id": "c2",
-        "email": "c2-0@example.com",
-        "updated_at": _minutes(6).isoformat(),
-        "last_name": "v6",
-    }
     history = [
-        ("customers/update", update, _minutes(6)),
+        _customer("c2", 6, last_name="v6"),
         ("newsletter/subscribe", {"email": "c2-0@example.com"}, _minutes(7)),
         ("customers/delete", {"id": "c2"}, _minutes(8)),
         _cart("c2", 9),
@@ -350,9 +345,8 @@ def test_an_unsubscribe_after_an_erasure_leaves_no_nameless_record_in_any_order(
     engine: Engine,
 ) -> None:
     # Given c1 with an email, c1's erasure, then an unsubscribe of that email
-    update = {"id": "c1", "email": "c1-0@example.com", "updated_at": _minutes(7).isoformat()}
     history = [
-        ("customers/update", update, _minutes(7)),
+        _customer("c1", 7),
         ("customers/delete", {"id": "c1"}, _minutes(8)),
         ("newsletter/unsubscribe", {"email": "c1-0@example.com"}, _minutes(9)),
     ]
@@ -366,9 +360,8 @@ def test_a_cart_erased_with_its_later_shopper_still_saw_its_first_one_in_any_ord
     engine: Engine,
 ) -> None:
     # Given c1 known, c1's cart, the same cart later c2's, then c2's erasure
-    update = {"id": "c1", "email": "c1-0@example.com", "updated_at": _minutes(3).isoformat()}
     history = [
-        ("customers/update", update, _minutes(3)),
+        _customer("c1", 3),
         _cart("c1", 4),
         _cart("c2", 12),
         ("customers/delete", {"id": "c2"}, _minutes(13)),
@@ -399,9 +392,8 @@ def test_an_order_updated_after_its_buyers_erasure_keeps_its_purchase_in_any_ord
     engine: Engine,
 ) -> None:
     # Given c1, c1's erasure, then a version of an order of c1 placed before it
-    update = {"id": "c1", "email": "c1-0@example.com", "updated_at": _minutes(0).isoformat()}
     history = [
-        ("customers/update", update, _minutes(0)),
+        _customer("c1", 0),
         ("customers/delete", {"id": "c1"}, _minutes(4)),
         _order("o1", "c1", 1, 5),
     ]
