@@ -275,8 +275,13 @@ def run_import(database: Database, path: Path, profile: bool) -> dict[str, Any]:
         "store_id": store["store_id"],
         "seconds": seconds,
         "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-        "summary": orjson.loads(done.stdout),
+        "summary": orjson.loads(_without_profiler_lines(done.stdout)),
     }
+
+
+def _without_profiler_lines(stdout: str) -> str:
+    # py-spy, when it wraps the import, says what it does on the same stdout.
+    return "\n".join(line for line in stdout.splitlines() if not line.startswith("py-spy> "))
 
 
 def one_run(kind: str, path: Path, figures: FileFigures, profile: bool) -> dict[str, Any]:

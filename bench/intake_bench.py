@@ -1,7 +1,8 @@
 """The intake benchmark: sustained events/s, ack latency, apply lag, visibility, vs the floor.
 
     .venv/bin/python bench/intake_bench.py [--db sqlite|postgresql|both] [--seconds 20]
-        [--runs 3] [--connections 64] [--workers 1] [--rate 5000] [--kill-test]
+        [--runs 3] [--connections 64] [--workers 1] [--separate-applier] [--rate 5000]
+        [--kill-test]
 
 Each run measures, on this machine and in this order: the HTTP floor (a no-op
 endpoint on the same stack) at saturation; then winback on a fresh database,
@@ -48,6 +49,7 @@ class Options:
     threads: int
     kill_test: bool
     profile: bool
+    separate_applier: bool
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,9 @@ def measure_winback(kind: str, options: Options, files: RequestFiles, tag: str) 
     database = Database.create(kind)
     try:
         store = create_store(database)
-        server = start_winback(database, options.workers, OUT_DIR / "logs")
+        server = start_winback(
+            database, options.workers, OUT_DIR / "logs", separate_applier=options.separate_applier
+        )
         try:
             target = Target(server, store["store_id"], store["api_key"])
             return winback_phases(database, target, options, files, tag)
@@ -170,7 +174,8 @@ def one_run(kind: str, options: Options, files: RequestFiles, number: int) -> di
     print(f"[{kind} run {number}] floor...", flush=True)
     floor = measure_floor(options, files)
     print(f"[{kind} run {number}] winback...", flush=True)
-    winback = measure_winback(kind, options, files, f"{kind}-w{options.workers}-run{number}")
+    layout = f"w{options.workers}" + ("-split" if options.separate_applier else "")
+    winback = measure_winback(kind, options, files, f"{kind}-{layout}-run{number}")
     ratio = winback["saturation"]["rate"] / max(floor["rate"], 1e-9)
     print(
         f"[{kind} run {number}] floor {floor['rate']:.0f}/s, "
@@ -193,6 +198,12 @@ def parse_options() -> Options:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--kill-test", action="store_true", help="run the crash test only")
     parser.add_argument("--profile", action="store_true", help="py-spy the first saturation")
+    parser.add_argument(
+        "--separate-applier",
+        action="store_true",
+        help="serve with --separate-applier: the applier in its own process (always so with"
+        " several workers)",
+    )
     args = parser.parse_args()
     databases = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     return Options(
@@ -207,6 +218,7 @@ def parse_options() -> Options:
         args.threads,
         args.kill_test,
         args.profile,
+        args.separate_applier,
     )
 
 

@@ -220,7 +220,8 @@ def print_table(summary: dict[str, Any], options: Any) -> None:
     print()
     print(
         f"workers={options.workers} connections={options.connections} "
-        f"seconds={options.seconds} runs={options.runs}"
+        f"seconds={options.seconds} runs={options.runs} "
+        f"separate_applier={getattr(options, 'separate_applier', False)}"
     )
     print(table(summary))
 

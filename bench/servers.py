@@ -187,9 +187,13 @@ def _spawn(name: str, command: list[str], env: dict[str, str], port: int, logs: 
     return Server(name, port, process, log_file)
 
 
-def start_winback(database: Database, workers: int, logs: Path, port: int = 0) -> Server:
+def start_winback(
+    database: Database, workers: int, logs: Path, port: int = 0, *, separate_applier: bool = False
+) -> Server:
     port = port or free_port()
     command = [str(VENV_BIN / "winback"), "serve", "--port", str(port), "--workers", str(workers)]
+    if separate_applier:
+        command.append("--separate-applier")
     server = _spawn("winback", command, winback_env(database), port, logs)
     server.wait_ready()
     return server

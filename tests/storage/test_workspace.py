@@ -1,4 +1,4 @@
-"""The workspace's look-up of customers by email follows changes made in the batch."""
+"""The workspace's look-up of contacts by email follows changes made in the batch."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _customer(store_id: str, email: str | None, external_id: str | None = None) 
     )
 
 
-def test_customers_with_email_sees_stored_new_changed_and_removed(engine: Engine) -> None:
+def test_contacts_with_email_sees_stored_new_changed_and_removed_contacts(engine: Engine) -> None:
     store, _ = create_store(engine, name="Workspace " + secrets.token_hex(3))
     stored = _customer(store.id, "same@example.com")
     with engine.begin() as conn:
@@ -35,20 +35,30 @@ def test_customers_with_email_sees_stored_new_changed_and_removed(engine: Engine
 
     with engine.begin() as conn:
         ws = Workspace(conn)
-        twin = _customer(store.id, "same@example.com", external_id="C1")
-        mover = _customer(store.id, "same@example.com", external_id="C2")
-        ws.add(twin)
-        ws.add(mover)
-        found = ws.customers_with_email(store.id, "same@example.com")
-        assert {c.uid for c in found} == {twin.uid, mover.uid, stored.uid}
+        contact = _customer(store.id, "same@example.com")
+        mover = _customer(store.id, "same@example.com")
+        with_id = _customer(store.id, "same@example.com", external_id="C1")
+        for customer in (contact, mover, with_id):
+            ws.add(customer)
+        found = ws.contacts_with_email(store.id, "same@example.com")
+        assert {c.uid for c in found} == {contact.uid, mover.uid, stored.uid}
 
+        # An email written as a profile register changes without a re-index
         mover.email = "moved@example.com"
-        ws.reindex_customer(mover, "same@example.com", mover.external_id)
-        ws.remove_customer(twin)
-        assert [c.uid for c in ws.customers_with_email(store.id, "same@example.com")] == [
-            stored.uid
-        ]
-        assert [c.uid for c in ws.customers_with_email(store.id, "moved@example.com")] == [
-            mover.uid
-        ]
-        assert ws.customers_with_email("st_other", "same@example.com") == []
+        ws.remove_customer(contact)
+        assert [c.uid for c in ws.contacts_with_email(store.id, "same@example.com")] == [stored.uid]
+        assert [c.uid for c in ws.contacts_with_email(store.id, "moved@example.com")] == [mover.uid]
+        assert ws.contacts_with_email("st_other", "same@example.com") == []
+
+
+def test_a_customer_whose_id_an_erasure_took_becomes_a_contact(engine: Engine) -> None:
+    store, _ = create_store(engine, name="Workspace " + secrets.token_hex(3))
+    with engine.begin() as conn:
+        ws = Workspace(conn)
+        customer = _customer(store.id, "kept@example.com", external_id="C9")
+        ws.add(customer)
+        assert ws.contacts_with_email(store.id, "kept@example.com") == []
+
+        customer.external_id = None
+        ws.reindex_customer(customer, customer.email, "C9")
+        assert ws.contacts_with_email(store.id, "kept@example.com") == [customer]

@@ -167,8 +167,8 @@ def absorb_email_twin(ws: Workspace, customer: Customer, old_email: str | None) 
     """
     if customer.external_id is None or not customer.email or customer.email == old_email:
         return
-    for twin in ws.customers_with_email(customer.store_id, customer.email):
-        if twin.uid != customer.uid and twin.external_id is None:
+    for twin in ws.contacts_with_email(customer.store_id, customer.email):
+        if twin.uid != customer.uid:
             merge_registers(twin, customer)
             customer.version_at = max(customer.version_at, twin.version_at)
             ws.merge_customer(twin, customer)

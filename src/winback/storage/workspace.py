@@ -44,6 +44,10 @@ class Workspace:
         # Emails whose stored customers have all been read (the index above also
         # holds emails that only customers of this batch have).
         self._emails_loaded: set[Key] = set()
+        # Held customers that were registered without an id: only they can be a
+        # contact known by email alone. An id is taken away only by an erasure, which
+        # registers the customer again, so every id-less customer held is here.
+        self._idless: dict[str, Customer] = {}
         self.orders: dict[Key, Order | None] = {}
         self.products: dict[Key, Product | None] = {}
         self._product_by_sku: dict[Key, str | None] = {}
@@ -89,6 +93,8 @@ class Workspace:
             self.customers[entity.uid] = entity
             if entity.external_id is not None:
                 self._customer_by_ext[(entity.store_id, entity.external_id)] = entity.uid
+            else:
+                self._idless[entity.uid] = entity
             if entity.email is not None:
                 self._customer_by_email[(entity.store_id, entity.email)] = entity.uid
         elif isinstance(entity, Order):
@@ -117,6 +123,7 @@ class Workspace:
 
     def remove_customer(self, customer: Customer) -> None:
         self.customers.pop(customer.uid, None)
+        self._idless.pop(customer.uid, None)
         self._removed_uids.add(customer.uid)
         self._customer_by_ext[(customer.store_id, customer.external_id or "")] = None
         if customer.email:
@@ -182,11 +189,18 @@ class Workspace:
         uid = self._customer_by_email.get(key)
         return self.customers.get(uid) if uid else None
 
-    def customers_with_email(self, store_id: str, email: str) -> list[Customer]:
-        """Every customer of the store with this email, stored or made in this batch."""
+    def contacts_with_email(self, store_id: str, email: str) -> list[Customer]:
+        """The customers of the store known only by this email (no id), stored or made
+        in this batch."""
         if (store_id, email) not in self._emails_loaded:
             self._load_customers(store_id, emails=[email])
-        return [c for c in self.customers.values() if c.store_id == store_id and c.email == email]
+        # Emails change in many places (every profile register), so they are not
+        # indexed here: the scan is over the few customers without an id.
+        return [
+            c
+            for c in self._idless.values()
+            if c.external_id is None and c.store_id == store_id and c.email == email
+        ]
 
     def _load_customers(
         self, store_id: str, *, external_ids: Iterable[str] = (), emails: Iterable[str] = ()
