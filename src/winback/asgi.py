@@ -7,7 +7,9 @@ import os
 from fastapi import FastAPI
 
 from winback.app import create_app
+from winback.memory import tune_garbage_collection
 
 
 def make_app() -> FastAPI:
+    tune_garbage_collection()
     return create_app(apply_in_process=os.environ.get("WINBACK_APPLY_IN_PROCESS", "1") != "0")

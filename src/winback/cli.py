@@ -22,6 +22,7 @@ from winback.errors import WinbackError
 from winback.feeds.commands import feed_app
 from winback.imports.commands import import_app
 from winback.logs import configure_logging
+from winback.memory import tune_garbage_collection
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
 from winback.storage.replay import replay_store
@@ -182,4 +183,5 @@ Read it back:
 
 
 def main() -> None:
+    tune_garbage_collection()
     app()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -85,3 +86,16 @@ def test_a_child_that_dies_is_an_error_not_a_short_feed(
         children[0].kill()
         list(records)
     assert _pumps() == []
+
+
+def test_what_the_child_prints_by_mistake_stays_out_of_the_records() -> None:
+    script = (
+        "from winback.feeds.reader import _records_pipe\n"
+        "pipe = _records_pipe()\n"
+        "print('a library warning')\n"
+        "pipe.write(b'RECORDS')\n"
+        "pipe.flush()\n"
+    )
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    assert child.stdout == b"RECORDS"
+    assert b"a library warning" in child.stderr

@@ -14,6 +14,7 @@ starting a Python process costs more than they take.
 
 from __future__ import annotations
 
+import os
 import pickle
 import queue
 import struct
@@ -30,6 +31,7 @@ from winback.feeds.parse import parse_feed
 from winback.feeds.records import FeedProduct
 from winback.imports.problems import RowError
 from winback.imports.source import Progress, ProgressHook
+from winback.memory import tune_garbage_collection
 
 Record = FeedProduct | RowError
 RejectedHook = Callable[[str], None]
@@ -168,5 +170,14 @@ def read_into(path: str, pipe: IO[bytes]) -> None:
     pipe.flush()
 
 
+def _records_pipe() -> IO[bytes]:
+    """Standard output, kept for the records alone: a stray print (a library's
+    warning) goes to standard error instead of into the length-prefixed stream."""
+    pipe = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return pipe
+
+
 if __name__ == "__main__":
-    read_into(sys.argv[1], sys.stdout.buffer)
+    tune_garbage_collection()
+    read_into(sys.argv[1], _records_pipe())
