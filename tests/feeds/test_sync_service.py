@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from tests.feeds.conftest import feed_settings
 from winback.cli import app as cli
 from winback.config import Settings
-from winback.feeds import FeedError, reader
+from winback.feeds import FeedError, RowError, reader
 from winback.feeds.sync import SyncRequest, sync_feed
 from winback.storage.feeds import sync_lock
 from winback.storage.schema import feed_runs, products
@@ -208,3 +208,93 @@ def test_a_feed_the_child_process_refuses_raises_the_same_feed_error(tmp_path: P
             list(records)
 
     assert (refused.value.reason, refused.value.column) == ("the feed has no 'id' column", "id")
+
+
+VARIANT_FEED = (
+    b"id,title,link,price,sale_price,availability,product_type,item_group_id,brand,description\n"
+    b"S-RED,Shirt red,https://s/red,20.00 USD,15.50,in stock,A > B|C,SHIRT,Acme,Soft\n"
+    b"S-BLUE,Shirt blue,https://s/blue,18.00 USD,,out of stock,Sale,SHIRT,Acme,Soft\n"
+    b"MUG,Mug,https://s/mug,9.99,,,Home,,,\n"
+    b"LAMP,Lamp,https://s/lamp,45 EUR,,out of stock,,,Lumo,Bright\n"
+)
+DESCRIBED = (
+    "external_id",
+    "status",
+    "source",
+    "sku",
+    "title",
+    "url",
+    "price",
+    "sale_price",
+    "currency",
+    "vendor",
+    "categories",
+    "images",
+    "variants",
+    "tags",
+    "content_digest",
+)
+
+
+def _described(engine: Engine, store_id: str) -> list[tuple[object, ...]]:
+    columns = [products.c[name] for name in DESCRIBED] + [products.c.data]
+    query = select(*columns).where(products.c.store_id == store_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(products.c.external_id)).all()
+    # (the data also holds when the description was written: the run's start)
+    return [(*row[:-1], {k: v for k, v in row[-1].items() if k != "_described_at"}) for row in rows]
+
+
+def _read_by_the_child(path: Path, database_url: str, store_id: str) -> list[str]:
+    """What the reader child hands on for each product, by the name of its kind."""
+    describe_for = reader.StoreDatabase(database_url, store_id)
+    with reader.feed_records(
+        path,
+        progress=lambda _: None,
+        on_rejected=lambda _: None,
+        child_threshold=0,
+        describe_for=describe_for,
+    ) as records:
+        return [type(r).__name__ for r in records if not isinstance(r, RowError)]
+
+
+def test_the_reader_process_hands_on_unchanged_products_as_such_and_describes_changed_ones(
+    engine: Engine, database_url: str, settings: Settings, store_id: str, tmp_path: Path
+):
+    path = tmp_path / "feed.csv"
+    path.write_bytes(FEED)
+
+    before = _read_by_the_child(path, database_url, store_id)
+    sync_feed(engine, settings, SyncRequest(store_id, "cli", source=path))
+    after = _read_by_the_child(path, database_url, store_id)
+    path.write_bytes(FEED.replace(b"P7,Pot 7,", b"P7,Big pot 7,"))
+    one_changed = _read_by_the_child(path, database_url, store_id)
+
+    # (how many of the changed ones it describes depends on which side is behind)
+    assert len(before) == 300
+    assert set(before) == {"FeedProduct", "DescribedProduct"}
+    assert after == ["UnchangedProduct"] * 300
+    assert one_changed[:6] + one_changed[7:] == ["UnchangedProduct"] * 299
+    assert one_changed[6] in ("FeedProduct", "DescribedProduct")
+
+
+def test_products_described_by_the_reader_process_are_stored_as_described_here(
+    engine: Engine, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = tmp_path / "feed.csv"
+    path.write_bytes(VARIANT_FEED)
+    here, _ = create_store(engine, name="Described here " + secrets.token_hex(3))
+    there, _ = create_store(engine, name="Described by the reader " + secrets.token_hex(3))
+
+    in_process = sync_feed(engine, settings, SyncRequest(here.id, "cli", source=VARIANT_FEED))
+    monkeypatch.setattr(reader, "CHILD_THRESHOLD_BYTES", 0)
+    by_child = sync_feed(engine, settings, SyncRequest(there.id, "cli", source=path))
+
+    assert (in_process.created, by_child.created) == (3, 3)
+    stored = _described(engine, there.id)
+    assert stored == _described(engine, here.id)
+    assert [row[:3] for row in stored] == [
+        ("LAMP", "unavailable", "feed"),
+        ("MUG", "active", "feed"),
+        ("SHIRT", "active", "feed"),
+    ]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pickle
 from decimal import Decimal
 
+from winback.catalog.description import describe_product
 from winback.catalog.payloads import Category
 from winback.feeds import FeedProduct, RowError, parse_feed
+from winback.feeds.records import DescribedProduct
 
 HEADER = "id,title,link,price,sale_price,availability,product_type,item_group_id,gtin,sku\n"
 
@@ -158,3 +160,20 @@ def test_a_product_crosses_the_reader_pipe_unchanged() -> None:
         assert got.for_sale == sent.for_sale
         assert got.payload.model_dump() == sent.payload.model_dump()
         assert got.payload.content_digest == sent.digest
+
+
+def test_a_product_described_ahead_crosses_the_reader_pipe_as_its_description() -> None:
+    [product] = parse(
+        "S-RED,Shirt red,https://s/red,20.00 USD,15.50,in stock,A > B|C,SHIRT,111,R1\n"
+        "S-BLUE,Shirt blue,https://s/blue,18.00 USD,,out of stock,Sale,SHIRT,222,B1\n"
+    )
+    assert isinstance(product, FeedProduct)
+    described = DescribedProduct(product.line, describe_product(product.payload))
+
+    received = pickle.loads(pickle.dumps(described, protocol=pickle.HIGHEST_PROTOCOL))
+
+    assert received == described
+    assert (received.line, received.id) == (2, "SHIRT")
+    assert received.description.content_digest == product.digest
+    assert received.description.sale_price == Decimal("15.50")
+    assert [v["id"] for v in received.description.variants] == ["S-RED", "S-BLUE"]

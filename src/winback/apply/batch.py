@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from pydantic import BaseModel
 from sqlalchemy import Connection, select
 
 from winback.activity.apply import activity_identity
-from winback.apply.context import DUPLICATE, REJECTED, STALE, EventContext
+from winback.apply.context import DUPLICATE, REJECTED, STALE, EventContext, Payload
 from winback.apply.dispatch import apply_payload
 from winback.carts.model import CART_ERASED
 from winback.carts.payloads import CartPayload
+from winback.catalog.description import ProductDescription
 from winback.catalog.payloads import ProductPayload
 from winback.errors import WinbackError
 from winback.intake.topics import Topic
@@ -61,7 +61,7 @@ class ApplyItem:
     store_id: str
     topic: Topic
     event_type: str
-    payload: BaseModel | None
+    payload: Payload | None
     body: dict[str, Any]
     event_time: datetime
     source: str
@@ -143,7 +143,7 @@ def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
             wanted["products"].update(
                 line.product_id for line in payload.line_items if line.product_id
             )
-        if isinstance(payload, ProductPayload):
+        if isinstance(payload, (ProductPayload, ProductDescription)):
             wanted["products"].add(payload.id)
         if item.visitor_id is not None:
             wanted["visitors"].add(item.visitor_id)

@@ -6,6 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
+
+from winback.catalog.description import ProductDescription
+
 APPLIED = "applied"
 STALE = "stale"
 DUPLICATE = "duplicate"
@@ -16,6 +20,10 @@ FAILED = "failed"
 # in a line item) start at the beginning of time, so that any real event about
 # them, however old, is newer and wins.
 IMPLIED_VERSION = datetime(1970, 1, 1, tzinfo=UTC)
+
+# What an apply function receives: a checked payload, or a product description built
+# from one ahead of time (a feed's, see ``catalog.description``).
+Payload = BaseModel | ProductDescription
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
-
 from winback.activity.apply import record_activity
-from winback.apply.context import EventContext
+from winback.apply.context import EventContext, Payload
 from winback.carts.apply import apply_cart
 from winback.catalog.apply import apply_product, apply_product_delete
 from winback.intake.topics import Topic
@@ -42,7 +40,7 @@ def apply_payload(
     ctx: EventContext,
     topic: Topic,
     event_type: str,
-    payload: BaseModel | None,
+    payload: Payload | None,
     body: dict[str, Any],
 ) -> str:
     """Apply one parsed event and return its outcome (applied or stale).
@@ -60,7 +58,7 @@ def apply_topic(
     ctx: EventContext,
     topic: Topic,
     event_type: str,
-    payload: BaseModel | None,
+    payload: Payload | None,
     body: dict[str, Any],
 ) -> str:
     """Apply one parsed event with its topic's apply function."""

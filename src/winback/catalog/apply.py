@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from winback.apply.context import APPLIED, IMPLIED_VERSION, STALE, EventContext, new_uid
+from winback.catalog.description import ProductDescription, describe_product
 from winback.catalog.model import (
     ACTIVE,
     DISABLED,
@@ -23,8 +24,6 @@ from winback.storage.workspace import Workspace
 LINE_STAMP_KEY = "_line_stamp"
 DESCRIBED_KEY = "_described_at"
 
-_DATA_FIELDS = {"body_html", "options", "published_at"}
-
 
 def _new_product(
     ws: Workspace, store_id: str, external_id: str, status: str, source: str, version: datetime
@@ -41,30 +40,26 @@ def _new_product(
     return product
 
 
-def write_product(product: Product, payload: ProductPayload, *, source: str) -> None:
+def write_product(product: Product, description: ProductDescription, *, source: str) -> None:
     """Copy a full product description onto the stored product (not its status)."""
-    product.sku = payload.sku
-    product.title = payload.title
-    product.url = payload.url
-    product.price = payload.price
-    product.sale_price = payload.effective_sale_price
-    product.currency = payload.currency.upper() if payload.currency else product.currency
-    product.vendor = payload.vendor or payload.manufacturer
-    product.categories = [c.model_dump(mode="json") for c in payload.categories]
-    product.images = payload.image_urls
-    product.variants = [
-        v.model_dump(mode="json", exclude_none=True) for v in payload.variant_list()
-    ]
-    product.tags = list(payload.tags)
-    data = payload.model_dump(mode="json", include=_DATA_FIELDS, exclude_none=True)
-    data.update(payload.model_extra or {})
-    product.data = data
+    product.sku = description.sku
+    product.title = description.title
+    product.url = description.url
+    product.price = description.price
+    product.sale_price = description.sale_price
+    product.currency = description.currency or product.currency
+    product.vendor = description.vendor
+    product.categories = description.categories
+    product.images = description.images
+    product.variants = description.variants
+    product.tags = description.tags
+    product.data = dict(description.data)
     product.source = source
     # A feed sync skips a product whose stored digest matches its feed content; any
     # other description (a webhook's) clears it, so the next feed rewrites it.
-    product.content_digest = payload.content_digest
-    product.created_at = payload.created_at or product.created_at
-    product.updated_at = payload.updated_at
+    product.content_digest = description.content_digest
+    product.created_at = description.created_at or product.created_at
+    product.updated_at = description.updated_at
 
 
 def _described_at(product: Product) -> datetime | None:
@@ -75,26 +70,31 @@ def _described_at(product: Product) -> datetime | None:
 
 
 def apply_product(
-    ws: Workspace, ctx: EventContext, payload: ProductPayload, source: str | None = None
+    ws: Workspace,
+    ctx: EventContext,
+    payload: ProductPayload | ProductDescription,
+    source: str | None = None,
 ) -> str:
     """Create or update a product. Its description and its status are versioned apart,
     so that an older update delivered after a deletion still describes the product
-    without making it available again."""
+    without making it available again. (A feed hands over the description built from
+    its payload ahead of time, see ``catalog.description``.)"""
+    description = payload if isinstance(payload, ProductDescription) else describe_product(payload)
     # Feed rows arrive through the same dispatch as webhooks; the context says which it is.
     source = source or (SOURCE_FEED if ctx.source == SOURCE_FEED else SOURCE_WEBHOOK)
-    version = payload.updated_at or ctx.event_time
-    product = ws.product(ctx.store_id, payload.id)
+    version = description.updated_at or ctx.event_time
+    product = ws.product(ctx.store_id, description.id)
     if product is None:
-        product = _new_product(ws, ctx.store_id, payload.id, ACTIVE, source, IMPLIED_VERSION)
+        product = _new_product(ws, ctx.store_id, description.id, ACTIVE, source, IMPLIED_VERSION)
     else:
         ws.touch(product)
     described_at = _described_at(product)
     if described_at is None or version >= described_at:
-        write_product(product, payload, source=source)
+        write_product(product, description, source=source)
         product.data[DESCRIBED_KEY] = version.isoformat()
     if product.version_at > version:
         return STALE
-    product.status = ACTIVE if payload.for_sale else UNAVAILABLE
+    product.status = ACTIVE if description.for_sale else UNAVAILABLE
     product.version_at = version
     return APPLIED
 

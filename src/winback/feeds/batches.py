@@ -19,9 +19,9 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from winback.apply.batch import ApplyItem, apply_items
-from winback.catalog.model import ACTIVE, SOURCE_FEED, UNAVAILABLE
+from winback.catalog.model import SOURCE_FEED
 from winback.feeds.model import FeedRun
-from winback.feeds.records import FeedProduct
+from winback.feeds.records import DescribedProduct, FeedProduct, ReadProduct, UnchangedProduct
 from winback.imports.problems import RowError, row_errors
 from winback.intake.topics import Topic
 from winback.storage import feeds as store
@@ -41,7 +41,7 @@ _COLUMNS = {"url": "link", "image": "image_link", "vendor": "brand", "body_html"
 class _Sorted:
     """One batch sorted out against what is stored."""
 
-    to_apply: list[FeedProduct] = field(default_factory=list)
+    to_apply: list[FeedProduct | DescribedProduct] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     created: int = 0
@@ -54,13 +54,13 @@ class FeedApplier:
         self._conn = conn
         self._run = run
         self._batch_size = batch_size
-        self._pending: list[FeedProduct] = []
+        self._pending: list[ReadProduct] = []
         self._rejected_ids: list[str] = []
         self._statistics_at = FIRST_STATISTICS_AT
         self.products = 0
         self.row_errors: list[RowError] = []
 
-    def add(self, product: FeedProduct) -> None:
+    def add(self, product: ReadProduct) -> None:
         self.products += 1
         self._pending.append(product)
         if len(self._pending) >= self._batch_size:
@@ -85,7 +85,7 @@ class FeedApplier:
         else:
             self._count(done)
 
-    def _apply(self, batch: list[FeedProduct], rejected: list[str]) -> _Sorted:
+    def _apply(self, batch: list[ReadProduct], rejected: list[str]) -> _Sorted:
         conn = self._conn
         take_apply_lock(conn)
         ids = [product.id for product in batch]
@@ -110,7 +110,7 @@ class FeedApplier:
                 store.refresh_statistics(self._conn)
 
     def _sort(
-        self, batch: list[FeedProduct], stored: dict[str, store.StoredProduct], seen: set[str]
+        self, batch: list[ReadProduct], stored: dict[str, store.StoredProduct], seen: set[str]
     ) -> _Sorted:
         result = _Sorted()
         for product in batch:
@@ -120,8 +120,13 @@ class FeedApplier:
                 continue
             seen.add(product.id)
             known = stored.get(product.id)
-            if known is not None and _unchanged(product, known):
+            if isinstance(product, UnchangedProduct) or (
+                known is not None and product.unchanged_from(known)
+            ):
                 result.unchanged.append(product.id)
+                continue
+            if isinstance(product, DescribedProduct):
+                result.to_apply.append(product)
                 continue
             try:
                 product.payload  # noqa: B018 - built now, so a refusal is a row error
@@ -131,18 +136,20 @@ class FeedApplier:
             result.to_apply.append(product)
         return result
 
-    def _item(self, product: FeedProduct) -> ApplyItem:
+    def _item(self, product: FeedProduct | DescribedProduct) -> ApplyItem:
         return ApplyItem(
             store_id=self._run.store_id,
             topic=Topic.PRODUCT_UPDATE,
             event_type=EVENT_TYPE,
-            payload=product.payload,
+            payload=(
+                product.description if isinstance(product, DescribedProduct) else product.payload
+            ),
             body={},
             event_time=self._run.started_at,
             source=SOURCE_FEED,
         )
 
-    def _apply_one_by_one(self, batch: list[FeedProduct], rejected: list[str]) -> None:
+    def _apply_one_by_one(self, batch: list[ReadProduct], rejected: list[str]) -> None:
         for product in batch:
             try:
                 with self._conn.begin():
@@ -153,8 +160,3 @@ class FeedApplier:
                 self.row_errors.append(RowError(product.line, None, reason))
         with self._conn.begin():
             store.add_seen(self._conn, rejected)
-
-
-def _unchanged(product: FeedProduct, known: store.StoredProduct) -> bool:
-    status = ACTIVE if product.for_sale else UNAVAILABLE
-    return known.content_digest == product.digest and known.status == status

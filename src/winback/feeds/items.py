@@ -109,9 +109,10 @@ def _category_path(part: str) -> str:
 
 def parse_link(text: str) -> str:
     """An absolute http(s) URL."""
-    if not _URL.match(text.strip()):
+    link = text.strip()
+    if not _URL.match(link):
         raise ValueError(f"{text!r} is not an absolute http(s) URL")
-    return text.strip()
+    return link
 
 
 def _id(text: str) -> str:
@@ -142,6 +143,9 @@ PARSED: dict[str, Callable[[str], Any]] = {
 }
 
 
+_PARSED_COLUMNS = tuple(PARSED.items())
+
+
 def read_item(row: TableRow) -> FeedItem | list[RowError]:
     """The item a row describes, or every reason it cannot be used."""
     values = row.values
@@ -151,7 +155,7 @@ def read_item(row: TableRow) -> FeedItem | list[RowError]:
         if not values.get(column)
     ]
     cells: dict[str, Any] = {}
-    for column, parse in PARSED.items():
+    for column, parse in _PARSED_COLUMNS:
         text = values.get(column)
         if text:
             try:

@@ -4,7 +4,9 @@ Parsing a row (cells checked, variants grouped, digests taken) and applying a
 product (the apply functions, the database) each keep one core busy. For a
 large file the parse runs in a child process (``python -m winback.feeds.reader
 FILE``) that writes its records, in length-prefixed messages, to a pipe, while
-this process applies them. A thread here drains the pipe into a bounded queue:
+this process applies them. Given the database, the child also describes the
+products that changed (see ``describe``), the other half of the work per
+product. A thread here drains the pipe into a bounded queue:
 the pipe's own buffer (64 KB, about 70 products) would stop the child while
 this side writes a batch, so the two would take turns instead of running side
 by side. The queue bounds what waits between them (``QUEUED_MESSAGES``); when
@@ -14,6 +16,7 @@ starting a Python process costs more than they take.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pickle
 import queue
@@ -21,20 +24,34 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from winback.feeds.describe import Describer, Share
 from winback.feeds.errors import FeedError
 from winback.feeds.parse import parse_feed
-from winback.feeds.records import FeedProduct
+from winback.feeds.records import ReadProduct
 from winback.imports.problems import RowError
 from winback.imports.source import Progress, ProgressHook
 from winback.memory import tune_garbage_collection
+from winback.storage.engine import make_engine, reader
 
-Record = FeedProduct | RowError
+Record = ReadProduct | RowError
 RejectedHook = Callable[[str], None]
+DATABASE_VARIABLE = "WINBACK_FEED_READER_DATABASE_URL"
+
+
+@dataclass(frozen=True)
+class StoreDatabase:
+    """Where the child looks up what a store holds."""
+
+    database_url: str
+    store_id: str
+
 
 # Files at least this large are parsed in a child process.
 CHILD_THRESHOLD_BYTES = 8 * 1024 * 1024
@@ -42,6 +59,8 @@ RECORDS_PER_MESSAGE = 500
 # Messages read ahead of the applying side: 8,000 products, a few batches, some MB.
 QUEUED_MESSAGES = 16
 _LENGTH = struct.Struct("<Q")
+# The pipe's size (Linux lets any process raise it to 1 MB; the default is 64 KB).
+PIPE_BYTES = 1024 * 1024
 
 
 @contextmanager
@@ -51,15 +70,27 @@ def feed_records(
     progress: ProgressHook,
     on_rejected: RejectedHook,
     child_threshold: int | None = None,
+    describe_for: StoreDatabase | None = None,
 ) -> Iterator[Iterator[Record]]:
-    """The feed's products and row errors in order; the hooks hear progress and rejected ids."""
+    """The feed's products and row errors in order; the hooks hear progress and rejected ids.
+
+    With ``describe_for``, a child sorts the products out against what that store
+    holds (see ``describe``).
+    """
     threshold = CHILD_THRESHOLD_BYTES if child_threshold is None else child_threshold
     if path.stat().st_size < threshold:
         with path.open("rb") as content:
             yield parse_feed(content, progress=progress, on_rejected=on_rejected)
         return
     command = [sys.executable, "-m", "winback.feeds.reader", str(path)]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    environment = dict(os.environ)
+    if describe_for is not None:
+        # The URL may hold a password: the environment, unlike the arguments, is private.
+        environment[DATABASE_VARIABLE] = describe_for.database_url
+        command.append(describe_for.store_id)
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=environment
+    )
     assert child.stdout is not None
     pump = _Pump(child.stdout)
     try:
@@ -141,16 +172,23 @@ def _received(
             return
 
 
-def read_into(path: str, pipe: IO[bytes]) -> None:
+def read_into(path: str, pipe: IO[bytes], describer: Describer | None = None) -> None:
     """The child's work: parse the file, write its records in batches, then "done"."""
     records: list[Record] = []
     rejected: list[str] = []
     last = [Progress(0, 0)]
+    share = Share()
 
     def send(*message: Any) -> None:
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        started = time.monotonic()
         pipe.write(_LENGTH.pack(len(data)))
         pipe.write(data)
+        share.heard_write(time.monotonic() - started)
+
+    def send_records(kind: str) -> None:
+        prepared = records if describer is None else describer.prepare(records, share.value)
+        send(kind, prepared, rejected, last[0])
 
     def heard(progress: Progress) -> None:
         last[0] = progress
@@ -160,9 +198,9 @@ def read_into(path: str, pipe: IO[bytes]) -> None:
             for record in parse_feed(content, progress=heard, on_rejected=rejected.append):
                 records.append(record)
                 if len(records) >= RECORDS_PER_MESSAGE:
-                    send("batch", records, rejected, last[0])
+                    send_records("batch")
                     records, rejected = [], []
-        send("done", records, rejected, last[0])
+        send_records("done")
     except FeedError as error:
         send("refused", error.reason, error.line, error.column)
     except Exception as error:
@@ -175,9 +213,20 @@ def _records_pipe() -> IO[bytes]:
     warning) goes to standard error instead of into the length-prefixed stream."""
     pipe = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    # Room for a few messages in the pipe itself, so that a write waits only when
+    # the applying side's queue is full (what ``Share`` listens for).
+    with suppress(OSError):
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     return pipe
+
+
+def _describer(arguments: list[str]) -> Describer | None:
+    database_url = os.environ.get(DATABASE_VARIABLE)
+    if not arguments or not database_url:
+        return None
+    return Describer(reader(make_engine(database_url, pool_size=1)), arguments[0])
 
 
 if __name__ == "__main__":
     tune_garbage_collection()
-    read_into(sys.argv[1], _records_pipe())
+    read_into(sys.argv[1], _records_pipe(), _describer(sys.argv[2:]))

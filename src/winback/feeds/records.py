@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
+from winback.catalog.description import ProductDescription
+from winback.catalog.model import ACTIVE, UNAVAILABLE
 from winback.catalog.payloads import ProductPayload
 from winback.feeds.items import ItemFields
+from winback.storage.feeds import StoredProduct
 
 # Part of every digest: raising it makes the next sync rewrite every product,
 # which is what a change in how cells become products needs.
@@ -68,6 +72,11 @@ class FeedProduct:
         """What ``payload.for_sale`` will say (unknown availability counts as for sale)."""
         return any(item.for_sale is not False for item in self.items)
 
+    def unchanged_from(self, stored: StoredProduct) -> bool:
+        """Whether the stored product already holds this content and status."""
+        status = ACTIVE if self.for_sale else UNAVAILABLE
+        return stored.content_digest == self.digest and stored.status == status
+
     @property
     def payload(self) -> ProductPayload:
         if self._payload is None:
@@ -89,6 +98,42 @@ def _restored(
     line: int, group_id: str | None, items: tuple[tuple[Any, ...], ...], digest: str
 ) -> FeedProduct:
     return FeedProduct(line, group_id, [ItemFields._make(item) for item in items], digest)
+
+
+@dataclass(frozen=True, slots=True)
+class DescribedProduct:
+    """A product the reader process described (see ``describe``): the description is all
+    the applying side needs, so the rows it came from stay behind."""
+
+    line: int
+    description: ProductDescription
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DescribedProduct, (self.line, self.description))
+
+    @property
+    def id(self) -> str:
+        return self.description.id
+
+    def unchanged_from(self, stored: StoredProduct) -> bool:
+        status = ACTIVE if self.description.for_sale else UNAVAILABLE
+        return stored.content_digest == self.description.content_digest and stored.status == status
+
+
+@dataclass(frozen=True, slots=True)
+class UnchangedProduct:
+    """A product the reader process found stored with this content and status: the
+    applying side only notes that the feed still lists it."""
+
+    line: int
+    id: str
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (UnchangedProduct, (self.line, self.id))
+
+
+ReadProduct = FeedProduct | DescribedProduct | UnchangedProduct
+"""What the applying side receives for a product."""
 
 
 def _digest(group_id: str | None, items: tuple[ItemFields, ...]) -> str:

@@ -41,8 +41,8 @@ from winback.feeds.model import (
     FeedSettings,
 )
 from winback.feeds.parse import check_feed, parse_feed
-from winback.feeds.reader import feed_records
-from winback.feeds.records import FeedProduct
+from winback.feeds.reader import StoreDatabase, feed_records
+from winback.feeds.records import ReadProduct
 from winback.imports.problems import RowError
 from winback.imports.source import Progress, ProgressHook
 from winback.outbound import OutboundClient, OutboundError, RetryableError, Validators
@@ -290,7 +290,8 @@ def _sync_content(
             run.rows_read = progress.rows
             observer.progress(progress)
 
-        with _records(source, heard, applier.keep_rejected) as records:
+        describe_for = _store_database(engine, run.store_id)
+        with _records(source, heard, applier.keep_rejected, describe_for) as records:
             _apply_records(engine, run, applier, records)
         run.status = SUCCEEDED
         if applier.products == 0:
@@ -303,14 +304,26 @@ def _sync_content(
             )
 
 
+def _store_database(engine: Engine, store_id: str) -> StoreDatabase | None:
+    """The database as another process reaches it (not an in-memory one)."""
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return None
+    return StoreDatabase(engine.url.render_as_string(hide_password=False), store_id)
+
+
 @contextlib.contextmanager
 def _records(
-    source: Path | bytes, progress: ProgressHook, on_rejected: Callable[[str], None]
-) -> Iterator[Iterator[FeedProduct | RowError]]:
+    source: Path | bytes,
+    progress: ProgressHook,
+    on_rejected: Callable[[str], None],
+    describe_for: StoreDatabase | None,
+) -> Iterator[Iterator[ReadProduct | RowError]]:
     if isinstance(source, bytes):
         yield parse_feed(source, progress=progress, on_rejected=on_rejected)
         return
-    with feed_records(source, progress=progress, on_rejected=on_rejected) as records:
+    with feed_records(
+        source, progress=progress, on_rejected=on_rejected, describe_for=describe_for
+    ) as records:
         yield records
 
 
@@ -331,7 +344,7 @@ def _apply_records(
     engine: Engine,
     run: FeedRun,
     applier: FeedApplier,
-    records: Iterator[FeedProduct | RowError],
+    records: Iterator[ReadProduct | RowError],
 ) -> None:
     last_rejected = [0]  # a row's errors arrive together: count the row once
     for record in records:

@@ -145,7 +145,7 @@ def _rows(
             raise error_class(_not_text(encoding, f"after line {start - 1}"), line=start) from None
         except csv.Error as error:
             raise error_class(f"line {start} cannot be read: {error}", line=start) from None
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():
             continue
         progress.row()
         yield _row(start, cells, header)
@@ -156,5 +156,6 @@ def _row(line: int, cells: list[str], header: tuple[str, ...]) -> TableRow | Row
     if len(cells) != len(header):
         reason = f"the row has {len(cells)} fields but the header has {len(header)}"
         return RowError(line=line, column=None, reason=reason)
-    values = {name: cell.strip() for name, cell in zip(header, cells, strict=True) if name}
+    values = dict(zip(header, map(str.strip, cells), strict=True))
+    values.pop("", None)  # (a column without a name)
     return TableRow(line=line, values=values)

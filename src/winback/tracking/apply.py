@@ -15,9 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
-from winback.apply.context import APPLIED, STALE, EventContext
+from winback.apply.context import APPLIED, STALE, EventContext, Payload
 from winback.carts.payloads import CartPayload
 from winback.intake.topics import Topic
 from winback.shoppers.apply import deleted_since, upsert_embedded_customer
@@ -26,7 +24,7 @@ from winback.tracking.events import BROWSER, IDENTIFY
 from winback.tracking.model import Visitor, VisitorClaim
 from winback.tracking.payloads import identify_payload
 
-ApplyTopic = Callable[[Workspace, EventContext, Topic, str, BaseModel | None, dict[str, Any]], str]
+ApplyTopic = Callable[[Workspace, EventContext, Topic, str, Payload | None, dict[str, Any]], str]
 
 
 def apply_visitor_event(
@@ -34,7 +32,7 @@ def apply_visitor_event(
     ctx: EventContext,
     topic: Topic,
     event_type: str,
-    payload: BaseModel | None,
+    payload: Payload | None,
     body: dict[str, Any],
     apply_topic: ApplyTopic,
 ) -> str:
