@@ -15,7 +15,7 @@ from winback.imports.tasks import register as register_import_tasks
 from winback.intake.rawlog import RawLogWriter
 from winback.intake.receive import Intake
 from winback.jobs.queue import QueueWorkers, TaskRegistrar, make_queue
-from winback.storage.engine import make_engine, reader
+from winback.storage.engine import derived, make_engine, reader
 from winback.storage.migrate import upgrade_to_head
 from winback.stores.directory import StoreDirectory
 
@@ -63,7 +63,7 @@ def build_runtime(
     engine = make_engine(settings.resolved_database_url)
     if migrate:
         upgrade_to_head(engine)
-    applier = Applier(engine, batch_size=settings.apply_batch_size)
+    applier = Applier(derived(engine), batch_size=settings.apply_batch_size)
     writer = RawLogWriter(engine, on_commit=applier.wake.set)
     directory = StoreDirectory(reader(engine))
     intake = Intake(settings, directory, writer)

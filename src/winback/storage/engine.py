@@ -28,22 +28,35 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> Non
 
 
 READ_ONLY = "winback_read_only"
+DERIVED = "winback_derived"
 
 
 def _begin(conn: Any) -> None:
     # A writing transaction takes the write lock at BEGIN: one that reads first and
     # writes later can fail with SQLITE_BUSY_SNAPSHOT under concurrent writers. A
     # reader (see ``reader``) does not need it, and must not wait for the writers.
-    if conn.get_execution_options().get(READ_ONLY):
+    options = conn.get_execution_options()
+    if options.get(READ_ONLY):
         conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    # (set for every transaction: the pool hands the same connection to both kinds)
+    conn.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if options.get(DERIVED) else 'FULL'}")
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def reader(engine: Engine) -> Engine:
     """The same engine (and pool) for connections that only read: on SQLite they
     read a snapshot beside the writer instead of queueing for its lock."""
     return engine.execution_options(**{READ_ONLY: True})
+
+
+def derived(engine: Engine) -> Engine:
+    """The same engine for transactions that write only what the raw log can rebuild
+    (the applier's): on SQLite their commit does not wait for the disk, so it holds
+    the write lock for less time. A power cut may undo the last of them; the events
+    they applied are then pending again and applied again. The next durable commit
+    (the raw log's group commit) makes them durable too: the log is one file."""
+    return engine.execution_options(**{DERIVED: True})
 
 
 def _json(value: Any) -> str:
