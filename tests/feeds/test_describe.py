@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from tests.feeds.conftest import feed_settings
 from winback.feeds import FeedProduct, RowError, describe, parse_feed
 from winback.feeds.describe import Describer, Share
-from winback.feeds.records import DescribedProduct, UnchangedProduct
+from winback.feeds.records import DescribedProduct, ReadRecord, UnchangedProduct
 from winback.feeds.sync import SyncRequest, sync_feed
 from winback.stores.service import create_store
 
@@ -85,7 +85,7 @@ def _new_store(engine: Engine) -> str:
     return created.id
 
 
-def _kinds(records: list[describe.Record]) -> list[str]:
+def _kinds(records: list[ReadRecord]) -> list[str]:
     return [type(record).__name__ for record in records]
 
 

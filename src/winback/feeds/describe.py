@@ -25,11 +25,14 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from winback.catalog.description import describe_product
-from winback.feeds.records import DescribedProduct, FeedProduct, ReadProduct, UnchangedProduct
-from winback.imports.problems import RowError
+from winback.feeds.records import (
+    DescribedProduct,
+    FeedProduct,
+    ReadProduct,
+    ReadRecord,
+    UnchangedProduct,
+)
 from winback.storage import feeds as store
-
-Record = ReadProduct | RowError
 
 # Every WINDOW_SECONDS the reader looks at the part of that time it spent waiting to
 # write, and moves its share by GAIN times the difference from TARGET_WAITING: a
@@ -74,7 +77,7 @@ class Describer:
         self._store_id = store_id
         self._credit = 0.0  # spreads the share evenly over the products
 
-    def prepare(self, records: Sequence[Record], share: float) -> list[Record]:
+    def prepare(self, records: Sequence[ReadRecord], share: float) -> list[ReadRecord]:
         products = [record for record in records if isinstance(record, FeedProduct)]
         with self._engine.connect() as conn:
             stored = store.stored_products(conn, self._store_id, [p.id for p in products])

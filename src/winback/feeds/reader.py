@@ -34,13 +34,11 @@ from typing import IO, Any
 from winback.feeds.describe import Describer, Share
 from winback.feeds.errors import FeedError
 from winback.feeds.parse import parse_feed
-from winback.feeds.records import ReadProduct
-from winback.imports.problems import RowError
+from winback.feeds.records import ReadRecord
 from winback.imports.source import Progress, ProgressHook
 from winback.memory import tune_garbage_collection
 from winback.storage.engine import make_engine, reader
 
-Record = ReadProduct | RowError
 RejectedHook = Callable[[str], None]
 DATABASE_VARIABLE = "WINBACK_FEED_READER_DATABASE_URL"
 
@@ -71,7 +69,7 @@ def feed_records(
     on_rejected: RejectedHook,
     child_threshold: int | None = None,
     describe_for: StoreDatabase | None = None,
-) -> Iterator[Iterator[Record]]:
+) -> Iterator[Iterator[ReadRecord]]:
     """The feed's products and row errors in order; the hooks hear progress and rejected ids.
 
     With ``describe_for``, a child sorts the products out against what that store
@@ -150,7 +148,7 @@ def _received(
     pump: _Pump,
     progress: ProgressHook,
     on_rejected: RejectedHook,
-) -> Iterator[Record]:
+) -> Iterator[ReadRecord]:
     while True:
         data = pump.next_message()
         if data is None:
@@ -174,7 +172,7 @@ def _received(
 
 def read_into(path: str, pipe: IO[bytes], describer: Describer | None = None) -> None:
     """The child's work: parse the file, write its records in batches, then "done"."""
-    records: list[Record] = []
+    records: list[ReadRecord] = []
     rejected: list[str] = []
     last = [Progress(0, 0)]
     share = Share()

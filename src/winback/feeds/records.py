@@ -27,6 +27,7 @@ from winback.catalog.description import ProductDescription
 from winback.catalog.model import ACTIVE, UNAVAILABLE
 from winback.catalog.payloads import ProductPayload
 from winback.feeds.items import ItemFields
+from winback.imports.problems import RowError
 from winback.storage.feeds import StoredProduct
 
 # Part of every digest: raising it makes the next sync rewrite every product,
@@ -134,6 +135,8 @@ class UnchangedProduct:
 
 ReadProduct = FeedProduct | DescribedProduct | UnchangedProduct
 """What the applying side receives for a product."""
+ReadRecord = ReadProduct | RowError
+"""What it receives for a row: a product, or why a row cannot be used."""
 
 
 def _digest(group_id: str | None, items: tuple[ItemFields, ...]) -> str:
