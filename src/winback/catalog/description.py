@@ -4,7 +4,7 @@ Building it is the costly part of applying a product (model validation and
 dumping the variants and categories to JSON), and it depends on the payload
 alone. So it is a value of its own: the apply function builds it from a
 webhook's payload, and a feed's reader process builds the same thing ahead of
-the applying process, which then only copies it (see ``feeds.reader``).
+the applying process, which then only copies it (see ``feeds.describe``).
 """
 
 from __future__ import annotations
@@ -49,11 +49,7 @@ _FIELDS = tuple(field.name for field in fields(ProductDescription))
 
 
 def describe_product(payload: ProductPayload) -> ProductDescription:
-    if payload.variants:
-        variants = payload.model_dump(mode="json", include={"variants"}, exclude_none=True)
-    else:
-        own = payload.variant_list()[0].model_dump(mode="json", exclude_none=True)
-        variants = {"variants": [own]}
+    """What ``payload`` writes onto the product (its status aside)."""
     data = payload.model_dump(mode="json", include=DATA_FIELDS, exclude_none=True)
     data.update(payload.model_extra or {})
     return ProductDescription(
@@ -70,8 +66,16 @@ def describe_product(payload: ProductPayload) -> ProductDescription:
         vendor=payload.vendor or payload.manufacturer,
         categories=payload.model_dump(mode="json", include={"categories"})["categories"],
         images=payload.image_urls,
-        variants=variants["variants"],
+        variants=_variants(payload),
         tags=list(payload.tags),
         data=data,
         content_digest=payload.content_digest,
     )
+
+
+def _variants(payload: ProductPayload) -> list[dict[str, Any]]:
+    # One dump for the whole list: a pydantic call per variant costs more than the variant.
+    if payload.variants:
+        dumped = payload.model_dump(mode="json", include={"variants"}, exclude_none=True)
+        return list(dumped["variants"])
+    return [payload.variant_list()[0].model_dump(mode="json", exclude_none=True)]
