@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import Engine, text
 
 from winback.storage.engine import derived, make_engine, reader
 
@@ -26,3 +27,16 @@ def test_only_the_derived_writes_commit_without_waiting_for_the_disk(tmp_path: P
 
     assert seen == [FULL, NORMAL, FULL, NORMAL]
     assert journal == "wal"
+
+
+def test_on_postgresql_only_the_derived_writes_skip_waiting_for_the_wal(
+    engine: Engine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    seen = []
+    for face in (engine, derived(engine), engine):
+        with face.begin() as conn:
+            seen.append(conn.execute(text("SHOW synchronous_commit")).scalar_one())
+
+    assert seen == ["on", "off", "on"]

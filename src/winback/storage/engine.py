@@ -52,10 +52,11 @@ def reader(engine: Engine) -> Engine:
 
 def derived(engine: Engine) -> Engine:
     """The same engine for transactions that write only what the raw log can rebuild
-    (the applier's): on SQLite their commit does not wait for the disk, so it holds
-    the write lock for less time. A power cut may undo the last of them; the events
-    they applied are then pending again and applied again. The next durable commit
-    (the raw log's group commit) makes them durable too: the log is one file."""
+    (the applier's): their commit does not wait for the disk. On SQLite that
+    matters most, as the commit holds the one write lock. A power cut may undo
+    the last of them, whole; the events they applied are then pending again and
+    applied again. The next durable commit (the raw log's) makes them durable
+    too: both databases write one log, in order."""
     return engine.execution_options(**{DERIVED: True})
 
 
@@ -81,7 +82,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=10,
@@ -89,3 +90,12 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         json_serializer=_json,
         json_deserializer=orjson.loads,
     )
+    event.listen(engine, "begin", _begin_postgresql)
+    return engine
+
+
+def _begin_postgresql(conn: Any) -> None:
+    # The same reasoning as SQLite's NORMAL: a derived transaction's commit does not
+    # wait for its WAL to reach the disk (it can be lost, never half-applied).
+    if conn.get_execution_options().get(DERIVED):
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
