@@ -247,6 +247,36 @@ def test_an_order_does_not_overwrite_what_the_store_said_about_the_customer(stor
     assert (customer["first_name"], customer["last_name"]) == ("Ada", "Lovelace")
 
 
+def test_an_order_without_an_address_shows_its_buyers_address_as_it_is_now(
+    store: StoreClient,
+):
+    send(store, "customers/create", ADA)
+    send(store, "orders/create", order(customer={"id": 7}))
+
+    send(store, "customers/update", {"id": 7, "email": "ada@new.example"})
+
+    found = store.get("/api/v1/orders/1001").json()
+    assert (found["customer_id"], found["email"]) == ("7", "ada@new.example")
+    assert store.get("/api/v1/orders", params={"customer_id": "7"}).json()["items"][0][
+        "email"
+    ] == "ada@new.example"
+
+
+def test_an_erased_buyers_address_leaves_the_orders_that_only_borrowed_it(store: StoreClient):
+    send(store, "customers/create", ADA)
+    send(
+        store,
+        "orders/create",
+        order(updated_at="2100-01-01T00:00:00Z", customer={"id": 7, "first_name": "Ada"}),
+    )
+
+    send(store, "customers/delete", {"id": 7})
+
+    # (the order's version is newer than the erasure: the buyer and the sale stay)
+    found = store.get("/api/v1/orders/1001").json()
+    assert (found["customer_id"], found["email"]) == ("7", None)
+
+
 def test_an_order_without_a_buyer_creates_no_customer(store: StoreClient):
     send(store, "orders/create", order(total_price="10.00"))
 

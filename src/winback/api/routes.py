@@ -86,15 +86,16 @@ def customer_activity(
     return {
         "customer_id": customer.external_id,
         "email": customer.email,
-        "items": [timeline_view(entry, customer.external_id) for entry in entries],
+        "items": [timeline_view(entry, customer) for entry in entries],
         "next_cursor": next_cursor,
     }
 
 
-def _customer_external_ids(runtime: RuntimeDep, store_id: str, uids: set[str]) -> dict[str, Any]:
+def _buyers(runtime: RuntimeDep, store_id: str, uids: set[str | None]) -> dict[str, Customer]:
+    """The shoppers behind orders or carts, by uid (those that have one)."""
     with runtime.reader.connect() as conn:
-        found = {uid: reads.customer_by_uid(conn, store_id, uid) for uid in uids}
-    return {uid: (c.external_id if c else None) for uid, c in found.items()}
+        found = {uid: reads.customer_by_uid(conn, store_id, uid) for uid in uids if uid}
+    return {uid: customer for uid, customer in found.items() if customer is not None}
 
 
 @router.get("/orders/{order_id}", summary="An order with its line items")
@@ -103,8 +104,8 @@ def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, 
         order = reads.order(conn, store.id, order_id)
     if order is None:
         raise NotFound(f"no order with id {order_id!r}")
-    ids = _customer_external_ids(runtime, store.id, {order.customer_uid} - {None})  # type: ignore[arg-type]
-    return order_view(order, ids.get(order.customer_uid or ""))
+    buyers = _buyers(runtime, store.id, {order.customer_uid})
+    return order_view(order, buyers.get(order.customer_uid or ""))
 
 
 @router.get("/orders", summary="Orders, optionally of one customer (cursor pagination)")
@@ -123,11 +124,9 @@ def list_orders(
                 return {"items": [], "next_cursor": None}
             customer_uid = customer.uid
         found, next_cursor = reads.orders_page(conn, store.id, customer_uid, cursor, limit)
-    ids = _customer_external_ids(
-        runtime, store.id, {o.customer_uid for o in found if o.customer_uid}
-    )
+    buyers = _buyers(runtime, store.id, {o.customer_uid for o in found})
     return {
-        "items": [order_view(o, ids.get(o.customer_uid or "")) for o in found],
+        "items": [order_view(o, buyers.get(o.customer_uid or "")) for o in found],
         "next_cursor": next_cursor,
     }
 
@@ -147,10 +146,8 @@ def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, An
         cart = reads.cart(conn, store.id, cart_id)
     if cart is None:
         raise NotFound(f"no cart with id {cart_id!r}")
-    ids = _customer_external_ids(
-        runtime, store.id, {cart.customer_uid} if cart.customer_uid else set()
-    )
-    return cart_view(cart, ids.get(cart.customer_uid or ""))
+    buyers = _buyers(runtime, store.id, {cart.customer_uid})
+    return cart_view(cart, buyers.get(cart.customer_uid or ""))
 
 
 @router.get("/suppressions", summary="The suppression list, or one address's entries")

@@ -51,12 +51,12 @@ def _line_view(line: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def order_view(order: Order, customer_external_id: str | None) -> dict[str, Any]:
+def order_view(order: Order, buyer: Customer | None) -> dict[str, Any]:
     return {
         "id": order.external_id,
         "name": order.name,
-        "customer_id": customer_external_id,
-        "email": order.email,
+        "customer_id": buyer.external_id if buyer else None,
+        "email": _buyer_email(order.email, buyer),
         "status": order.status,
         "financial_status": order.financial_status,
         "currency": order.currency,
@@ -93,12 +93,12 @@ def product_view(product: Product) -> dict[str, Any]:
     }
 
 
-def cart_view(cart: Cart, customer_external_id: str | None) -> dict[str, Any]:
+def cart_view(cart: Cart, buyer: Customer | None) -> dict[str, Any]:
     return {
         "id": cart.external_id,
         "status": cart.status,
-        "customer_id": customer_external_id,
-        "email": cart.email,
+        "customer_id": buyer.external_id if buyer else None,
+        "email": _buyer_email(cart.email, buyer),
         "currency": cart.currency,
         "total_price": format_money(cart.total_price),
         "abandoned_checkout_url": cart.abandoned_checkout_url,
@@ -130,12 +130,19 @@ def event_view(row: Any) -> dict[str, Any]:
     return view
 
 
-def timeline_view(entry: TimelineEntry, customer_external_id: str | None) -> dict[str, Any]:
+def _buyer_email(own: str | None, buyer: Customer | None) -> str | None:
+    """The address the order or cart itself gave, else its shopper's as it is now: taken
+    when read, not when applied, so it never depends on which event arrived first and
+    an erased address is gone from every order that only borrowed it."""
+    return own or (buyer.email if buyer else None)
+
+
+def timeline_view(entry: TimelineEntry, shopper: Customer) -> dict[str, Any]:
     """One entry of a shopper's timeline: an activity, a cart (as it is now) or an order."""
     view: dict[str, Any] = {"kind": entry.kind, "occurred_at": _time(entry.at)}
     if entry.kind == ACTIVITY:
         row = entry.item
         return view | {"type": row.type, "visitor_id": row.visitor_id, "data": row.properties}
     if entry.kind == CART:
-        return view | {"type": "cart", "data": cart_view(entry.item, customer_external_id)}
-    return view | {"type": "order", "data": order_view(entry.item, customer_external_id)}
+        return view | {"type": "cart", "data": cart_view(entry.item, shopper)}
+    return view | {"type": "order", "data": order_view(entry.item, shopper)}

@@ -52,7 +52,8 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     cart.version_at = version
     cart.customer_uid = buyer.uid if buyer else cart.customer_uid
     cart.visitor_id = ctx.visitor_id or cart.visitor_id
-    cart.email = payload.buyer_email or (buyer.email if buyer else cart.email)
+    # As for orders, an address borrowed from the shopper is read from the shopper.
+    cart.email = payload.buyer_email or (None if cart.customer_uid else cart.email)
     cart.currency = currency
     cart.total_price = payload.total_price
     cart.abandoned_checkout_url = payload.abandoned_checkout_url

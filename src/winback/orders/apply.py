@@ -65,7 +65,9 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
     _write_order(order, payload, currency)
     order.version_at = version
     order.customer_uid = buyer.uid if buyer else None
-    order.email = payload.buyer_email or (buyer.email if buyer else None)
+    # Only the address the order gave: one it borrows from its buyer is read from the
+    # buyer (see api/views.py), as of now rather than as of this delivery.
+    order.email = payload.buyer_email
     if erased:
         # The buyer was erased after this version: keep the sale, not the person.
         order.email = None

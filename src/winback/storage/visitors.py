@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from winback.storage.rows import from_row, to_row
 from winback.storage.schema import activities, carts, visitors
@@ -87,11 +87,8 @@ def claim_for_visitors(conn: Connection, claims: list[VisitorClaim]) -> None:
             carts.c.visitor_id == bindparam("b_visitor"),
             carts.c.customer_uid.is_(None),
         )
-        .values(
-            customer_uid=bindparam("b_customer"),
-            email=func.coalesce(carts.c.email, bindparam("b_email")),
-        ),
-        [param | {"b_email": claim.email} for param, claim in zip(params, claims, strict=True)],
+        .values(customer_uid=bindparam("b_customer")),
+        params,
     )
 
 

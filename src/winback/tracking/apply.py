@@ -79,7 +79,7 @@ def identify_visitor(
     customer = upsert_embedded_customer(ws, ctx, named, named.email, ctx.event_time)
     if customer is None:
         return STALE
-    if not link_visitor(ws, visitor, customer.uid, customer.email, ctx.event_time):
+    if not link_visitor(ws, visitor, customer.uid, ctx.event_time):
         # Pages of a logged-in shopper identify them on every view: not news.
         return APPLIED
     ws.activities.append(
@@ -97,9 +97,7 @@ def identify_visitor(
     return APPLIED
 
 
-def link_visitor(
-    ws: Workspace, visitor: Visitor, customer_uid: str, email: str | None, at: datetime
-) -> bool:
+def link_visitor(ws: Workspace, visitor: Visitor, customer_uid: str, at: datetime) -> bool:
     """Make the visitor the shopper's, unless a newer identification says otherwise.
 
     Returns whether the visitor changed hands.
@@ -111,9 +109,7 @@ def link_visitor(
     visitor.customer_uid = customer_uid
     visitor.identified_at = at
     ws.touch(visitor)
-    ws.visitor_claims.append(
-        VisitorClaim(visitor.store_id, visitor.visitor_id, customer_uid, email)
-    )
+    ws.visitor_claims.append(VisitorClaim(visitor.store_id, visitor.visitor_id, customer_uid))
     return True
 
 
@@ -124,11 +120,7 @@ def join_cart(ws: Workspace, ctx: EventContext, visitor: Visitor, cart_id: str) 
     if cart is None:
         return
     if cart.customer_uid is not None:
-        buyer = ws.customers.get(cart.customer_uid)
-        email = buyer.email if buyer else cart.email
-        link_visitor(ws, visitor, cart.customer_uid, email, ctx.event_time)
+        link_visitor(ws, visitor, cart.customer_uid, ctx.event_time)
     elif visitor.customer_uid is not None:
-        cart.customer_uid = visitor.customer_uid
-        shopper = ws.customers.get(visitor.customer_uid)
-        cart.email = cart.email or (shopper.email if shopper else None)
+        cart.customer_uid = visitor.customer_uid  # (its address is read from the shopper)
         ws.touch(cart)

@@ -25,4 +25,3 @@ class VisitorClaim:
     store_id: str
     visitor_id: str
     customer_uid: str
-    email: str | None
