@@ -88,20 +88,21 @@ class Applier:
         with self._engine.connect() as conn:
             seqs = [event.seq for event in _pending(conn, self._batch_size)]
         for seq in seqs:
+            events: list[PendingEvent] = []
             try:
                 with self._engine.begin() as conn:
                     take_apply_lock(conn)
                     events = _pending(conn, 1, seq)
-                    if events:
-                        _record(conn, apply_batch(conn, events), datetime.now(UTC))
+                    outcomes = apply_batch(conn, events) if events else []
+                    if outcomes:
+                        _record(conn, outcomes, datetime.now(UTC))
             except Exception as error:
                 log.error("event could not be applied", seq=seq, error=repr(error))
+                outcomes = [Outcome(seq, FAILED, f"apply error: {error!r}"[:2000])]
                 with self._engine.begin() as conn:
-                    _record(
-                        conn,
-                        [Outcome(seq, FAILED, f"apply error: {error!r}"[:2000])],
-                        datetime.now(UTC),
-                    )
+                    _record(conn, outcomes, datetime.now(UTC))
+            # Counted like a batch's, failures included: they are what an operator alerts on.
+            self._observe(events, outcomes, datetime.now(UTC))
         return len(seqs)
 
     @staticmethod

@@ -1,0 +1,57 @@
+"""The applier: a batch that fails is applied one event at a time, and every outcome counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+from prometheus_client import REGISTRY
+from sqlalchemy import Engine, select
+
+from winback.apply.applier import Applier
+from winback.intake.rawlog import RawEvent, append_events, event_digest
+from winback.storage.schema import raw_events
+from winback.stores.service import create_store
+
+
+def _event(store_id: str, body: dict[str, object]) -> RawEvent:
+    raw = orjson.dumps(body)
+    return RawEvent(
+        store_id=store_id,
+        source="webhook",
+        event_type="customers/update",
+        topic="customers/update",
+        received_at=datetime.now(UTC),
+        event_time=datetime.now(UTC),
+        headers={},
+        body=raw,
+        digest=event_digest("customers/update", "", body),
+    )
+
+
+def _applied(outcome: str) -> float:
+    return REGISTRY.get_sample_value("winback_events_applied_total", {"outcome": outcome}) or 0.0
+
+
+def test_an_event_that_cannot_be_applied_fails_alone_and_is_counted(engine: Engine) -> None:
+    # Given a good event and, in the same batch, one whose store no longer exists
+    store, _ = create_store(engine, name="applier")
+    append_events(
+        engine,
+        [_event(store.id, {"email": "ada@example.com"}), _event("st_gone", {"email": "x@y.z"})],
+    )
+    failed_before, applied_before = _applied("failed"), _applied("applied")
+    # When the applier runs
+    Applier(engine).drain()
+    # Then the good event is applied, the other failed with the error, and both are counted
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(raw_events.c.store_id, raw_events.c.outcome, raw_events.c.reason).where(
+                raw_events.c.store_id.in_([store.id, "st_gone"])
+            )
+        ).all()
+    outcomes = {row.store_id: (row.outcome, row.reason) for row in rows}
+    assert outcomes[store.id] == ("applied", None)
+    assert outcomes["st_gone"][0] == "failed"
+    assert "st_gone" in outcomes["st_gone"][1]
+    assert (_applied("failed"), _applied("applied")) == (failed_before + 1, applied_before + 1)
