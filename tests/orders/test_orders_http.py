@@ -133,6 +133,22 @@ def test_an_unknown_product_of_a_line_item_is_created_disabled(store: StoreClien
     )
     assert (product["vendor"], product["url"]) == ("Potter & Co", "https://shop.example/mug")
     assert product["images"] == ["https://shop.example/mug.jpg"]
+    # with one variant repeating its own id, sku and price, as a product sent without variants
+    assert product["variants"] == [
+        {"id": "55", "product_id": "55", "sku": "MUG", "title": "Mug", "price": "12.45"}
+    ]
+
+
+def test_a_product_known_from_a_line_has_the_lines_variant(store: StoreClient):
+    send(
+        store,
+        "orders/create",
+        order(line_items=[{"product_id": 55, "variant_id": 551, "sku": "MUG-BLUE", "price": 3}]),
+    )
+
+    assert store.get("/api/v1/products/55").json()["variants"] == [
+        {"id": "551", "product_id": "55", "sku": "MUG-BLUE", "price": "3.00"}
+    ]
 
 
 def test_a_line_without_product_id_finds_or_creates_its_product_by_sku(store: StoreClient):
@@ -257,9 +273,10 @@ def test_an_order_without_an_address_shows_its_buyers_address_as_it_is_now(
 
     found = store.get("/api/v1/orders/1001").json()
     assert (found["customer_id"], found["email"]) == ("7", "ada@new.example")
-    assert store.get("/api/v1/orders", params={"customer_id": "7"}).json()["items"][0][
-        "email"
-    ] == "ada@new.example"
+    assert (
+        store.get("/api/v1/orders", params={"customer_id": "7"}).json()["items"][0]["email"]
+        == "ada@new.example"
+    )
 
 
 def test_an_erased_buyers_address_leaves_the_orders_that_only_borrowed_it(store: StoreClient):

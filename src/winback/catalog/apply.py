@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from winback.apply.context import APPLIED, IMPLIED_VERSION, STALE, EventContext, new_uid
 from winback.catalog.description import ProductDescription, describe_product
@@ -149,6 +150,7 @@ def ensure_line_product(
         "currency": currency,
         "vendor": line.vendor,
         "image": line.image_url,
+        "variant_id": line.variant_id,
     }
     stamp = make_stamp(version, description)
     current = product.data.get(LINE_STAMP_KEY)
@@ -162,4 +164,19 @@ def ensure_line_product(
     product.currency = currency
     product.vendor = line.vendor
     product.images = [line.image_url] if line.image_url else []
+    product.variants = [_line_variant(external_id, description)]
     product.data = {**product.data, LINE_STAMP_KEY: list(stamp)}
+
+
+def _line_variant(product_id: str, description: dict[str, Any]) -> dict[str, Any]:
+    """The one variant a product known from a line has: the line's variant, else one
+    that repeats the product's own id, sku and price (as for a product sent without
+    variants). A plain dict: this runs for every line of a history import."""
+    variant = {
+        "id": description["variant_id"] or product_id,
+        "product_id": product_id,
+        "sku": description["sku"],
+        "title": description["title"],
+        "price": description["price"],
+    }
+    return {name: value for name, value in variant.items() if value is not None}
