@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -90,6 +91,8 @@ class LiveServer:
     def __init__(self, settings: Settings) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # The address it serves on, as `winback serve --port` tells the app.
+        settings = replace(settings, host="127.0.0.1", port=self.port)
         config = uvicorn.Config(
             create_app(settings),
             host="127.0.0.1",

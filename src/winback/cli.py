@@ -80,9 +80,12 @@ def store_list() -> None:
 @store_app.command("rotate-key")
 def store_rotate(
     store_id: Annotated[str, typer.Argument(help="The store id")],
-    grace_hours: Annotated[float, typer.Option(help="Old keys stay valid")] = 24.0,
+    grace_hours: Annotated[
+        float, typer.Option(min=0, help="Hours the current key stays valid")
+    ] = 24.0,
 ) -> None:
-    """Issue a new key; the old ones keep working for the grace period."""
+    """Issue a new key; the current one keeps working for the grace period, any older
+    one stops now (at most two keys are valid at a time)."""
     try:
         key = rotate_key(_engine(), store_id, grace=timedelta(hours=grace_hours))
     except WinbackError as error:
@@ -131,6 +134,12 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API (and, by default, apply events in the same process)."""
+    # The app (in each worker) reads its settings from the environment: where it is
+    # served goes there too, so what it prints (the tracking snippet) points here.
+    if host:
+        os.environ["WINBACK_HOST"] = host
+    if port:
+        os.environ["WINBACK_PORT"] = str(port)
     settings = load_settings()
     _engine().dispose()
     split = separate_applier or workers > 1

@@ -33,14 +33,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(
+    env: Mapping[str, str], name: str, default: float, *, minimum: float | None = None
+) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -123,7 +128,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         apply_batch_size=_int(source, "WINBACK_APPLY_BATCH_SIZE", 200),
         log_level=source.get("WINBACK_LOG_LEVEL", "info").lower(),
         log_json=_bool(source, "WINBACK_LOG_JSON", False),
-        key_rotation_grace_hours=_float(source, "WINBACK_KEY_ROTATION_GRACE_HOURS", 24.0),
+        key_rotation_grace_hours=_float(
+            source, "WINBACK_KEY_ROTATION_GRACE_HOURS", 24.0, minimum=0.0
+        ),
         queue_url=source.get("WINBACK_QUEUE_URL", ""),
         outbound_allow_private=_bool(source, "WINBACK_OUTBOUND_ALLOW_PRIVATE", False),
         outbound_timeout_seconds=_float(source, "WINBACK_OUTBOUND_TIMEOUT_SECONDS", 10.0),

@@ -129,6 +129,9 @@ def test_creating_a_store_shows_its_key_once_and_the_key_works(admin_server: Liv
     assert created["store_id"].startswith("st_")
     assert created["api_key"].startswith("wbk_")
     assert created["settings"] == {}
+    # with the tracking snippet to paste into the store's pages, as the CLI prints it
+    assert f"_rmData.push(['setStoreKey', '{created['store_id']}'])" in created["snippet"]
+    assert f'src="{admin_server.url}/track.js"' in created["snippet"]
 
     # and the key works for the webhook intake and the read API
     store = StoreClient(admin_server, created["store_id"], created["api_key"])

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from winback.errors import Unauthorized
 from winback.stores.service import create_store, list_stores, rotate_key
+from winback.tracking.script import snippet
 from winback.web.deps import RuntimeDep
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
@@ -44,13 +45,14 @@ class NewStore(BaseModel):
     "/stores",
     dependencies=[Admin],
     status_code=201,
-    summary="Create a store; its key is shown once",
+    summary="Create a store; its key is shown once, with its tracking snippet",
 )
 def post_store(body: NewStore, runtime: RuntimeDep) -> dict[str, Any]:
     store, key = create_store(
         runtime.engine, name=body.name, domain=body.domain, currency=body.currency
     )
-    return {**store.to_dict(), "api_key": key}
+    tracking = snippet(store.id, runtime.settings.resolved_public_url)
+    return {**store.to_dict(), "api_key": key, "snippet": tracking}
 
 
 @router.get("/stores", dependencies=[Admin], summary="All stores")

@@ -111,15 +111,27 @@ def get_store(engine: Engine, store_id: str) -> Store:
 
 
 def rotate_key(engine: Engine, store_id: str, *, grace: timedelta) -> str:
-    """Issue a new key; keys issued before stay valid for ``grace``, then expire."""
+    """Issue a new key; the current one stays valid for ``grace``, then expires.
+
+    At most two keys are valid at a time: a key still in the grace period of an
+    earlier rotation expires now (a second rotation that soon usually means the
+    key it replaced should stop working).
+    """
+    if grace < timedelta(0):
+        raise InvalidPayload("the grace period must not be negative", code="invalid_grace")
     get_store(engine, store_id)
     now = datetime.now(UTC)
     key = generate_api_key()
     with engine.begin() as conn:
+        keys = store_keys.c
         conn.execute(
             update(store_keys)
-            .where(store_keys.c.store_id == store_id)
-            .where((store_keys.c.expires_at.is_(None)) | (store_keys.c.expires_at > now + grace))
+            .where(keys.store_id == store_id, keys.expires_at > now)
+            .values(expires_at=now)
+        )
+        conn.execute(
+            update(store_keys)
+            .where(keys.store_id == store_id, keys.expires_at.is_(None))
             .values(expires_at=now + grace)
         )
         conn.execute(
