@@ -154,6 +154,24 @@ def test_extra_body_fields_are_accepted_and_the_raw_body_is_kept_byte_for_byte(
     assert customer["event_id"] == "evt-42"
 
 
+def test_a_body_starting_with_a_byte_order_mark_is_accepted_without_it(
+    store: StoreClient, engine: Engine
+):
+    # given a body as some platforms' encoders write it, after a UTF-8 byte order mark
+    raw = b'{"id": 7, "email": "ada@example.com"}'
+
+    # when it is delivered
+    response = store.send("customers/create", None, raw=b"\xef\xbb\xbf" + raw)
+
+    # then it is accepted and applied, and kept without the mark
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+    event_id = response.json()["event_id"]
+    assert log_entry(store, event_id)["outcome"] == "applied"
+    assert stored_body(engine, event_id) == raw
+    assert store.get("/api/v1/customers/7").json()["email"] == "ada@example.com"
+
+
 def test_x_event_time_back_fills_when_the_event_happened(store: StoreClient):
     # when a sender back-fills an event that happened on 1 January 2026
     response = store.send(

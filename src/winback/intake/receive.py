@@ -7,7 +7,7 @@ reason, so a store's developer can see what arrived and why it was refused.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ class Delivery:
     too_large: bool = False  # the body went over the limit and was not read to its end
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
 MAX_EVENT_TYPE_LENGTH = 200
 MAX_VISITOR_ID_LENGTH = 64
 
@@ -79,6 +80,10 @@ class Intake:
 
     async def receive_webhook(self, delivery: Delivery) -> int:
         """Check a server-to-server event and store it; returns its sequence number."""
+        if delivery.body.startswith(UTF8_BOM):
+            # Some platforms' JSON encoders write one; it marks the encoding, it is not
+            # part of the JSON (RFC 8259 lets a parser ignore it), so it is not kept.
+            delivery = replace(delivery, body=delivery.body[len(UTF8_BOM) :])
         store = self._directory.find(delivery.store_id)
         received_at = datetime.now(UTC)
         try:
