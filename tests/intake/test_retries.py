@@ -89,6 +89,23 @@ def test_the_same_custom_event_twice_is_one_activity(store: StoreClient):
     assert outcomes(store) == ["applied", "duplicate"]
 
 
+def test_a_custom_event_resent_with_a_new_timestamp_is_one_activity_by_its_event_id(
+    store: StoreClient,
+):
+    # given a custom event, and its resend stamped with the time it was resent
+    event = {"email": "ada@example.com", "product_id": 901, "event_id": "evt-1"}
+    send(store, "wishlist/added", event | {"timestamp": 1})
+    send(store, "wishlist/added", event | {"timestamp": 2})
+    # and another event of the same shopper with an id of its own
+    send(store, "wishlist/added", event | {"event_id": "evt-2", "timestamp": 3})
+    store.wait_applied()
+
+    # then the resend is a duplicate, and the shopper's timeline holds two events
+    assert outcomes(store) == ["applied", "duplicate", "applied"]
+    timeline = store.get("/api/v1/customers/ada@example.com/activity").json()
+    assert [entry["data"]["event_id"] for entry in timeline["items"]] == ["evt-2", "evt-1"]
+
+
 def test_the_same_body_at_two_different_event_times_is_two_events(store: StoreClient):
     send(store, "product_viewed", {"product_id": 55}, **{"x-event-time": "1767225600"})
     send(store, "product_viewed", {"product_id": 55}, **{"x-event-time": "1767225660"})
