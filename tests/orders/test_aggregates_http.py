@@ -147,3 +147,18 @@ def test_aggregates_of_one_customer_leave_the_others_alone(store: StoreClient):
     place(store, 1, "2026-10-01T00:00:00Z", "10.00")
 
     assert aggregates(store, "8") == (0, "0.00", None, None, None)
+
+
+def test_spend_is_summed_in_the_stores_currency_only(store: StoreClient):
+    # given a store in USD, an order in its currency and one in yen
+    place(store, 1, "2026-10-01T09:00:00Z", "10.00")
+    place(store, 2, "2026-10-02T09:00:00Z", "1000", currency="JPY")
+
+    # then both are orders, but only the dollars are spend (no rate to add the yen)
+    assert aggregates(store) == (
+        2,
+        "10.00",
+        "10.00",
+        "2026-10-01T09:00:00+00:00",
+        "2026-10-02T09:00:00+00:00",
+    )
