@@ -62,6 +62,12 @@ def histories(draw: st.DrawFn) -> list[tuple[str, dict[str, Any], datetime]]:
             # last, what the second took cannot be given back (see the test of that
             # below, which shows the result errs towards erasing).
             kind = "customer"
+        if kind in ("subscribe", "unsubscribe", "custom") and customer in erased:
+            # So is an event naming an erased person's address alone: delivered
+            # before the erasure, it joins the record that then held the address,
+            # and the erasure, arriving later, cannot tell it from what the id
+            # brought (the same reason c3's are left out).
+            kind = "customer"
         if kind == "customer_delete":
             erased.add(customer)
         at = START + timedelta(minutes=index)
