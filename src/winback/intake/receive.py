@@ -69,6 +69,25 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in headers.items() if name not in SECRET_HEADERS}
 
 
+def _delivery_digest(
+    topic: Topic, event_type: str, time_header: str | None, body: dict[str, Any]
+) -> str:
+    """What makes two deliveries one event (the second is then a duplicate).
+
+    The same body under the same type, as a rule. A custom event that carries its
+    sender's ``event_id`` is that event whatever else changed: senders that add a
+    send-time ``timestamp`` would otherwise make each retry a second event, and a
+    custom event has no id or version of its own to catch it.
+    """
+    if topic is not Topic.CUSTOM:
+        return event_digest(topic.value, time_header, body)
+    sender_id = body.get("event_id")
+    if isinstance(sender_id, (str, int)) and not isinstance(sender_id, bool):
+        if str(sender_id).strip():
+            return event_digest(event_type, "event_id", str(sender_id).strip().encode())
+    return event_digest(event_type, time_header, body)
+
+
 class Intake:
     def __init__(self, settings: Settings, directory: StoreDirectory, writer: RawLogWriter) -> None:
         self._settings = settings
@@ -140,9 +159,7 @@ class Intake:
             event_time=event_time,
             headers=_kept_headers(delivery.headers),
             body=delivery.body,
-            digest=event_digest(
-                topic.value if topic is not Topic.CUSTOM else event_type, time_header, body
-            ),
+            digest=_delivery_digest(topic, event_type, time_header, body),
         )
 
     async def _log_rejection(
