@@ -155,7 +155,8 @@ def _rows(
 def _row(line: int, cells: list[str], header: tuple[str, ...]) -> TableRow | RowError:
     if len(cells) != len(header):
         reason = f"the row has {len(cells)} fields but the header has {len(header)}"
-        return RowError(line=line, column=None, reason=reason)
+        readable = dict(zip(header, map(str.strip, cells), strict=False))
+        return RowError(line=line, column=None, reason=reason, values=readable)
     values = dict(zip(header, map(str.strip, cells), strict=True))
     values.pop("", None)  # (a column without a name)
     return TableRow(line=line, values=values)
