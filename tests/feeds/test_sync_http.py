@@ -201,6 +201,7 @@ def test_bad_rows_are_recorded_with_line_column_and_reason_and_their_product_kep
         {"line": 3, "column": "price", "reason": f"'twenty' is not a price such as {PRICE_SHAPES}"},
         {"line": 4, "column": "link", "reason": "'not-a-link' is not an absolute http(s) URL"},
     ]
+    assert run["errors_not_listed"] == 0
     assert shop.product("JUG")["price"] == "20.00"
     assert shop.get("/api/v1/products/TOY").status_code == 404
 
