@@ -112,3 +112,11 @@ def test_a_feed_on_a_private_address_is_refused_unless_allowed(
     assert len(feed_host.requests) == fetched_before
     assert shop.get("/api/v1/products/MUG").status_code == 404
     shop.http.close()
+
+
+def test_an_uploaded_html_page_is_refused_as_a_file(shop: Shop):
+    # when the uploaded file is an HTML page
+    run = shop.upload(b"<!DOCTYPE html><html><body>Log in</body></html>")
+
+    # then the run says the file is one (there was no URL)
+    assert (run["status"], run["reason"]) == ("failed", "the file is an HTML page, not a feed")

@@ -91,6 +91,17 @@ def test_bad_utf8_fails_the_feed_before_anything_is_applied(
     assert product_count(engine, store_id) == 0
 
 
+def test_a_local_html_file_is_refused_as_a_file(
+    engine: Engine, settings: Settings, store_id: str, tmp_path: Path
+):
+    page = tmp_path / "feed.csv"
+    page.write_bytes(b"<!DOCTYPE html><html><body>Log in</body></html>")
+
+    run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=page))
+
+    assert (run.status, run.reason) == ("failed", "the file is an HTML page, not a feed")
+
+
 def test_a_missing_file_fails_the_run(engine: Engine, settings: Settings, store_id: str):
     run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=Path("/nonexistent")))
 

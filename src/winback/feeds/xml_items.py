@@ -17,7 +17,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from winback.feeds.errors import FeedError
-from winback.feeds.source import HTML_REFUSED
+from winback.feeds.source import HtmlPageRefused
 from winback.imports.problems import RowError
 from winback.imports.source import BUFFER_SIZE
 from winback.imports.table import MAX_FIELD_CHARS, TableRow
@@ -88,7 +88,7 @@ class _ItemCollector:
     def _check_root(self, tag: str) -> None:
         self._root_seen = True
         if tag.rpartition("}")[2].lower() == "html":
-            raise FeedError(HTML_REFUSED)
+            raise HtmlPageRefused()
         if tag not in ROOTS:
             raise FeedError(f"the XML is not an RSS or Atom feed: its root element is <{tag}>")
 
