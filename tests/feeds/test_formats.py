@@ -118,7 +118,7 @@ def test_an_html_page_is_refused(page: bytes) -> None:
     with pytest.raises(FeedError) as refused:
         parse_feed(page)
 
-    assert refused.value.reason == "the URL returned an HTML page, not a feed"
+    assert refused.value.reason == "the file is an HTML page, not a feed"
 
 
 def test_corrupt_gzip_is_refused() -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from tests.conftest import LiveServer
 from tests.feeds.conftest import OUTBOUND_TIMEOUT, FeedHost, Shop, new_shop
+from winback.storage.feeds import sync_lock
 
 GOOD = (
     b"id,title,link,price\n"
@@ -108,7 +109,35 @@ def test_a_feed_on_a_private_address_is_refused_unless_allowed(
     run = shop.sync()
 
     assert run["status"] == "failed"
-    assert "private addresses are not allowed" in run["reason"]
+    allowed_by = "(setting WINBACK_OUTBOUND_ALLOW_PRIVATE=true allows them)"
+    assert f"private addresses are not allowed {allowed_by}" in run["reason"]
     assert len(feed_host.requests) == fetched_before
     assert shop.get("/api/v1/products/MUG").status_code == 404
     shop.http.close()
+
+
+def test_an_uploaded_html_page_is_refused_as_a_file(shop: Shop):
+    # when the uploaded file is an HTML page
+    run = shop.upload(b"<!DOCTYPE html><html><body>Log in</body></html>")
+
+    # then the run says the file is one (there was no URL)
+    assert (run["status"], run["reason"]) == ("failed", "the file is an HTML page, not a feed")
+
+
+def test_an_upload_arriving_while_a_sync_runs_is_recorded_skipped_and_not_kept(
+    shop: Shop, engine: Engine
+):
+    # given a sync of the store running (its lock held)
+    with sync_lock(engine, shop.store_id) as held:
+        assert held
+
+        # when a file is uploaded
+        skipped = shop.upload(GOOD)
+
+    # then its run is skipped, nothing applied, and the same file must be sent again
+    assert (skipped["status"], skipped["reason"]) == (
+        "skipped",
+        "another sync of this store was running",
+    )
+    assert shop.get("/api/v1/products/MUG").status_code == 404
+    assert shop.upload(GOOD)["status"] == "succeeded"

@@ -45,22 +45,50 @@ def test_the_default_schedule_is_daily(shop: Shop, feed_host: FeedHost):
     assert shop.get("/api/v1/feed").json()["feed"]["schedule_hours"] == 24
 
 
+NOT_HTTP = "the feed URL must be an absolute http:// or https:// URL"
+
+
 @pytest.mark.parametrize(
-    ("body", "pointer"),
+    ("body", "pointer", "reason"),
     [
-        ({"url": "ftp://shop.example/feed.csv"}, "/url"),
-        ({"url": "/feed.csv"}, "/url"),
-        ({"url": "https://shop.example/feed.csv", "schedule_hours": 0}, "/schedule_hours"),
-        ({}, "/url"),
+        ({"url": "ftp://shop.example/feed.csv"}, "/url", NOT_HTTP),
+        ({"url": "/feed.csv"}, "/url", NOT_HTTP),
+        (
+            {"url": "https://shop.example/feed.csv", "schedule_hours": 0},
+            "/schedule_hours",
+            "Input should be greater than or equal to 1",
+        ),
+        ({}, "/url", "this field is required"),
     ],
 )
 def test_a_feed_setting_that_cannot_work_is_refused_with_its_field(
-    shop: Shop, body: dict[str, Any], pointer: str
+    shop: Shop, body: dict[str, Any], pointer: str, reason: str
 ):
     response = shop.http.put("/api/v1/feed", json=body, headers={"x-api-key": shop.api_key})
 
     assert response.status_code == 400
-    assert response.json()["error"]["pointer"] == pointer
+    error = response.json()["error"]
+    assert (error["code"], error["pointer"], error["reason"]) == (
+        "invalid_request",
+        pointer,
+        reason,
+    )
+    assert shop.get("/api/v1/feed").json()["feed"] is None
+
+
+def test_a_feed_setting_that_is_not_json_is_refused_without_a_pointer(shop: Shop):
+    # when the body of PUT /api/v1/feed is not valid JSON
+    response = shop.http.put(
+        "/api/v1/feed",
+        content=b'{"url": https://shop.example/feed.csv}',
+        headers={"x-api-key": shop.api_key, "content-type": "application/json"},
+    )
+
+    # then the reason says so, and no field is pointed at
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["reason"].startswith("the body is not valid JSON: ")
+    assert error["pointer"] == ""
     assert shop.get("/api/v1/feed").json()["feed"] is None
 
 
@@ -201,6 +229,7 @@ def test_bad_rows_are_recorded_with_line_column_and_reason_and_their_product_kep
         {"line": 3, "column": "price", "reason": f"'twenty' is not a price such as {PRICE_SHAPES}"},
         {"line": 4, "column": "link", "reason": "'not-a-link' is not an absolute http(s) URL"},
     ]
+    assert run["errors_not_listed"] == 0
     assert shop.product("JUG")["price"] == "20.00"
     assert shop.get("/api/v1/products/TOY").status_code == 404
 

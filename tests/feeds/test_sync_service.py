@@ -17,6 +17,7 @@ from winback.cli import app as cli
 from winback.config import Settings
 from winback.feeds import FeedError, RowError, reader
 from winback.feeds.sync import SyncRequest, sync_feed
+from winback.storage import feeds as feed_storage
 from winback.storage.feeds import sync_lock
 from winback.storage.schema import feed_runs, products
 from winback.stores.service import create_store
@@ -90,6 +91,17 @@ def test_bad_utf8_fails_the_feed_before_anything_is_applied(
     assert product_count(engine, store_id) == 0
 
 
+def test_a_local_html_file_is_refused_as_a_file(
+    engine: Engine, settings: Settings, store_id: str, tmp_path: Path
+):
+    page = tmp_path / "feed.csv"
+    page.write_bytes(b"<!DOCTYPE html><html><body>Log in</body></html>")
+
+    run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=page))
+
+    assert (run.status, run.reason) == ("failed", "the file is an HTML page, not a feed")
+
+
 def test_a_missing_file_fails_the_run(engine: Engine, settings: Settings, store_id: str):
     run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=Path("/nonexistent")))
 
@@ -153,6 +165,7 @@ def test_the_feed_command_sets_syncs_a_file_and_shows_the_runs(
     assert shown["feed"]["schedule_hours"] == 24
     [run] = shown["runs"]
     assert (run["trigger"], run["status"], run["created"]) == ("cli", "succeeded", 300)
+    assert (run["rejected"], run["errors_not_listed"]) == (0, 0)
 
 
 def test_the_feed_command_refuses_an_unknown_store_and_a_missing_file(
@@ -298,3 +311,30 @@ def test_products_described_by_the_reader_process_are_stored_as_described_here(
         ("MUG", "active", "feed"),
         ("SHIRT", "active", "feed"),
     ]
+
+
+def test_a_run_lists_its_first_1000_row_errors_and_counts_the_rest(
+    engine: Engine, settings: Settings, store_id: str
+):
+    # given a feed of one good row and 5,000 rows with a bad price
+    bad = "".join(f"B{n},Pot,https://shop.example/b{n},cheap\n" for n in range(5000))
+    feed = f"id,title,link,price\nP1,Pot,https://shop.example/p1,1\n{bad}".encode()
+
+    # when it is synced
+    run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=feed))
+
+    # then every bad row is counted, the first 1,000 listed, and the rest said to be left out
+    with engine.connect() as conn:
+        stored = feed_storage.feed_run(conn, store_id, run.id)
+    assert stored is not None
+    assert (stored.rejected, len(stored.errors), stored.errors_not_listed) == (5000, 1000, 4000)
+    assert stored.errors[-1]["line"] == 1002
+    assert stored.to_dict()["errors_not_listed"] == 4000
+
+
+def test_a_run_with_few_errors_leaves_none_unlisted(
+    engine: Engine, settings: Settings, store_id: str
+):
+    run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=FEED))
+
+    assert (run.rejected, run.errors_not_listed, run.to_dict()["errors_not_listed"]) == (0, 0, 0)

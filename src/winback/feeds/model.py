@@ -66,12 +66,16 @@ class FeedRun:
     made_unavailable: int = 0
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    errors_not_listed: int = 0  # row errors counted in ``rejected`` but left out of ``errors``
     reason: str | None = None
 
     def reject(self, line: int, column: str | None, reason: str) -> None:
-        """Keep a row error (up to ``MAX_KEPT_ERRORS``); the caller counts rejected rows."""
+        """Keep a row error (up to ``MAX_KEPT_ERRORS``, then only counted in
+        ``errors_not_listed``); the caller counts rejected rows."""
         if len(self.errors) < MAX_KEPT_ERRORS:
             self.errors.append({"line": line, "column": column, "reason": reason})
+        else:
+            self.errors_not_listed += 1
 
     def to_dict(self) -> dict[str, Any]:
         body = asdict(self)

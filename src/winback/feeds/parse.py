@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from winback.feeds.errors import FeedError
 from winback.feeds.grouping import DEFAULT_MAX_HELD_ROWS, VariantGrouper
@@ -40,7 +40,9 @@ def parse_feed(
 
     ``on_rejected`` hears the product id (the group's, for a variant) of each
     row refused for its content, so a sync can leave that product as it was
-    rather than count it gone from the feed.
+    rather than count it gone from the feed; for a row that could not be read
+    whole (a wrong number of fields, a value too long), the ids its ``id`` and
+    ``item_group_id`` cells hold.
     """
     rows = feed_rows(source, progress, encoding)
     return _products(rows, VariantGrouper(max_held_variant_rows), on_rejected)
@@ -132,6 +134,8 @@ def _products(
 ) -> Iterator[FeedProduct | RowError]:
     for row in rows:
         if isinstance(row, RowError):
+            if on_rejected is not None and row.values is not None:
+                _tell_unread(row.values, on_rejected)
             yield row
             continue
         item = read_item(row)
@@ -148,3 +152,13 @@ def _tell_rejected(row: TableRow, on_rejected: RejectedHook) -> None:
     product_id = row.values.get("item_group_id") or row.values.get("id")
     if product_id and len(product_id) <= MAX_ID_LENGTH:
         on_rejected(product_id)
+
+
+def _tell_unread(values: Mapping[str, str], on_rejected: RejectedHook) -> None:
+    # A row with a field too many has its cells after the fault shifted, so which of
+    # the two names its product is unknown: both are kept, as sparing one product too
+    # many for a day is better than making the row's product unavailable.
+    for column in ("item_group_id", "id"):
+        product_id = values.get(column)
+        if product_id and len(product_id) <= MAX_ID_LENGTH:
+            on_rejected(product_id)

@@ -18,7 +18,18 @@ from winback.imports.source import BUFFER_SIZE, ByteSource, CountingReader, open
 
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
-HTML_REFUSED = "the URL returned an HTML page, not a feed"
+HTML_REFUSED = "the file is an HTML page, not a feed"
+HTML_FROM_URL = "the URL returned an HTML page, not a feed"
+
+
+class HtmlPageRefused(FeedError):
+    """An HTML page where a feed was expected: a login or error page, often answered with a 200.
+
+    Said of a file; a sync of a URL says the URL returned it (``HTML_FROM_URL``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(HTML_REFUSED)
 
 
 class FeedFormat(StrEnum):
@@ -73,7 +84,7 @@ def sniff_format(head: bytes) -> FeedFormat:
         raise FeedError("the feed is empty")
     lowered = text[:64].lower()
     if lowered.startswith((b"<!doctype html", b"<html")):
-        raise FeedError(HTML_REFUSED)
+        raise HtmlPageRefused()
     if text.startswith(b"<"):
         return FeedFormat.XML
     first_line = text.split(b"\n", 1)[0]

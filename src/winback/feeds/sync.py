@@ -43,6 +43,7 @@ from winback.feeds.model import (
 from winback.feeds.parse import check_feed, parse_feed
 from winback.feeds.reader import StoreDatabase, feed_records
 from winback.feeds.records import ReadProduct
+from winback.feeds.source import HTML_FROM_URL, HtmlPageRefused
 from winback.imports.problems import RowError
 from winback.imports.source import Progress, ProgressHook
 from winback.outbound import OutboundClient, OutboundError, RetryableError, Validators
@@ -241,7 +242,11 @@ def _sync_url(
         if fetched.not_modified:
             run.status = NOT_MODIFIED
             return
-        _sync_content(engine, run, path, observer)
+        try:
+            _sync_content(engine, run, path, observer)
+        except HtmlPageRefused:
+            # The spooled file is what the URL answered: a file is not what the user gave.
+            raise FeedError(HTML_FROM_URL) from None
     if run.status == SUCCEEDED and feed is not None and feed.url == url:
         with engine.begin() as conn:
             store.save_validators(

@@ -17,10 +17,10 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from winback.feeds.errors import FeedError
-from winback.feeds.source import HTML_REFUSED
+from winback.feeds.source import HtmlPageRefused
 from winback.imports.problems import RowError
 from winback.imports.source import BUFFER_SIZE
-from winback.imports.table import TableRow
+from winback.imports.table import MAX_FIELD_CHARS, TableRow
 
 GOOGLE = "{http://base.google.com/ns/1.0}"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -33,7 +33,6 @@ FALLBACKS = {"title": "title", "link": "link", "description": "description"} | {
 }
 # Fields that may repeat, and how their values join into one cell as in a CSV feed.
 REPEATED = {"product_type": "|", "additional_image_link": ","}
-MAX_FIELD_CHARS = 128 * 1024
 
 
 class _ItemCollector:
@@ -89,7 +88,7 @@ class _ItemCollector:
     def _check_root(self, tag: str) -> None:
         self._root_seen = True
         if tag.rpartition("}")[2].lower() == "html":
-            raise FeedError(HTML_REFUSED)
+            raise HtmlPageRefused()
         if tag not in ROOTS:
             raise FeedError(f"the XML is not an RSS or Atom feed: its root element is <{tag}>")
 
@@ -112,10 +111,13 @@ class _ItemCollector:
 
     def _finish_item(self) -> TableRow | RowError:
         assert self._item is not None
+        values = self._fallback | self._item
         if self._oversized is not None:
             reason = f"the value is longer than {MAX_FIELD_CHARS} characters"
-            return RowError(self._line, self._oversized, reason)
-        return TableRow(line=self._line, values=self._fallback | self._item)
+            # (the rest of the item still says whose it is)
+            values.pop(self._oversized, None)
+            return RowError(self._line, self._oversized, reason, values=values)
+        return TableRow(line=self._line, values=values)
 
 
 def read_xml_items(reader: io.BufferedReader) -> Iterator[TableRow | RowError]:

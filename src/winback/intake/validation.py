@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from winback.carts.payloads import CartPayload
 from winback.catalog.payloads import ProductDeletePayload, ProductPayload
-from winback.errors import InvalidPayload, json_pointer
+from winback.errors import InvalidPayload, json_pointer, validation_reason
 from winback.intake.topics import Topic
 from winback.orders.payloads import OrderDeletePayload, OrderPayload
 from winback.shoppers.payloads import (
@@ -38,11 +38,7 @@ PAYLOAD_MODELS: dict[Topic, type[BaseModel]] = {
 def _first_error(error: ValidationError) -> InvalidPayload:
     detail = error.errors(include_url=False)[0]
     location = tuple(part for part in detail["loc"] if not str(part).startswith("function-"))
-    message = str(detail["msg"])
-    if detail["type"] == "missing":
-        message = "this field is required"
-    elif message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+    message = validation_reason(detail)
     return InvalidPayload(message, pointer=json_pointer(location) if location else "")
 
 

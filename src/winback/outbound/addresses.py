@@ -25,6 +25,8 @@ from winback.outbound.errors import AddressRefused, RetryableError, TerminalErro
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[IPAddress]]
+# Named in a refusal, so whoever reads it (a feed run's reason) knows what to change.
+ALLOW_PRIVATE_SETTING = "WINBACK_OUTBOUND_ALLOW_PRIVATE"
 
 
 def system_resolver(host: str, port: int) -> list[IPAddress]:
@@ -92,7 +94,8 @@ class GuardedTransport(httpx.BaseTransport):
                 if not is_public(address):
                     reason = (
                         f"{url.host} resolves to {address}, a loopback, private, link-local "
-                        "or reserved address, and private addresses are not allowed"
+                        "or reserved address, and private addresses are not allowed "
+                        f"(setting {ALLOW_PRIVATE_SETTING}=true allows them)"
                     )
                     raise AddressRefused(reason, url=str(url))
         return addresses

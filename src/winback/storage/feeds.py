@@ -135,6 +135,7 @@ def insert_run(
             made_unavailable=0,
             rejected=0,
             errors=[],
+            errors_not_listed=0,
         )
         .returning(feed_runs.c.id)
     ).scalar_one()

@@ -335,6 +335,8 @@ feed_runs = Table(
     Column("rejected", Integer, nullable=False, default=0),
     Column("errors", JSON, nullable=False, default=list),
     Column("reason", Text),
+    # Row errors beyond those kept in ``errors`` (migration feed_runs_errors_not_listed).
+    Column("errors_not_listed", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_feed_runs_store", "store_id", "id"),
 )
 

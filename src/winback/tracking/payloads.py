@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from winback.errors import InvalidPayload, json_pointer
+from winback.errors import InvalidPayload, json_pointer, validation_reason
 from winback.shoppers.payloads import EmbeddedCustomer
 
 # The script makes 32 hex digits; other clients may use any short token.
@@ -53,9 +53,7 @@ def invalid(error: ValidationError, prefix: str = "") -> InvalidPayload:
     """The first problem pydantic found, as an InvalidPayload with its JSON pointer."""
     detail = error.errors(include_url=False)[0]
     location = tuple(part for part in detail["loc"] if not str(part).startswith("function-"))
-    message = "this field is required" if detail["type"] == "missing" else str(detail["msg"])
-    message = message.removeprefix("Value error, ")
-    return InvalidPayload(message, pointer=prefix + json_pointer(location))
+    return InvalidPayload(validation_reason(detail), pointer=prefix + json_pointer(location))
 
 
 def parse_batch(body: dict[str, Any]) -> BrowserBatch:

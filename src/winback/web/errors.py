@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
-from winback.errors import RateLimited, WinbackError, json_pointer
+from winback.errors import RateLimited, WinbackError, json_pointer, validation_reason
 from winback.web.responses import JSONBody
 
 
@@ -19,11 +22,17 @@ async def validation_error_response(_request: Request, error: Exception) -> JSON
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0]
     location = tuple(first.get("loc", ()))
-    body = {
-        "code": "invalid_request",
-        "reason": str(first.get("msg")),
-        "pointer": json_pointer(location[1:]) if len(location) > 1 else "",
-    }
+    reason, pointer = _reason_and_pointer(first, location)
+    body = {"code": "invalid_request", "reason": reason, "pointer": pointer}
     if location and location[0] in ("query", "path", "header"):
         body["parameter"] = str(location[-1])
     return JSONBody({"error": body}, status_code=400)
+
+
+def _reason_and_pointer(detail: Mapping[str, Any], location: tuple[Any, ...]) -> tuple[str, str]:
+    if detail["type"] == "json_invalid":
+        # Its location is where the parser stopped (a character offset), not a field.
+        said = detail.get("ctx", {}).get("error")
+        return ("the body is not valid JSON" + (f": {said}" if said else ""), "")
+    pointer = json_pointer(location[1:]) if len(location) > 1 else ""
+    return validation_reason(detail), pointer
