@@ -82,10 +82,11 @@ def _delivery_digest(
     if topic is not Topic.CUSTOM:
         return event_digest(topic.value, time_header, body)
     sender_id = body.get("event_id")
-    if isinstance(sender_id, (str, int)) and not isinstance(sender_id, bool):
-        if str(sender_id).strip():
-            return event_digest(event_type, "event_id", str(sender_id).strip().encode())
-    return event_digest(event_type, time_header, body)
+    if isinstance(sender_id, bool) or not isinstance(sender_id, (str, int)):
+        return event_digest(event_type, time_header, body)
+    if not str(sender_id).strip():
+        return event_digest(event_type, time_header, body)
+    return event_digest(event_type, "event_id", str(sender_id).strip().encode())
 
 
 class Intake:
