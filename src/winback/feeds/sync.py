@@ -142,8 +142,10 @@ def _label(source: FeedSource | None) -> str | None:
 
 
 def _record_skipped(engine: Engine, request: SyncRequest) -> FeedRun:
-    run = _start(engine, request, status=SKIPPED)
-    run.finished_at = run.started_at
+    # Shown as skipped only once its reason is saved with it: one who polls the run
+    # sees either a queued run or a finished one with its reason, never half of it.
+    run = _start(engine, request, status=QUEUED)
+    run.status, run.finished_at = SKIPPED, run.started_at
     run.reason = "another sync of this store was running"
     with engine.begin() as conn:
         store.save_run(conn, run)
