@@ -108,7 +108,14 @@ def _tags(value: Any) -> list[str]:
 
 
 def _aware(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+01:00 is before year 1 in UTC, 9999-12-31T23:59-01:00 after 9999.
+        raise ValueError(
+            f"the time {value.isoformat()} is out of range: in UTC it must fall "
+            "between 0001-01-01 and 9999-12-31"
+        ) from None
 
 
 def _datetime_input(value: Any) -> Any:

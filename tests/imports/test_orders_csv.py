@@ -251,3 +251,14 @@ def test_an_empty_order_id_is_reported_and_the_next_order_is_read() -> None:
 
     assert result[0] == RowError(2, "order_id", "order_id is empty")
     assert isinstance(result[1], ImportedOrder) and result[1].payload.id == "2"
+
+
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_created_at_outside_the_calendar_in_utc_is_a_row_error(created_at: str) -> None:
+    text = f"order_id,order_created_at,order_status,customer_id\n1,{created_at},new,C1\n"
+
+    [error] = orders(text)
+
+    assert isinstance(error, RowError)
+    assert (error.line, error.column) == (2, "order_created_at")
+    assert "out of range" in error.reason
