@@ -178,3 +178,12 @@ def test_carts_of_one_store_are_invisible_to_another(store: StoreClient, other_s
     send(store, "carts/create", {"id": "c1", "customer": ADA})
 
     assert other_store.get("/api/v1/carts/c1").status_code == 404
+
+
+def test_a_cart_total_with_more_than_four_places_is_refused(store: StoreClient):
+    response = store.send("carts/create", {"id": "c1", "total_price": "12.45001"})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["pointer"] == "/total_price"
+    assert error["reason"].startswith("money has at most 4 decimal places")

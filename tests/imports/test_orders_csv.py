@@ -262,3 +262,42 @@ def test_a_created_at_outside_the_calendar_in_utc_is_a_row_error(created_at: str
     assert isinstance(error, RowError)
     assert (error.line, error.column) == (2, "order_created_at")
     assert "out of range" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "reason"),
+    [
+        ({"price": "0.00001"}, "price", "money has at most 4 decimal places, this has 5"),
+        (
+            {"quantity": "0.00001"},
+            "quantity",
+            "a quantity has at most 4 decimal places, this has 5",
+        ),
+    ],
+)
+def test_a_line_cell_storage_would_round_skips_its_order(
+    cells: dict[str, str], column: str, reason: str
+) -> None:
+    # given an order whose line has a price or quantity with more than 4 places
+    values = {"quantity": "1", "price": "2"} | cells
+    text = (
+        "order_id,order_created_at,order_status,customer_id,product_id,quantity,price\n"
+        f"1,2024-03-01T10:00:00Z,new,C1,P1,{values['quantity']},{values['price']}\n"
+    )
+
+    # then the order is skipped, the cell named with its line and why
+    assert orders(text) == [
+        RowError(2, column, reason),
+        RowError(2, "order_id", "order 1 is skipped because line(s) 2 have errors"),
+    ]
+
+
+def test_an_order_total_with_more_than_four_places_is_a_row_error() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,order_total\n"
+        "1,2024-03-01T10:00:00Z,new,C1,10.123456\n"
+    )
+
+    assert orders(text) == [
+        RowError(2, "order_total", "money has at most 4 decimal places, this has 6")
+    ]

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
-from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, Money, Sku, UTCTime, to_decimal
+from winback.fields import (
+    PAYLOAD_CONFIG,
+    Email,
+    ExternalId,
+    Money,
+    Sku,
+    UTCTime,
+    check_places,
+    to_decimal,
+)
 from winback.shoppers.payloads import EmbeddedCustomer
 
 
@@ -19,8 +28,15 @@ def _code_name(value: Any) -> Any:
     return value
 
 
+def _quantity(value: Any) -> Decimal:
+    # A line's quantity is stored with 4 places (order_lines.quantity), like money.
+    return check_places(to_decimal(value), "a quantity")
+
+
 CodeOrName = Annotated[str | None, BeforeValidator(_code_name)]
-Quantity = Annotated[Decimal, BeforeValidator(to_decimal)]
+Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
+# Kept whole in the order's data, never in a column of fixed places.
+Weight = Annotated[Decimal, BeforeValidator(to_decimal)]
 
 
 class LineItem(BaseModel):
@@ -101,7 +117,7 @@ class OrderPayload(BaseModel):
     total_shipping: Money | None = None
     total_tax: Money | None = None
     total_price: Money | None = None
-    total_weight: Quantity | None = None
+    total_weight: Weight | None = None
 
     @field_validator("total_discounts")
     @classmethod
