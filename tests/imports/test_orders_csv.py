@@ -301,3 +301,16 @@ def test_an_order_total_with_more_than_four_places_is_a_row_error() -> None:
     assert orders(text) == [
         RowError(2, "order_total", "money has at most 4 decimal places, this has 6")
     ]
+
+
+def test_lines_whose_sum_reaches_the_money_limit_are_a_row_error() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,product_id,quantity,price\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P1,99999999999999,99999999999999\n"
+    )
+
+    [error] = orders(text)
+
+    assert isinstance(error, RowError)
+    assert (error.line, error.column) == (2, "line_items")
+    assert "100,000,000,000,000" in error.reason

@@ -259,9 +259,10 @@ def test_an_order_without_an_address_shows_its_buyers_address_as_it_is_now(
 
     found = store.get("/api/v1/orders/1001").json()
     assert (found["customer_id"], found["email"]) == ("7", "ada@new.example")
-    assert store.get("/api/v1/orders", params={"customer_id": "7"}).json()["items"][0][
-        "email"
-    ] == "ada@new.example"
+    assert (
+        store.get("/api/v1/orders", params={"customer_id": "7"}).json()["items"][0]["email"]
+        == "ada@new.example"
+    )
 
 
 def test_an_erased_buyers_address_leaves_the_orders_that_only_borrowed_it(store: StoreClient):
@@ -524,3 +525,39 @@ def test_a_quantity_with_more_than_four_places_is_refused(store: StoreClient):
 
     assert error["pointer"] == "/line_items/0/quantity"
     assert error["reason"].startswith("a quantity has at most 4 decimal places")
+
+
+def test_lines_whose_sum_reaches_the_money_limit_are_refused_at_once(store: StoreClient):
+    # given a line whose price and quantity are each under the limit, but not their product
+    line = {"product_id": "q", "quantity": 99999999999999, "price": 99999999999999}
+
+    # when the order leaves its total to the lines
+    error = refused(store, "orders/create", order(line_items=[line]))
+
+    # then it is refused before the 200 (it could never be stored), naming the lines
+    assert error["pointer"] == "/line_items"
+    assert "100,000,000,000,000" in error["reason"]
+    assert store.get("/api/v1/orders/1001").status_code == 404
+
+
+def test_lines_just_under_the_money_limit_make_the_orders_total(store: StoreClient):
+    line = {"sku": "GOLD", "quantity": 2, "price": "49999999999999.9999"}
+
+    send(store, "orders/create", order(line_items=[line]))
+
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "99999999999999.9998"
+
+
+def test_a_total_left_to_lines_with_more_than_four_places_is_refused(store: StoreClient):
+    # given lines whose sum has 5 places (1.2345 times 0.5), and no total_price
+    line = {"sku": "CHEESE", "quantity": "0.5", "price": "1.2345"}
+
+    # then winback will not round the total it would have to work out
+    error = refused(store, "orders/create", order(line_items=[line]))
+    assert error["pointer"] == "/total_price"
+    assert "send the total" in error["reason"]
+
+    # and with the total given, the same lines are kept as sent
+    send(store, "orders/create", order(line_items=[line], total_price="0.62"))
+    stored = store.get("/api/v1/orders/1001").json()
+    assert (stored["total_price"], stored["line_items"][0]["price"]) == ("0.62", "1.2345")
