@@ -25,6 +25,9 @@ from pydantic import (
 MAX_ID_LENGTH = 255
 # What every database keeps exactly with 4 places (SQLite: as a 64-bit integer).
 MAX_AMOUNT = 10**14
+# The decimal places storage keeps of money and quantities (storage/schema.py): a
+# value with more would be rounded there, so it is refused here instead.
+MAX_PLACES = 4
 
 # Payload models keep unknown fields (real senders add their own) and accept
 # numbers where strings are expected and the other way round.
@@ -71,6 +74,32 @@ def to_decimal(value: Any) -> Decimal:
     return result
 
 
+def decimal_places(value: Decimal) -> int:
+    """Digits after the point once trailing zeros are dropped: ``10.1200`` has 2.
+
+    Counted on the digits themselves: ``normalize()`` would first round to the
+    context's 28 digits, and a long enough value would pass as having none.
+    """
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or not any(digits):
+        return 0
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing))
+
+
+def check_places(value: Decimal, what: str) -> Decimal:
+    """``value`` if storage keeps it as it is; a ValueError naming ``what`` if it would round it."""
+    places = decimal_places(value)
+    if places > MAX_PLACES:
+        raise ValueError(f"{what} has at most {MAX_PLACES} decimal places, this has {places}")
+    return value
+
+
+def to_money(value: Any) -> Decimal:
+    """Exact money: a number under ``MAX_AMOUNT`` with at most 4 places, kept as sent."""
+    return check_places(to_decimal(value), "money")
+
+
 def _email(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("an email must be a string")
@@ -108,7 +137,14 @@ def _tags(value: Any) -> list[str]:
 
 
 def _aware(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+01:00 is before year 1 in UTC, 9999-12-31T23:59-01:00 after 9999.
+        raise ValueError(
+            f"the time {value.isoformat()} is out of range: in UTC it must fall "
+            "between 0001-01-01 and 9999-12-31"
+        ) from None
 
 
 def _datetime_input(value: Any) -> Any:
@@ -131,7 +167,7 @@ def format_money(value: Decimal | None) -> str | None:
 ExternalId = Annotated[str, BeforeValidator(_external_id)]
 # A SKU names a product when a line has no product id, so it is bounded like an id.
 Sku = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH)]
-Money = Annotated[Decimal, BeforeValidator(to_decimal), PlainSerializer(format_money)]
+Money = Annotated[Decimal, BeforeValidator(to_money), PlainSerializer(format_money)]
 Email = Annotated[str, BeforeValidator(_email)]
 Tags = Annotated[list[str], BeforeValidator(_tags)]
 UTCTime = Annotated[AwareDatetime, BeforeValidator(_datetime_input), AfterValidator(_aware)]

@@ -178,3 +178,23 @@ def test_carts_of_one_store_are_invisible_to_another(store: StoreClient, other_s
     send(store, "carts/create", {"id": "c1", "customer": ADA})
 
     assert other_store.get("/api/v1/carts/c1").status_code == 404
+
+
+def test_cart_lines_whose_sum_reaches_the_money_limit_are_refused_at_once(store: StoreClient):
+    # when a cart's line is worth more than money can hold (price times quantity)
+    line = {"product_id": "q", "quantity": 99999999999999, "price": 99999999999999}
+    response = store.send("carts/create", {"id": "c1", "line_items": [line]})
+
+    # then the sender hears it with the lines' pointer, and no cart is stored
+    assert response.status_code == 400
+    assert response.json()["error"]["pointer"] == "/line_items"
+    assert store.get("/api/v1/carts/c1").status_code == 404
+
+
+def test_a_cart_total_with_more_than_four_places_is_refused(store: StoreClient):
+    response = store.send("carts/create", {"id": "c1", "total_price": "12.45001"})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["pointer"] == "/total_price"
+    assert error["reason"].startswith("money has at most 4 decimal places")

@@ -222,3 +222,25 @@ def test_products_of_one_store_are_invisible_to_another(
     send(store, "products/create", {"id": 55, "title": "Mug"})
 
     assert other_store.get("/api/v1/products/55").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"id": 55, "price": "0.00001"}, "/price"),
+        ({"id": 55, "price": 0.30000000000000004}, "/price"),
+        ({"id": 55, "variants": [{"id": 551, "price": "1.23456"}]}, "/variants/0/price"),
+    ],
+)
+def test_a_price_with_more_than_four_places_is_refused_not_rounded(
+    store: StoreClient, body: dict[str, Any], pointer: str
+):
+    # when a price has more places than winback keeps
+    response = store.send("products/create", body)
+
+    # then it is refused naming the price, and no product is stored as "0.00" or rounded
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["pointer"] == pointer
+    assert error["reason"].startswith("money has at most 4 decimal places")
+    assert store.get("/api/v1/products/55").status_code == 404

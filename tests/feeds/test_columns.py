@@ -171,3 +171,34 @@ def test_header_names_may_carry_the_g_prefix_spaces_and_capitals() -> None:
     )
 
     assert product.payload.image == "https://s/m.jpg"
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "reason"),
+    [
+        ("price", "0.00001 USD", "money has at most 4 decimal places, this has 5"),
+        ("sale_price", "1.999999", "money has at most 4 decimal places, this has 6"),
+        (
+            "price",
+            "100000000000000",
+            "the amount must be less than 100,000,000,000,000 in absolute value",
+        ),
+    ],
+)
+def test_a_price_a_webhook_could_not_send_is_a_row_error_not_rounded(
+    column: str, cell: str, reason: str
+) -> None:
+    # given a row whose price winback could only keep rounded (or not at all)
+    price, sale_price = (cell, "") if column == "price" else ("2 USD", cell)
+
+    # when the feed is read
+    records = parse(HEADER + f",sale_price\nP1,Mug,https://s/mug,{price},{sale_price}\n")
+
+    # then the row is refused with its line and column, as a webhook's price would be
+    assert records == [RowError(2, column, reason)]
+
+
+def test_trailing_zeros_of_a_feed_price_do_not_count_as_places() -> None:
+    product = only_product(HEADER + "\nP1,Mug,https://s/mug,10.1200000 EUR\n").payload
+
+    assert product.price == Decimal("10.12")

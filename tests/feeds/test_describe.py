@@ -126,9 +126,14 @@ def test_stored_unchanged_products_go_on_as_their_id_alone(
 def test_row_errors_keep_their_place_and_a_refused_payload_is_left_for_the_applying_side(
     engine: Engine,
 ) -> None:
-    # The feed's cell checks let the price through; the payload's amount bound does not.
-    feed = FEED + "HUGE,Gold pot,https://shop.example/gold,100000000000000 USD\nBAD,Pot\n"
+    # The feed's cell checks refuse what the payload would; a record made past them
+    # (a price over the payload's amount bound) stands for a payload that is refused.
+    feed = FEED + "HUGE,Gold pot,https://shop.example/gold,1 USD\nBAD,Pot\n"
     records = list(parse_feed(feed.encode()))
+    huge = records[ROWS]
+    assert isinstance(huge, FeedProduct)
+    too_much = huge.items[0]._replace(price=Decimal(10**14))
+    records[ROWS] = FeedProduct(huge.line, huge.group_id, [too_much])
 
     prepared = Describer(engine, _new_store(engine)).prepare(records, 1.0)
 

@@ -251,3 +251,66 @@ def test_an_empty_order_id_is_reported_and_the_next_order_is_read() -> None:
 
     assert result[0] == RowError(2, "order_id", "order_id is empty")
     assert isinstance(result[1], ImportedOrder) and result[1].payload.id == "2"
+
+
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_created_at_outside_the_calendar_in_utc_is_a_row_error(created_at: str) -> None:
+    text = f"order_id,order_created_at,order_status,customer_id\n1,{created_at},new,C1\n"
+
+    [error] = orders(text)
+
+    assert isinstance(error, RowError)
+    assert (error.line, error.column) == (2, "order_created_at")
+    assert "out of range" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "reason"),
+    [
+        ({"price": "0.00001"}, "price", "money has at most 4 decimal places, this has 5"),
+        (
+            {"quantity": "0.00001"},
+            "quantity",
+            "a quantity has at most 4 decimal places, this has 5",
+        ),
+    ],
+)
+def test_a_line_cell_storage_would_round_skips_its_order(
+    cells: dict[str, str], column: str, reason: str
+) -> None:
+    # given an order whose line has a price or quantity with more than 4 places
+    values = {"quantity": "1", "price": "2"} | cells
+    text = (
+        "order_id,order_created_at,order_status,customer_id,product_id,quantity,price\n"
+        f"1,2024-03-01T10:00:00Z,new,C1,P1,{values['quantity']},{values['price']}\n"
+    )
+
+    # then the order is skipped, the cell named with its line and why
+    assert orders(text) == [
+        RowError(2, column, reason),
+        RowError(2, "order_id", "order 1 is skipped because line(s) 2 have errors"),
+    ]
+
+
+def test_an_order_total_with_more_than_four_places_is_a_row_error() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,order_total\n"
+        "1,2024-03-01T10:00:00Z,new,C1,10.123456\n"
+    )
+
+    assert orders(text) == [
+        RowError(2, "order_total", "money has at most 4 decimal places, this has 6")
+    ]
+
+
+def test_lines_whose_sum_reaches_the_money_limit_are_a_row_error() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,product_id,quantity,price\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P1,99999999999999,99999999999999\n"
+    )
+
+    [error] = orders(text)
+
+    assert isinstance(error, RowError)
+    assert (error.line, error.column) == (2, "line_items")
+    assert "100,000,000,000,000" in error.reason

@@ -92,3 +92,83 @@ def test_a_long_custom_event_type_is_answered_without_a_server_error(
 
     # then the sender gets a definite answer: stored (200) or refused (400), never a 5xx
     assert response.status_code in {200, 400}
+
+
+OUT_OF_RANGE_TIMES = [
+    # (case, event type, body, pointer of the time)
+    (
+        "order created before year 1 in UTC",
+        "orders/create",
+        {"id": "e1", "created_at": "0001-01-01T00:00:00+01:00", "email": "e@example.com"},
+        "/created_at",
+    ),
+    (
+        "order created after year 9999 in UTC",
+        "orders/create",
+        {"id": "e2", "created_at": "9999-12-31T23:59:59-01:00", "email": "e@example.com"},
+        "/created_at",
+    ),
+    (
+        "product updated after year 9999 in UTC",
+        "products/update",
+        {"id": "p3", "updated_at": "9999-12-31T23:59:59-01:00"},
+        "/updated_at",
+    ),
+    (
+        "cart line added before year 1 in UTC",
+        "carts/create",
+        {"id": "c4", "line_items": [{"sku": "MUG", "added_at": "0001-01-01T00:00:00+01:00"}]},
+        "/line_items/0/added_at",
+    ),
+    (
+        "customer created after year 9999 in UTC",
+        "customers/create",
+        {"id": 5, "email": "e@example.com", "created_at": "9999-12-31T23:59:59-01:00"},
+        "/created_at",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "body", "pointer"),
+    [case[1:] for case in OUT_OF_RANGE_TIMES],
+    ids=[case[0] for case in OUT_OF_RANGE_TIMES],
+)
+def test_a_time_that_leaves_the_calendar_in_utc_is_refused_naming_it(
+    store: StoreClient, event_type: str, body: dict[str, Any], pointer: str
+):
+    # when a time is a real date where it was written, but not once moved to UTC
+    response = store.send(event_type, body)
+
+    # then the sender hears which time and why, instead of a server error
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["pointer"] == pointer
+    assert "out of range" in error["reason"]
+
+
+def test_the_first_and_last_moments_of_the_calendar_in_utc_are_kept(store: StoreClient):
+    # when orders are placed at the very edges of the range winback keeps
+    edges = (("first", "0001-01-01T00:00:00Z"), ("last", "9999-12-31T23:59:59Z"))
+    for order_id, created_at in edges:
+        response = store.send("orders/create", {"id": order_id, "created_at": created_at})
+        assert response.status_code == 200, response.text
+    store.wait_applied()
+
+    # then both are applied and shown as sent
+    assert store.read("/api/v1/orders/first")["created_at"] == "0001-01-01T00:00:00+00:00"
+    assert store.read("/api/v1/orders/last")["created_at"] == "9999-12-31T23:59:59+00:00"
+
+
+@pytest.mark.parametrize("seconds", ["-62135600000", "253402400000", "1e300", "nan"])
+def test_an_event_time_header_outside_the_calendar_is_refused(store: StoreClient, seconds: str):
+    # when the back-filled event time is not a moment between years 1 and 9999
+    response = store.send(
+        "orders/create",
+        {"id": "e9", "created_at": "2026-11-01T00:00:00Z"},
+        headers={"x-event-time": seconds},
+    )
+
+    # then it is a 400 about the header, not a server error
+    assert response.status_code == 400
+    assert "x-event-time" in response.json()["error"]["reason"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import StoreClient
+from tests.intake.logbook import outcomes
 
 ADA = {"id": 7, "email": "ada@example.com"}
 
@@ -162,3 +163,26 @@ def test_spend_is_summed_in_the_stores_currency_only(store: StoreClient):
         "2026-10-01T09:00:00+00:00",
         "2026-10-02T09:00:00+00:00",
     )
+
+
+LARGEST = "99999999999999.9999"  # the largest amount an order may have
+
+
+def test_the_largest_orders_add_up_to_the_last_digit(store: StoreClient):
+    # given nine orders of the largest amount
+    for order_id in range(1, 10):
+        place(store, order_id, f"2026-10-{order_id:02d}T00:00:00Z", LARGEST)
+
+    # then the total spent is their exact sum
+    assert aggregates(store)[:3] == (9, "899999999999999.9991", LARGEST)
+
+
+def test_a_total_spent_past_what_money_holds_stops_there_and_fails_nothing(store: StoreClient):
+    # given orders whose sum no money column holds on SQLite (past 922 trillion)
+    for order_id in range(1, 12):
+        place(store, order_id, f"2026-10-{order_id:02d}T00:00:00Z", LARGEST)
+
+    # then every order is applied, the total spent stops at 900 trillion,
+    # and the average is worked out from the exact sum
+    assert set(outcomes(store)) == {"applied"}
+    assert aggregates(store)[:3] == (11, "900000000000000.00", LARGEST)

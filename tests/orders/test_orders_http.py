@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import StoreClient
 from tests.intake.logbook import log_entry
 
@@ -492,3 +494,86 @@ def test_json_numbers_beyond_double_precision_are_kept_exactly_or_refused(store:
     stored = store.get("/api/v1/orders/123456789012345678901")
     assert stored.status_code == 200
     assert stored.json()["total_price"] == "9007199254740.9931"
+
+
+def refused(store: StoreClient, event_type: str, body: Any) -> dict[str, Any]:
+    """The error of a delivery that must be refused at once, with nothing applied."""
+    response = store.send(event_type, body)
+    assert response.status_code == 400, response.text
+    error: dict[str, Any] = response.json()["error"]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("fields", "pointer"),
+    [
+        ({"total_price": "10.123456"}, "/total_price"),
+        ({"total_price": 0.30000000000000004}, "/total_price"),
+        ({"total_tax": "0.00001"}, "/total_tax"),
+        ({"line_items": [{"sku": "MUG", "price": "0.00001"}]}, "/line_items/0/price"),
+        (
+            {"discount_codes": [{"code": "WELCOME", "amount": "5.000001"}]},
+            "/discount_codes/0/amount",
+        ),
+    ],
+)
+def test_money_with_more_than_four_places_is_refused_naming_the_field(
+    store: StoreClient, fields: dict[str, Any], pointer: str
+):
+    # when an amount has more places than winback keeps (it would be rounded)
+    error = refused(store, "orders/create", order(total_price="10") | fields)
+
+    # then the sender hears which amount and why, and nothing is stored
+    assert error["pointer"] == pointer
+    assert error["reason"].startswith("money has at most 4 decimal places")
+    assert store.get("/api/v1/orders/1001").status_code == 404
+
+
+def test_trailing_zeros_do_not_count_as_places(store: StoreClient):
+    send(store, "orders/create", order(total_price="10.1200000"))
+
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "10.12"
+
+
+def test_a_quantity_with_more_than_four_places_is_refused(store: StoreClient):
+    # the line's quantity is stored with 4 places, like money
+    error = refused(store, "orders/create", order(line_items=[{"sku": "C", "quantity": "0.00001"}]))
+
+    assert error["pointer"] == "/line_items/0/quantity"
+    assert error["reason"].startswith("a quantity has at most 4 decimal places")
+
+
+def test_lines_whose_sum_reaches_the_money_limit_are_refused_at_once(store: StoreClient):
+    # given a line whose price and quantity are each under the limit, but not their product
+    line = {"product_id": "q", "quantity": 99999999999999, "price": 99999999999999}
+
+    # when the order leaves its total to the lines
+    error = refused(store, "orders/create", order(line_items=[line]))
+
+    # then it is refused before the 200 (it could never be stored), naming the lines
+    assert error["pointer"] == "/line_items"
+    assert "100,000,000,000,000" in error["reason"]
+    assert store.get("/api/v1/orders/1001").status_code == 404
+
+
+def test_lines_just_under_the_money_limit_make_the_orders_total(store: StoreClient):
+    line = {"sku": "GOLD", "quantity": 2, "price": "49999999999999.9999"}
+
+    send(store, "orders/create", order(line_items=[line]))
+
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "99999999999999.9998"
+
+
+def test_a_total_left_to_lines_with_more_than_four_places_is_refused(store: StoreClient):
+    # given lines whose sum has 5 places (1.2345 times 0.5), and no total_price
+    line = {"sku": "CHEESE", "quantity": "0.5", "price": "1.2345"}
+
+    # then winback will not round the total it would have to work out
+    error = refused(store, "orders/create", order(line_items=[line]))
+    assert error["pointer"] == "/total_price"
+    assert "send the total" in error["reason"]
+
+    # and with the total given, the same lines are kept as sent
+    send(store, "orders/create", order(line_items=[line], total_price="0.62"))
+    stored = store.get("/api/v1/orders/1001").json()
+    assert (stored["total_price"], stored["line_items"][0]["price"]) == ("0.62", "1.2345")

@@ -343,6 +343,31 @@ def test_event_times_keep_the_browsers_gaps_but_not_its_clock(
     assert abs(second - sent_at) < timedelta(seconds=5)
 
 
+def test_stamps_further_apart_than_any_time_span_are_dated_a_day_apart(
+    store: StoreClient, shopper: Shopper
+) -> None:
+    # given two events stamped at the two ends of what a stamp may be
+    batch = {
+        "v": shopper.visitor_id,
+        "events": [
+            {"type": "productView", "data": {"productId": "1"}, "at": 0},
+            {"type": "productView", "data": {"productId": "2"}, "at": 2**64 - 1},
+        ],
+    }
+
+    # when the browser sends them
+    response = shopper.post(orjson.dumps(batch))
+
+    # then both are kept, the older dated no more than a day back (not a server error)
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+    times = {
+        entry["event_id"]: datetime.fromisoformat(entry["event_time"]) for entry in log_of(store)
+    }
+    first, second = (times[event_id] for event_id in response.json()["event_ids"])
+    assert second - first == timedelta(days=1)
+
+
 def test_the_openapi_schema_lists_the_tracking_routes(store: StoreClient) -> None:
     paths = store.http.get("/openapi.json").json()["paths"]
 

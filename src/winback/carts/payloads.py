@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, Money, UTCTime
-from winback.orders.payloads import DiscountCode, LineItem
+from winback.orders.payloads import DiscountCode, LineItems
 from winback.shoppers.payloads import EmbeddedCustomer
 
 
@@ -21,7 +21,7 @@ class CartPayload(BaseModel):
     accepts_marketing: bool | None = None
     abandoned_checkout_url: str | None = None
     cart_token: str | None = None
-    line_items: list[LineItem] = Field(default_factory=list)
+    line_items: LineItems = Field(default_factory=list)
     discount_codes: list[DiscountCode] = Field(default_factory=list)
     total_discounts: Money | None = None
     total_price: Money | None = None

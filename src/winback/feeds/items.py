@@ -7,7 +7,8 @@ Decisions where the contract is silent:
   is kept whole as the category's name (``Home > Kitchen > Knives``), with the
   spacing around ``>`` made uniform, so the same path always has the same name.
 - A price is ``129.90 USD`` or a bare ``129.90``; a bare ``sale_price`` takes the
-  price's currency. Thousands separators and decimal commas are refused, never guessed.
+  price's currency. Thousands separators and decimal commas are refused, never guessed,
+  and so is a price a webhook could not send: 10**14 or more, or more than 4 decimal places.
 - ``sku`` and ``brand`` longer than 255 characters are refused: they are kept in
   columns of that size, and one over-long cell must not fail the rows stored beside it.
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from winback.fields import MAX_ID_LENGTH
+from winback.fields import MAX_ID_LENGTH, to_money
 from winback.imports.cells import split_list
 from winback.imports.problems import RowError
 from winback.imports.table import TableRow
@@ -77,7 +78,8 @@ def parse_price(text: str) -> tuple[Decimal, str | None]:
     if match is None:
         raise ValueError(f"{text!r} is not a price such as '129.90 USD' or '129.90'")
     currency = match["currency"]
-    return Decimal(match["amount"]), currency.upper() if currency else None
+    # The same rule as a webhook's money: refused here, the row's error names its column.
+    return to_money(match["amount"]), currency.upper() if currency else None
 
 
 @functools.lru_cache(maxsize=64)

@@ -5,9 +5,28 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
-from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, Money, Sku, UTCTime, to_decimal
+from winback.fields import (
+    MAX_AMOUNT,
+    MAX_PLACES,
+    PAYLOAD_CONFIG,
+    Email,
+    ExternalId,
+    Money,
+    Sku,
+    UTCTime,
+    check_places,
+    decimal_places,
+    to_decimal,
+)
 from winback.shoppers.payloads import EmbeddedCustomer
 
 
@@ -19,8 +38,15 @@ def _code_name(value: Any) -> Any:
     return value
 
 
+def _quantity(value: Any) -> Decimal:
+    # A line's quantity is stored with 4 places (order_lines.quantity), like money.
+    return check_places(to_decimal(value), "a quantity")
+
+
 CodeOrName = Annotated[str | None, BeforeValidator(_code_name)]
-Quantity = Annotated[Decimal, BeforeValidator(to_decimal)]
+Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
+# Kept whole in the order's data, never in a column of fixed places.
+Weight = Annotated[Decimal, BeforeValidator(to_decimal)]
 
 
 class LineItem(BaseModel):
@@ -66,6 +92,26 @@ class LineItem(BaseModel):
         return str(image) if image else None
 
 
+def lines_total(lines: list[LineItem]) -> Decimal:
+    """What the lines add up to: each price times its quantity."""
+    return sum(((line.price or Decimal(0)) * line.quantity for line in lines), Decimal(0))
+
+
+def _lines_within_limit(lines: list[LineItem]) -> list[LineItem]:
+    # Each price and quantity is under the limit, their products need not be: an
+    # order's total falls back on this sum, and money storage holds less than MAX_AMOUNT.
+    if abs(lines_total(lines)) >= MAX_AMOUNT:
+        raise ValueError(
+            f"the line items add up to {MAX_AMOUNT:,} or more (price times quantity); "
+            f"money must be less than {MAX_AMOUNT:,}"
+        )
+    return lines
+
+
+# The line items of an order or a cart.
+LineItems = Annotated[list[LineItem], AfterValidator(_lines_within_limit)]
+
+
 class DiscountCode(BaseModel):
     model_config = PAYLOAD_CONFIG
 
@@ -84,7 +130,7 @@ class OrderPayload(BaseModel):
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     email: Email | None = None
     customer: EmbeddedCustomer | None = None
-    line_items: list[LineItem] = Field(default_factory=list)
+    line_items: LineItems = Field(default_factory=list)
     discount_codes: list[DiscountCode] = Field(default_factory=list)
     status: CodeOrName = None
     financial_status: CodeOrName = None
@@ -100,14 +146,33 @@ class OrderPayload(BaseModel):
     total_discounts: Money | None = None
     total_shipping: Money | None = None
     total_tax: Money | None = None
-    total_price: Money | None = None
-    total_weight: Quantity | None = None
+    # Checked even when left out: the total is then the lines' sum (see below).
+    total_price: Money | None = Field(default=None, validate_default=True)
+    total_weight: Weight | None = None
 
     @field_validator("total_discounts")
     @classmethod
     def _discounts_positive(cls, value: Decimal | None) -> Decimal | None:
         # Senders that send the discount negative mean the same amount.
         return None if value is None else abs(value)
+
+    @field_validator("total_price")
+    @classmethod
+    def _lines_total_kept_exactly(
+        cls, value: Decimal | None, info: ValidationInfo
+    ) -> Decimal | None:
+        # Without a total, the lines' sum is stored as the total, and 4-place prices
+        # times 4-place quantities can have 8 places: storage would round them.
+        if value is not None or "line_items" not in info.data:
+            return value
+        places = decimal_places(lines_total(info.data["line_items"]))
+        if places > MAX_PLACES:
+            raise ValueError(
+                "without a total the order's total is the sum of its lines (price times "
+                f"quantity), which here has {places} decimal places; money has at most "
+                f"{MAX_PLACES}: send the total"
+            )
+        return value
 
     @property
     def buyer_email(self) -> str | None:
@@ -119,9 +184,7 @@ class OrderPayload(BaseModel):
         """``total_price``, or the sum of the lines when a sender leaves it out."""
         if self.total_price is not None:
             return self.total_price
-        return sum(
-            ((line.price or Decimal(0)) * line.quantity for line in self.line_items), Decimal(0)
-        )
+        return lines_total(self.line_items)
 
 
 class OrderDeletePayload(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -12,25 +11,20 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    case,
     delete,
-    func,
     insert,
-    select,
     update,
 )
-from sqlalchemy.sql.expression import type_coerce
 
 from winback.carts.model import CART_ERASED, CONVERTED, OPEN, Cart
 from winback.catalog.model import Product
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
+from winback.storage.aggregates import refresh_aggregates
 from winback.storage.bulk import execute_many
 from winback.storage.coupons import mark_used
 from winback.storage.rows import entity_columns, to_row
 from winback.storage.schema import (
-    Money,
-    UTCDateTime,
     activities,
     carts,
     customers,
@@ -38,7 +32,6 @@ from winback.storage.schema import (
     order_lines,
     orders,
     products,
-    stores,
     suppressions,
     visitors,
 )
@@ -291,90 +284,5 @@ def _mark_carts_erased(conn: Connection, store_id: str, erased: Sequence[Any]) -
                 "at": row.version_at,
             }
             for row in erased
-        ],
-    )
-
-
-def refresh_aggregates(conn: Connection, due: set[tuple[str, str]]) -> None:
-    """Recompute orders count, spend and first/last order from the orders themselves.
-
-    Recomputing (rather than adding to a running total) is what makes duplicates,
-    reordering and replays converge on the same figures. Money is summed in the
-    store's currency only: an order in another currency counts as an order (and
-    in the first and last order times) but adds nothing to the spend or the
-    average, as amounts in two currencies cannot be added without a rate.
-    """
-    by_store: dict[str, list[str]] = defaultdict(list)
-    for store_id, uid in due:
-        by_store[store_id].append(uid)
-    currencies = _store_currencies(conn, set(by_store))
-    for store_id, uids in by_store.items():
-        for start in range(0, len(uids), 500):
-            chunk = uids[start : start + 500]
-            figures = _order_figures(conn, store_id, currencies.get(store_id), chunk)
-            _write_aggregates(conn, figures)
-
-
-Figures = tuple[int, Decimal, int, Any, Any]
-"""Orders count, spend and orders in the store's currency, first and last order time."""
-
-
-def _store_currencies(conn: Connection, store_ids: set[str]) -> dict[str, str]:
-    rows = conn.execute(select(stores.c.id, stores.c.currency).where(stores.c.id.in_(store_ids)))
-    return {row.id: row.currency for row in rows}
-
-
-def _order_figures(
-    conn: Connection, store_id: str, currency: str | None, uids: list[str]
-) -> dict[str, Figures]:
-    figures: dict[str, Figures] = {uid: (0, Decimal(0), 0, None, None) for uid in uids}
-    in_currency = orders.c.currency == currency
-    result = conn.execute(
-        select(
-            orders.c.customer_uid,
-            func.count(),
-            type_coerce(func.sum(case((in_currency, orders.c.total_price))), Money),
-            func.count(case((in_currency, 1))),
-            type_coerce(func.min(orders.c.created_at), UTCDateTime),
-            type_coerce(func.max(orders.c.created_at), UTCDateTime),
-        )
-        .where(
-            # As an expression, the store filter is checked on the customers' orders
-            # only: without table statistics SQLite reckons a bare "store_id = ?"
-            # more selective than a long IN list, and would read every order of the
-            # store through the (store_id, external_id) index for each chunk.
-            orders.c.store_id.concat("") == store_id,
-            orders.c.customer_uid.in_(uids),
-            orders.c.test.is_(False),
-        )
-        .group_by(orders.c.customer_uid)
-    )
-    for uid, count, total, counted, first, last in result:
-        figures[uid] = (count, total or Decimal(0), counted, first, last)
-    return figures
-
-
-def _write_aggregates(conn: Connection, figures: dict[str, Figures]) -> None:
-    execute_many(
-        conn,
-        update(customers)
-        .where(customers.c.uid == bindparam("b_uid"))
-        .values(
-            orders_count=bindparam("b_count"),
-            total_spent=bindparam("b_total"),
-            average_order_value=bindparam("b_average"),
-            first_order_at=bindparam("b_first"),
-            last_order_at=bindparam("b_last"),
-        ),
-        [
-            {
-                "b_uid": uid,
-                "b_count": count,
-                "b_total": total,
-                "b_average": (total / counted).quantize(Decimal("0.0001")) if counted else None,
-                "b_first": first,
-                "b_last": last,
-            }
-            for uid, (count, total, counted, first, last) in figures.items()
         ],
     )

@@ -26,6 +26,7 @@ KEPT_HEADERS = ("user-agent", "origin", "referer")
 # A browser's clock is not trusted, only the gaps between its events; a page
 # left open for days before it sent is not believed further back than this.
 MAX_EVENT_AGE = timedelta(days=1)
+MAX_EVENT_AGE_MS = MAX_EVENT_AGE // timedelta(milliseconds=1)
 
 
 class ServerOnlyType(InvalidPayload):
@@ -120,8 +121,10 @@ def event_times(stamps: list[int | None], received_at: datetime) -> list[datetim
         if stamp is None or newest is None:
             times.append(received_at)
             continue
-        age = min(timedelta(milliseconds=newest - stamp), MAX_EVENT_AGE)
-        times.append(received_at - age)
+        # Capped in milliseconds first: a stamp far off (0 beside 2**64 - 1) is a gap
+        # no timedelta can hold.
+        age_ms = min(newest - stamp, MAX_EVENT_AGE_MS)
+        times.append(received_at - timedelta(milliseconds=age_ms))
     return times
 
 
