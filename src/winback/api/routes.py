@@ -19,6 +19,7 @@ from winback.errors import Conflict, InvalidPayload, NotFound
 from winback.shoppers.model import Customer
 from winback.storage import reads
 from winback.storage.timeline import timeline_page
+from winback.web import paths  # noqa: F401 (registers the external_id convertor)
 from winback.web.deps import RuntimeDep, StoreDep
 
 router = APIRouter(prefix="/api/v1", tags=["read API"])
@@ -26,7 +27,48 @@ router = APIRouter(prefix="/api/v1", tags=["read API"])
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-@router.get("/customers/{customer_id}", summary="A customer, with consent and aggregates")
+def _shopper(conn: Connection, store_id: str, customer_id: str) -> Customer:
+    """By the store's customer id; a shopper known only by email may be named by it."""
+    customer = reads.customer(conn, store_id, customer_id)
+    if customer is not None:
+        return customer
+    found = reads.customers_by_email(conn, store_id, customer_id) if "@" in customer_id else []
+    if len(found) > 1:
+        raise Conflict(f"several customers have the email {customer_id!r}; name one by its id")
+    if not found:
+        raise NotFound(f"no customer with id {customer_id!r}")
+    return found[0]
+
+
+# Before GET /customers/{id}: an id sent with its slashes unencoded would match both.
+@router.get(
+    "/customers/{customer_id:external_id}/activity",
+    summary="A shopper's timeline, newest first",
+)
+def customer_activity(
+    customer_id: str,
+    store: StoreDep,
+    runtime: RuntimeDep,
+    cursor: str | None = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """Views, searches, custom events, carts and orders, including what the shopper did
+    in the browser before they were identified."""
+    with runtime.reader.connect() as conn:
+        customer = _shopper(conn, store.id, customer_id)
+        entries, next_cursor = timeline_page(conn, store.id, customer.uid, cursor, limit)
+    return {
+        "customer_id": customer.external_id,
+        "email": customer.email,
+        "items": [timeline_view(entry, customer) for entry in entries],
+        "next_cursor": next_cursor,
+    }
+
+
+@router.get(
+    "/customers/{customer_id:external_id}",
+    summary="A customer, with consent and aggregates",
+)
 def get_customer(customer_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
         customer = reads.customer(conn, store.id, customer_id)
@@ -57,40 +99,6 @@ def list_customers(
     }
 
 
-def _shopper(conn: Connection, store_id: str, customer_id: str) -> Customer:
-    """By the store's customer id; a shopper known only by email may be named by it."""
-    customer = reads.customer(conn, store_id, customer_id)
-    if customer is not None:
-        return customer
-    found = reads.customers_by_email(conn, store_id, customer_id) if "@" in customer_id else []
-    if len(found) > 1:
-        raise Conflict(f"several customers have the email {customer_id!r}; name one by its id")
-    if not found:
-        raise NotFound(f"no customer with id {customer_id!r}")
-    return found[0]
-
-
-@router.get("/customers/{customer_id}/activity", summary="A shopper's timeline, newest first")
-def customer_activity(
-    customer_id: str,
-    store: StoreDep,
-    runtime: RuntimeDep,
-    cursor: str | None = None,
-    limit: Limit = 100,
-) -> dict[str, Any]:
-    """Views, searches, custom events, carts and orders, including what the shopper did
-    in the browser before they were identified."""
-    with runtime.reader.connect() as conn:
-        customer = _shopper(conn, store.id, customer_id)
-        entries, next_cursor = timeline_page(conn, store.id, customer.uid, cursor, limit)
-    return {
-        "customer_id": customer.external_id,
-        "email": customer.email,
-        "items": [timeline_view(entry, customer) for entry in entries],
-        "next_cursor": next_cursor,
-    }
-
-
 def _buyers(runtime: RuntimeDep, store_id: str, uids: set[str | None]) -> dict[str, Customer]:
     """The shoppers behind orders or carts, by uid (those that have one)."""
     with runtime.reader.connect() as conn:
@@ -98,7 +106,7 @@ def _buyers(runtime: RuntimeDep, store_id: str, uids: set[str | None]) -> dict[s
     return {uid: customer for uid, customer in found.items() if customer is not None}
 
 
-@router.get("/orders/{order_id}", summary="An order with its line items")
+@router.get("/orders/{order_id:external_id}", summary="An order with its line items")
 def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
         order = reads.order(conn, store.id, order_id)
@@ -131,7 +139,7 @@ def list_orders(
     }
 
 
-@router.get("/products/{product_id}", summary="A product, its variants and status")
+@router.get("/products/{product_id:external_id}", summary="A product, its variants and status")
 def get_product(product_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
         product = reads.product(conn, store.id, product_id)
@@ -140,7 +148,7 @@ def get_product(product_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[s
     return product_view(product)
 
 
-@router.get("/carts/{cart_id}", summary="A cart and its contents")
+@router.get("/carts/{cart_id:external_id}", summary="A cart and its contents")
 def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
         cart = reads.cart(conn, store.id, cart_id)

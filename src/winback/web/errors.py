@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 
 from winback.errors import RateLimited, WinbackError, json_pointer
 from winback.web.responses import JSONBody
@@ -27,3 +30,27 @@ async def validation_error_response(_request: Request, error: Exception) -> JSON
     if location and location[0] in ("query", "path", "header"):
         body["parameter"] = str(location[-1])
     return JSONBody({"error": body}, status_code=400)
+
+
+async def http_error_response(request: Request, error: Exception) -> JSONBody:
+    """The router's own answers (no such route, method not allowed) in winback's shape,
+    so a client reads every error the same way."""
+    assert isinstance(error, HTTPException)
+    status = HTTPStatus(error.status_code)
+    code = status.phrase.lower().replace(" ", "_").replace("-", "_")
+    reason = error.detail if error.detail != status.phrase else _reason(request, error)
+    return JSONBody(
+        {"error": {"code": code, "reason": reason}},
+        status_code=error.status_code,
+        headers=error.headers,
+    )
+
+
+def _reason(request: Request, error: HTTPException) -> str:
+    where = f"{request.method} {request.url.path}"
+    if error.status_code == HTTPStatus.NOT_FOUND:
+        return f"no such route: {where}"
+    if error.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+        allowed = (error.headers or {}).get("Allow", "")
+        return f"method not allowed: {where} (allowed: {allowed})"
+    return str(error.detail)
