@@ -287,3 +287,48 @@ def test_the_openapi_schema_lists_the_routes(store: StoreClient):
         assert method in paths.get(path, {}), f"{method.upper()} {path} is not in the schema"
     webhook = paths["/webhooks/store/{store_id}"]["post"]["responses"]
     assert {"200", "400", "401", "404", "413", "415", "429"} <= set(webhook)
+
+
+def event_types(store: StoreClient, **params: Any) -> list[str]:
+    return [entry["event_type"] for entry in store.read("/api/v1/events", **params)["items"]]
+
+
+@pytest.mark.parametrize(
+    "asked", ["orders/create", "orders/created", "ORDERS/CREATE", " Orders/Created "]
+)
+def test_the_event_log_filtered_by_type_finds_every_name_of_that_type(
+    store: StoreClient, asked: str
+):
+    # given one order sent under each name of orders/create, and an order update
+    for number, sent_as in enumerate(["orders/create", "orders/created", "Orders/Create"]):
+        send(store, sent_as, {"id": number, "created_at": "2026-11-01T10:00:00Z"})
+    send(store, "orders/update", {"id": 9, "created_at": "2026-11-01T10:00:00Z"})
+    store.wait_applied()
+
+    # when the log is filtered by any name or case of the type
+    found = event_types(store, type=asked)
+
+    # then all three come back, as they were sent, and nothing else
+    assert found == ["Orders/Create", "orders/created", "orders/create"]
+
+
+def test_a_rejected_event_is_found_under_its_types_other_names(store: StoreClient):
+    store.send("orders/created", {"id": 1})
+    store.wait_applied()
+
+    [entry] = store.read("/api/v1/events", type="orders/create", outcome="rejected")["items"]
+
+    assert (entry["event_type"], entry["body"]) == ("orders/created", {"id": 1})
+
+
+def test_a_custom_event_type_is_found_whatever_its_case(store: StoreClient):
+    # given a custom type sent in two cases, and another custom type
+    send(store, "Wishlist_Added", {"n": 1})
+    send(store, "wishlist_added", {"n": 2})
+    send(store, "wishlist_removed", {"n": 3})
+    store.wait_applied()
+
+    # then either case finds both, and only them
+    assert event_types(store, type="WISHLIST_ADDED") == ["wishlist_added", "Wishlist_Added"]
+    assert event_types(store, type="wishlist_added") == ["wishlist_added", "Wishlist_Added"]
+    assert event_types(store, type="wishlist") == []
