@@ -235,7 +235,7 @@ def test_a_limit_out_of_range_is_400_naming_the_parameter(store: StoreClient, li
     assert (error["code"], error["parameter"]) == ("invalid_request", "limit")
 
 
-PAGED = ["/api/v1/customers", "/api/v1/orders", "/api/v1/events"]
+PAGED = ["/api/v1/customers", "/api/v1/orders", "/api/v1/events", "/api/v1/suppressions"]
 
 
 @pytest.mark.parametrize("path", PAGED)
@@ -332,3 +332,53 @@ def test_a_custom_event_type_is_found_whatever_its_case(store: StoreClient):
     assert event_types(store, type="WISHLIST_ADDED") == ["wishlist_added", "Wishlist_Added"]
     assert event_types(store, type="wishlist_added") == ["wishlist_added", "Wishlist_Added"]
     assert event_types(store, type="wishlist") == []
+
+
+def unsubscribe(store: StoreClient, *emails: str) -> None:
+    for email in emails:
+        send(store, "newsletter/unsubscribe", {"email": email})
+    store.wait_applied()
+
+
+def test_the_suppression_list_is_paged_with_a_cursor_without_gaps_or_repeats(
+    store: StoreClient,
+):
+    # given five addresses on the list
+    unsubscribe(store, *(f"s{n}@example.com" for n in range(5)))
+
+    # when it is read two entries at a time
+    pages = all_pages(store, "/api/v1/suppressions", limit=2)
+
+    # then every entry comes once, in address order
+    assert [len(page) for page in pages] == [2, 2, 1]
+    emails = [entry["email"] for page in pages for entry in page]
+    assert emails == [f"s{n}@example.com" for n in range(5)]
+
+
+def test_one_addresss_suppressions_are_a_single_page(store: StoreClient):
+    unsubscribe(store, "ada@example.com", "eve@example.com")
+
+    body = store.read("/api/v1/suppressions", email="ADA@example.com")
+
+    assert [entry["email"] for entry in body["items"]] == ["ada@example.com"]
+    assert body["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/customers", "email"),
+        ("/api/v1/suppressions", "email"),
+        ("/api/v1/orders", "customer_id"),
+    ],
+)
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_filter_is_400_naming_the_parameter(
+    ada: StoreClient, path: str, parameter: str, value: str
+):
+    response = ada.get(path, **{parameter: value})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["parameter"]) == ("invalid_request", parameter)
+    assert "must not be empty" in error["reason"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import AfterValidator
 from sqlalchemy import Connection
 
 from winback.api.views import (
@@ -13,6 +14,7 @@ from winback.api.views import (
     event_view,
     order_view,
     product_view,
+    suppression_view,
     timeline_view,
 )
 from winback.errors import Conflict, InvalidPayload, NotFound
@@ -25,6 +27,16 @@ from winback.web.deps import RuntimeDep, StoreDep
 router = APIRouter(prefix="/api/v1", tags=["read API"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty (leave the parameter out instead)")
+    return value
+
+
+# A filter sent empty is a mistake in the caller's code, not a search for nothing.
+Filter = Annotated[str, AfterValidator(_not_blank)]
 
 
 def _shopper(conn: Connection, store_id: str, customer_id: str) -> Customer:
@@ -82,7 +94,7 @@ def get_customer(customer_id: str, store: StoreDep, runtime: RuntimeDep) -> dict
 def list_customers(
     store: StoreDep,
     runtime: RuntimeDep,
-    email: str | None = None,
+    email: Filter | None = None,
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
@@ -120,7 +132,7 @@ def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, 
 def list_orders(
     store: StoreDep,
     runtime: RuntimeDep,
-    customer_id: str | None = None,
+    customer_id: Filter | None = None,
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
@@ -158,23 +170,20 @@ def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, An
     return cart_view(cart, buyers.get(cart.customer_uid or ""))
 
 
-@router.get("/suppressions", summary="The suppression list, or one address's entries")
+@router.get(
+    "/suppressions",
+    summary="The suppression list, or one address's entries (cursor pagination)",
+)
 def list_suppressions(
-    store: StoreDep, runtime: RuntimeDep, email: str | None = None
+    store: StoreDep,
+    runtime: RuntimeDep,
+    email: Filter | None = None,
+    cursor: str | None = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
-        rows = reads.suppression_rows(conn, store.id, email)
-    return {
-        "items": [
-            {
-                "email": r.email,
-                "type": r.type,
-                "created_at": r.created_at.isoformat(),
-                "reason": r.reason,
-            }
-            for r in rows
-        ]
-    }
+        rows, next_cursor = reads.suppressions_page(conn, store.id, email, cursor, limit)
+    return {"items": [suppression_view(row) for row in rows], "next_cursor": next_cursor}
 
 
 @router.get("/events", summary="The integration log, newest first")

@@ -133,6 +133,15 @@ def cart_view(cart: Cart, buyer: Customer | None) -> dict[str, Any]:
     return shown | _sender_fields(cart.data, shown)
 
 
+def suppression_view(row: Any) -> dict[str, Any]:
+    return {
+        "email": row.email,
+        "type": row.type,
+        "created_at": row.created_at.isoformat(),
+        "reason": row.reason,
+    }
+
+
 def event_view(row: Any) -> dict[str, Any]:
     view: dict[str, Any] = {
         "event_id": row.seq,

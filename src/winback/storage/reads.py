@@ -95,11 +95,20 @@ def suppression_types(conn: Connection, store_id: str, emails: list[str]) -> dic
     return found
 
 
-def suppression_rows(conn: Connection, store_id: str, email: str | None) -> list[Any]:
+def suppressions_page(
+    conn: Connection, store_id: str, email: str | None, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
+    """The list in (email, type) order, or one address's entries, a page at a time."""
     query = select(suppressions).where(suppressions.c.store_id == store_id)
-    if email:
+    if email is not None:
         query = query.where(suppressions.c.email == email.strip().lower())
-    return list(conn.execute(query.order_by(suppressions.c.email, suppressions.c.type).limit(1000)))
+    query = _keyset(query, [suppressions.c.email, suppressions.c.type], cursor, descending=False)
+    order = (suppressions.c.email, suppressions.c.type)
+    rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
+    next_cursor = (
+        encode_cursor([rows[limit - 1].email, rows[limit - 1].type]) if len(rows) > limit else None
+    )
+    return list(rows[:limit]), next_cursor
 
 
 def order(conn: Connection, store_id: str, external_id: str) -> Order | None:
