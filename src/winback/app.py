@@ -33,6 +33,7 @@ from winback.web.errors import (
     validation_error_response,
     winback_error_response,
 )
+from winback.web.openapi import openapi_document
 from winback.web.paths import KeepEncodedSlashes
 from winback.web.responses import JSONBody
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.add_api_route(
         "/metrics", metrics, methods=["GET"], tags=["operations"], response_class=Response
     )
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
 
 

@@ -8,6 +8,17 @@ from fastapi import APIRouter, Query
 from pydantic import AfterValidator
 from sqlalchemy import Connection
 
+from winback.api.schemas import (
+    ActivityPage,
+    CartView,
+    CustomerPage,
+    CustomerView,
+    EventPage,
+    OrderPage,
+    OrderView,
+    ProductView,
+    SuppressionPage,
+)
 from winback.api.views import (
     cart_view,
     customer_view,
@@ -23,7 +34,10 @@ from winback.storage import reads
 from winback.storage.timeline import timeline_page
 from winback.web import paths  # noqa: F401 (registers the external_id convertor)
 from winback.web.deps import RuntimeDep, StoreDep
+from winback.web.openapi import answers
 
+# The views' dicts are returned as they are (response_model=None); what they hold is
+# declared for /openapi.json with answers().
 router = APIRouter(prefix="/api/v1", tags=["read API"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -55,6 +69,8 @@ def _shopper(conn: Connection, store_id: str, customer_id: str) -> Customer:
 # Before GET /customers/{id}: an id sent with its slashes unencoded would match both.
 @router.get(
     "/customers/{customer_id:external_id}/activity",
+    response_model=None,
+    responses=answers(ActivityPage, 400, 401, 404, 409),
     summary="A shopper's timeline, newest first",
 )
 def customer_activity(
@@ -79,6 +95,8 @@ def customer_activity(
 
 @router.get(
     "/customers/{customer_id:external_id}",
+    response_model=None,
+    responses=answers(CustomerView, 401, 404),
     summary="A customer, with consent and aggregates",
 )
 def get_customer(customer_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
@@ -90,7 +108,12 @@ def get_customer(customer_id: str, store: StoreDep, runtime: RuntimeDep) -> dict
     return customer_view(customer, types.get(customer.email or "", []))
 
 
-@router.get("/customers", summary="Customers, by email or all (cursor pagination)")
+@router.get(
+    "/customers",
+    response_model=None,
+    responses=answers(CustomerPage, 400, 401),
+    summary="Customers, by email or all (cursor pagination)",
+)
 def list_customers(
     store: StoreDep,
     runtime: RuntimeDep,
@@ -118,7 +141,12 @@ def _buyers(runtime: RuntimeDep, store_id: str, uids: set[str | None]) -> dict[s
     return {uid: customer for uid, customer in found.items() if customer is not None}
 
 
-@router.get("/orders/{order_id:external_id}", summary="An order with its line items")
+@router.get(
+    "/orders/{order_id:external_id}",
+    response_model=None,
+    responses=answers(OrderView, 401, 404),
+    summary="An order with its line items",
+)
 def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
         order = reads.order(conn, store.id, order_id)
@@ -128,7 +156,12 @@ def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, 
     return order_view(order, buyers.get(order.customer_uid or ""))
 
 
-@router.get("/orders", summary="Orders, optionally of one customer (cursor pagination)")
+@router.get(
+    "/orders",
+    response_model=None,
+    responses=answers(OrderPage, 400, 401),
+    summary="Orders, optionally of one customer (cursor pagination)",
+)
 def list_orders(
     store: StoreDep,
     runtime: RuntimeDep,
@@ -151,7 +184,12 @@ def list_orders(
     }
 
 
-@router.get("/products/{product_id:external_id}", summary="A product, its variants and status")
+@router.get(
+    "/products/{product_id:external_id}",
+    response_model=None,
+    responses=answers(ProductView, 401, 404),
+    summary="A product, its variants and status",
+)
 def get_product(product_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
         product = reads.product(conn, store.id, product_id)
@@ -160,7 +198,12 @@ def get_product(product_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[s
     return product_view(product)
 
 
-@router.get("/carts/{cart_id:external_id}", summary="A cart and its contents")
+@router.get(
+    "/carts/{cart_id:external_id}",
+    response_model=None,
+    responses=answers(CartView, 401, 404),
+    summary="A cart and its contents",
+)
 def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
         cart = reads.cart(conn, store.id, cart_id)
@@ -172,6 +215,8 @@ def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, An
 
 @router.get(
     "/suppressions",
+    response_model=None,
+    responses=answers(SuppressionPage, 400, 401),
     summary="The suppression list, or one address's entries (cursor pagination)",
 )
 def list_suppressions(
@@ -186,7 +231,12 @@ def list_suppressions(
     return {"items": [suppression_view(row) for row in rows], "next_cursor": next_cursor}
 
 
-@router.get("/events", summary="The integration log, newest first")
+@router.get(
+    "/events",
+    response_model=None,
+    responses=answers(EventPage, 400, 401),
+    summary="The integration log, newest first",
+)
 def list_events(
     store: StoreDep,
     runtime: RuntimeDep,
