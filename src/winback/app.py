@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,7 +28,13 @@ from winback.runtime import Runtime, build_runtime
 from winback.storage.schema import raw_events
 from winback.stores.http import router as admin_router
 from winback.tracking.http import router as tracking_router
-from winback.web.errors import validation_error_response, winback_error_response
+from winback.web.errors import (
+    http_error_response,
+    validation_error_response,
+    winback_error_response,
+)
+from winback.web.openapi import openapi_document
+from winback.web.paths import KeepEncodedSlashes
 from winback.web.responses import JSONBody
 
 
@@ -51,6 +58,8 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     )
     app.add_exception_handler(WinbackError, winback_error_response)
     app.add_exception_handler(RequestValidationError, validation_error_response)
+    app.add_exception_handler(HTTPException, http_error_response)
+    app.add_middleware(KeepEncodedSlashes)
     app.include_router(intake_router)
     app.include_router(read_router)
     app.include_router(admin_router)
@@ -62,6 +71,7 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.add_api_route(
         "/metrics", metrics, methods=["GET"], tags=["operations"], response_class=Response
     )
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
 
 

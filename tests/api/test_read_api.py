@@ -235,7 +235,7 @@ def test_a_limit_out_of_range_is_400_naming_the_parameter(store: StoreClient, li
     assert (error["code"], error["parameter"]) == ("invalid_request", "limit")
 
 
-PAGED = ["/api/v1/customers", "/api/v1/orders", "/api/v1/events"]
+PAGED = ["/api/v1/customers", "/api/v1/orders", "/api/v1/events", "/api/v1/suppressions"]
 
 
 @pytest.mark.parametrize("path", PAGED)
@@ -287,3 +287,98 @@ def test_the_openapi_schema_lists_the_routes(store: StoreClient):
         assert method in paths.get(path, {}), f"{method.upper()} {path} is not in the schema"
     webhook = paths["/webhooks/store/{store_id}"]["post"]["responses"]
     assert {"200", "400", "401", "404", "413", "415", "429"} <= set(webhook)
+
+
+def event_types(store: StoreClient, **params: Any) -> list[str]:
+    return [entry["event_type"] for entry in store.read("/api/v1/events", **params)["items"]]
+
+
+@pytest.mark.parametrize(
+    "asked", ["orders/create", "orders/created", "ORDERS/CREATE", " Orders/Created "]
+)
+def test_the_event_log_filtered_by_type_finds_every_name_of_that_type(
+    store: StoreClient, asked: str
+):
+    # given one order sent under each name of orders/create, and an order update
+    for number, sent_as in enumerate(["orders/create", "orders/created", "Orders/Create"]):
+        send(store, sent_as, {"id": number, "created_at": "2026-11-01T10:00:00Z"})
+    send(store, "orders/update", {"id": 9, "created_at": "2026-11-01T10:00:00Z"})
+    store.wait_applied()
+
+    # when the log is filtered by any name or case of the type
+    found = event_types(store, type=asked)
+
+    # then all three come back, as they were sent, and nothing else
+    assert found == ["Orders/Create", "orders/created", "orders/create"]
+
+
+def test_a_rejected_event_is_found_under_its_types_other_names(store: StoreClient):
+    store.send("orders/created", {"id": 1})
+    store.wait_applied()
+
+    [entry] = store.read("/api/v1/events", type="orders/create", outcome="rejected")["items"]
+
+    assert (entry["event_type"], entry["body"]) == ("orders/created", {"id": 1})
+
+
+def test_a_custom_event_type_is_found_whatever_its_case(store: StoreClient):
+    # given a custom type sent in two cases, and another custom type
+    send(store, "Wishlist_Added", {"n": 1})
+    send(store, "wishlist_added", {"n": 2})
+    send(store, "wishlist_removed", {"n": 3})
+    store.wait_applied()
+
+    # then either case finds both, and only them
+    assert event_types(store, type="WISHLIST_ADDED") == ["wishlist_added", "Wishlist_Added"]
+    assert event_types(store, type="wishlist_added") == ["wishlist_added", "Wishlist_Added"]
+    assert event_types(store, type="wishlist") == []
+
+
+def unsubscribe(store: StoreClient, *emails: str) -> None:
+    for email in emails:
+        send(store, "newsletter/unsubscribe", {"email": email})
+    store.wait_applied()
+
+
+def test_the_suppression_list_is_paged_with_a_cursor_without_gaps_or_repeats(
+    store: StoreClient,
+):
+    # given five addresses on the list
+    unsubscribe(store, *(f"s{n}@example.com" for n in range(5)))
+
+    # when it is read two entries at a time
+    pages = all_pages(store, "/api/v1/suppressions", limit=2)
+
+    # then every entry comes once, in address order
+    assert [len(page) for page in pages] == [2, 2, 1]
+    emails = [entry["email"] for page in pages for entry in page]
+    assert emails == [f"s{n}@example.com" for n in range(5)]
+
+
+def test_one_addresss_suppressions_are_a_single_page(store: StoreClient):
+    unsubscribe(store, "ada@example.com", "eve@example.com")
+
+    body = store.read("/api/v1/suppressions", email="ADA@example.com")
+
+    assert [entry["email"] for entry in body["items"]] == ["ada@example.com"]
+    assert body["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/customers", "email"),
+        ("/api/v1/suppressions", "email"),
+        ("/api/v1/orders", "customer_id"),
+    ],
+)
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_filter_is_400_naming_the_parameter(
+    ada: StoreClient, path: str, parameter: str, value: str
+):
+    response = ada.get(path, **{parameter: value})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["parameter"]) == ("invalid_request", parameter)
+    assert "must not be empty" in error["reason"]

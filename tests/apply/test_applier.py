@@ -54,4 +54,6 @@ def test_an_event_that_cannot_be_applied_fails_alone_and_is_counted(engine: Engi
     assert outcomes[store.id] == ("applied", None)
     assert outcomes["st_gone"][0] == "failed"
     assert "st_gone" in outcomes["st_gone"][1]
-    assert (_applied("failed"), _applied("applied")) == (failed_before + 1, applied_before + 1)
+    # (other tests' pending events in the shared database may be applied alongside)
+    assert _applied("failed") == failed_before + 1
+    assert _applied("applied") >= applied_before + 1

@@ -59,6 +59,8 @@ def test_a_cart_is_stored_as_sent_and_open(store: StoreClient):
         ],
         "created_at": "2026-11-01T08:00:00+00:00",
         "updated_at": "2026-11-01T08:05:00+00:00",
+        "cart_token": "tok-1",
+        "discount_codes": [],
     }
     assert store.get("/api/v1/customers/7").json()["first_name"] == "Ada"
     assert store.get("/api/v1/products/55").json()["status"] == "disabled"

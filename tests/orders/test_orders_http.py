@@ -94,6 +94,8 @@ def test_the_order_is_stored_as_sent(store: StoreClient):
         ],
         "created_at": "2026-11-01T08:00:00+00:00",
         "updated_at": "2026-11-01T09:00:00+00:00",
+        "note": "leave at the door",
+        "channel": "web",
     }
 
 

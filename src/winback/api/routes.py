@@ -5,56 +5,52 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import AfterValidator
 from sqlalchemy import Connection
 
+from winback.api.schemas import (
+    ActivityPage,
+    CartView,
+    CustomerPage,
+    CustomerView,
+    EventPage,
+    OrderPage,
+    OrderView,
+    ProductView,
+    SuppressionPage,
+)
 from winback.api.views import (
     cart_view,
     customer_view,
     event_view,
     order_view,
     product_view,
+    suppression_view,
     timeline_view,
 )
 from winback.errors import Conflict, InvalidPayload, NotFound
 from winback.shoppers.model import Customer
 from winback.storage import reads
 from winback.storage.timeline import timeline_page
+from winback.web import paths  # noqa: F401 (registers the external_id convertor)
 from winback.web.deps import RuntimeDep, StoreDep
+from winback.web.openapi import answers
 
+# The views' dicts are returned as they are (response_model=None); what they hold is
+# declared for /openapi.json with answers().
 router = APIRouter(prefix="/api/v1", tags=["read API"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-@router.get("/customers/{customer_id}", summary="A customer, with consent and aggregates")
-def get_customer(customer_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.reader.connect() as conn:
-        customer = reads.customer(conn, store.id, customer_id)
-        if customer is None:
-            raise NotFound(f"no customer with id {customer_id!r}")
-        types = reads.suppression_types(conn, store.id, [customer.email] if customer.email else [])
-    return customer_view(customer, types.get(customer.email or "", []))
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty (leave the parameter out instead)")
+    return value
 
 
-@router.get("/customers", summary="Customers, by email or all (cursor pagination)")
-def list_customers(
-    store: StoreDep,
-    runtime: RuntimeDep,
-    email: str | None = None,
-    cursor: str | None = None,
-    limit: Limit = 100,
-) -> dict[str, Any]:
-    with runtime.reader.connect() as conn:
-        if email is not None:
-            found, next_cursor = reads.customers_by_email(conn, store.id, email), None
-        else:
-            found, next_cursor = reads.customers_page(conn, store.id, cursor, limit)
-        emails = [c.email for c in found if c.email]
-        types = reads.suppression_types(conn, store.id, emails)
-    return {
-        "items": [customer_view(c, types.get(c.email or "", [])) for c in found],
-        "next_cursor": next_cursor,
-    }
+# A filter sent empty is a mistake in the caller's code, not a search for nothing.
+Filter = Annotated[str, AfterValidator(_not_blank)]
 
 
 def _shopper(conn: Connection, store_id: str, customer_id: str) -> Customer:
@@ -70,7 +66,13 @@ def _shopper(conn: Connection, store_id: str, customer_id: str) -> Customer:
     return found[0]
 
 
-@router.get("/customers/{customer_id}/activity", summary="A shopper's timeline, newest first")
+# Before GET /customers/{id}: an id sent with its slashes unencoded would match both.
+@router.get(
+    "/customers/{customer_id:external_id}/activity",
+    response_model=None,
+    responses=answers(ActivityPage, 400, 401, 404, 409),
+    summary="A shopper's timeline, newest first",
+)
 def customer_activity(
     customer_id: str,
     store: StoreDep,
@@ -91,6 +93,47 @@ def customer_activity(
     }
 
 
+@router.get(
+    "/customers/{customer_id:external_id}",
+    response_model=None,
+    responses=answers(CustomerView, 401, 404),
+    summary="A customer, with consent and aggregates",
+)
+def get_customer(customer_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
+    with runtime.reader.connect() as conn:
+        customer = reads.customer(conn, store.id, customer_id)
+        if customer is None:
+            raise NotFound(f"no customer with id {customer_id!r}")
+        types = reads.suppression_types(conn, store.id, [customer.email] if customer.email else [])
+    return customer_view(customer, types.get(customer.email or "", []))
+
+
+@router.get(
+    "/customers",
+    response_model=None,
+    responses=answers(CustomerPage, 400, 401),
+    summary="Customers, by email or all (cursor pagination)",
+)
+def list_customers(
+    store: StoreDep,
+    runtime: RuntimeDep,
+    email: Filter | None = None,
+    cursor: str | None = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    with runtime.reader.connect() as conn:
+        if email is not None:
+            found, next_cursor = reads.customers_by_email(conn, store.id, email), None
+        else:
+            found, next_cursor = reads.customers_page(conn, store.id, cursor, limit)
+        emails = [c.email for c in found if c.email]
+        types = reads.suppression_types(conn, store.id, emails)
+    return {
+        "items": [customer_view(c, types.get(c.email or "", [])) for c in found],
+        "next_cursor": next_cursor,
+    }
+
+
 def _buyers(runtime: RuntimeDep, store_id: str, uids: set[str | None]) -> dict[str, Customer]:
     """The shoppers behind orders or carts, by uid (those that have one)."""
     with runtime.reader.connect() as conn:
@@ -98,7 +141,12 @@ def _buyers(runtime: RuntimeDep, store_id: str, uids: set[str | None]) -> dict[s
     return {uid: customer for uid, customer in found.items() if customer is not None}
 
 
-@router.get("/orders/{order_id}", summary="An order with its line items")
+@router.get(
+    "/orders/{order_id:external_id}",
+    response_model=None,
+    responses=answers(OrderView, 401, 404),
+    summary="An order with its line items",
+)
 def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
         order = reads.order(conn, store.id, order_id)
@@ -108,11 +156,16 @@ def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, 
     return order_view(order, buyers.get(order.customer_uid or ""))
 
 
-@router.get("/orders", summary="Orders, optionally of one customer (cursor pagination)")
+@router.get(
+    "/orders",
+    response_model=None,
+    responses=answers(OrderPage, 400, 401),
+    summary="Orders, optionally of one customer (cursor pagination)",
+)
 def list_orders(
     store: StoreDep,
     runtime: RuntimeDep,
-    customer_id: str | None = None,
+    customer_id: Filter | None = None,
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
@@ -131,7 +184,12 @@ def list_orders(
     }
 
 
-@router.get("/products/{product_id}", summary="A product, its variants and status")
+@router.get(
+    "/products/{product_id:external_id}",
+    response_model=None,
+    responses=answers(ProductView, 401, 404),
+    summary="A product, its variants and status",
+)
 def get_product(product_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
         product = reads.product(conn, store.id, product_id)
@@ -140,7 +198,12 @@ def get_product(product_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[s
     return product_view(product)
 
 
-@router.get("/carts/{cart_id}", summary="A cart and its contents")
+@router.get(
+    "/carts/{cart_id:external_id}",
+    response_model=None,
+    responses=answers(CartView, 401, 404),
+    summary="A cart and its contents",
+)
 def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
         cart = reads.cart(conn, store.id, cart_id)
@@ -150,26 +213,30 @@ def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, An
     return cart_view(cart, buyers.get(cart.customer_uid or ""))
 
 
-@router.get("/suppressions", summary="The suppression list, or one address's entries")
+@router.get(
+    "/suppressions",
+    response_model=None,
+    responses=answers(SuppressionPage, 400, 401),
+    summary="The suppression list, or one address's entries (cursor pagination)",
+)
 def list_suppressions(
-    store: StoreDep, runtime: RuntimeDep, email: str | None = None
+    store: StoreDep,
+    runtime: RuntimeDep,
+    email: Filter | None = None,
+    cursor: str | None = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
-        rows = reads.suppression_rows(conn, store.id, email)
-    return {
-        "items": [
-            {
-                "email": r.email,
-                "type": r.type,
-                "created_at": r.created_at.isoformat(),
-                "reason": r.reason,
-            }
-            for r in rows
-        ]
-    }
+        rows, next_cursor = reads.suppressions_page(conn, store.id, email, cursor, limit)
+    return {"items": [suppression_view(row) for row in rows], "next_cursor": next_cursor}
 
 
-@router.get("/events", summary="The integration log, newest first")
+@router.get(
+    "/events",
+    response_model=None,
+    responses=answers(EventPage, 400, 401),
+    summary="The integration log, newest first",
+)
 def list_events(
     store: StoreDep,
     runtime: RuntimeDep,

@@ -9,7 +9,7 @@ import orjson
 
 from winback.carts.model import Cart
 from winback.catalog.model import Product
-from winback.fields import format_money
+from winback.fields import format_money, to_decimal
 from winback.orders.model import Order
 from winback.shoppers.model import Customer, marketing_status
 from winback.shoppers.profile import profile_data
@@ -51,8 +51,31 @@ def _line_view(line: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def order_view(order: Order, buyer: Customer | None) -> dict[str, Any]:
+# Money fields kept in an order's or cart's ``data`` (the rest have columns of their own).
+_DATA_MONEY = frozenset({"total_line_items_price", "total_discounts", "subtotal_price"})
+# Shown as ``customer_id`` and ``email``, from the shopper as they are now: the buyer
+# the event embedded may since have changed address, or been erased.
+_DATA_HIDDEN = frozenset({"customer"})
+
+
+def _money_text(value: Any) -> Any:
+    try:
+        return format_money(to_decimal(value))
+    except ValueError:
+        return value
+
+
+def _sender_fields(data: dict[str, Any], shown: dict[str, Any]) -> dict[str, Any]:
+    """The other fields the order or cart carried, never in place of the ones shown."""
     return {
+        name: _money_text(value) if name in _DATA_MONEY and value is not None else value
+        for name, value in data.items()
+        if name not in shown and name not in _DATA_HIDDEN
+    }
+
+
+def order_view(order: Order, buyer: Customer | None) -> dict[str, Any]:
+    shown = {
         "id": order.external_id,
         "name": order.name,
         "customer_id": buyer.external_id if buyer else None,
@@ -71,6 +94,7 @@ def order_view(order: Order, buyer: Customer | None) -> dict[str, Any]:
         "created_at": _time(order.created_at),
         "updated_at": _time(order.updated_at),
     }
+    return shown | _sender_fields(order.data, shown)
 
 
 def product_view(product: Product) -> dict[str, Any]:
@@ -94,7 +118,7 @@ def product_view(product: Product) -> dict[str, Any]:
 
 
 def cart_view(cart: Cart, buyer: Customer | None) -> dict[str, Any]:
-    return {
+    shown = {
         "id": cart.external_id,
         "status": cart.status,
         "customer_id": buyer.external_id if buyer else None,
@@ -105,6 +129,16 @@ def cart_view(cart: Cart, buyer: Customer | None) -> dict[str, Any]:
         "line_items": [_line_view(line) for line in cart.line_items],
         "created_at": _time(cart.created_at),
         "updated_at": _time(cart.updated_at),
+    }
+    return shown | _sender_fields(cart.data, shown)
+
+
+def suppression_view(row: Any) -> dict[str, Any]:
+    return {
+        "email": row.email,
+        "type": row.type,
+        "created_at": row.created_at.isoformat(),
+        "reason": row.reason,
     }
 
 

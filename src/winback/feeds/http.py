@@ -27,9 +27,14 @@ from winback.feeds.sync import configured_feed, queue_run
 from winback.feeds.tasks import feed_tasks
 from winback.storage import feeds as feed_storage
 from winback.web.deps import RuntimeDep, StoreDep
+from winback.web.openapi import error_responses
 from winback.web.uploads import save_body
 
-router = APIRouter(prefix="/api/v1/feed", tags=["product feed"])
+router = APIRouter(
+    prefix="/api/v1/feed",
+    tags=["product feed"],
+    responses=error_responses(400, 401, 404, 413),
+)
 
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 MAX_URL_LENGTH = 2048

@@ -30,9 +30,14 @@ from winback.imports.tasks import import_tasks
 from winback.storage import imports as job_storage
 from winback.stores.service import Store
 from winback.web.deps import RuntimeDep, StoreDep
+from winback.web.openapi import error_responses
 from winback.web.uploads import discard, save_body
 
-router = APIRouter(prefix="/api/v1/imports", tags=["CSV imports"])
+router = APIRouter(
+    prefix="/api/v1/imports",
+    tags=["CSV imports"],
+    responses=error_responses(400, 401, 404, 413, 415, 422),
+)
 
 MAX_IMPORT_BYTES = 4 * 1024**3
 MAX_FILENAME_LENGTH = 200

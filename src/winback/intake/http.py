@@ -2,24 +2,87 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 
 from winback.errors import InvalidPayload
 from winback.intake.receive import Delivery
 from winback.runtime import Runtime
+from winback.web.openapi import STORE_KEY, STORE_TOKEN, answers
 from winback.web.responses import JSONBody
 
 router = APIRouter(tags=["intake"])
 
-_RESPONSES: dict[int | str, dict[str, str]] = {
-    200: {"description": "Stored durably; it will be applied."},
-    400: {"description": "Not JSON, not an object, or a field is missing or malformed."},
-    401: {"description": "Missing or wrong key."},
-    404: {"description": "Unknown store."},
-    413: {"description": "Body larger than the limit."},
-    415: {"description": "Body is not JSON by content type."},
-    429: {"description": "Rate limit exceeded; see Retry-After."},
+
+class Accepted(BaseModel):
+    status: Literal["accepted"]
+    event_id: int = Field(description="The event's number in the integration log")
+
+
+_RESPONSES = answers(
+    Accepted,
+    400,
+    401,
+    404,
+    413,
+    415,
+    429,
+    description="Stored durably; it will be applied.",
+    reasons={
+        400: "Not JSON, not an object, or a field is missing or malformed; no x-event-type.",
+        404: "Unknown store.",
+    },
+)
+
+
+def _header(name: str, description: str, *, required: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": required,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+
+
+# The route reads the body and headers itself (the intake logs even what it refuses),
+# so what a sender sends is declared here rather than as parameters.
+_HEADERS = [
+    _header("x-event-type", "The event type, e.g. orders/create (or an alias)", required=True),
+    _header("x-token", "The store's API key; this or x-api-key is required"),
+    _header("x-api-key", "The store's API key; this or x-token is required"),
+    _header("x-event-time", "UNIX seconds: when the event happened (default: on arrival)"),
+    _header("x-domain", "The store's domain; recorded"),
+    _header("x-platform", "The sending platform; recorded"),
+]
+_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": True,
+                "description": "The event's payload: its fields depend on x-event-type "
+                "(customer, order, product, cart, newsletter; any object for a custom "
+                "event). See docs/integration.md.",
+            }
+        }
+    },
 }
+_STORE_ID_QUERY = {
+    "name": "storeId",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The store's public id",
+}
+_SECURITY: list[dict[str, list[str]]] = [{STORE_TOKEN: []}, {STORE_KEY: []}]
+
+
+def _documented(*parameters: dict[str, Any]) -> dict[str, Any]:
+    return {"parameters": [*parameters, *_HEADERS], "requestBody": _BODY, "security": _SECURITY}
 
 
 async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
@@ -51,14 +114,22 @@ async def _receive(request: Request, store_id: str) -> JSONBody:
 
 
 @router.post(
-    "/webhooks/store/{store_id}", responses=_RESPONSES, summary="Receive a server-to-server event"
+    "/webhooks/store/{store_id}",
+    responses=_RESPONSES,
+    openapi_extra=_documented(),
+    summary="Receive a server-to-server event",
 )
 @router.post("/webhooks/store/{store_id}/", include_in_schema=False)
 async def webhook_by_path(request: Request, store_id: str) -> JSONBody:
     return await _receive(request, store_id)
 
 
-@router.post("/webhooks", responses=_RESPONSES, summary="Receive an event (store id in query)")
+@router.post(
+    "/webhooks",
+    responses=_RESPONSES,
+    openapi_extra=_documented(_STORE_ID_QUERY),
+    summary="Receive an event (store id in query)",
+)
 @router.post("/webhooks/", include_in_schema=False)
 async def webhook_by_query(request: Request) -> JSONBody:
     store_id = request.query_params.get("storeId")

@@ -7,11 +7,12 @@ from collections import defaultdict
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
 from winback.carts.model import Cart
 from winback.catalog.model import Product
 from winback.errors import InvalidPayload
+from winback.intake.topics import Topic, topic_for
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
 from winback.storage.rows import from_row
@@ -94,11 +95,20 @@ def suppression_types(conn: Connection, store_id: str, emails: list[str]) -> dic
     return found
 
 
-def suppression_rows(conn: Connection, store_id: str, email: str | None) -> list[Any]:
+def suppressions_page(
+    conn: Connection, store_id: str, email: str | None, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
+    """The list in (email, type) order, or one address's entries, a page at a time."""
     query = select(suppressions).where(suppressions.c.store_id == store_id)
-    if email:
+    if email is not None:
         query = query.where(suppressions.c.email == email.strip().lower())
-    return list(conn.execute(query.order_by(suppressions.c.email, suppressions.c.type).limit(1000)))
+    query = _keyset(query, [suppressions.c.email, suppressions.c.type], cursor, descending=False)
+    order = (suppressions.c.email, suppressions.c.type)
+    rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
+    next_cursor = (
+        encode_cursor([rows[limit - 1].email, rows[limit - 1].type]) if len(rows) > limit else None
+    )
+    return list(rows[:limit]), next_cursor
 
 
 def order(conn: Connection, store_id: str, external_id: str) -> Order | None:
@@ -163,7 +173,7 @@ def events_page(
 ) -> tuple[list[Any], str | None]:
     query = select(raw_events).where(raw_events.c.store_id == store_id)
     if event_type:
-        query = query.where(raw_events.c.event_type == event_type)
+        query = query.where(_of_type(event_type))
     if outcome:
         query = query.where(raw_events.c.outcome == outcome)
     if cursor:
@@ -171,3 +181,15 @@ def events_page(
     rows = conn.execute(query.order_by(raw_events.c.seq.desc()).limit(limit + 1)).all()
     next_cursor = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
     return list(rows[:limit]), next_cursor
+
+
+def _of_type(event_type: str) -> ColumnElement[bool]:
+    """Events of ``event_type`` as the intake reads it (``intake/topics.py``): a known type
+    or alias means its topic, whichever name and case the sender used; another (custom)
+    type means that name in any case."""
+    topic = topic_for(event_type)
+    if topic is not Topic.CUSTOM:
+        return raw_events.c.topic == topic.value
+    name = event_type.strip()
+    # SQLite's lower() folds ASCII only: the name as given matches whatever the fold does.
+    return or_(raw_events.c.event_type == name, func.lower(raw_events.c.event_type) == name.lower())

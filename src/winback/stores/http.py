@@ -13,8 +13,9 @@ from winback.errors import Unauthorized
 from winback.stores.service import create_store, list_stores, rotate_key
 from winback.tracking.script import snippet
 from winback.web.deps import RuntimeDep
+from winback.web.openapi import error_responses
 
-router = APIRouter(prefix="/admin/v1", tags=["operator"])
+router = APIRouter(prefix="/admin/v1", tags=["operator"], responses=error_responses(400, 401, 404))
 
 
 def require_admin(

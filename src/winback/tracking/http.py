@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -12,6 +14,7 @@ from winback.stores.service import Store
 from winback.tracking.collector import ACCEPTED, BrowserRequest, Collector
 from winback.tracking.origins import allowed_origin
 from winback.tracking.script import tracking_script
+from winback.web.openapi import error_responses
 from winback.web.responses import JSONBody
 
 router = APIRouter(tags=["tracking"])
@@ -20,16 +23,26 @@ VERSIONED_CACHE = "public, max-age=31536000, immutable"
 # Stores' pages keep the plain URL: an upgraded script reaches them within the hour.
 PLAIN_CACHE = "public, max-age=3600"
 
-_RESPONSES: dict[int | str, dict[str, str]] = {
+_OK: dict[int | str, dict[str, Any]] = {
     200: {"description": "Stored durably: the ids of the events kept, and any refused."},
     204: {"description": "A crawler's batch: dropped, not stored."},
-    400: {"description": "Not a batch, or no event of it may be kept (server-only types...)."},
-    403: {"description": "The page's origin is not the store's domain."},
-    404: {"description": "Unknown store."},
-    413: {"description": "Body larger than the collector's limit."},
-    415: {"description": "Not text/plain or application/json."},
-    429: {"description": "Too many requests from this IP or events from this visitor."},
 }
+_RESPONSES = _OK | error_responses(
+    400,
+    403,
+    404,
+    413,
+    415,
+    429,
+    reasons={
+        400: "Not a batch, or no event of it may be kept (server-only types...).",
+        403: "The page's origin is not the store's domain.",
+        404: "Unknown store.",
+        413: "Body larger than the collector's limit.",
+        415: "Not text/plain or application/json.",
+        429: "Too many requests from this IP or events from this visitor.",
+    },
+)
 
 
 def _collector(request: Request) -> Collector:
