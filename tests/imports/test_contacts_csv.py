@@ -120,11 +120,18 @@ def test_a_contact_without_any_identifying_value_is_reported() -> None:
     ]
 
 
-@pytest.mark.parametrize("column", ["sms_phone_number", "pos_id"])
-def test_a_contact_known_only_by_phone_or_pos_id_is_reported(column: str) -> None:
-    reason = "a contact known only by pos_id or phone cannot be matched: add its id or email"
+def test_a_contact_known_only_by_its_pos_id_is_read() -> None:
+    [row] = contacts("pos_id,first_name\nPOS55,Pos\n")
 
-    assert contacts(f"{column}\n+4915123456789\n") == [RowError(2, None, reason)]
+    assert isinstance(row, ImportedContact)
+    assert (row.payload.pos_id, row.payload.id, row.payload.email) == ("POS55", None, None)
+
+
+def test_a_contact_known_only_by_its_phone_number_is_read() -> None:
+    [row] = contacts("sms_phone_number,first_name\n+49 151 2345 6789,Ann\n")
+
+    assert isinstance(row, ImportedContact)
+    assert (row.payload.sms_phone_number_e164, row.payload.email) == ("+4915123456789", None)
 
 
 def test_a_contact_known_by_its_id_alone_is_read() -> None:
