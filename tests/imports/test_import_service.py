@@ -331,3 +331,27 @@ def test_an_erasure_takes_the_pos_id_so_it_names_no_one_afterwards(engine: Engin
     # Then it is a new person, not the erased one come back
     assert stored_people(engine, store_id) == [(None, None, "P1", None, None, 1)]
 
+
+@pytest.mark.parametrize(("first", "second"), [("First", "Second"), ("Second", "First")])
+def test_a_later_row_of_the_same_contact_wins_and_a_second_import_changes_nothing(
+    engine: Engine, first: str, second: str
+):
+    # Given a contacts file that names K7 twice, the later row with another last name
+    store_id = new_store(engine)
+    body = f"id,last_name,first_name\nK7,{first},Kay\nK7,{second},\n".encode()
+
+    # When it is imported, then imported again
+    summary = import_contacts(engine, store_id, body, batch_size=1)
+    before = snapshot(engine, store_id)
+    import_contacts(engine, store_id, body)
+
+    # Then the later row's value is kept, what only the first row said too, and nothing moved
+    with engine.connect() as conn:
+        names = conn.execute(
+            select(customers.c.first_name, customers.c.last_name).where(
+                customers.c.store_id == store_id
+            )
+        ).all()
+    assert [tuple(row) for row in names] == [("Kay", second)]
+    assert (summary.imported, summary.errors) == (2, [])
+    assert snapshot(engine, store_id) == before
