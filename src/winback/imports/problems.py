@@ -8,7 +8,7 @@ the stream of records. A file that cannot be read at all raises
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
@@ -22,6 +22,9 @@ class RowError:
     line: int
     column: str | None
     reason: str
+    # The cells that could still be read, by column, when the row could not be used as a
+    # whole (a wrong number of fields, a value too long): enough to tell whose row it was.
+    values: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
 
 
 class ImportRefused(WinbackError):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from winback.imports.long_fields import LongRecord, RecordLines, is_too_long
 from winback.imports.problems import ImportRefused, RowError
 from winback.imports.source import BUFFER_SIZE, ProgressReporter
 
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
     from _csv import Reader as CsvReader
 
 Rename = Callable[[str], str]
+
+# csv's own limit (128 KiB) is below what real files hold: a product description with
+# its HTML, or an image inlined in it, runs to hundreds of KB. A bound is still kept, as
+# a stray quote can make the rest of a file one field; a field over it is a rejected row
+# (see ``long_fields``). The limit is csv's, for the whole process.
+MAX_FIELD_CHARS = 8 * 1024 * 1024
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +119,13 @@ def read_table(
     error_class: type[ImportRefused] = ImportRefused,
 ) -> Table:
     """Read the header now and return the rows lazily; each header cell goes through ``rename``."""
-    reader = csv.reader(text, delimiter=delimiter)
+    lines = RecordLines(text, delimiter)
+    reader = csv.reader(lines.lines, delimiter=delimiter)
     try:
         first = next(reader, None)
     except (UnicodeDecodeError, csv.Error) as error:
         raise error_class(f"the header row cannot be read: {error}", line=1) from None
+    lines.record_read()
     if first is None:
         raise error_class("the file is empty: it has no header row", line=1)
     header = tuple(rename(cell.strip()) for cell in first)
@@ -124,27 +134,32 @@ def read_table(
         if name and name in seen:
             raise error_class(f"the column {name!r} appears twice in the header", column=name)
         seen.add(name)
-    return Table(header, _rows(reader, header, progress, text.encoding, error_class))
+    return Table(header, _rows(reader, lines, header, progress, text.encoding, error_class))
 
 
 def _rows(
     reader: CsvReader,
+    lines: RecordLines,
     header: tuple[str, ...],
     progress: ProgressReporter,
     encoding: str,
     error_class: type[ImportRefused],
 ) -> Iterator[TableRow | RowError]:
+    skipped = 0  # lines the reader never saw: the rest of records with a field too long
     while True:
         # A quoted cell may span lines: a row starts on the line after the last one read.
-        start = reader.line_num + 1
+        start = reader.line_num + skipped + 1
         try:
-            cells = next(reader)
+            cells = _next_record(reader, lines, start, error_class)
         except StopIteration:
             break
         except UnicodeDecodeError:
             raise error_class(_not_text(encoding, f"after line {start - 1}"), line=start) from None
-        except csv.Error as error:
-            raise error_class(f"line {start} cannot be read: {error}", line=start) from None
+        if isinstance(cells, LongRecord):
+            skipped += cells.more_lines
+            progress.row()
+            yield _long_row(start, cells, header)
+            continue
         if not "".join(cells).strip():
             continue
         progress.row()
@@ -152,10 +167,36 @@ def _rows(
     progress.finish()
 
 
+def _next_record(
+    reader: CsvReader, lines: RecordLines, start: int, error_class: type[ImportRefused]
+) -> list[str] | LongRecord:
+    try:
+        cells = next(reader)
+    except csv.Error as error:
+        if not is_too_long(error):
+            raise error_class(f"line {start} cannot be read: {error}", line=start) from None
+        return lines.skip_long_record()
+    lines.record_read()
+    return cells
+
+
+def _long_row(line: int, record: LongRecord, header: tuple[str, ...]) -> RowError:
+    at = record.too_long_at
+    column = header[at] if at is not None and at < len(header) and header[at] else None
+    readable = {
+        name: cell.strip()
+        for name, cell in zip(header, record.fields, strict=False)
+        if name and cell is not None
+    }
+    reason = f"the value is longer than {csv.field_size_limit()} characters"
+    return RowError(line=line, column=column, reason=reason, values=readable)
+
+
 def _row(line: int, cells: list[str], header: tuple[str, ...]) -> TableRow | RowError:
     if len(cells) != len(header):
         reason = f"the row has {len(cells)} fields but the header has {len(header)}"
-        return RowError(line=line, column=None, reason=reason)
+        readable = dict(zip(header, map(str.strip, cells), strict=False))
+        return RowError(line=line, column=None, reason=reason, values=readable)
     values = dict(zip(header, map(str.strip, cells), strict=True))
     values.pop("", None)  # (a column without a name)
     return TableRow(line=line, values=values)
