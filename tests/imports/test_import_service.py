@@ -17,6 +17,7 @@ from tests.imports.conftest import snapshot
 from winback.apply.batch import ApplyItem
 from winback.apply.direct import apply_direct
 from winback.imports.service import import_contacts, import_orders
+from winback.imports.table import MAX_FIELD_CHARS
 from winback.intake.topics import Topic
 from winback.shoppers.payloads import CustomerDeletePayload
 from winback.storage.schema import customers, orders
@@ -355,3 +356,81 @@ def test_a_later_row_of_the_same_contact_wins_and_a_second_import_changes_nothin
     assert [tuple(row) for row in names] == [("Kay", second)]
     assert (summary.imported, summary.errors) == (2, [])
     assert snapshot(engine, store_id) == before
+
+
+LINES = "order_id,order_created_at,order_status,customer_id,product_id,price,order_total\n"
+
+
+def stored_lines(engine: Engine, store_id: str) -> dict[str, tuple[Decimal, list[str]]]:
+    """Each order's total and the products of its lines, in order."""
+    with engine.connect() as conn:
+        found = {
+            row.external_id: (row.total_price, [line["product_id"] for line in row.line_items])
+            for row in conn.execute(
+                select(orders.c.external_id, orders.c.total_price, orders.c.line_items).where(
+                    orders.c.store_id == store_id
+                )
+            )
+        }
+    return found
+
+
+def test_an_order_split_in_the_file_goes_in_whole_once_the_file_is_corrected(engine: Engine):
+    # Given an orders file where a row of order 4001 comes after order 4002
+    store_id = new_store(engine)
+    split = (
+        LINES
+        + "4001,2025-06-01T10:00:00Z,completed,C1,P1,10.00,30.00\n"
+        + "4002,2025-06-02T10:00:00Z,completed,C1,P1,10.00,10.00\n"
+        + "4001,2025-06-01T10:00:00Z,completed,C1,P2,20.00,30.00\n"
+    )
+
+    # When it is imported
+    summary = import_orders(engine, store_id, split.encode())
+
+    # Then 4001 went in with its first line, and the report says so and what to do
+    assert stored_lines(engine, store_id)["4001"] == (Decimal("30.00"), ["P1"])
+    [error] = summary.errors
+    assert (error.line, error.column) == (4, "order_id")
+    assert error.reason.startswith("order 4001 is imported with its rows before line 4 only")
+    assert error.reason.endswith("put all its rows together and import the file again")
+
+    # When the corrected file is imported
+    corrected = (
+        LINES
+        + "4001,2025-06-01T10:00:00Z,completed,C1,P1,10.00,30.00\n"
+        + "4001,2025-06-01T10:00:00Z,completed,C1,P2,20.00,30.00\n"
+        + "4002,2025-06-02T10:00:00Z,completed,C1,P1,10.00,10.00\n"
+    )
+    again = import_orders(engine, store_id, corrected.encode())
+
+    # Then the order is replaced with all its lines, and its buyer counts it once
+    assert (again.imported, again.errors) == (2, [])
+    assert stored_lines(engine, store_id) == {
+        "4001": (Decimal("30.00"), ["P1", "P2"]),
+        "4002": (Decimal("10.00"), ["P1"]),
+    }
+    assert stored_aggregates(engine, store_id)["C1"][:2] == (2, Decimal("40.00"))
+
+
+def test_a_value_over_the_limit_skips_its_order_and_the_file_goes_on(engine: Engine):
+    # Given an order whose second line's product id is longer than a cell may be
+    store_id = new_store(engine)
+    too_long = "x" * (MAX_FIELD_CHARS + 1)
+    body = (
+        LINES
+        + "1,2025-06-01T10:00:00Z,completed,C1,P1,1.00,1.00\n"
+        + "2,2025-06-02T10:00:00Z,completed,C1,P1,1.00,3.00\n"
+        + f'2,2025-06-02T10:00:00Z,completed,C1,"{too_long}\nP2",2.00,3.00\n'
+        + "3,2025-06-03T10:00:00Z,completed,C1,P1,1.00,1.00\n"
+    )
+
+    # When the file is imported
+    summary = import_orders(engine, store_id, body.encode(), batch_size=1)
+
+    # Then order 2 is skipped whole, the others go in, and the file was read to its end
+    assert summary.stopped is None
+    assert sorted(stored_lines(engine, store_id)) == ["1", "3"]
+    assert [(e.line, e.column) for e in summary.errors] == [(3, "order_id"), (4, "product_id")]
+    assert summary.errors[1].reason == f"the value is longer than {MAX_FIELD_CHARS} characters"
+    assert (summary.imported, summary.skipped) == (2, 2)

@@ -129,7 +129,7 @@ def test_a_column_that_would_overwrite_a_filled_field_refuses_the_file() -> None
         orders("order_id,order_created_at,order_status,customer_id,line_items\n")
 
 
-def test_rows_of_an_order_that_are_not_contiguous_are_reported() -> None:
+def test_a_row_apart_from_its_orders_other_rows_is_reported_saying_what_went_in() -> None:
     text = (
         "order_id,order_created_at,order_status,customer_id,product_id\n"
         "1,2024-03-01T10:00:00Z,new,C1,P1\n"
@@ -141,11 +141,53 @@ def test_rows_of_an_order_that_are_not_contiguous_are_reported() -> None:
 
     assert [type(r).__name__ for r in result] == ["ImportedOrder", "ImportedOrder", "RowError"]
     assert result[2] == RowError(
-        4, "order_id", "order 1's rows are not contiguous; put all its rows together"
+        4,
+        "order_id",
+        "order 1 is imported with its rows before line 4 only: this row is not next to them; "
+        "put all its rows together and import the file again",
     )
     first = result[0]
     assert isinstance(first, ImportedOrder)
     assert [item.product_id for item in first.payload.line_items] == ["P1"]
+
+
+def test_a_row_apart_from_a_skipped_orders_rows_says_the_order_was_skipped() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,product_id,quantity\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P1,two\n"
+        "2,2024-03-01T10:00:00Z,new,C1,P1,1\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P2,1\n"
+    )
+
+    result = orders(text)
+
+    assert result[-1] == RowError(
+        4,
+        "order_id",
+        "order 1 is skipped for the errors reported before line 4, and this row is not next "
+        "to its other rows; put all its rows together and import the file again",
+    )
+    assert [r.payload.id for r in result if isinstance(r, ImportedOrder)] == ["2"]
+
+
+def test_a_row_the_reader_cannot_use_skips_the_order_it_names() -> None:
+    # Given order 1 whose second row has a field too many
+    text = (
+        "order_id,order_created_at,order_status,customer_id,product_id\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P1\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P2,extra\n"
+        "2,2024-03-01T10:00:00Z,new,C1,P1\n"
+    )
+
+    # When the file is read
+    result = orders(text)
+
+    # Then order 1 is skipped whole rather than imported without that line
+    assert result[:2] == [
+        RowError(2, "order_id", "order 1 is skipped because line(s) 3 have errors"),
+        RowError(3, None, "the row has 6 fields but the header has 5"),
+    ]
+    assert [r.payload.id for r in result if isinstance(r, ImportedOrder)] == ["2"]
 
 
 def test_a_bad_line_item_skips_its_order_and_the_rest_goes_on() -> None:
