@@ -81,6 +81,37 @@ def test_accepts_marketing_reads_one_zero_true_false_and_empty_as_unknown(
     assert order.payload.customer.accepts_marketing is expected
 
 
+def test_a_flag_that_is_not_one_of_ours_is_reported_with_what_is_accepted() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_email,customer_accepts_marketing\n"
+        "1,2024-03-01T10:00:00Z,complete,a@example.com,maybe\n"
+    )
+
+    assert orders(text) == [
+        RowError(
+            2,
+            "customer_accepts_marketing",
+            "'maybe' is not one of 1, 0, true, false, yes, no, y, n (empty: unknown)",
+        )
+    ]
+
+
+@pytest.mark.parametrize("cell", ["EURO", "€", "E1R"])
+def test_a_currency_that_is_not_a_3_letter_code_is_reported_plainly(cell: str) -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,order_currency\n"
+        f"1,2024-03-01T10:00:00Z,complete,C1,{cell}\n"
+    )
+
+    assert orders(text) == [
+        RowError(
+            2,
+            "order_currency",
+            f"order_currency must be a 3-letter currency code (such as EUR), not {cell!r}",
+        )
+    ]
+
+
 def test_consecutive_rows_of_one_order_become_its_line_items() -> None:
     text = (
         "order_id,order_created_at,order_status,customer_email,product_id,sku,product_name,"

@@ -232,6 +232,15 @@ def _line_item(values: Mapping[str, str]) -> LineItem | None:
     return LineItem.model_validate(data) if data else None
 
 
+def _currency(values: Mapping[str, str], default: str) -> str:
+    # Checked here rather than by the payload, whose pattern error names no column.
+    text = values.get("order_currency") or default
+    if len(text) != 3 or not (text.isascii() and text.isalpha()):
+        reason = f"order_currency must be a 3-letter currency code (such as EUR), not {text!r}"
+        raise CellError("order_currency", reason)
+    return text.upper()
+
+
 def _order(values: Mapping[str, str], items: list[LineItem], currency: str) -> OrderPayload:
     for column in MANDATORY:
         if not values.get(column):
@@ -243,7 +252,7 @@ def _order(values: Mapping[str, str], items: list[LineItem], currency: str) -> O
     data["created_at"] = read_cell(values, "order_created_at", parse_timestamp)
     if values.get("order_modified_at"):
         data["updated_at"] = read_cell(values, "order_modified_at", parse_timestamp)
-    data["currency"] = data.get("currency", currency).upper()
+    data["currency"] = _currency(values, currency)
     if values.get(COUPON_COLUMN):
         data["discount_codes"] = [{"code": code} for code in split_list(values[COUPON_COLUMN], ",")]
     customer = _filled(values, CUSTOMER_COLUMNS)
