@@ -152,3 +152,14 @@ def test_a_file_without_any_identifying_column_is_refused() -> None:
     assert refused.value.reason == (
         "the file needs at least one of the columns 'id', 'pos_id', 'email', 'sms_phone_number'"
     )
+
+
+def test_a_semicolon_separated_file_is_refused_saying_commas_are_needed() -> None:
+    with pytest.raises(ImportRefused) as refused:
+        contacts("email;first_name\na@example.com;Ann\n")
+
+    assert refused.value.reason == (
+        "the file needs at least one of the columns 'id', 'pos_id', 'email', 'sms_phone_number'"
+        "; the header reads as one column holding semicolons: the columns must be separated "
+        "by commas"
+    )

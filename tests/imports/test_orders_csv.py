@@ -302,6 +302,33 @@ def test_a_mapping_renames_their_headers_to_ours() -> None:
     assert order.payload.customer is not None and order.payload.customer.id == "C1"
 
 
+def test_a_mapping_to_a_column_we_do_not_have_is_refused_naming_ours() -> None:
+    text = "Order Number,order_created_at,order_status,customer_id\n"
+
+    with pytest.raises(ImportRefused) as refused:
+        orders(text, mapping={"Order Number": "order_idd"})
+
+    reason = refused.value.reason
+    assert reason.startswith(
+        "the column mapping maps 'Order Number' to 'order_idd', which is not one of our "
+        "columns; they are: customer_accepts_marketing, customer_email,"
+    )
+    assert ", order_id, " in reason
+    assert refused.value.column == "order_idd"
+
+
+def test_a_semicolon_separated_file_is_refused_saying_commas_are_needed() -> None:
+    text = "order_id;order_created_at;order_status;customer_id\n1;2024-03-01T10:00:00Z;new;C1\n"
+
+    with pytest.raises(ImportRefused) as refused:
+        orders(text)
+
+    assert refused.value.reason == (
+        "the mandatory column 'order_id' is missing; the header reads as one column holding "
+        "semicolons: the columns must be separated by commas"
+    )
+
+
 def test_a_store_currency_that_is_not_a_code_is_refused() -> None:
     with pytest.raises(ImportRefused, match="'euro' is not a 3-letter code"):
         parse_orders_csv(b"", store_currency="euro")
