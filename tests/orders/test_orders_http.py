@@ -257,9 +257,10 @@ def test_an_order_without_an_address_shows_its_buyers_address_as_it_is_now(
 
     found = store.get("/api/v1/orders/1001").json()
     assert (found["customer_id"], found["email"]) == ("7", "ada@new.example")
-    assert store.get("/api/v1/orders", params={"customer_id": "7"}).json()["items"][0][
-        "email"
-    ] == "ada@new.example"
+    assert (
+        store.get("/api/v1/orders", params={"customer_id": "7"}).json()["items"][0]["email"]
+        == "ada@new.example"
+    )
 
 
 def test_an_erased_buyers_address_leaves_the_orders_that_only_borrowed_it(store: StoreClient):
