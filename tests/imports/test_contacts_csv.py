@@ -78,7 +78,11 @@ def test_unknown_columns_are_kept_in_info() -> None:
     [
         ("birthdate", "28.02.1990", "'28.02.1990' is not a date written YYYY-MM-DD"),
         ("birthdate", "1990-02-30", "'1990-02-30' is not a real date"),
-        ("opt_in_status", "maybe", "'maybe' is not 1, 0, true or false"),
+        (
+            "opt_in_status",
+            "maybe",
+            "'maybe' is not one of 1, 0, true, false, yes, no, y, n (empty: unknown)",
+        ),
         (
             "created_at",
             "2023-05-01",
@@ -120,11 +124,18 @@ def test_a_contact_without_any_identifying_value_is_reported() -> None:
     ]
 
 
-@pytest.mark.parametrize("column", ["sms_phone_number", "pos_id"])
-def test_a_contact_known_only_by_phone_or_pos_id_is_reported(column: str) -> None:
-    reason = "a contact known only by pos_id or phone cannot be matched: add its id or email"
+def test_a_contact_known_only_by_its_pos_id_is_read() -> None:
+    [row] = contacts("pos_id,first_name\nPOS55,Pos\n")
 
-    assert contacts(f"{column}\n+4915123456789\n") == [RowError(2, None, reason)]
+    assert isinstance(row, ImportedContact)
+    assert (row.payload.pos_id, row.payload.id, row.payload.email) == ("POS55", None, None)
+
+
+def test_a_contact_known_only_by_its_phone_number_is_read() -> None:
+    [row] = contacts("sms_phone_number,first_name\n+49 151 2345 6789,Ann\n")
+
+    assert isinstance(row, ImportedContact)
+    assert (row.payload.sms_phone_number_e164, row.payload.email) == ("+4915123456789", None)
 
 
 def test_a_contact_known_by_its_id_alone_is_read() -> None:
@@ -140,4 +151,15 @@ def test_a_file_without_any_identifying_column_is_refused() -> None:
 
     assert refused.value.reason == (
         "the file needs at least one of the columns 'id', 'pos_id', 'email', 'sms_phone_number'"
+    )
+
+
+def test_a_semicolon_separated_file_is_refused_saying_commas_are_needed() -> None:
+    with pytest.raises(ImportRefused) as refused:
+        contacts("email;first_name\na@example.com;Ann\n")
+
+    assert refused.value.reason == (
+        "the file needs at least one of the columns 'id', 'pos_id', 'email', 'sms_phone_number'"
+        "; the header reads as one column holding semicolons: the columns must be separated "
+        "by commas"
     )

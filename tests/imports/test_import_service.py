@@ -14,8 +14,13 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from tests.imports.conftest import snapshot
+from winback.apply.batch import ApplyItem
+from winback.apply.direct import apply_direct
 from winback.imports.service import import_contacts, import_orders
-from winback.storage.schema import customers
+from winback.imports.table import MAX_FIELD_CHARS
+from winback.intake.topics import Topic
+from winback.shoppers.payloads import CustomerDeletePayload
+from winback.storage.schema import customers, orders
 from winback.stores.service import create_store
 
 HEADER = "order_id,order_created_at,order_status,order_total,customer_id,customer_email,price\n"
@@ -192,3 +197,240 @@ def test_an_order_the_database_refuses_is_reported_and_its_batch_still_goes_in(
     assert error.reason.startswith("the database refused it:")
     assert "refused by the test trigger" in error.reason
     assert stored_aggregates(engine, store_id)["C1"][:2] == (2, Decimal("4.00"))
+
+
+POS_ORDERS = "order_id,order_created_at,order_status,customer_pos_id,order_total\n"
+
+
+def stored_people(engine: Engine, store_id: str) -> list[tuple[str | None, ...]]:
+    """Every customer of the store as (id, email, pos_id, phone, first name, orders count)."""
+    columns = (
+        customers.c.external_id,
+        customers.c.email,
+        customers.c.pos_id,
+        customers.c.sms_phone_number,
+        customers.c.first_name,
+        customers.c.orders_count,
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(select(*columns).where(customers.c.store_id == store_id))
+        return sorted((tuple(row) for row in rows), key=repr)
+
+
+def buyers(engine: Engine, store_id: str) -> dict[str, str | None]:
+    """Each order's id and the pos_id of its buyer."""
+    query = (
+        select(orders.c.external_id, customers.c.pos_id)
+        .select_from(orders.outerjoin(customers, customers.c.uid == orders.c.customer_uid))
+        .where(orders.c.store_id == store_id)
+    )
+    with engine.connect() as conn:
+        return {row.external_id: row.pos_id for row in conn.execute(query)}
+
+
+def test_an_order_whose_buyer_is_named_only_by_pos_id_goes_to_the_contact_with_it(
+    engine: Engine,
+):
+    # Given a contact known by its point-of-sale id and email
+    store_id = new_store(engine)
+    import_contacts(engine, store_id, b"pos_id,email,first_name\nPOS55,pos55@example.com,Pos\n")
+
+    # When an order names its buyer only by that pos_id
+    import_orders(
+        engine,
+        store_id,
+        (POS_ORDERS + "5020,2025-06-01T10:00:00Z,completed,POS55,42.00\n").encode(),
+    )
+
+    # Then the order is the contact's, and no second customer was made
+    assert buyers(engine, store_id) == {"5020": "POS55"}
+    assert stored_people(engine, store_id) == [(None, "pos55@example.com", "POS55", None, "Pos", 1)]
+
+
+def test_a_buyer_named_only_by_an_unknown_pos_id_is_created_with_it_and_found_again(
+    engine: Engine,
+):
+    store_id = new_store(engine)
+    body = (
+        POS_ORDERS
+        + "1,2025-06-01T10:00:00Z,completed,P9,1.00\n2,2025-06-02T10:00:00Z,completed,P9,2.00\n"
+    )
+
+    import_orders(engine, store_id, body.encode(), batch_size=1)
+    import_contacts(engine, store_id, b"pos_id,first_name\nP9,Nine\n")
+
+    # One customer, made by the first order, found by the second and by the contact
+    assert stored_people(engine, store_id) == [(None, None, "P9", None, "Nine", 2)]
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "stored"),
+    [
+        ("pos_id", "P1", ("P1", None)),
+        ("sms_phone_number", "+49 151 2345678", (None, "+491512345678")),
+    ],
+)
+def test_a_contact_known_only_by_pos_id_or_phone_is_imported_and_found_again(
+    engine: Engine, column: str, cell: str, stored: tuple[str | None, str | None]
+):
+    store_id = new_store(engine)
+
+    first = import_contacts(engine, store_id, f"{column},first_name\n{cell},Ann\n".encode())
+    import_contacts(engine, store_id, f"{column},last_name\n{cell},Lee\n".encode())
+
+    assert (first.imported, first.errors) == (1, [])
+    assert stored_people(engine, store_id) == [(None, None, *stored, "Ann", 0)]
+    with engine.connect() as conn:
+        last_name = conn.execute(
+            select(customers.c.last_name).where(customers.c.store_id == store_id)
+        ).scalar_one()
+    assert last_name == "Lee"
+
+
+def test_an_id_or_an_email_is_looked_up_and_a_pos_id_is_not(engine: Engine):
+    # Given a customer with the store's id C1 and the pos_id P1
+    store_id = new_store(engine)
+    import_contacts(engine, store_id, b"id,pos_id,first_name\nC1,P1,Ann\n")
+
+    # When orders name other buyers, by id and by email, that carry the same pos_id
+    body = (
+        "order_id,order_created_at,order_status,customer_id,customer_email,customer_pos_id\n"
+        "1,2025-06-01T10:00:00Z,completed,C2,,P1\n"
+        "2,2025-06-01T10:00:00Z,completed,,b@example.com,P1\n"
+    )
+    import_orders(engine, store_id, body.encode())
+
+    # Then each is its own customer: the pos_id is only asked when nothing else names one
+    assert [(row[0], row[1], row[5]) for row in stored_people(engine, store_id)] == [
+        ("C1", None, 0),
+        ("C2", None, 1),
+        (None, "b@example.com", 1),
+    ]
+
+
+def test_an_erasure_takes_the_pos_id_so_it_names_no_one_afterwards(engine: Engine):
+    # Given a customer known by id, email and pos_id, who is then erased
+    store_id = new_store(engine)
+    import_contacts(engine, store_id, b"id,email,pos_id\nC1,c1@example.com,P1\n")
+    erase = ApplyItem(
+        store_id=store_id,
+        topic=Topic.CUSTOMER_DELETE,
+        event_type=Topic.CUSTOMER_DELETE.value,
+        payload=CustomerDeletePayload(id="C1"),
+        body={},
+        event_time=datetime.now(UTC) + timedelta(seconds=1),
+        source="test",
+    )
+    apply_direct(engine, [erase])
+    assert stored_people(engine, store_id) == []
+
+    # When an order then names its buyer by that pos_id only
+    import_orders(
+        engine, store_id, (POS_ORDERS + "1,2025-06-01T10:00:00Z,completed,P1,1.00\n").encode()
+    )
+
+    # Then it is a new person, not the erased one come back
+    assert stored_people(engine, store_id) == [(None, None, "P1", None, None, 1)]
+
+
+@pytest.mark.parametrize(("first", "second"), [("First", "Second"), ("Second", "First")])
+def test_a_later_row_of_the_same_contact_wins_and_a_second_import_changes_nothing(
+    engine: Engine, first: str, second: str
+):
+    # Given a contacts file that names K7 twice, the later row with another last name
+    store_id = new_store(engine)
+    body = f"id,last_name,first_name\nK7,{first},Kay\nK7,{second},\n".encode()
+
+    # When it is imported, then imported again
+    summary = import_contacts(engine, store_id, body, batch_size=1)
+    before = snapshot(engine, store_id)
+    import_contacts(engine, store_id, body)
+
+    # Then the later row's value is kept, what only the first row said too, and nothing moved
+    with engine.connect() as conn:
+        names = conn.execute(
+            select(customers.c.first_name, customers.c.last_name).where(
+                customers.c.store_id == store_id
+            )
+        ).all()
+    assert [tuple(row) for row in names] == [("Kay", second)]
+    assert (summary.imported, summary.errors) == (2, [])
+    assert snapshot(engine, store_id) == before
+
+
+LINES = "order_id,order_created_at,order_status,customer_id,product_id,price,order_total\n"
+
+
+def stored_lines(engine: Engine, store_id: str) -> dict[str, tuple[Decimal, list[str]]]:
+    """Each order's total and the products of its lines, in order."""
+    with engine.connect() as conn:
+        found = {
+            row.external_id: (row.total_price, [line["product_id"] for line in row.line_items])
+            for row in conn.execute(
+                select(orders.c.external_id, orders.c.total_price, orders.c.line_items).where(
+                    orders.c.store_id == store_id
+                )
+            )
+        }
+    return found
+
+
+def test_an_order_split_in_the_file_goes_in_whole_once_the_file_is_corrected(engine: Engine):
+    # Given an orders file where a row of order 4001 comes after order 4002
+    store_id = new_store(engine)
+    split = (
+        LINES
+        + "4001,2025-06-01T10:00:00Z,completed,C1,P1,10.00,30.00\n"
+        + "4002,2025-06-02T10:00:00Z,completed,C1,P1,10.00,10.00\n"
+        + "4001,2025-06-01T10:00:00Z,completed,C1,P2,20.00,30.00\n"
+    )
+
+    # When it is imported
+    summary = import_orders(engine, store_id, split.encode())
+
+    # Then 4001 went in with its first line, and the report says so and what to do
+    assert stored_lines(engine, store_id)["4001"] == (Decimal("30.00"), ["P1"])
+    [error] = summary.errors
+    assert (error.line, error.column) == (4, "order_id")
+    assert error.reason.startswith("order 4001 is imported with its rows before line 4 only")
+    assert error.reason.endswith("put all its rows together and import the file again")
+
+    # When the corrected file is imported
+    corrected = (
+        LINES
+        + "4001,2025-06-01T10:00:00Z,completed,C1,P1,10.00,30.00\n"
+        + "4001,2025-06-01T10:00:00Z,completed,C1,P2,20.00,30.00\n"
+        + "4002,2025-06-02T10:00:00Z,completed,C1,P1,10.00,10.00\n"
+    )
+    again = import_orders(engine, store_id, corrected.encode())
+
+    # Then the order is replaced with all its lines, and its buyer counts it once
+    assert (again.imported, again.errors) == (2, [])
+    assert stored_lines(engine, store_id) == {
+        "4001": (Decimal("30.00"), ["P1", "P2"]),
+        "4002": (Decimal("10.00"), ["P1"]),
+    }
+    assert stored_aggregates(engine, store_id)["C1"][:2] == (2, Decimal("40.00"))
+
+
+def test_a_value_over_the_limit_skips_its_order_and_the_file_goes_on(engine: Engine):
+    # Given an order whose second line's product id is longer than a cell may be
+    store_id = new_store(engine)
+    too_long = "x" * (MAX_FIELD_CHARS + 1)
+    body = (
+        LINES
+        + "1,2025-06-01T10:00:00Z,completed,C1,P1,1.00,1.00\n"
+        + "2,2025-06-02T10:00:00Z,completed,C1,P1,1.00,3.00\n"
+        + f'2,2025-06-02T10:00:00Z,completed,C1,"{too_long}\nP2",2.00,3.00\n'
+        + "3,2025-06-03T10:00:00Z,completed,C1,P1,1.00,1.00\n"
+    )
+
+    # When the file is imported
+    summary = import_orders(engine, store_id, body.encode(), batch_size=1)
+
+    # Then order 2 is skipped whole, the others go in, and the file was read to its end
+    assert summary.stopped is None
+    assert sorted(stored_lines(engine, store_id)) == ["1", "3"]
+    assert [(e.line, e.column) for e in summary.errors] == [(3, "order_id"), (4, "product_id")]
+    assert summary.errors[1].reason == f"the value is longer than {MAX_FIELD_CHARS} characters"
+    assert (summary.imported, summary.skipped) == (2, 2)

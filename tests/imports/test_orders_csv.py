@@ -81,6 +81,37 @@ def test_accepts_marketing_reads_one_zero_true_false_and_empty_as_unknown(
     assert order.payload.customer.accepts_marketing is expected
 
 
+def test_a_flag_that_is_not_one_of_ours_is_reported_with_what_is_accepted() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_email,customer_accepts_marketing\n"
+        "1,2024-03-01T10:00:00Z,complete,a@example.com,maybe\n"
+    )
+
+    assert orders(text) == [
+        RowError(
+            2,
+            "customer_accepts_marketing",
+            "'maybe' is not one of 1, 0, true, false, yes, no, y, n (empty: unknown)",
+        )
+    ]
+
+
+@pytest.mark.parametrize("cell", ["EURO", "€", "E1R"])
+def test_a_currency_that_is_not_a_3_letter_code_is_reported_plainly(cell: str) -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,order_currency\n"
+        f"1,2024-03-01T10:00:00Z,complete,C1,{cell}\n"
+    )
+
+    assert orders(text) == [
+        RowError(
+            2,
+            "order_currency",
+            f"order_currency must be a 3-letter currency code (such as EUR), not {cell!r}",
+        )
+    ]
+
+
 def test_consecutive_rows_of_one_order_become_its_line_items() -> None:
     text = (
         "order_id,order_created_at,order_status,customer_email,product_id,sku,product_name,"
@@ -129,7 +160,7 @@ def test_a_column_that_would_overwrite_a_filled_field_refuses_the_file() -> None
         orders("order_id,order_created_at,order_status,customer_id,line_items\n")
 
 
-def test_rows_of_an_order_that_are_not_contiguous_are_reported() -> None:
+def test_a_row_apart_from_its_orders_other_rows_is_reported_saying_what_went_in() -> None:
     text = (
         "order_id,order_created_at,order_status,customer_id,product_id\n"
         "1,2024-03-01T10:00:00Z,new,C1,P1\n"
@@ -141,11 +172,53 @@ def test_rows_of_an_order_that_are_not_contiguous_are_reported() -> None:
 
     assert [type(r).__name__ for r in result] == ["ImportedOrder", "ImportedOrder", "RowError"]
     assert result[2] == RowError(
-        4, "order_id", "order 1's rows are not contiguous; put all its rows together"
+        4,
+        "order_id",
+        "order 1 is imported with its rows before line 4 only: this row is not next to them; "
+        "put all its rows together and import the file again",
     )
     first = result[0]
     assert isinstance(first, ImportedOrder)
     assert [item.product_id for item in first.payload.line_items] == ["P1"]
+
+
+def test_a_row_apart_from_a_skipped_orders_rows_says_the_order_was_skipped() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,product_id,quantity\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P1,two\n"
+        "2,2024-03-01T10:00:00Z,new,C1,P1,1\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P2,1\n"
+    )
+
+    result = orders(text)
+
+    assert result[-1] == RowError(
+        4,
+        "order_id",
+        "order 1 is skipped for the errors reported before line 4, and this row is not next "
+        "to its other rows; put all its rows together and import the file again",
+    )
+    assert [r.payload.id for r in result if isinstance(r, ImportedOrder)] == ["2"]
+
+
+def test_a_row_the_reader_cannot_use_skips_the_order_it_names() -> None:
+    # Given order 1 whose second row has a field too many
+    text = (
+        "order_id,order_created_at,order_status,customer_id,product_id\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P1\n"
+        "1,2024-03-01T10:00:00Z,new,C1,P2,extra\n"
+        "2,2024-03-01T10:00:00Z,new,C1,P1\n"
+    )
+
+    # When the file is read
+    result = orders(text)
+
+    # Then order 1 is skipped whole rather than imported without that line
+    assert result[:2] == [
+        RowError(2, "order_id", "order 1 is skipped because line(s) 3 have errors"),
+        RowError(3, None, "the row has 6 fields but the header has 5"),
+    ]
+    assert [r.payload.id for r in result if isinstance(r, ImportedOrder)] == ["2"]
 
 
 def test_a_bad_line_item_skips_its_order_and_the_rest_goes_on() -> None:
@@ -227,6 +300,33 @@ def test_a_mapping_renames_their_headers_to_ours() -> None:
     assert isinstance(order, ImportedOrder)
     assert (order.payload.id, order.payload.status) == ("A-1", "shipped")
     assert order.payload.customer is not None and order.payload.customer.id == "C1"
+
+
+def test_a_mapping_to_a_column_we_do_not_have_is_refused_naming_ours() -> None:
+    text = "Order Number,order_created_at,order_status,customer_id\n"
+
+    with pytest.raises(ImportRefused) as refused:
+        orders(text, mapping={"Order Number": "order_idd"})
+
+    reason = refused.value.reason
+    assert reason.startswith(
+        "the column mapping maps 'Order Number' to 'order_idd', which is not one of our "
+        "columns; they are: customer_accepts_marketing, customer_email,"
+    )
+    assert ", order_id, " in reason
+    assert refused.value.column == "order_idd"
+
+
+def test_a_semicolon_separated_file_is_refused_saying_commas_are_needed() -> None:
+    text = "order_id;order_created_at;order_status;customer_id\n1;2024-03-01T10:00:00Z;new;C1\n"
+
+    with pytest.raises(ImportRefused) as refused:
+        orders(text)
+
+    assert refused.value.reason == (
+        "the mandatory column 'order_id' is missing; the header reads as one column holding "
+        "semicolons: the columns must be separated by commas"
+    )
 
 
 def test_a_store_currency_that_is_not_a_code_is_refused() -> None:

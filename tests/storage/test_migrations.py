@@ -2,14 +2,86 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 
+from tests.conftest import POSTGRES_UP, _fresh_postgres_database
 from winback.storage.engine import make_engine
 from winback.storage.migrate import alembic_config, upgrade_to_head
-from winback.storage.schema import feed_runs
+from winback.storage.schema import Money, UTCDateTime, feed_runs
+
+# The customers table as revision 0003 left it (only the columns a row needs).
+OLD_CUSTOMERS = sa.table(
+    "customers",
+    sa.column("uid", sa.String),
+    sa.column("store_id", sa.String),
+    sa.column("tags", sa.JSON),
+    sa.column("data", sa.JSON),
+    sa.column("version_at", UTCDateTime),
+    sa.column("orders_count", sa.Integer),
+    sa.column("total_spent", Money),
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of each kind, not yet migrated."""
+    if request.param == "postgresql":
+        if not POSTGRES_UP:
+            pytest.skip("PostgreSQL is not reachable")
+        url = _fresh_postgres_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _old_customer(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "uid": secrets.token_hex(16),
+        "store_id": "st_old",
+        "tags": [],
+        "data": data,
+        "version_at": datetime(2025, 1, 1, tzinfo=UTC),
+        "orders_count": 0,
+        "total_spent": Decimal(0),
+    }
+
+
+def test_customers_pos_ids_and_phones_are_copied_to_their_lookup_columns(fresh_engine: Engine):
+    # Given customers stored before the columns existed
+    command.upgrade(alembic_config(fresh_engine), "0003")
+    rows = [
+        _old_customer({"pos_id": "P1", "sms_phone_number_e164": "+491512345678"}),
+        _old_customer({"pos_id": "P" * 256, "sms_phone_number_e164": 491512345678}),
+        _old_customer({}),
+    ]
+    with fresh_engine.begin() as conn:
+        conn.execute(sa.insert(OLD_CUSTOMERS), rows)
+
+    # When the database is brought to the newest schema
+    upgrade_to_head(fresh_engine)
+
+    # Then each lookup column holds what the profile held, unless it could name no one
+    with fresh_engine.connect() as conn:
+        query = sa.text("SELECT uid, pos_id, sms_phone_number FROM customers")
+        found = {uid: (pos_id, phone) for uid, pos_id, phone in conn.execute(query)}
+    assert [found[row["uid"]] for row in rows] == [
+        ("P1", "+491512345678"),
+        (None, None),
+        (None, None),
+    ]
+
 
 OLD_RUN = (
     "INSERT INTO feed_runs (store_id, trigger, status, started_at, rows_read, created, updated,"

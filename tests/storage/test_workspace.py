@@ -1,18 +1,20 @@
-"""The workspace's look-up of contacts by email follows changes made in the batch."""
+"""The workspace's look-ups of contacts by email and pos_id follow changes made in the batch."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
 from winback.shoppers.model import Customer
+from winback.shoppers.profile import IMPLIED, set_field
 from winback.storage.flush import flush
 from winback.storage.workspace import Workspace
 from winback.stores.service import create_store
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
+LATER = AT + timedelta(days=1)
 
 
 def _customer(store_id: str, email: str | None, external_id: str | None = None) -> Customer:
@@ -62,3 +64,35 @@ def test_a_customer_whose_id_an_erasure_took_becomes_a_contact(engine: Engine) -
         customer.external_id = None
         ws.reindex_customer(customer, customer.email, "C9")
         assert ws.contacts_with_email(store.id, "kept@example.com") == [customer]
+
+
+def test_a_pos_id_finds_the_customer_holding_it_now_stored_or_made_in_the_batch(
+    engine: Engine,
+) -> None:
+    # Given a stored customer with the pos_id P1
+    store, _ = create_store(engine, name="Workspace " + secrets.token_hex(3))
+    stored = _customer(store.id, None)
+    set_field(stored, "pos_id", "P1", IMPLIED, AT)
+    with engine.begin() as conn:
+        ws = Workspace(conn)
+        ws.add(stored)
+        flush(ws)
+
+    with engine.begin() as conn:
+        ws = Workspace(conn)
+        found = ws.customer_by_pos_id(store.id, "P1")
+        assert found is not None and found.uid == stored.uid
+
+        # When the batch moves P1 to a customer it makes, and the stored one takes P2
+        made = _customer(store.id, None)
+        ws.add(made)
+        set_field(made, "pos_id", "P1", IMPLIED, AT)
+        ws.reindex_customer(made, None, None)
+        set_field(found, "pos_id", "P2", IMPLIED, LATER)
+        ws.reindex_customer(found, None, None)
+
+        # Then each value finds who holds it now, and a phone no one has finds no one
+        assert ws.customer_by_pos_id(store.id, "P1") is made
+        assert ws.customer_by_pos_id(store.id, "P2") is found
+        assert ws.customer_by_pos_id("st_other", "P1") is None
+        assert ws.customer_by_phone(store.id, "+491512345678") is None

@@ -98,12 +98,22 @@ class Applier:
                         _record(conn, outcomes, datetime.now(UTC))
             except Exception as error:
                 log.error("event could not be applied", seq=seq, error=repr(error))
-                outcomes = [Outcome(seq, FAILED, f"apply error: {error!r}"[:2000])]
-                with self._engine.begin() as conn:
-                    _record(conn, outcomes, datetime.now(UTC))
+                outcomes = self._record_failure(seq, error)
+                events = events if outcomes else []
             # Counted like a batch's, failures included: they are what an operator alerts on.
             self._observe(events, outcomes, datetime.now(UTC))
         return len(seqs)
+
+    def _record_failure(self, seq: int, error: Exception) -> list[Outcome]:
+        """Mark the event failed, unless another applier settled it meanwhile: the failed
+        transaction gave up the apply lock, so another may have taken it (and counted it)."""
+        with self._engine.begin() as conn:
+            take_apply_lock(conn)
+            if not _pending(conn, 1, seq):
+                return []
+            outcomes = [Outcome(seq, FAILED, f"apply error: {error!r}"[:2000])]
+            _record(conn, outcomes, datetime.now(UTC))
+        return outcomes
 
     @staticmethod
     def _observe(events: list[PendingEvent], outcomes: list[Outcome], now: datetime) -> None:

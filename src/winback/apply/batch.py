@@ -126,6 +126,17 @@ def _people(item: ApplyItem) -> list[tuple[str | None, str | None]]:
     return []
 
 
+def _named_otherwise(item: ApplyItem) -> tuple[str | None, str | None]:
+    """The (pos_id, phone) a customer or buyer named by neither id nor email is found by."""
+    payload = item.payload
+    person = payload.customer if isinstance(payload, (OrderPayload, CartPayload)) else payload
+    if not isinstance(person, CustomerPayload) or person.id or person.email:
+        return None, None
+    if isinstance(payload, (OrderPayload, CartPayload)) and payload.buyer_email:
+        return None, None
+    return person.pos_id, person.sms_phone_number_e164
+
+
 def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
     """Load what the batch will read with a few queries per kind, not one per event."""
     keys: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -137,6 +148,11 @@ def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
             if email:
                 wanted["emails"].add(email)
             wanted["tombstones"].update(tombstone_keys(external_id, email))
+        pos_id, phone = _named_otherwise(item)
+        if pos_id:
+            wanted["pos_ids"].add(pos_id)
+        elif phone:
+            wanted["phones"].add(phone)
         payload = item.payload
         if isinstance(payload, (OrderPayload, CartPayload)):
             wanted["orders" if isinstance(payload, OrderPayload) else "carts"].add(payload.id)
@@ -160,6 +176,8 @@ def _preload_store(ws: Workspace, store_id: str, wanted: dict[str, set[str]]) ->
         product_ids=wanted["products"],
         cart_ids=wanted["carts"],
         visitor_ids=wanted["visitors"],
+        pos_ids=wanted["pos_ids"],
+        phones=wanted["phones"],
     )
     ws.preload_suppressions(store_id, wanted["emails"])
     held = [c for c in ws.customers.values() if c.store_id == store_id]

@@ -19,7 +19,7 @@ _PHONE_PUNCTUATION = re.compile(r"[\s.\-()]")
 
 
 def parse_flag(text: str) -> bool | None:
-    """``1``/``0``/``true``/``false`` (and yes/no); empty means unknown, not false."""
+    """``1``/``0``/``true``/``false``/``yes``/``no``/``y``/``n``; empty means unknown, not false."""
     lowered = text.strip().lower()
     if not lowered:
         return None
@@ -27,7 +27,7 @@ def parse_flag(text: str) -> bool | None:
         return True
     if lowered in _FALSE:
         return False
-    raise ValueError(f"{text!r} is not 1, 0, true or false")
+    raise ValueError(f"{text!r} is not one of 1, 0, true, false, yes, no, y, n (empty: unknown)")
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -95,11 +95,6 @@ def _contact(row: TableRow) -> Iterator[ImportedContact | RowError]:
         names = ", ".join(IDENTIFYING)
         yield RowError(row.line, None, f"the contact has none of {names}")
         return
-    if not values.get("id") and not values.get("email"):
-        # Customers are found by id, then email; a pos_id or a phone alone matches no one yet.
-        reason = "a contact known only by pos_id or phone cannot be matched: add its id or email"
-        yield RowError(row.line, None, reason)
-        return
     data, errors = _customer_data(values)
     if errors:
         yield from (RowError(row.line, error.column, error.reason) for error in errors)

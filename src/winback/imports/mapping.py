@@ -44,13 +44,28 @@ def parse_column_mapping(text: bytes | str) -> dict[str, str]:
 
 
 def header_renamer(known: Collection[str], mapping: ColumnMapping | None = None) -> Rename:
-    """A function from a file's header cell to our column name, or the cell as written."""
+    """A function from a file's header cell to our column name, or the cell as written.
+
+    A mapping names our columns: one naming a column we do not have is refused,
+    rather than leaving the file to fail later for the column it meant to supply.
+    """
     exact = {theirs.strip(): ours for theirs, ours in (mapping or {}).items()}
     folded = {theirs.casefold(): ours for theirs, ours in exact.items()}
     known_folded = {name.casefold(): name for name in known}
+    for theirs, ours in exact.items():
+        if ours.casefold() not in known_folded:
+            raise ImportRefused(_unknown_target(theirs, ours, known), column=ours)
 
     def rename(cell: str) -> str:
         name = exact.get(cell, folded.get(cell.casefold(), cell))
         return known_folded.get(name.casefold(), name)
 
     return rename
+
+
+def _unknown_target(theirs: str, ours: str, known: Collection[str]) -> str:
+    names = ", ".join(sorted(known))
+    return (
+        f"the column mapping maps {theirs!r} to {ours!r}, which is not one of our columns; "
+        f"they are: {names}"
+    )

@@ -3,7 +3,10 @@
 The order's own columns repeat on each of its rows; they are read from the
 order's first row. Rows of one order must be consecutive: only one order is
 held in memory at a time, so a later row of an order that was already handed
-on is reported as a row error instead of silently splitting the order in two.
+on is reported as a row error, saying the order went in without it, instead of
+silently splitting the order in two. A row the CSV reader could not use (a value
+too long, a field too many) still names its order when its ``order_id`` can be
+read, and that order is skipped like one with a bad line item.
 """
 
 from __future__ import annotations
@@ -104,28 +107,62 @@ def _orders(
     rows: Iterator[TableRow | RowError], currency: str
 ) -> Iterator[ImportedOrder | RowError]:
     group: _OrderRows | None = None
-    handed_on: set[str] = set()  # ~100 bytes an order: the price of noticing split orders
+    # Each order read so far, and whether it was handed on (else skipped): ~100 bytes
+    # an order, the price of noticing split orders.
+    handed_on: dict[str, bool] = {}
     for row in rows:
-        if isinstance(row, RowError):
-            yield row
+        order_id = _order_id(row)
+        if isinstance(row, RowError) and not order_id:
+            yield row  # (whose row it was cannot be told)
             continue
-        order_id = row.values.get("order_id", "")
         if group is not None and order_id == group.order_id:
             group.add(row)
             continue
         if group is not None:
-            handed_on.add(group.order_id)
-            yield from group.close(currency)
+            yield from _close(group, currency, handed_on)
             group = None
         if not order_id:
             yield RowError(row.line, "order_id", "order_id is empty")
         elif order_id in handed_on:
-            reason = f"order {order_id}'s rows are not contiguous; put all its rows together"
-            yield RowError(row.line, "order_id", reason)
+            yield from _split_order(order_id, row, handed_on[order_id])
         else:
             group = _OrderRows(order_id, row)
     if group is not None:
-        yield from group.close(currency)
+        yield from _close(group, currency, handed_on)
+
+
+def _order_id(row: TableRow | RowError) -> str:
+    values = row.values or {}
+    return values.get("order_id", "")
+
+
+def _close(
+    group: _OrderRows, currency: str, handed_on: dict[str, bool]
+) -> Iterator[ImportedOrder | RowError]:
+    found = list(group.close(currency))
+    handed_on[group.order_id] = any(isinstance(item, ImportedOrder) for item in found)
+    yield from found
+
+
+def _split_order(
+    order_id: str, row: TableRow | RowError, was_handed_on: bool
+) -> Iterator[RowError]:
+    """A row of an order already read: the order cannot take it any more."""
+    if isinstance(row, RowError):
+        yield row
+    if was_handed_on:
+        happened = (
+            f"order {order_id} is imported with its rows before line {row.line} only: "
+            "this row is not next to them"
+        )
+    else:
+        happened = (
+            f"order {order_id} is skipped for the errors reported before line {row.line}, "
+            "and this row is not next to its other rows"
+        )
+    yield RowError(
+        row.line, "order_id", f"{happened}; put all its rows together and import the file again"
+    )
 
 
 @dataclass
@@ -133,7 +170,7 @@ class _OrderRows:
     """The rows of the order being read: its first row, its line items, the errors so far."""
 
     order_id: str
-    first: TableRow
+    first: TableRow | RowError  # (a row the reader could not use still names its order)
     items: list[LineItem] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     bad_lines: list[int] = field(default_factory=list)
@@ -142,9 +179,12 @@ class _OrderRows:
     def __post_init__(self) -> None:
         self.add(self.first)
 
-    def add(self, row: TableRow) -> None:
+    def add(self, row: TableRow | RowError) -> None:
         """Read one more line item; errors are kept and reported with the order, in line order."""
         self.rows += 1
+        if isinstance(row, RowError):
+            self._fail(row.line, [row])
+            return
         if len(self.items) + len(self.bad_lines) >= MAX_LINES_PER_ORDER:
             reason = f"order {self.order_id} has more than {MAX_LINES_PER_ORDER} line items"
             self._fail(row.line, [RowError(row.line, "order_id", reason)])
@@ -167,7 +207,8 @@ class _OrderRows:
         problems = list(self.errors)
         payload: OrderPayload | None = None
         try:
-            payload = _order(self.first.values, self.items, currency)
+            if isinstance(self.first, TableRow):
+                payload = _order(self.first.values, self.items, currency)
         except CellError as error:
             problems.append(RowError(line, error.column, error.reason))
         except ValidationError as error:
@@ -191,6 +232,15 @@ def _line_item(values: Mapping[str, str]) -> LineItem | None:
     return LineItem.model_validate(data) if data else None
 
 
+def _currency(values: Mapping[str, str], default: str) -> str:
+    # Checked here rather than by the payload, whose pattern error names no column.
+    text = values.get("order_currency") or default
+    if len(text) != 3 or not (text.isascii() and text.isalpha()):
+        reason = f"order_currency must be a 3-letter currency code (such as EUR), not {text!r}"
+        raise CellError("order_currency", reason)
+    return text.upper()
+
+
 def _order(values: Mapping[str, str], items: list[LineItem], currency: str) -> OrderPayload:
     for column in MANDATORY:
         if not values.get(column):
@@ -202,7 +252,7 @@ def _order(values: Mapping[str, str], items: list[LineItem], currency: str) -> O
     data["created_at"] = read_cell(values, "order_created_at", parse_timestamp)
     if values.get("order_modified_at"):
         data["updated_at"] = read_cell(values, "order_modified_at", parse_timestamp)
-    data["currency"] = data.get("currency", currency).upper()
+    data["currency"] = _currency(values, currency)
     if values.get(COUPON_COLUMN):
         data["discount_codes"] = [{"code": code} for code in split_list(values[COUPON_COLUMN], ",")]
     customer = _filled(values, CUSTOMER_COLUMNS)

@@ -70,9 +70,19 @@ def deleted_since(
 
 
 def find_customer(
-    ws: Workspace, store_id: str, external_id: str | None, email: str | None
+    ws: Workspace,
+    store_id: str,
+    external_id: str | None,
+    email: str | None,
+    *,
+    pos_id: str | None = None,
+    phone: str | None = None,
 ) -> Customer | None:
-    """The customer with this id, else the one with this email that has no other id."""
+    """The customer with this id, else the one with this email that has no other id.
+
+    Only someone named by neither (a contact or a buyer known by a point-of-sale id
+    or a phone number alone) is found by the pos_id, else the phone, a customer holds.
+    """
     if external_id:
         customer = ws.customer_by_external_id(store_id, external_id)
         if customer is not None:
@@ -81,7 +91,11 @@ def find_customer(
         customer = ws.customer_by_email(store_id, email)
         if customer is not None and (external_id is None or customer.external_id is None):
             return customer
-    return None
+    if external_id or email:
+        return None
+    if pos_id:
+        return ws.customer_by_pos_id(store_id, pos_id)
+    return ws.customer_by_phone(store_id, phone) if phone else None
 
 
 def create_customer(
@@ -203,7 +217,14 @@ def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -
     version = payload.updated_at or ctx.event_time
     if deleted_since(ws, ctx.store_id, payload.id, payload.email, version):
         return STALE
-    customer = find_customer(ws, ctx.store_id, payload.id, payload.email)
+    customer = find_customer(
+        ws,
+        ctx.store_id,
+        payload.id,
+        payload.email,
+        pos_id=payload.pos_id,
+        phone=payload.sms_phone_number_e164,
+    )
     if customer is None:
         customer = create_customer(ws, ctx.store_id, payload.id, payload.email, version)
     else:
@@ -226,11 +247,13 @@ def upsert_embedded_customer(
     """The buyer of an order or cart: created when unknown, otherwise only gaps are filled."""
     external_id = embedded.id if embedded else None
     email = (embedded.email if embedded and embedded.email else None) or email
-    if not external_id and not email:
+    pos_id = embedded.pos_id if embedded else None
+    phone = embedded.sms_phone_number_e164 if embedded else None
+    if not external_id and not email and not pos_id and not phone:
         return None
     if deleted_since(ws, ctx.store_id, external_id, email, version):
         return None
-    customer = find_customer(ws, ctx.store_id, external_id, email)
+    customer = find_customer(ws, ctx.store_id, external_id, email, pos_id=pos_id, phone=phone)
     if customer is None:
         customer = create_customer(ws, ctx.store_id, external_id, None)
     else:
@@ -285,6 +308,19 @@ def honour_erasures(ws: Workspace, customer: Customer) -> None:
         _erase_customer(ws, customer, keys, erased_at)
 
 
+def _nameable(customer: Customer) -> bool:
+    """Whether an event can still name the customer (find_customer)."""
+    return any(
+        value is not None
+        for value in (
+            customer.external_id,
+            customer.email,
+            customer.pos_id,
+            customer.sms_phone_number,
+        )
+    )
+
+
 def _bury(ws: Workspace, store_id: str, keys: list[str], at: datetime) -> None:
     for key in set(keys):
         previous = ws.marker(store_id, DELETED, key)
@@ -303,8 +339,8 @@ def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: date
     if not has_field(customer, ID_SEEN):
         customer.external_id = None
     ws.reindex_customer(customer, old_email, old_external_id)
-    if not kept or (customer.email is None and customer.external_id is None):
-        # With neither id nor email left, no event can name the record again: what
+    if not kept or not _nameable(customer):
+        # With nothing left to name it by, no event can name the record again: what
         # remains (an unsubscribe's flag) lives on in the suppression list.
         ws.remove_customer(customer)
         return

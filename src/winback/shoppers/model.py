@@ -46,6 +46,10 @@ class Customer:
     average_order_value: Decimal | None = None
     first_order_at: datetime | None = None
     last_order_at: datetime | None = None
+    # The ``pos_id`` and ``sms_phone_number_e164`` profile fields, kept where they can
+    # be looked up (see profile.py::LOOKUP_FIELDS); nothing else writes them.
+    pos_id: str | None = None
+    sms_phone_number: str | None = None
 
 
 def marketing_status(accepts_marketing: bool | None, suppression_types: set[str]) -> str:

@@ -41,18 +41,20 @@ class EmbeddedCustomer(CustomerPayload):
 
 
 class ContactPayload(CustomerPayload):
-    """A contact from a contacts import: known by its id, its email, or both.
+    """A contact from a contacts import: known by its id, its email, its point-of-sale
+    id or its phone number (integration.md 3).
 
     Applied as a ``customers/update``: the id finds the customer first, then the
-    email, exactly as for a webhook's customer.
+    email, exactly as for a webhook's customer; only a contact named by neither is
+    found by its pos_id, then its phone (``find_customer``).
     """
 
     email: Email | None = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _needs_identity(self) -> ContactPayload:
-        if self.id is None and self.email is None:
-            raise ValueError("a contact needs an id or an email")
+        if not any((self.id, self.email, self.pos_id, self.sms_phone_number_e164)):
+            raise ValueError("a contact needs an id, an email, a pos_id or a phone number")
         return self
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from winback.fields import MAX_ID_LENGTH
 from winback.shoppers.model import Customer
 
 EXPLICIT = "explicit"
@@ -41,6 +42,10 @@ COLUMN_FIELDS = (
     "updated_at",
     "tags",
 )
+# Profile fields that name the customer when an event gives neither id nor email
+# (a point-of-sale id, a phone number), each copied to the customer's attribute
+# (an indexed column) whenever the field is shown: set, merged or erased alike.
+LOOKUP_FIELDS = {"pos_id": "pos_id", "sms_phone_number_e164": "sms_phone_number"}
 
 Stamp = list[str]
 
@@ -68,6 +73,16 @@ def _show(customer: Customer, name: str, register: dict[str, Any]) -> None:
         customer.data[name] = value
     else:
         customer.data.pop(name, None)
+    if name in LOOKUP_FIELDS:
+        setattr(customer, LOOKUP_FIELDS[name], lookup_value(value))
+
+
+def lookup_value(value: Any) -> str | None:
+    """A field's value as it is looked up; one that could name no one (not a string,
+    longer than an id may be) is not kept in the index at all."""
+    if isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH:
+        return value
+    return None
 
 
 def set_field(customer: Customer, name: str, value: Any, kind: str, at: datetime) -> bool:

@@ -170,8 +170,14 @@ customers = Table(
     Column("average_order_value", Money),
     Column("first_order_at", UTCDateTime),
     Column("last_order_at", UTCDateTime),
+    # Copies of two profile registers (also in ``data``), indexed: a contact or a buyer
+    # named by neither id nor email is found by them (shoppers/apply.py::find_customer).
+    Column("pos_id", String(255)),
+    Column("sms_phone_number", String(255)),
     Index("uq_customers_store_external", "store_id", "external_id", unique=True),
     Index("ix_customers_store_email", "store_id", "email"),
+    Index("ix_customers_store_pos_id", "store_id", "pos_id"),
+    Index("ix_customers_store_sms_phone_number", "store_id", "sms_phone_number"),
 )
 
 orders = Table(
@@ -335,7 +341,7 @@ feed_runs = Table(
     Column("rejected", Integer, nullable=False, default=0),
     Column("errors", JSON, nullable=False, default=list),
     Column("reason", Text),
-    # Row errors beyond those kept in ``errors`` (migration feed_runs_errors_not_listed).
+    # Row errors beyond those kept in ``errors`` (migration 0004).
     Column("errors_not_listed", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_feed_runs_store", "store_id", "id"),
 )

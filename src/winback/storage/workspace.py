@@ -33,6 +33,9 @@ from winback.storage.visitors import load_visitors
 from winback.tracking.model import Visitor, VisitorClaim
 
 Key = tuple[str, str]  # (store_id, value)
+# Columns a customer is found by when an event names it by neither id nor email.
+POS_ID = "pos_id"
+PHONE = "sms_phone_number"
 
 
 class Workspace:
@@ -48,6 +51,11 @@ class Workspace:
         # contact known by email alone. An id is taken away only by an erasure, which
         # registers the customer again, so every id-less customer held is here.
         self._idless: dict[str, Customer] = {}
+        # (store, POS_ID or PHONE, value) -> uid. Both are profile registers that change
+        # without a re-index (a merge, an erasure), so a hit is checked against the
+        # customer's current value; ``_secondary_loaded`` says which were queried.
+        self._customer_by_secondary: dict[tuple[str, str, str], str | None] = {}
+        self._secondary_loaded: set[tuple[str, str, str]] = set()
         self.orders: dict[Key, Order | None] = {}
         self.products: dict[Key, Product | None] = {}
         self._product_by_sku: dict[Key, str | None] = {}
@@ -97,6 +105,7 @@ class Workspace:
                 self._idless[entity.uid] = entity
             if entity.email is not None:
                 self._customer_by_email[(entity.store_id, entity.email)] = entity.uid
+            self._claim_secondary(entity)
         elif isinstance(entity, Order):
             self.orders[(entity.store_id, entity.external_id)] = entity
         elif isinstance(entity, Product):
@@ -181,6 +190,58 @@ class Workspace:
             self._load_customers(store_id, external_ids=[external_id])
         uid = self._customer_by_ext.get(key)
         return self.customers.get(uid) if uid else None
+
+    def customer_by_pos_id(self, store_id: str, pos_id: str) -> Customer | None:
+        return self._customer_by_secondary_key(store_id, POS_ID, pos_id)
+
+    def customer_by_phone(self, store_id: str, phone: str) -> Customer | None:
+        return self._customer_by_secondary_key(store_id, PHONE, phone)
+
+    def _customer_by_secondary_key(self, store_id: str, column: str, value: str) -> Customer | None:
+        key = (store_id, column, value)
+        if key not in self._secondary_loaded:
+            self._load_by_secondary(store_id, column, [value])
+        uid = self._customer_by_secondary.get(key)
+        if uid is None:
+            return None
+        holder = self.customers.get(uid)
+        if holder is not None and getattr(holder, column) == value:
+            return holder
+        # The customer it pointed at has since lost the value or gone: any other held.
+        return next(
+            (
+                c
+                for c in self.customers.values()
+                if c.store_id == store_id and getattr(c, column) == value
+            ),
+            None,
+        )
+
+    def _claim_secondary(self, customer: Customer) -> None:
+        """Index the customer's pos_id and phone, unless a customer that still has
+        them is indexed there already (the first found keeps them)."""
+        for column in (POS_ID, PHONE):
+            value = getattr(customer, column)
+            if value is None:
+                continue
+            key = (customer.store_id, column, value)
+            holder = self.customers.get(self._customer_by_secondary.get(key) or "")
+            if holder is None or getattr(holder, column) != value:
+                self._customer_by_secondary[key] = customer.uid
+
+    def _load_by_secondary(self, store_id: str, column: str, values: Iterable[str]) -> None:
+        keys = {(store_id, column, value) for value in values} - self._secondary_loaded
+        self._secondary_loaded.update(keys)
+        for chunk in _chunks([value for _, _, value in keys]):
+            rows = self.conn.execute(
+                select(customers)
+                .where(customers.c.store_id == store_id, customers.c[column].in_(chunk))
+                # (customers with an id first, so the same one is found every time)
+                .order_by(customers.c.external_id.is_(None), customers.c.uid)
+            )
+            for row in rows:
+                if row.uid not in self._removed_uids:
+                    self._adopt_customer(row)
 
     def customer_by_email(self, store_id: str, email: str) -> Customer | None:
         key = (store_id, email)
@@ -303,9 +364,13 @@ class Workspace:
         product_ids: Iterable[str] = (),
         cart_ids: Iterable[str] = (),
         visitor_ids: Iterable[str] = (),
+        pos_ids: Iterable[str] = (),
+        phones: Iterable[str] = (),
     ) -> None:
         """Load many entities with a few queries before a batch is applied."""
         self._load_customers(store_id, external_ids=customer_ids, emails=emails)
+        self._load_by_secondary(store_id, POS_ID, pos_ids)
+        self._load_by_secondary(store_id, PHONE, phones)
         self._load_keyed(orders, Order, self.orders, store_id, order_ids)
         self._load_keyed(products, Product, self.products, store_id, product_ids)
         self._load_keyed(carts, Cart, self.carts, store_id, cart_ids)

@@ -3,7 +3,7 @@
 A run lists its first 1,000 row errors; ``errors_not_listed`` says how many more
 there were, as an import job's report does.
 
-Revision ID: feed_runs_errors_not_listed
+Revision ID: 0004
 Revises: 0003
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "feed_runs_errors_not_listed"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
