@@ -168,6 +168,8 @@ ExternalId = Annotated[str, BeforeValidator(_external_id)]
 # A SKU names a product when a line has no product id, so it is bounded like an id.
 Sku = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH)]
 Money = Annotated[Decimal, BeforeValidator(to_money), PlainSerializer(format_money)]
+# Senders that send a discount negative mean the same amount.
+Discount = Annotated[Money, AfterValidator(abs)]
 Email = Annotated[str, BeforeValidator(_email)]
 Tags = Annotated[list[str], BeforeValidator(_tags)]
 UTCTime = Annotated[AwareDatetime, BeforeValidator(_datetime_input), AfterValidator(_aware)]

@@ -66,6 +66,13 @@ def test_a_cart_is_stored_as_sent_and_open(store: StoreClient):
     assert store.get("/api/v1/products/55").json()["status"] == "disabled"
 
 
+def test_a_negative_total_discounts_is_kept_as_the_same_positive_amount(store: StoreClient):
+    # as for an order: a sender that sends the discount negative means the same amount
+    send(store, "carts/update", {"id": "c1", "total_discounts": "-5.50", "line_items": []})
+
+    assert cart(store)["total_discounts"] == "5.50"
+
+
 def test_the_same_id_replaces_the_carts_contents(store: StoreClient):
     send(
         store,

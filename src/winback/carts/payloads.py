@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, Money, UTCTime
+from winback.fields import PAYLOAD_CONFIG, Discount, Email, ExternalId, Money, UTCTime
 from winback.orders.payloads import DiscountCode, LineItems
 from winback.shoppers.payloads import EmbeddedCustomer
 
@@ -23,7 +23,7 @@ class CartPayload(BaseModel):
     cart_token: str | None = None
     line_items: LineItems = Field(default_factory=list)
     discount_codes: list[DiscountCode] = Field(default_factory=list)
-    total_discounts: Money | None = None
+    total_discounts: Discount | None = None
     total_price: Money | None = None
     subtotal_price: Money | None = None
 

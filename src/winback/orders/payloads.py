@@ -18,6 +18,7 @@ from winback.fields import (
     MAX_AMOUNT,
     MAX_PLACES,
     PAYLOAD_CONFIG,
+    Discount,
     Email,
     ExternalId,
     Money,
@@ -143,18 +144,12 @@ class OrderPayload(BaseModel):
     taxes_included: bool | None = None
     subtotal_price: Money | None = None
     total_line_items_price: Money | None = None
-    total_discounts: Money | None = None
+    total_discounts: Discount | None = None
     total_shipping: Money | None = None
     total_tax: Money | None = None
     # Checked even when left out: the total is then the lines' sum (see below).
     total_price: Money | None = Field(default=None, validate_default=True)
     total_weight: Weight | None = None
-
-    @field_validator("total_discounts")
-    @classmethod
-    def _discounts_positive(cls, value: Decimal | None) -> Decimal | None:
-        # Senders that send the discount negative mean the same amount.
-        return None if value is None else abs(value)
 
     @field_validator("total_price")
     @classmethod
