@@ -110,6 +110,13 @@ def to_money(value: Any) -> Decimal:
     return check_places(to_decimal(value), "money")
 
 
+def check_money(value: Decimal) -> Decimal:
+    """``to_money`` for a finite ``Decimal`` already read (a feed's price, by the million)."""
+    if abs(value) >= MAX_AMOUNT:
+        raise ValueError(f"the amount must be less than {MAX_AMOUNT:,} in absolute value")
+    return check_places(value, "money")
+
+
 def _email(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("an email must be a string")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from winback.fields import MAX_ID_LENGTH, to_money
+from winback.fields import MAX_ID_LENGTH, check_money
 from winback.imports.cells import split_list
 from winback.imports.problems import RowError
 from winback.imports.table import TableRow
@@ -79,7 +79,7 @@ def parse_price(text: str) -> tuple[Decimal, str | None]:
         raise ValueError(f"{text!r} is not a price such as '129.90 USD' or '129.90'")
     currency = match["currency"]
     # The same rule as a webhook's money: refused here, the row's error names its column.
-    return to_money(match["amount"]), currency.upper() if currency else None
+    return check_money(Decimal(match["amount"])), currency.upper() if currency else None
 
 
 @functools.lru_cache(maxsize=64)
