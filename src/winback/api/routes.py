@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel
 from sqlalchemy import Connection
 
 from winback.api.schemas import (
@@ -41,6 +42,24 @@ from winback.web.openapi import answers
 router = APIRouter(prefix="/api/v1", tags=["read API"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
+T = TypeVar("T")
+Route = TypeVar("Route", bound=Callable[..., Any])
+
+
+def _read(
+    path: str, answer: type[BaseModel], *errors: int, summary: str
+) -> Callable[[Route], Route]:
+    """A read route: its 200 is documented by ``answer`` (the view dicts are returned as
+    they are, not run through the model), with its errors in winback's shape."""
+    return router.get(
+        path, response_model=None, responses=answers(answer, *errors), summary=summary
+    )
+
+
+def _found(value: T | None, kind: str, external_id: str) -> T:
+    if value is None:
+        raise NotFound(f"no {kind} with id {external_id!r}")
+    return value
 
 
 def _not_blank(value: str) -> str:
@@ -67,10 +86,13 @@ def _shopper(conn: Connection, store_id: str, customer_id: str) -> Customer:
 
 
 # Before GET /customers/{id}: an id sent with its slashes unencoded would match both.
-@router.get(
+@_read(
     "/customers/{customer_id:external_id}/activity",
-    response_model=None,
-    responses=answers(ActivityPage, 400, 401, 404, 409),
+    ActivityPage,
+    400,
+    401,
+    404,
+    409,
     summary="A shopper's timeline, newest first",
 )
 def customer_activity(
@@ -93,26 +115,22 @@ def customer_activity(
     }
 
 
-@router.get(
+@_read(
     "/customers/{customer_id:external_id}",
-    response_model=None,
-    responses=answers(CustomerView, 401, 404),
+    CustomerView,
+    401,
+    404,
     summary="A customer, with consent and aggregates",
 )
 def get_customer(customer_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
-        customer = reads.customer(conn, store.id, customer_id)
-        if customer is None:
-            raise NotFound(f"no customer with id {customer_id!r}")
+        customer = _found(reads.customer(conn, store.id, customer_id), "customer", customer_id)
         types = reads.suppression_types(conn, store.id, [customer.email] if customer.email else [])
     return customer_view(customer, types.get(customer.email or "", []))
 
 
-@router.get(
-    "/customers",
-    response_model=None,
-    responses=answers(CustomerPage, 400, 401),
-    summary="Customers, by email or all (cursor pagination)",
+@_read(
+    "/customers", CustomerPage, 400, 401, summary="Customers, by email or all (cursor pagination)"
 )
 def list_customers(
     store: StoreDep,
@@ -141,26 +159,18 @@ def _buyers(runtime: RuntimeDep, store_id: str, uids: set[str | None]) -> dict[s
     return {uid: customer for uid, customer in found.items() if customer is not None}
 
 
-@router.get(
-    "/orders/{order_id:external_id}",
-    response_model=None,
-    responses=answers(OrderView, 401, 404),
-    summary="An order with its line items",
+@_read(
+    "/orders/{order_id:external_id}", OrderView, 401, 404, summary="An order with its line items"
 )
 def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
-        order = reads.order(conn, store.id, order_id)
-    if order is None:
-        raise NotFound(f"no order with id {order_id!r}")
+        order = _found(reads.order(conn, store.id, order_id), "order", order_id)
     buyers = _buyers(runtime, store.id, {order.customer_uid})
     return order_view(order, buyers.get(order.customer_uid or ""))
 
 
-@router.get(
-    "/orders",
-    response_model=None,
-    responses=answers(OrderPage, 400, 401),
-    summary="Orders, optionally of one customer (cursor pagination)",
+@_read(
+    "/orders", OrderPage, 400, 401, summary="Orders, optionally of one customer (cursor pagination)"
 )
 def list_orders(
     store: StoreDep,
@@ -184,39 +194,32 @@ def list_orders(
     }
 
 
-@router.get(
+@_read(
     "/products/{product_id:external_id}",
-    response_model=None,
-    responses=answers(ProductView, 401, 404),
+    ProductView,
+    401,
+    404,
     summary="A product, its variants and status",
 )
 def get_product(product_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
-        product = reads.product(conn, store.id, product_id)
-    if product is None:
-        raise NotFound(f"no product with id {product_id!r}")
+        product = _found(reads.product(conn, store.id, product_id), "product", product_id)
     return product_view(product)
 
 
-@router.get(
-    "/carts/{cart_id:external_id}",
-    response_model=None,
-    responses=answers(CartView, 401, 404),
-    summary="A cart and its contents",
-)
+@_read("/carts/{cart_id:external_id}", CartView, 401, 404, summary="A cart and its contents")
 def get_cart(cart_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
-        cart = reads.cart(conn, store.id, cart_id)
-    if cart is None:
-        raise NotFound(f"no cart with id {cart_id!r}")
+        cart = _found(reads.cart(conn, store.id, cart_id), "cart", cart_id)
     buyers = _buyers(runtime, store.id, {cart.customer_uid})
     return cart_view(cart, buyers.get(cart.customer_uid or ""))
 
 
-@router.get(
+@_read(
     "/suppressions",
-    response_model=None,
-    responses=answers(SuppressionPage, 400, 401),
+    SuppressionPage,
+    400,
+    401,
     summary="The suppression list, or one address's entries (cursor pagination)",
 )
 def list_suppressions(
@@ -231,12 +234,7 @@ def list_suppressions(
     return {"items": [suppression_view(row) for row in rows], "next_cursor": next_cursor}
 
 
-@router.get(
-    "/events",
-    response_model=None,
-    responses=answers(EventPage, 400, 401),
-    summary="The integration log, newest first",
-)
+@_read("/events", EventPage, 400, 401, summary="The integration log, newest first")
 def list_events(
     store: StoreDep,
     runtime: RuntimeDep,

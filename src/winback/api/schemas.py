@@ -7,7 +7,7 @@ the other fields their sender gave, hence ``extra="allow"``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -178,32 +178,33 @@ class TimelineEntryView(BaseModel):
     data: dict[str, Any] = Field(description="The activity's properties, or the cart or order")
 
 
-class CustomerPage(BaseModel):
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list: its items, and the cursor of the next page (None: the last)."""
+
     model_config = _EXACTLY
 
-    items: list[CustomerView]
+    items: list[Item]
     next_cursor: Cursor
 
 
-class OrderPage(BaseModel):
-    model_config = _EXACTLY
-
-    items: list[OrderView]
-    next_cursor: Cursor
+# Subclasses rather than aliases: the OpenAPI document names each page after its class.
+class CustomerPage(Page[CustomerView]):
+    pass
 
 
-class SuppressionPage(BaseModel):
-    model_config = _EXACTLY
-
-    items: list[SuppressionView]
-    next_cursor: Cursor
+class OrderPage(Page[OrderView]):
+    pass
 
 
-class EventPage(BaseModel):
-    model_config = _EXACTLY
+class SuppressionPage(Page[SuppressionView]):
+    pass
 
-    items: list[EventView]
-    next_cursor: Cursor
+
+class EventPage(Page[EventView]):
+    pass
 
 
 class ActivityPage(BaseModel):
