@@ -21,18 +21,18 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
 
 import orjson
 from sqlalchemy import Engine
 
 from winback.imports.batches import BATCH_SIZE, BatchApplier, Record
-from winback.imports.contacts import ImportedContact, parse_contacts_csv
+from winback.imports.contacts import ImportedContact
 from winback.imports.jobs import CONTACTS, ORDERS, ImportSummary
 from winback.imports.mapping import ColumnMapping
-from winback.imports.orders import ImportedOrder, parse_orders_csv
+from winback.imports.orders import ImportedOrder
 from winback.imports.problems import ImportRefused, RowError
-from winback.imports.source import Progress
+from winback.imports.reader import ImportedRecord, ReadOptions, parse_records, read_file
+from winback.imports.source import Progress, ProgressHook
 from winback.imports.table import check_text
 from winback.intake.topics import Topic
 from winback.storage import imports as store
@@ -55,18 +55,13 @@ def import_orders(
     encoding: str = "utf-8",
     progress: ImportObserver | None = None,
     batch_size: int = BATCH_SIZE,
+    child_threshold: int | None = None,
 ) -> ImportSummary:
     """Import an orders history file (one row per line item); see integration.md 3."""
     currency = get_store(engine, store_id).currency
     summary = ImportSummary(ORDERS, dry_run)
-    with _checked(source, encoding) as content:
-        parsed = parse_orders_csv(
-            content,
-            store_currency=currency,
-            mapping=mapping,
-            encoding=encoding,
-            progress=_reader(summary, progress),
-        )
+    options = ReadOptions(ORDERS, currency, _plain(mapping), encoding)
+    with _read(source, options, _reader(summary, progress), child_threshold) as parsed:
         applier = BatchApplier(engine, store_id, Topic.ORDER_CREATE, summary, batch_size=batch_size)
         _apply_all(_order_records(parsed), applier, summary, progress)
     return summary
@@ -82,14 +77,13 @@ def import_contacts(
     encoding: str = "utf-8",
     progress: ImportObserver | None = None,
     batch_size: int = BATCH_SIZE,
+    child_threshold: int | None = None,
 ) -> ImportSummary:
     """Import a contacts file (one contact per row); see integration.md 3."""
-    get_store(engine, store_id)
+    currency = get_store(engine, store_id).currency
     summary = ImportSummary(CONTACTS, dry_run)
-    with _checked(source, encoding) as content:
-        parsed = parse_contacts_csv(
-            content, mapping=mapping, encoding=encoding, progress=_reader(summary, progress)
-        )
+    options = ReadOptions(CONTACTS, currency, _plain(mapping), encoding)
+    with _read(source, options, _reader(summary, progress), child_threshold) as parsed:
         # Only after the header was accepted: a refused file leaves no trace.
         as_of = _contacts_as_of(engine, store_id, _digest(source, mapping, encoding), dry_run)
         applier = BatchApplier(
@@ -99,23 +93,25 @@ def import_contacts(
     return summary
 
 
-def _order_records(parsed: Iterable[ImportedOrder | RowError]) -> Iterator[Record | RowError]:
+def _order_records(parsed: Iterable[ImportedRecord | RowError]) -> Iterator[Record | RowError]:
     for found in parsed:
-        if isinstance(found, RowError):
-            yield found
-        else:
+        if isinstance(found, ImportedOrder):
             order = found.payload
             yield Record(found.line, found.rows, order, order.updated_at or order.created_at)
+        else:
+            assert isinstance(found, RowError)
+            yield found
 
 
 def _contact_records(
-    parsed: Iterable[ImportedContact | RowError], as_of: datetime
+    parsed: Iterable[ImportedRecord | RowError], as_of: datetime
 ) -> Iterator[Record | RowError]:
     for found in parsed:
-        if isinstance(found, RowError):
-            yield found
-        else:
+        if isinstance(found, ImportedContact):
             yield Record(found.line, 1, found.payload, _row_time(as_of, found.line))
+        else:
+            assert isinstance(found, RowError)
+            yield found
 
 
 def _row_time(as_of: datetime, line: int) -> datetime:
@@ -169,20 +165,29 @@ def _reader(summary: ImportSummary, progress: ImportObserver | None) -> Callable
 
 
 @contextlib.contextmanager
-def _checked(source: ImportSource, encoding: str) -> Iterator[BinaryIO | bytes]:
-    """The file, once all of it is known to decode: a bad byte refuses it before any row."""
+def _read(
+    source: ImportSource,
+    options: ReadOptions,
+    progress: ProgressHook,
+    child_threshold: int | None,
+) -> Iterator[Iterator[ImportedRecord | RowError]]:
+    """The file's records, once all of it is known to decode: a bad byte refuses it
+    before any row."""
     if isinstance(source, bytes):
-        check_text(io.BytesIO(source), encoding)
-        yield source
+        check_text(io.BytesIO(source), options.encoding)
+        yield parse_records(source, options, progress)
         return
     try:
-        handle = source.open("rb")
+        with source.open("rb") as handle:
+            check_text(handle, options.encoding)
     except OSError as error:
         raise ImportRefused(f"the file cannot be read: {error.strerror}") from None
-    with handle:
-        check_text(handle, encoding)
-        handle.seek(0)
-        yield handle
+    with read_file(source, options, progress=progress, child_threshold=child_threshold) as records:
+        yield records
+
+
+def _plain(mapping: ColumnMapping | None) -> dict[str, str] | None:
+    return None if mapping is None else dict(mapping)
 
 
 def _digest(source: ImportSource, mapping: ColumnMapping | None, encoding: str) -> str:
