@@ -89,9 +89,13 @@ def set_field(customer: Customer, name: str, value: Any, kind: str, at: datetime
     """Write ``value`` into the field's ``kind`` register if it is the newest write there."""
     if isinstance(value, datetime):
         value = value.isoformat()
-    stamp = make_stamp(at, value)
     register = _registers(customer).setdefault(name, {})
     current = register.get(kind)
+    # A register written later wins whatever the digests: an older write is turned
+    # away before its digest is taken (a history import brings many of them).
+    if current is not None and current[1][0] > at.isoformat():
+        return False
+    stamp = make_stamp(at, value)
     if current is not None and current[1] > stamp:
         return False
     register[kind] = [value, stamp]
