@@ -12,6 +12,7 @@ from winback.apply.applier import Applier
 from winback.config import Settings
 from winback.feeds.tasks import register as register_feed_tasks
 from winback.imports.tasks import register as register_import_tasks
+from winback.intake.checked import CheckedEvents
 from winback.intake.rawlog import RawLogWriter
 from winback.intake.receive import Intake
 from winback.jobs.queue import QueueWorkers, TaskRegistrar, make_queue
@@ -63,8 +64,10 @@ def build_runtime(
     engine = make_engine(settings.resolved_database_url)
     if migrate:
         upgrade_to_head(engine)
-    applier = Applier(derived(engine), batch_size=settings.apply_batch_size)
-    writer = RawLogWriter(engine, on_commit=applier.wake.set)
+    # Only an applier of this process can take the intake's checked payloads.
+    checked = CheckedEvents() if apply_in_process else None
+    applier = Applier(derived(engine), batch_size=settings.apply_batch_size, checked=checked)
+    writer = RawLogWriter(engine, on_commit=applier.wake.set, checked=checked)
     directory = StoreDirectory(reader(engine))
     intake = Intake(settings, directory, writer)
     runtime = Runtime(

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from winback.apply.batch import Outcome, PendingEvent, apply_batch
 from winback.apply.context import FAILED
+from winback.intake.checked import CheckedEvents
 from winback.metrics import APPLY_LAG, EVENTS_APPLIED
 from winback.storage.locks import take_apply_lock
 from winback.storage.schema import raw_events
@@ -62,9 +63,12 @@ def _record(conn: Connection, outcomes: list[Outcome], now: datetime) -> None:
 
 
 class Applier:
-    def __init__(self, engine: Engine, *, batch_size: int = 200) -> None:
+    def __init__(
+        self, engine: Engine, *, batch_size: int = 200, checked: CheckedEvents | None = None
+    ) -> None:
         self._engine = engine
         self._batch_size = batch_size
+        self._checked = checked
         self.wake = threading.Event()
 
     def apply_pending(self) -> int:
@@ -75,7 +79,7 @@ class Applier:
                 events = _pending(conn, self._batch_size)
                 if not events:
                     return 0
-                outcomes = apply_batch(conn, events)
+                outcomes = apply_batch(conn, events, self._checked)
                 now = datetime.now(UTC)
                 _record(conn, outcomes, now)
         except Exception as error:
@@ -93,7 +97,7 @@ class Applier:
                 with self._engine.begin() as conn:
                     take_apply_lock(conn)
                     events = _pending(conn, 1, seq)
-                    outcomes = apply_batch(conn, events) if events else []
+                    outcomes = apply_batch(conn, events, self._checked) if events else []
                     if outcomes:
                         _record(conn, outcomes, datetime.now(UTC))
             except Exception as error:

@@ -18,6 +18,7 @@ from winback.carts.payloads import CartPayload
 from winback.catalog.description import ProductDescription
 from winback.catalog.payloads import ProductPayload
 from winback.errors import WinbackError
+from winback.intake.checked import CheckedEvents
 from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload
 from winback.orders.apply import DELETED as ORDER_DELETED
@@ -70,16 +71,21 @@ class ApplyItem:
     visitor_id: str | None = None
 
 
-def _parse(event: PendingEvent) -> ApplyItem:
-    body = orjson.loads(event.body)
-    if not isinstance(body, dict):
-        raise WinbackError("the body is not a JSON object", pointer="")
+def _parse(event: PendingEvent, checked: CheckedEvents | None) -> ApplyItem:
     topic = Topic(event.topic)
+    found = checked.take(event.seq) if checked is not None else None
+    if found is not None:
+        body, payload = found.body, found.payload
+    else:
+        body = orjson.loads(event.body)
+        if not isinstance(body, dict):
+            raise WinbackError("the body is not a JSON object", pointer="")
+        payload = parse_payload(topic, body)
     return ApplyItem(
         store_id=event.store_id,
         topic=topic,
         event_type=event.event_type,
-        payload=parse_payload(topic, body),
+        payload=payload,
         body=body,
         event_time=event.event_time,
         source=event.source,
@@ -200,13 +206,18 @@ def _store_contexts(conn: Connection, store_ids: set[str]) -> dict[str, tuple[st
     return {row.id: (row.currency, bool((row.settings or {}).get("double_opt_in"))) for row in rows}
 
 
-def apply_batch(conn: Connection, events: list[PendingEvent]) -> list[Outcome]:
-    """Apply raw events (sorted by seq) and write the result; returns each one's outcome."""
+def apply_batch(
+    conn: Connection, events: list[PendingEvent], checked: CheckedEvents | None = None
+) -> list[Outcome]:
+    """Apply raw events (sorted by seq) and write the result; returns each one's outcome.
+
+    An event found in ``checked`` is applied as the intake parsed it, not parsed again.
+    """
     outcomes: list[Outcome] = []
     items: list[ApplyItem] = []
     for event in events:
         try:
-            items.append(_parse(event))
+            items.append(_parse(event, checked))
         except (WinbackError, ValueError) as error:
             reason = error.reason if isinstance(error, WinbackError) else str(error)
             pointer = error.pointer if isinstance(error, WinbackError) else None

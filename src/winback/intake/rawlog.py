@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import Engine, insert
 
 from winback.errors import WinbackError
+from winback.intake.checked import CheckedEvent, CheckedEvents
 from winback.intake.topics import topic_for
 from winback.storage.schema import raw_events
 
@@ -92,17 +93,23 @@ def rejected_event(
 
 _EVENT_FIELDS = tuple(f.name for f in fields(RawEvent))
 
-_Waiter = tuple[RawEvent, asyncio.Future[int], asyncio.AbstractEventLoop]
+_Waiter = tuple[RawEvent, CheckedEvent | None, asyncio.Future[int], asyncio.AbstractEventLoop]
 
 
 class RawLogWriter:
     """Appends raw events with group commit from a dedicated thread."""
 
     def __init__(
-        self, engine: Engine, *, on_commit: Callable[[], None] | None = None, max_group: int = 1000
+        self,
+        engine: Engine,
+        *,
+        on_commit: Callable[[], None] | None = None,
+        max_group: int = 1000,
+        checked: CheckedEvents | None = None,
     ) -> None:
         self._engine = engine
         self._on_commit = on_commit
+        self._checked = checked
         self._max_group = max_group
         self._waiting: list[_Waiter] = []
         self._condition = threading.Condition()
@@ -110,14 +117,18 @@ class RawLogWriter:
         self._thread = threading.Thread(target=self._run, name="rawlog-writer", daemon=True)
         self._thread.start()
 
-    async def append(self, event: RawEvent) -> int:
-        """Store ``event`` durably; returns its sequence number once committed."""
+    async def append(self, event: RawEvent, checked: CheckedEvent | None = None) -> int:
+        """Store ``event`` durably; returns its sequence number once committed.
+
+        ``checked`` (the event as the intake parsed it) goes to the applier of this
+        process, if it has one, before the applier hears of the commit.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         with self._condition:
             if self._stopping:
                 raise RuntimeError("the raw log writer is stopped")
-            self._waiting.append((event, future, loop))
+            self._waiting.append((event, checked, future, loop))
             self._condition.notify()
         return await future
 
@@ -157,16 +168,18 @@ class RawLogWriter:
     def _run(self) -> None:
         while (group := self._take_group()) is not None:
             try:
-                seqs = self._write([event for event, _, _ in group])
+                seqs = self._write([event for event, _, _, _ in group])
             except Exception as error:
                 log.error("raw log append failed", error=str(error), events=len(group))
-                for _, future, loop in group:
+                for _, _, future, loop in group:
                     loop.call_soon_threadsafe(_fail, future, error)
                 continue
             # One wake-up per event loop for the whole group, not one per request.
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int]]] = {}
-            for (_, future, loop), seq in zip(group, seqs, strict=True):
+            for (_, checked, future, loop), seq in zip(group, seqs, strict=True):
                 by_loop.setdefault(loop, []).append((future, seq))
+                if checked is not None and self._checked is not None:
+                    self._checked.put(seq, checked)
             for loop, results in by_loop.items():
                 loop.call_soon_threadsafe(_resolve_all, results)
             if self._on_commit is not None:

@@ -16,6 +16,7 @@ import structlog
 from winback.config import Settings
 from winback.errors import InvalidPayload, PayloadTooLarge, RateLimited, WinbackError
 from winback.intake.body import check_content_type, decode_object
+from winback.intake.checked import CheckedEvent
 from winback.intake.ratelimit import RateLimiter
 from winback.intake.rawlog import RawEvent, RawLogWriter, event_digest, rejected_event
 from winback.intake.topics import Topic, topic_for
@@ -110,18 +111,20 @@ class Intake:
             key = delivery.headers.get("x-token") or delivery.headers.get("x-api-key")
             self._directory.authenticate(store.id, key)
             self._limiter.check(store.id)
-            event = self._checked_event(delivery, received_at)
+            event, checked = self._checked_event(delivery, received_at)
         except RateLimited:
             EVENTS_RECEIVED.labels(source=delivery.source, outcome="rate_limited").inc()
             raise
         except WinbackError as error:
             await self._log_rejection(delivery, received_at, error)
             raise
-        seq = await self._writer.append(event)
+        seq = await self._writer.append(event, checked)
         EVENTS_RECEIVED.labels(source=delivery.source, outcome="accepted").inc()
         return seq
 
-    def _checked_event(self, delivery: Delivery, received_at: datetime) -> RawEvent:
+    def _checked_event(
+        self, delivery: Delivery, received_at: datetime
+    ) -> tuple[RawEvent, CheckedEvent]:
         if delivery.too_large or len(delivery.body) > self._settings.max_body_bytes:
             raise PayloadTooLarge(f"the body is larger than {self._settings.max_body_bytes} bytes")
         check_content_type(delivery.headers.get("content-type"))
@@ -136,10 +139,11 @@ class Intake:
         event_time = parse_event_time(time_header, received_at)
         body = decode_object(delivery.body, max_depth=self._settings.max_json_depth)
         topic = topic_for(event_type)
-        parse_payload(topic, body)
-        return self.pending_event(
+        payload = parse_payload(topic, body)
+        event = self.pending_event(
             delivery, event_type, topic, body, received_at, event_time, time_header
         )
+        return event, CheckedEvent(body, payload)
 
     @staticmethod
     def pending_event(
