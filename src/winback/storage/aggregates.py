@@ -41,8 +41,9 @@ Figures = tuple[int, Decimal, int, datetime | None, datetime | None]
 """Orders, spend, orders in the store's currency (the average's divisor), first and last."""
 
 
-def refresh_aggregates(conn: Connection, due: set[tuple[str, str]]) -> None:
-    """Recompute orders count, spend and first/last order from the orders themselves.
+def aggregate_figures(conn: Connection, due: set[tuple[str, str]]) -> dict[str, Figures]:
+    """Orders count, spend and first/last order of each due customer (by uid), computed
+    from the orders themselves.
 
     Recomputing (rather than adding to a running total) is what makes duplicates,
     reordering and replays converge on the same figures. Money is summed in the
@@ -54,11 +55,48 @@ def refresh_aggregates(conn: Connection, due: set[tuple[str, str]]) -> None:
     for store_id, uid in due:
         by_store[store_id].append(uid)
     currencies = _store_currencies(conn, set(by_store))
+    figures: dict[str, Figures] = {}
     for store_id, uids in by_store.items():
         for start in range(0, len(uids), _CHUNK):
             chunk = uids[start : start + _CHUNK]
-            figures = _figures(conn, store_id, currencies.get(store_id), chunk)
-            _write_figures(conn, figures)
+            figures.update(_figures(conn, store_id, currencies.get(store_id), chunk))
+    return figures
+
+
+def figure_columns(figures: Figures) -> dict[str, Any]:
+    """The customer's aggregate columns, as stored, for ``figures``."""
+    count, total, counted, first, last = figures
+    return {
+        "orders_count": count,
+        "total_spent": max(-MAX_TOTAL_SPENT, min(total, MAX_TOTAL_SPENT)),
+        "average_order_value": (total / counted).quantize(Decimal("0.0001")) if counted else None,
+        "first_order_at": first,
+        "last_order_at": last,
+    }
+
+
+def write_figures(conn: Connection, figures: dict[str, Figures]) -> None:
+    """Store the figures of customers whose rows are not otherwise written."""
+    rows = [
+        {"b_uid": uid} | {"b_" + name: value for name, value in figure_columns(found).items()}
+        for uid, found in figures.items()
+    ]
+    execute_many(
+        conn,
+        update(customers)
+        .where(customers.c.uid == bindparam("b_uid"))
+        .values({name: bindparam("b_" + name) for name in _FIGURE_COLUMNS}),
+        rows,
+    )
+
+
+_FIGURE_COLUMNS = (
+    "orders_count",
+    "total_spent",
+    "average_order_value",
+    "first_order_at",
+    "last_order_at",
+)
 
 
 def _store_currencies(conn: Connection, store_ids: set[str]) -> dict[str, str]:
@@ -116,29 +154,3 @@ def _spent(dialect: str, parts: Sequence[Any]) -> Decimal:
     # SQLite's integer / and % truncate alike, so whole * split + rest is the sum.
     whole, rest = parts
     return Decimal((whole or 0) * _SPLIT + (rest or 0)).scaleb(-MONEY_PLACES)
-
-
-def _write_figures(conn: Connection, figures: dict[str, Figures]) -> None:
-    execute_many(
-        conn,
-        update(customers)
-        .where(customers.c.uid == bindparam("b_uid"))
-        .values(
-            orders_count=bindparam("b_count"),
-            total_spent=bindparam("b_total"),
-            average_order_value=bindparam("b_average"),
-            first_order_at=bindparam("b_first"),
-            last_order_at=bindparam("b_last"),
-        ),
-        [
-            {
-                "b_uid": uid,
-                "b_count": count,
-                "b_total": max(-MAX_TOTAL_SPENT, min(total, MAX_TOTAL_SPENT)),
-                "b_average": (total / counted).quantize(Decimal("0.0001")) if counted else None,
-                "b_first": first,
-                "b_last": last,
-            }
-            for uid, (count, total, counted, first, last) in figures.items()
-        ],
-    )

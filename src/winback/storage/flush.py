@@ -20,7 +20,7 @@ from winback.carts.model import CART_ERASED, CONVERTED, OPEN, Cart
 from winback.catalog.model import Product
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
-from winback.storage.aggregates import refresh_aggregates
+from winback.storage.aggregates import aggregate_figures, figure_columns, write_figures
 from winback.storage.bulk import execute_many
 from winback.storage.coupons import mark_used
 from winback.storage.rows import entity_columns, to_row
@@ -57,6 +57,8 @@ def flush(ws: Workspace) -> None:
     }
     _delete_removed(conn, ws.removed)
     for table, cls in _TABLES:
+        if cls is Customer:
+            continue  # last, with their order figures (see _write_customers)
         new = [e for e in entities[cls] if ws.is_new(e)]
         changed = [e for e in entities[cls] if ws.is_dirty(e)]
         _insert(conn, table, cls, new)
@@ -75,7 +77,23 @@ def flush(ws: Workspace) -> None:
     _convert_carts(conn, ws)
     mark_used(conn, ws.coupons_used)
     _erase(conn, ws)
-    refresh_aggregates(conn, ws.aggregates_due)
+    _write_customers(conn, ws, entities[Customer])
+
+
+def _write_customers(conn: Connection, ws: Workspace, held: list[Customer]) -> None:
+    """The batch's customers, after everything that moves orders between them: the
+    order figures of those written anyway go in the same row write, the others' alone."""
+    figures = aggregate_figures(conn, ws.aggregates_due)
+    new = [customer for customer in held if ws.is_new(customer)]
+    changed = [customer for customer in held if ws.is_dirty(customer)]
+    for customer in [*new, *changed]:
+        found = figures.pop(customer.uid, None)
+        if found is not None:
+            for name, value in figure_columns(found).items():
+                setattr(customer, name, value)
+    _insert(conn, customers, Customer, new)
+    _update(conn, customers, Customer, changed)
+    write_figures(conn, figures)
 
 
 def _insert(conn: Connection, table: Table, cls: type[Any], entities: list[Any]) -> None:
