@@ -8,7 +8,7 @@ from winback.apply.context import APPLIED, STALE, EventContext, new_uid
 from winback.carts.model import CART_ERASED, CONVERTED, OPEN, Cart
 from winback.carts.payloads import CartPayload
 from winback.catalog.apply import ensure_line_product
-from winback.orders.records import line_record
+from winback.orders.apply import line_record
 from winback.shoppers.apply import deleted_since, upsert_embedded_customer
 from winback.shoppers.profile import IMPLIED, bought_since, set_field
 from winback.storage.workspace import Workspace

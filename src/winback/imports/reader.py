@@ -10,9 +10,7 @@ in this process: starting a Python process costs more than they take.
 A payload crosses as the JSON it was validated into, and is built again here by
 pydantic's JSON parser, with the checks it has passed and that cost the most
 (an email's syntax) not run twice (``ALREADY_CHECKED``). That costs about a
-quarter of reading the file here, and half of unpickling the models. An order
-also brings what the order keeps of it (``orders/records.py``), worked out by
-the child.
+quarter of reading the file here, and half of unpickling the models.
 """
 
 from __future__ import annotations
@@ -34,7 +32,6 @@ from winback.imports.problems import ImportRefused, RowError
 from winback.imports.source import ByteSource, Progress, ProgressHook
 from winback.memory import tune_garbage_collection
 from winback.orders.payloads import OrderPayload
-from winback.orders.records import OrderRecords, hand_over, records_of
 from winback.pipes import ChildMessages, child_messages, messages_pipe, write_message
 from winback.shoppers.payloads import ContactPayload
 
@@ -46,9 +43,8 @@ RECORDS_PER_MESSAGE = 500
 # Messages read ahead of the applying side: 8,000 records, under a batch, some MB.
 QUEUED_MESSAGES = 16
 
-# A record as it crosses: its first line, its row count, its payload's JSON and, for
-# an order, the JSON of what the order keeps of it (see orders/records.py).
-_Crossing = tuple[int, int, bytes, bytes | None]
+# A record as it crosses: its first line, its row count and its payload's JSON.
+_Crossing = tuple[int, int, bytes]
 
 
 @dataclass(frozen=True)
@@ -122,11 +118,9 @@ def _check_reply(message: tuple[Any, ...]) -> None:
 
 
 def _rebuilt(kind: str, crossing: _Crossing) -> ImportedRecord:
-    line, rows, data, records = crossing
+    line, rows, data = crossing
     if kind == ORDERS:
         order = OrderPayload.model_validate_json(data, context=ALREADY_CHECKED)
-        if records is not None:
-            hand_over(order, OrderRecords(*orjson.loads(records)))
         return ImportedOrder(line=line, payload=order, rows=rows)
     contact = ContactPayload.model_validate_json(data, context=ALREADY_CHECKED)
     return ImportedContact(line=line, payload=contact)
@@ -136,11 +130,8 @@ def _crossing(record: ImportedRecord) -> _Crossing:
     # Only the fields the file set: which of them were set is part of the payload
     # (an absent opt-in is not a "no"), and the rebuilt one must say the same.
     data = record.payload.model_dump_json(exclude_unset=True).encode()
-    if not isinstance(record, ImportedOrder):
-        return (record.line, 1, data, None)
-    kept = records_of(record.payload)
-    records = orjson.dumps([kept.line_items, kept.discount_codes, kept.data])
-    return (record.line, record.rows, data, records)
+    rows = record.rows if isinstance(record, ImportedOrder) else 1
+    return (record.line, rows, data)
 
 
 def read_into(path: str, options: ReadOptions, pipe: IO[bytes]) -> None:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from winback.apply.context import APPLIED, STALE, EventContext, new_uid
 from winback.catalog.apply import ensure_line_product
 from winback.coupons.codes import normalize_code
 from winback.orders.model import Order
-from winback.orders.payloads import OrderDeletePayload, OrderPayload
-from winback.orders.records import order_records
+from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
 from winback.shoppers.apply import deleted_since, upsert_embedded_customer
 from winback.shoppers.profile import record_purchase
 from winback.storage.coupons import CouponUse
 from winback.storage.workspace import Workspace
 
 DELETED = "order_deleted"
+_ORDER_DATA_EXCLUDE = {"line_items", "discount_codes", "customer"}
+
+
+def line_record(line: LineItem) -> dict[str, Any]:
+    record = line.model_dump(mode="json", exclude_none=True)
+    record["name"] = line.display_name
+    return record
 
 
 def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
@@ -88,10 +96,12 @@ def _write_order(order: Order, payload: OrderPayload, currency: str) -> None:
     order.total_shipping = payload.total_shipping
     order.total_price = payload.computed_total()
     order.test = payload.test
-    records = order_records(payload)
-    order.discount_codes = records.discount_codes
-    order.line_items = records.line_items
-    order.data = records.data
+    order.discount_codes = [code.model_dump(mode="json") for code in payload.discount_codes]
+    order.line_items = [line_record(line) for line in payload.line_items]
+    data = payload.model_dump(mode="json", exclude=_ORDER_DATA_EXCLUDE, exclude_none=True)
+    if payload.customer is not None:
+        data["customer"] = payload.customer.model_dump(mode="json", exclude_none=True)
+    order.data = data
 
 
 def apply_order_delete(ws: Workspace, ctx: EventContext, payload: OrderDeletePayload) -> str:

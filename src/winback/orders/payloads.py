@@ -10,7 +10,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     Field,
-    PrivateAttr,
     ValidationInfo,
     field_validator,
 )
@@ -151,8 +150,6 @@ class OrderPayload(BaseModel):
     # Checked even when left out: the total is then the lines' sum (see below).
     total_price: Money | None = Field(default=None, validate_default=True)
     total_weight: Weight | None = None
-    # What an order keeps of this payload, when worked out elsewhere (orders/records.py).
-    _records: object = PrivateAttr(default=None)
 
     @field_validator("total_price")
     @classmethod
