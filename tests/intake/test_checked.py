@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 
 import orjson
@@ -33,6 +34,18 @@ def _customer_event(store_id: str, email: str) -> tuple[RawEvent, CheckedEvent]:
     return event, CheckedEvent(body, parse_payload(Topic.CUSTOMER_CREATE, body))
 
 
+def _appended(writer: RawLogWriter, event: RawEvent, checked: CheckedEvent) -> int:
+    """``writer.append`` awaited on an event loop of its own thread, as a request's is
+    (this test's thread may already run a loop another test left behind)."""
+    seqs: list[int] = []
+    thread = threading.Thread(
+        target=lambda: seqs.append(asyncio.run(writer.append(event, checked)))
+    )
+    thread.start()
+    thread.join(timeout=30)
+    return seqs[0]
+
+
 def _first_names(engine: Engine, store_id: str, *emails: str) -> list[str | None]:
     with engine.connect() as conn:
         return [customers_by_email(conn, store_id, email)[0].first_name for email in emails]
@@ -59,7 +72,7 @@ def test_the_applier_takes_what_the_writer_handed_over_and_parses_the_rest(
     writer = RawLogWriter(engine, checked=checked)
     handed, handed_checked = _customer_event(store.id, "ada@example.com")
     try:
-        seq = asyncio.run(writer.append(handed, handed_checked))
+        seq = _appended(writer, handed, handed_checked)
     finally:
         writer.close()
     # An event another process stored: nothing was handed over for it.
