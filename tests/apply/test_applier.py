@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import orjson
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, select
 
+from tests.rawevents import webhook_event
 from winback.apply.applier import Applier
-from winback.intake.rawlog import RawEvent, append_events, event_digest
+from winback.intake.rawlog import append_events
 from winback.storage.schema import raw_events
 from winback.stores.service import create_store
-
-
-def _event(store_id: str, body: dict[str, object]) -> RawEvent:
-    raw = orjson.dumps(body)
-    return RawEvent(
-        store_id=store_id,
-        source="webhook",
-        event_type="customers/update",
-        topic="customers/update",
-        received_at=datetime.now(UTC),
-        event_time=datetime.now(UTC),
-        headers={},
-        body=raw,
-        digest=event_digest("customers/update", "", body),
-    )
 
 
 def _applied(outcome: str) -> float:
@@ -38,7 +21,10 @@ def test_an_event_that_cannot_be_applied_fails_alone_and_is_counted(engine: Engi
     store, _ = create_store(engine, name="applier")
     append_events(
         engine,
-        [_event(store.id, {"email": "ada@example.com"}), _event("st_gone", {"email": "x@y.z"})],
+        [
+            webhook_event(store.id, "customers/update", {"email": "ada@example.com"}),
+            webhook_event("st_gone", "customers/update", {"email": "x@y.z"}),
+        ],
     )
     failed_before, applied_before = _applied("failed"), _applied("applied")
     # When the applier runs

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
+from tests.rawevents import webhook_event
 from winback.apply.applier import Applier
-from winback.intake.rawlog import RawEvent, append_events, event_digest
-from winback.intake.topics import topic_for
+from winback.intake.rawlog import append_events
 from winback.storage.schema import activities, carts, customers, orders, products, suppressions
 from winback.stores.service import create_store
 
@@ -138,26 +138,9 @@ def _deliver(
     deliveries: list[tuple[str, dict[str, Any], datetime]],
     batch_size: int = 5,
 ) -> None:
-    events = []
-    for event_type, body, at in deliveries:
-        raw = orjson.dumps(body)
-        time_header = str(at.timestamp())
-        topic = topic_for(event_type)
-        events.append(
-            RawEvent(
-                store_id=store_id,
-                source="webhook",
-                event_type=event_type,
-                topic=topic.value,
-                received_at=datetime.now(UTC),
-                event_time=at,
-                headers={"x-event-time": time_header},
-                body=raw,
-                digest=event_digest(
-                    topic.value if topic.value != "custom" else event_type, time_header, body
-                ),
-            )
-        )
+    events = [
+        webhook_event(store_id, event_type, body, at=at) for event_type, body, at in deliveries
+    ]
     for event in events:  # one append each: every delivery is a separate request
         append_events(engine, [event])
     Applier(engine, batch_size=batch_size).drain()

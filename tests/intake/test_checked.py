@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import UTC, datetime
 
-import orjson
 from sqlalchemy import Engine
 
+from tests.rawevents import webhook_event
 from winback.apply.applier import Applier
 from winback.intake.checked import CheckedEvent, CheckedEvents
-from winback.intake.rawlog import RawEvent, RawLogWriter, append_events, event_digest
+from winback.intake.rawlog import RawEvent, RawLogWriter, append_events
 from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload
 from winback.storage.reads import customers_by_email
@@ -20,17 +19,7 @@ from winback.stores.service import create_store
 
 def _customer_event(store_id: str, email: str) -> tuple[RawEvent, CheckedEvent]:
     body = {"id": email.split("@")[0], "email": email, "first_name": "Ada"}
-    event = RawEvent(
-        store_id=store_id,
-        source="webhook",
-        event_type="customers/create",
-        topic="customers/create",
-        received_at=datetime.now(UTC),
-        event_time=datetime.now(UTC),
-        headers={},
-        body=orjson.dumps(body),
-        digest=event_digest("customers/create", "", body),
-    )
+    event = webhook_event(store_id, "customers/create", body)
     return event, CheckedEvent(body, parse_payload(Topic.CUSTOMER_CREATE, body))
 
 
