@@ -280,22 +280,31 @@ class Workspace:
             for row in rows:
                 self._adopt_customer(row)
         for chunk in _chunks(mails):
-            rows = self.conn.execute(
-                select(customers)
+            # Keys first: the customers found by id above are most of these, and a
+            # full row costs its JSON columns' decoding even when it is then dropped.
+            found = self.conn.execute(
+                select(customers.c.uid, customers.c.email)
                 .where(customers.c.store_id == store_id, customers.c.email.in_(chunk))
                 .order_by(customers.c.external_id.is_(None), customers.c.uid)
-            )
-            for row in rows:
-                if row.uid in self._removed_uids:
+            ).all()
+            unheld = self._customer_rows([uid for uid, _ in found if uid not in self.customers])
+            for uid, email in found:
+                if uid in self._removed_uids:
                     continue
-                if self._customer_by_email.get((store_id, row.email)) is None:
-                    self._customer_by_email[(store_id, row.email)] = self._adopt_customer(row).uid
-                else:
-                    self._adopt_customer(row)
+                adopted = self.customers.get(uid) or self._adopt_customer(unheld[uid])
+                if self._customer_by_email.get((store_id, email)) is None:
+                    self._customer_by_email[(store_id, email)] = adopted.uid
         for value in ext:
             self._customer_by_ext.setdefault((store_id, value), None)
         for value in mails:
             self._customer_by_email.setdefault((store_id, value), None)
+
+    def _customer_rows(self, uids: list[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for chunk in _chunks(uids):
+            for row in self.conn.execute(select(customers).where(customers.c.uid.in_(chunk))):
+                found[row.uid] = row
+        return found
 
     # -- orders, products, carts -------------------------------------------------------
 
