@@ -7,6 +7,7 @@ UTC, the store's own ids are strings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -63,6 +64,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    # On SQLite the text form is written here in one step: SQLAlchemy's own (naive
+    # time, then a format string) costs twice as much, for every time of every row a
+    # batch writes. The text is the same: "YYYY-MM-DD HH:MM:SS.ffffff", in UTC.
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_utc_text
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    # (the first 26 characters leave out the "+00:00" an aware time ends with)
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
 MONEY_PLACES = 4
