@@ -15,7 +15,7 @@ from winback.storage.coupons import CouponUse
 from winback.storage.workspace import Workspace
 
 DELETED = "order_deleted"
-_ORDER_DATA_EXCLUDE = {"line_items", "discount_codes", "customer"}
+_ORDER_DATA_EXCLUDE = {"discount_codes"}
 
 
 def line_record(line: LineItem) -> dict[str, Any]:
@@ -96,11 +96,15 @@ def _write_order(order: Order, payload: OrderPayload, currency: str) -> None:
     order.total_shipping = payload.total_shipping
     order.total_price = payload.computed_total()
     order.test = payload.test
+    # (codes keep their empty fields, as they always have)
     order.discount_codes = [code.model_dump(mode="json") for code in payload.discount_codes]
-    order.line_items = [line_record(line) for line in payload.line_items]
+    # One dump of the whole order, its lines and buyer split off: a history import
+    # writes this for every order, and a dump per line cost more than the lines' fields.
     data = payload.model_dump(mode="json", exclude=_ORDER_DATA_EXCLUDE, exclude_none=True)
-    if payload.customer is not None:
-        data["customer"] = payload.customer.model_dump(mode="json", exclude_none=True)
+    lines = data.pop("line_items", [])
+    for line, record in zip(payload.line_items, lines, strict=True):
+        record["name"] = line.display_name
+    order.line_items = lines
     order.data = data
 
 
