@@ -155,6 +155,23 @@ def test_a_product_known_from_a_line_has_the_lines_variant(store: StoreClient):
     ]
 
 
+def test_a_line_repeating_a_products_description_still_outdates_older_lines(
+    store: StoreClient,
+):
+    mug = {"product_id": 55, "sku": "MUG", "name": "Mug", "price": "12.45"}
+    # given a product described by a line, then by a newer line that says the same
+    send(store, "orders/create", order(id=1, updated_at="2026-11-01T10:00:00Z", line_items=[mug]))
+    send(store, "orders/create", order(id=3, updated_at="2026-11-03T10:00:00Z", line_items=[mug]))
+
+    # when a line older than the second, describing it otherwise, arrives last
+    older = mug | {"name": "Old mug", "price": "10.00"}
+    send(store, "orders/create", order(id=2, updated_at="2026-11-02T10:00:00Z", line_items=[older]))
+
+    # then the newest line still describes the product
+    product = store.get("/api/v1/products/55").json()
+    assert (product["title"], product["price"]) == ("Mug", "12.45")
+
+
 def test_a_line_without_product_id_finds_or_creates_its_product_by_sku(store: StoreClient):
     # given a product known under its own id and sku
     send(store, "products/create", {"id": 55, "sku": "MUG", "title": "Mug"})

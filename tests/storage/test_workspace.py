@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from winback.catalog.model import Product
 from winback.shoppers.model import Customer
 from winback.shoppers.profile import IMPLIED, set_field
 from winback.storage.flush import flush
+from winback.storage.schema import products
 from winback.storage.workspace import Workspace
 from winback.stores.service import create_store
 
@@ -96,3 +98,49 @@ def test_a_pos_id_finds_the_customer_holding_it_now_stored_or_made_in_the_batch(
         assert ws.customer_by_pos_id(store.id, "P2") is found
         assert ws.customer_by_pos_id("st_other", "P1") is None
         assert ws.customer_by_phone(store.id, "+491512345678") is None
+
+
+def test_a_product_touched_in_some_columns_has_only_those_written(engine: Engine) -> None:
+    # given a stored product
+    store, _ = create_store(engine, name="Workspace " + secrets.token_hex(3))
+    product = Product(
+        uid=secrets.token_hex(16),
+        store_id=store.id,
+        external_id="P1",
+        status="disabled",
+        source="line_item",
+        version_at=AT,
+        title="Mug",
+    )
+    with engine.begin() as conn:
+        ws = Workspace(conn)
+        ws.add(product)
+        flush(ws)
+
+    # when a batch changes two fields of it but says only one changed
+    with engine.begin() as conn:
+        ws = Workspace(conn)
+        held = ws.product(store.id, "P1")
+        assert held is not None
+        held.data, held.title = {"note": "new"}, "Not written"
+        ws.touch_columns(held, "data")
+        assert ws.is_dirty(held) and ws.changed_columns(held) == {"data"}
+        flush(ws)
+
+    # then that one is written, and the other is not
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(products.c.data, products.c.title).where(products.c.uid == product.uid)
+        ).one()
+    assert (row.data, row.title) == ({"note": "new"}, "Mug")
+
+
+def test_an_entity_touched_whole_is_written_whole_whatever_else_was_said(engine: Engine) -> None:
+    with engine.connect() as conn:
+        ws = Workspace(conn)
+        stored = _customer("st_x", "a@example.com")
+        ws._register(stored)
+        ws.touch_columns(stored, "data")
+        ws.touch(stored)
+        ws.touch_columns(stored, "tags")
+        assert ws.is_dirty(stored) and ws.changed_columns(stored) is None

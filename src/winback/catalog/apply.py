@@ -156,16 +156,41 @@ def ensure_line_product(
     current = product.data.get(LINE_STAMP_KEY)
     if current is not None and current > stamp:
         return
-    ws.touch(product)
-    product.sku = line.sku
-    product.title = line.display_name
-    product.url = line.url
-    product.price = line.price
-    product.currency = currency
-    product.vendor = line.vendor
-    product.images = [line.image_url] if line.image_url else []
-    product.variants = [_line_variant(external_id, description)]
+    images = [line.image_url] if line.image_url else []
+    variants = [_line_variant(external_id, description)]
+    if _described_as(product, line, currency, images, variants):
+        # Most lines repeat what the product already shows; only the stamp moves.
+        ws.touch_columns(product, "data")
+    else:
+        ws.touch(product)
+        product.sku = line.sku
+        product.title = line.display_name
+        product.url = line.url
+        product.price = line.price
+        product.currency = currency
+        product.vendor = line.vendor
+        product.images = images
+        product.variants = variants
     product.data = {**product.data, LINE_STAMP_KEY: list(stamp)}
+
+
+def _described_as(
+    product: Product,
+    line: LineItem,
+    currency: str | None,
+    images: list[str],
+    variants: list[dict[str, Any]],
+) -> bool:
+    return (
+        product.sku == line.sku
+        and product.title == line.display_name
+        and product.url == line.url
+        and product.price == line.price
+        and product.currency == currency
+        and product.vendor == line.vendor
+        and product.images == images
+        and product.variants == variants
+    )
 
 
 def _line_variant(product_id: str, description: dict[str, Any]) -> dict[str, Any]:

@@ -62,7 +62,8 @@ def flush(ws: Workspace) -> None:
         new = [e for e in entities[cls] if ws.is_new(e)]
         changed = [e for e in entities[cls] if ws.is_dirty(e)]
         _insert(conn, table, cls, new)
-        _update(conn, table, cls, changed)
+        for columns, members in _by_changed_columns(ws, changed).items():
+            _update(conn, table, cls, members, columns)
         if cls is Order:
             _write_lines(conn, new, changed)
     _apply_merges(conn, ws.merges)
@@ -101,16 +102,39 @@ def _insert(conn: Connection, table: Table, cls: type[Any], entities: list[Any])
         execute_many(conn, insert(table), [to_row(entity) for entity in entities])
 
 
-def _update(conn: Connection, table: Table, cls: type[Any], entities: list[Any]) -> None:
+def _by_changed_columns(
+    ws: Workspace, changed: list[Any]
+) -> dict[frozenset[str] | None, list[Any]]:
+    groups: dict[frozenset[str] | None, list[Any]] = {}
+    for entity in changed:
+        groups.setdefault(ws.changed_columns(entity), []).append(entity)
+    return groups
+
+
+def _update(
+    conn: Connection,
+    table: Table,
+    cls: type[Any],
+    entities: list[Any],
+    only: frozenset[str] | None = None,
+) -> None:
+    """Write ``entities`` over their rows: every column, or those in ``only``."""
     if not entities:
         return
-    columns = [name for name in entity_columns(table, cls) if name != "uid"]
+    columns = [
+        name
+        for name in entity_columns(table, cls)
+        if name != "uid" and (only is None or name in only)
+    ]
     statement = (
         update(table)
         .where(table.c.uid == bindparam("b_uid"))
         .values({name: bindparam("b_" + name) for name in columns})
     )
-    rows = [{"b_" + key: value for key, value in to_row(entity).items()} for entity in entities]
+    rows = [
+        {"b_uid": entity.uid} | {"b_" + name: getattr(entity, name) for name in columns}
+        for entity in entities
+    ]
     execute_many(conn, statement, rows)
 
 

@@ -64,6 +64,8 @@ class Workspace:
         self.markers: dict[tuple[str, str, str], datetime | None] = {}
         self.new: set[int] = set()
         self.dirty: set[int] = set()
+        # Dirty entities of which only some columns changed (see touch_columns).
+        self._changed_only: dict[int, frozenset[str]] = {}
         self.removed: list[Any] = []
         self._removed_uids: set[str] = set()
         self._last_order_at: dict[Key, datetime | None] = {}
@@ -89,12 +91,29 @@ class Workspace:
     def touch(self, entity: Any) -> None:
         if id(entity) not in self.new:
             self.dirty.add(id(entity))
+            self._changed_only.pop(id(entity), None)
+
+    def touch_columns(self, entity: Any, *columns: str) -> None:
+        """A stored entity of which only ``columns`` changed: only they are written
+        (unless it is touched whole as well). Not for customers, whose row also takes
+        their order figures."""
+        key = id(entity)
+        if key not in self.new and key not in self.dirty:
+            self._changed_only[key] = self._changed_only.get(key, frozenset()) | set(columns)
 
     def is_new(self, entity: Any) -> bool:
         return id(entity) in self.new
 
     def is_dirty(self, entity: Any) -> bool:
-        return id(entity) in self.dirty
+        return id(entity) in self.dirty or id(entity) in self._changed_only
+
+    def changed_columns(self, entity: Any) -> frozenset[str] | None:
+        """The columns to write of a dirty entity; None for all of them."""
+        return self._changed_only.get(id(entity))
+
+    def _untrack(self, entity: Any) -> None:
+        self.dirty.discard(id(entity))
+        self._changed_only.pop(id(entity), None)
 
     def _register(self, entity: Any) -> None:
         if isinstance(entity, Customer):
@@ -141,7 +160,7 @@ class Workspace:
             self.new.discard(id(customer))
         else:
             self.removed.append(customer)
-        self.dirty.discard(id(customer))
+        self._untrack(customer)
 
     def merge_customer(self, source: Customer, target: Customer) -> None:
         """``source`` becomes ``target``: what this batch holds of it now, the stored
@@ -172,7 +191,7 @@ class Workspace:
             self.new.discard(id(entity))
         else:
             self.removed.append(entity)
-        self.dirty.discard(id(entity))
+        self._untrack(entity)
 
     # -- customers ---------------------------------------------------------------------
 
