@@ -11,8 +11,9 @@ whichever arrives first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import orjson
@@ -52,7 +53,19 @@ Stamp = list[str]
 
 def make_stamp(at: datetime, value: Any) -> Stamp:
     digest = hashlib.sha1(orjson.dumps(value, default=str), usedforsecurity=False).hexdigest()
-    return [at.isoformat(), digest[:12]]
+    return [stamp_time(at), digest[:12]]
+
+
+def stamp_time(at: datetime) -> str:
+    """A version as stamps hold it. Cached: one event's version stamps each of its
+    fields and lines, and formatting it cost more than looking it up. (Keyed by its
+    zone too: times in two zones can be equal and still read differently.)"""
+    return _iso_time(at, at.tzinfo)
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_time(at: datetime, zone: tzinfo | None) -> str:
+    return at.isoformat()
 
 
 def _registers(customer: Customer) -> dict[str, dict[str, Any]]:
@@ -93,7 +106,7 @@ def set_field(customer: Customer, name: str, value: Any, kind: str, at: datetime
     current = register.get(kind)
     # A register written later wins whatever the digests: an older write is turned
     # away before its digest is taken (a history import brings many of them).
-    if current is not None and current[1][0] > at.isoformat():
+    if current is not None and current[1][0] > stamp_time(at):
         return False
     stamp = make_stamp(at, value)
     if current is not None and current[1] > stamp:
