@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from winback.apply.dispatch import apply_payload
 from winback.carts.model import CART_ERASED
 from winback.carts.payloads import CartPayload
 from winback.catalog.description import ProductDescription
+from winback.catalog.model import Product
 from winback.catalog.payloads import ProductPayload
 from winback.errors import WinbackError
 from winback.intake.checked import CheckedEvents
@@ -162,15 +163,26 @@ def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
         payload = item.payload
         if isinstance(payload, (OrderPayload, CartPayload)):
             wanted["orders" if isinstance(payload, OrderPayload) else "carts"].add(payload.id)
-            wanted["products"].update(
-                line.product_id for line in payload.line_items if line.product_id
-            )
-        if isinstance(payload, (ProductPayload, ProductDescription)):
-            wanted["products"].add(payload.id)
         if item.visitor_id is not None:
             wanted["visitors"].add(item.visitor_id)
+    for store_id, product_id in _named_products(items):
+        keys[store_id]["products"].add(product_id)
     for store_id, wanted in keys.items():
         _preload_store(ws, store_id, wanted)
+
+
+def _named_products(items: list[ApplyItem]) -> set[tuple[str, str]]:
+    """The (store, product id) of every product the items name."""
+    named: set[tuple[str, str]] = set()
+    for item in items:
+        payload = item.payload
+        if isinstance(payload, (OrderPayload, CartPayload)):
+            named.update(
+                (item.store_id, line.product_id) for line in payload.line_items if line.product_id
+            )
+        elif isinstance(payload, (ProductPayload, ProductDescription)):
+            named.add((item.store_id, payload.id))
+    return named
 
 
 def _preload_store(ws: Workspace, store_id: str, wanted: dict[str, set[str]]) -> None:
@@ -235,13 +247,30 @@ _REASONS = {
 }
 
 
-def apply_items(conn: Connection, items: list[ApplyItem]) -> list[str]:
+@dataclass
+class CarriedProducts:
+    """Products as a batch left them stored, for the next batch of the same bulk load
+    (see ``apply_direct.DirectApplier``): given only while they are known to be exact."""
+
+    products: list[Product] = field(default_factory=list)
+
+
+def apply_items(
+    conn: Connection, items: list[ApplyItem], carried: CarriedProducts | None = None
+) -> list[str]:
     """Apply items in order in the caller's transaction; returns each one's outcome.
 
     This is the one way in: webhooks, browser events, feed rows and CSV rows all
-    end here, and go through the same apply function for their topic.
+    end here, and go through the same apply function for their topic. With
+    ``carried``, its products are taken as stored instead of read again, and it
+    is given this batch's products as flushed.
     """
     ws = Workspace(conn)
+    if carried is not None:
+        named = _named_products(items)  # (the rest is let go: the carry stays a batch's size)
+        for product in carried.products:
+            if (product.store_id, product.external_id) in named:
+                ws.hold(product)
     seen = _seen_digests(conn, items)
     contexts = _store_contexts(conn, {item.store_id for item in items})
     _preload(ws, items)
@@ -264,4 +293,6 @@ def apply_items(conn: Connection, items: list[ApplyItem]) -> list[str]:
         if item.digest is not None:
             seen.add((item.store_id, item.digest))
     flush(ws)
+    if carried is not None:
+        carried.products = [product for product in ws.products.values() if product is not None]
     return results

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from winback.apply.batch import ApplyItem, apply_items
+from winback.apply.batch import ApplyItem, CarriedProducts, apply_items
+from winback.storage.engine import data_version
 from winback.storage.locks import take_apply_lock
 
 
@@ -15,3 +16,47 @@ def apply_direct(engine: Engine, items: list[ApplyItem]) -> list[str]:
     with engine.begin() as conn:
         take_apply_lock(conn)
         return apply_items(conn, items)
+
+
+class BulkApplier:
+    """Applies the batches of one bulk load, one after another, on one connection.
+
+    Each batch is its own transaction under the apply lock, as with
+    ``apply_direct``. What differs: the products a batch leaves stored are
+    handed to the next batch instead of being read again, when the database can
+    tell that nothing else wrote in between (SQLite's ``data_version``, which
+    moves only for other connections' commits). A history import names most of
+    the catalog in every batch, and read it back whole each time. Where the
+    database cannot tell (PostgreSQL), every batch reads its products.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+        self._carried: CarriedProducts | None = None
+        self._carried_as_of: int | None = None
+
+    def apply(self, items: list[ApplyItem]) -> list[str]:
+        if not items:
+            return []
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        conn, carried = self._conn, None
+        try:
+            with conn.begin():
+                take_apply_lock(conn)
+                as_of = data_version(conn)
+                if as_of is not None:
+                    held = self._carried if as_of == self._carried_as_of else None
+                    carried = CarriedProducts(held.products if held is not None else [])
+                results = apply_items(conn, items, carried)
+        except BaseException:
+            self._carried = None  # what it holds may not have been committed
+            raise
+        self._carried, self._carried_as_of = carried, as_of
+        return results
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

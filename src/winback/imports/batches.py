@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from winback.apply.batch import ApplyItem
-from winback.apply.direct import apply_direct
+from winback.apply.direct import BulkApplier, apply_direct
 from winback.imports.jobs import ImportSummary
 from winback.imports.problems import RowError
 from winback.intake.topics import Topic
@@ -56,6 +56,7 @@ class BatchApplier:
         batch_size: int = BATCH_SIZE,
     ) -> None:
         self._engine = engine
+        self._bulk = BulkApplier(engine)
         self._store_id = store_id
         self._topic = topic
         self._summary = summary
@@ -85,7 +86,7 @@ class BatchApplier:
             self._count(batch)
             return
         try:
-            apply_direct(self._engine, [self._item(record) for record in batch])
+            self._bulk.apply([self._item(record) for record in batch])
         except SQLAlchemyError as error:
             log.warning("import batch refused, applying one by one", error=repr(error))
             self._apply_one_by_one(batch)
@@ -94,6 +95,10 @@ class BatchApplier:
         if self._summary.imported >= self._statistics_due:
             self._statistics_due = 2 * max(self._summary.imported, 1)
             self.refresh_statistics()
+
+    def close(self) -> None:
+        """Give back the connection the batches were applied on."""
+        self._bulk.close()
 
     def refresh_statistics(self) -> None:
         """A bulk load makes the planner's statistics stale: refresh them (PostgreSQL)."""

@@ -133,6 +133,23 @@ def _apply_all(
     progress: ImportObserver | None,
 ) -> None:
     try:
+        _add_all(records, applier, summary, progress)
+        applier.flush()
+    finally:
+        applier.close()
+    applier.refresh_statistics()  # for what runs on these tables after the import
+    summary.skipped = max(summary.rows_read - applier.imported_rows, 0)
+    if progress is not None:
+        progress(summary)
+
+
+def _add_all(
+    records: Iterator[Record | RowError],
+    applier: BatchApplier,
+    summary: ImportSummary,
+    progress: ImportObserver | None,
+) -> None:
+    try:
         for record in records:
             if isinstance(record, RowError):
                 summary.report(record)
@@ -142,11 +159,6 @@ def _apply_all(
         # Only what cannot be seen before reading on (a row the CSV reader cannot
         # split): the file stops there, what came before it is kept.
         summary.stopped = error.reason
-    applier.flush()
-    applier.refresh_statistics()  # for what runs on these tables after the import
-    summary.skipped = max(summary.rows_read - applier.imported_rows, 0)
-    if progress is not None:
-        progress(summary)
 
 
 def _tell(summary: ImportSummary, applier: BatchApplier, progress: ImportObserver | None) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -58,6 +58,14 @@ def derived(engine: Engine) -> Engine:
     applied again. The next durable commit (the raw log's) makes them durable
     too: both databases write one log, in order."""
     return engine.execution_options(**{DERIVED: True})
+
+
+def data_version(conn: Connection) -> int | None:
+    """SQLite's count that moves whenever another connection commits a change to
+    the database (not this one's own commits); None elsewhere."""
+    if conn.dialect.name != "sqlite":
+        return None
+    return int(conn.exec_driver_sql("PRAGMA data_version").scalar_one())
 
 
 def _json(value: Any) -> str:

@@ -88,6 +88,10 @@ class Workspace:
         self.new.add(id(entity))
         self._register(entity)
 
+    def hold(self, entity: Any) -> None:
+        """Hold an entity known to be exactly as stored, as if it had been read."""
+        self._register(entity)
+
     def touch(self, entity: Any) -> None:
         if id(entity) not in self.new:
             self.dirty.add(id(entity))
