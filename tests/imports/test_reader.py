@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,17 @@ def _fields_set(value: Any) -> Any:
     return None
 
 
+def _zones(value: Any) -> Any:
+    """Each time in a payload, all the way down, as its text and whether it is in UTC."""
+    if isinstance(value, BaseModel):
+        return [_zones(getattr(value, name)) for name in sorted(value.model_fields_set)]
+    if isinstance(value, list):
+        return [_zones(item) for item in value]
+    if isinstance(value, datetime):
+        return (value.isoformat(), value.tzinfo is UTC)
+    return None
+
+
 @pytest.mark.parametrize(
     ("kind", "make_file"), [(ORDERS, _orders_file), (CONTACTS, _contacts_file)]
 )
@@ -102,6 +114,7 @@ def test_a_child_reads_the_same_records_errors_and_progress_as_this_process(
         if not isinstance(mine, RowError):
             assert not isinstance(theirs, RowError)
             assert _fields_set(theirs.payload) == _fields_set(mine.payload)
+            assert _zones(theirs.payload) == _zones(mine.payload)
     assert heard_there[-1] == heard_here[-1]
     assert [read.rows for read in heard_there] == sorted(read.rows for read in heard_there)
 
