@@ -55,6 +55,11 @@ def test_to_decimal_refuses_what_is_not_a_finite_number(sent):
         (Decimal("12.345"), "12.345"),
         (Decimal("1.2345"), "1.2345"),
         (Decimal("-5.5"), "-5.50"),
+        (Decimal("12.3400"), "12.34"),
+        (Decimal("99999999999999.9999"), "99999999999999.9999"),
+        (Decimal("0.0001"), "0.0001"),
+        (Decimal("7.10E+3"), "7100.00"),
+        (Decimal("-0.0000"), "-0.00"),
         (None, None),
     ],
 )
