@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -29,13 +30,18 @@ def _customer(store_id: str, email: str | None, external_id: str | None = None) 
     )
 
 
+def _store(engine: Engine, entity: Any) -> None:
+    """Write ``entity`` as a batch of its own would."""
+    with engine.begin() as conn:
+        ws = Workspace(conn)
+        ws.add(entity)
+        flush(ws)
+
+
 def test_contacts_with_email_sees_stored_new_changed_and_removed_contacts(engine: Engine) -> None:
     store, _ = create_store(engine, name="Workspace " + secrets.token_hex(3))
     stored = _customer(store.id, "same@example.com")
-    with engine.begin() as conn:
-        ws = Workspace(conn)
-        ws.add(stored)
-        flush(ws)
+    _store(engine, stored)
 
     with engine.begin() as conn:
         ws = Workspace(conn)
@@ -75,10 +81,7 @@ def test_a_pos_id_finds_the_customer_holding_it_now_stored_or_made_in_the_batch(
     store, _ = create_store(engine, name="Workspace " + secrets.token_hex(3))
     stored = _customer(store.id, None)
     set_field(stored, "pos_id", "P1", IMPLIED, AT)
-    with engine.begin() as conn:
-        ws = Workspace(conn)
-        ws.add(stored)
-        flush(ws)
+    _store(engine, stored)
 
     with engine.begin() as conn:
         ws = Workspace(conn)
@@ -112,10 +115,7 @@ def test_a_product_touched_in_some_columns_has_only_those_written(engine: Engine
         version_at=AT,
         title="Mug",
     )
-    with engine.begin() as conn:
-        ws = Workspace(conn)
-        ws.add(product)
-        flush(ws)
+    _store(engine, product)
 
     # when a batch changes two fields of it but says only one changed
     with engine.begin() as conn:
