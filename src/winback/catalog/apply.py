@@ -156,41 +156,31 @@ def ensure_line_product(
     current = product.data.get(LINE_STAMP_KEY)
     if current is not None and current > stamp:
         return
-    images = [line.image_url] if line.image_url else []
-    variants = [_line_variant(external_id, description)]
-    if _described_as(product, line, currency, images, variants):
+    shown = _line_columns(line, currency, external_id, description)
+    if all(getattr(product, name) == value for name, value in shown.items()):
         # Most lines repeat what the product already shows; only the stamp moves.
         ws.touch_columns(product, "data")
     else:
         ws.touch(product)
-        product.sku = line.sku
-        product.title = line.display_name
-        product.url = line.url
-        product.price = line.price
-        product.currency = currency
-        product.vendor = line.vendor
-        product.images = images
-        product.variants = variants
+        for name, value in shown.items():
+            setattr(product, name, value)
     product.data = {**product.data, LINE_STAMP_KEY: list(stamp)}
 
 
-def _described_as(
-    product: Product,
-    line: LineItem,
-    currency: str | None,
-    images: list[str],
-    variants: list[dict[str, Any]],
-) -> bool:
-    return (
-        product.sku == line.sku
-        and product.title == line.display_name
-        and product.url == line.url
-        and product.price == line.price
-        and product.currency == currency
-        and product.vendor == line.vendor
-        and product.images == images
-        and product.variants == variants
-    )
+def _line_columns(
+    line: LineItem, currency: str | None, external_id: str, description: dict[str, Any]
+) -> dict[str, Any]:
+    """What a line says of its product, by the product's attribute names."""
+    return {
+        "sku": line.sku,
+        "title": line.display_name,
+        "url": line.url,
+        "price": line.price,
+        "currency": currency,
+        "vendor": line.vendor,
+        "images": [line.image_url] if line.image_url else [],
+        "variants": [_line_variant(external_id, description)],
+    }
 
 
 def _line_variant(product_id: str, description: dict[str, Any]) -> dict[str, Any]:
