@@ -239,6 +239,66 @@ def test_a_bad_line_item_skips_its_order_and_the_rest_goes_on() -> None:
     assert len(result) == 3
 
 
+def test_a_row_contradicting_its_orders_first_row_skips_the_order_naming_both_lines() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,order_total,product_id,quantity\n"
+        "1,2024-03-01T10:00:00Z,new,C1,49.90,P1,1\n"
+        "1,2024-03-01T10:00:00Z,new,C1,59.90,P2,1\n"
+        "2,2024-03-01T10:00:00Z,new,C1,10,P1,1\n"
+    )
+
+    result = orders(text)
+
+    assert result[:2] == [
+        RowError(2, "order_id", "order 1 is skipped because line(s) 3 have errors"),
+        RowError(
+            3,
+            "order_total",
+            "order 1 has order_total '59.90' here but '49.90' on line 2, its first row: "
+            "an order's own columns must agree on all its rows",
+        ),
+    ]
+    assert isinstance(result[2], ImportedOrder) and result[2].payload.id == "2"
+    assert len(result) == 3
+
+
+def test_a_later_row_giving_what_the_first_row_left_empty_is_a_contradiction() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,customer_email,product_id\n"
+        "1,2024-03-01T10:00:00Z,new,C1,,P1\n"
+        "1,2024-03-01T10:00:00Z,new,C1,ann@example.com,P2\n"
+    )
+
+    result = orders(text)
+
+    assert (
+        RowError(
+            3,
+            "customer_email",
+            "order 1 has customer_email 'ann@example.com' here but nothing on line 2, its "
+            "first row: an order's own columns must agree on all its rows",
+        )
+        in result
+    )
+    assert not any(isinstance(found, ImportedOrder) for found in result)
+
+
+def test_later_rows_may_leave_the_orders_columns_empty_or_repeat_them_in_another_form() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_email,order_currency,order_total,"
+        "product_id,price\n"
+        "1,2024-03-01T10:00:00Z,new,Ann@Example.com,usd,49.9,P1,40\n"
+        "1,,,,,,P2,9.90\n"
+        "1,2024-03-01T10:00:00Z,new,ann@example.COM,USD,49.90,P3,0\n"
+    )
+
+    (order,) = orders(text)
+
+    assert isinstance(order, ImportedOrder)
+    assert [item.product_id for item in order.payload.line_items] == ["P1", "P2", "P3"]
+    assert order.payload.total_price == Decimal("49.9")
+
+
 @pytest.mark.parametrize(
     ("created_at", "reason"),
     [

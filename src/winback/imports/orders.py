@@ -1,18 +1,21 @@
 """The orders history CSV (integration.md 3): one row per line item, grouped into orders.
 
 The order's own columns repeat on each of its rows; they are read from the
-order's first row. Rows of one order must be consecutive: only one order is
-held in memory at a time, so a later row of an order that was already handed
-on is reported as a row error, saying the order went in without it, instead of
-silently splitting the order in two. A row the CSV reader could not use (a value
-too long, a field too many) still names its order when its ``order_id`` can be
-read, and that order is skipped like one with a bad line item.
+order's first row. A later row may leave them empty but not contradict it:
+which of the two to believe cannot be told, so the order is skipped. Rows of
+one order must be consecutive: only one order is held in memory at a time, so
+a later row of an order that was already handed on is reported as a row error,
+saying the order went in without it, instead of silently splitting the order in
+two. A row the CSV reader could not use (a value too long, a field too many)
+still names its order when its ``order_id`` can be read, and that order is
+skipped like one with a bad line item.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -62,6 +65,14 @@ KNOWN = {*ORDER_COLUMNS, *CUSTOMER_COLUMNS, *LINE_COLUMNS, COUPON_COLUMN}
 # Payload fields the importer fills itself: an extra column of that name would clash.
 FILLED_FIELDS = {*ORDER_COLUMNS.values(), "customer", "line_items", "discount_codes"}
 MAX_LINES_PER_ORDER = 10_000
+
+# The order's own columns, which each of its rows repeats; amounts agree when their
+# values do ("49.9" and "49.90"), an email or a currency whatever its case.
+_REPEATED = (*ORDER_COLUMNS, *CUSTOMER_COLUMNS, COUPON_COLUMN)
+_AMOUNTS = frozenset(
+    {"order_subtotal", "order_shipping", "order_discount", "order_tax", "order_total"}
+)
+_ANY_CASE = frozenset({"customer_email", "order_currency"})
 
 _ORDER_ERROR_COLUMNS = {payload: column for column, payload in ORDER_COLUMNS.items()} | {
     f"customer.{payload}": column for column, payload in CUSTOMER_COLUMNS.items()
@@ -189,6 +200,10 @@ class _OrderRows:
             reason = f"order {self.order_id} has more than {MAX_LINES_PER_ORDER} line items"
             self._fail(row.line, [RowError(row.line, "order_id", reason)])
             return
+        contradicted = self._contradicted(row)
+        if contradicted is not None:
+            self._fail(row.line, [contradicted])
+            return
         try:
             item = _line_item(row.values)
         except ValidationError as error:
@@ -196,6 +211,29 @@ class _OrderRows:
             return
         if item is not None:
             self.items.append(item)
+
+    def _contradicted(self, row: TableRow) -> RowError | None:
+        """A later row that gives one of the order's own columns another value than
+        the first row (an empty cell agrees with anything)."""
+        if row is self.first or not isinstance(self.first, TableRow):
+            return None
+        first = self.first.values
+        for column in _REPEATED:
+            said = row.values.get(column)
+            if not said or _agree(column, said, first.get(column) or ""):
+                continue
+            was = first.get(column)
+            there = (
+                f"{was!r} on line {self.first.line}"
+                if was
+                else f"nothing on line {self.first.line}"
+            )
+            reason = (
+                f"order {self.order_id} has {column} {said!r} here but {there}, its first "
+                "row: an order's own columns must agree on all its rows"
+            )
+            return RowError(row.line, column, reason)
+        return None
 
     def _fail(self, line: int, errors: list[RowError]) -> None:
         self.bad_lines.append(line)
@@ -221,6 +259,19 @@ class _OrderRows:
             yield from sorted(problems, key=lambda problem: problem.line)
         else:
             yield ImportedOrder(line=line, payload=payload, rows=self.rows)
+
+
+def _agree(column: str, said: str, first: str) -> bool:
+    if said == first:
+        return True
+    if column in _ANY_CASE:
+        return said.casefold() == first.casefold()
+    if column in _AMOUNTS:
+        try:
+            return Decimal(said) == Decimal(first)
+        except InvalidOperation:
+            return False
+    return False
 
 
 def _filled(values: Mapping[str, str], columns: Mapping[str, str]) -> dict[str, Any]:
