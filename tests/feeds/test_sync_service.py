@@ -6,6 +6,7 @@ import gzip
 import json
 import secrets
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -338,3 +339,29 @@ def test_a_run_with_few_errors_leaves_none_unlisted(
     run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=FEED))
 
     assert (run.rejected, run.errors_not_listed, run.to_dict()["errors_not_listed"]) == (0, 0, 0)
+
+
+def test_a_bare_price_is_in_the_stores_currency_and_a_stated_one_is_kept(
+    engine: Engine, settings: Settings, tmp_path: Path
+):
+    created, _ = create_store(engine, name="Krona store " + secrets.token_hex(3), currency="SEK")
+    path = tmp_path / "feed.csv"
+    path.write_bytes(b"id,title,link,price\nP1,Pot,https://s/1,129.90\nP2,Pan,https://s/2,15 EUR\n")
+    first = sync_feed(engine, settings, SyncRequest(created.id, "cli", source=path))
+    # Then bare again: a product keeps the currency it was described in.
+    path.write_bytes(b"id,title,link,price\nP1,Pot,https://s/1,119.90\nP2,Pan,https://s/2,14\n")
+    second = sync_feed(engine, settings, SyncRequest(created.id, "cli", source=path))
+
+    assert (first.status, first.created, second.status, second.updated) == (
+        "succeeded",
+        2,
+        "succeeded",
+        2,
+    ), (first, second)
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(products.c.external_id, products.c.currency, products.c.price)
+            .where(products.c.store_id == created.id)
+            .order_by(products.c.external_id)
+        ).all()
+    assert [tuple(row) for row in found] == [("P1", "SEK", Decimal("119.90")), ("P2", "EUR", 14)]

@@ -41,14 +41,19 @@ def _new_product(
     return product
 
 
-def write_product(product: Product, description: ProductDescription, *, source: str) -> None:
-    """Copy a full product description onto the stored product (not its status)."""
+def write_product(
+    product: Product, description: ProductDescription, *, source: str, store_currency: str
+) -> None:
+    """Copy a full product description onto the stored product (not its status).
+
+    A price given without its currency (a feed's bare ``129.90``) is in the one the
+    product was last described in, else the store's: as an order's is."""
     product.sku = description.sku
     product.title = description.title
     product.url = description.url
     product.price = description.price
     product.sale_price = description.sale_price
-    product.currency = description.currency or product.currency
+    product.currency = description.currency or product.currency or store_currency
     product.vendor = description.vendor
     product.categories = description.categories
     product.images = description.images
@@ -91,7 +96,7 @@ def apply_product(
         ws.touch(product)
     described_at = _described_at(product)
     if described_at is None or version >= described_at:
-        write_product(product, description, source=source)
+        write_product(product, description, source=source, store_currency=ctx.store_currency)
         product.data[DESCRIBED_KEY] = version.isoformat()
     if product.version_at > version:
         return STALE
