@@ -59,6 +59,7 @@ def test_a_product_is_stored_as_sent_and_is_for_sale(store: StoreClient):
         "price": "12.45",
         "sale_price": "9.99",
         "currency": "EUR",
+        "availability": None,
         "vendor": "Potter & Co",
         "categories": [{"code": None, "name": "Kitchen"}, {"code": "cups", "name": "Cups"}],
         "images": ["https://shop.example/mug.jpg", "https://shop.example/mug-2.jpg"],

@@ -119,8 +119,9 @@ def test_a_sync_applies_every_column_with_exact_money(shop: Shop, feed_host: Fee
         {"code": None, "name": "Home > Kitchen"},
         {"code": None, "name": "Gifts"},
     ]
-    assert shop.product("JUG")["status"] == "unavailable"
-    assert shop.product("JUG")["price"] == "20.00"
+    jug = shop.product("JUG")
+    assert (jug["status"], jug["price"], jug["currency"]) == ("unavailable", "20.00", "USD")
+    assert (mug["availability"], jug["availability"]) == ("in stock", "out of stock")
 
 
 def test_rows_sharing_an_item_group_id_become_one_product_with_variants(
@@ -133,7 +134,7 @@ def test_rows_sharing_an_item_group_id_become_one_product_with_variants(
 
     assert (run["rows_read"], run["created"]) == (2, 1)
     assert shirt["status"] == "active"
-    assert (shirt["price"], shirt["vendor"]) == ("18.50", "Tee")
+    assert (shirt["price"], shirt["vendor"], shirt["availability"]) == ("18.50", "Tee", "in stock")
     assert [(v["id"], v["price"]) for v in shirt["variants"]] == [
         ("SHIRT-S", "20.00"),
         ("SHIRT-M", "18.50"),

@@ -109,6 +109,8 @@ class ProductView(BaseModel):
     price: MoneyText
     sale_price: MoneyText
     currency: str | None
+    # ``in stock``, ``out of stock``, ``preorder`` or ``backorder``, as last said
+    availability: str | None
     vendor: str | None
     categories: list[Any]
     images: list[Any]

@@ -107,6 +107,7 @@ def product_view(product: Product) -> dict[str, Any]:
         "price": format_money(product.price),
         "sale_price": format_money(product.sale_price),
         "currency": product.currency,
+        "availability": _availability(product),
         "vendor": product.vendor,
         "categories": product.categories,
         "images": product.images,
@@ -115,6 +116,13 @@ def product_view(product: Product) -> dict[str, Any]:
         "created_at": _time(product.created_at),
         "updated_at": _time(product.updated_at),
     }
+
+
+def _availability(product: Product) -> str | None:
+    # As the feed or the product event said it (a product made of variants: the best
+    # of theirs); None when it was never said.
+    said = product.data.get("availability")
+    return said if isinstance(said, str) else None
 
 
 def cart_view(cart: Cart, buyer: Customer | None) -> dict[str, Any]:
