@@ -69,6 +69,7 @@ def test_an_orders_file_is_imported_with_a_summary_that_names_the_bad_line(shell
     assert done.stdout.splitlines() == [
         "rows read: 3",
         "orders imported: 2",
+        "orders already stored as the file has them (unchanged): 0",
         "rows skipped: 1",
         "  line 3 [price]: 'oops' is not a number",
         "  line 3 [order_id]: order A2 is skipped because line(s) 3 have errors",
@@ -128,6 +129,8 @@ def test_importing_twice_changes_nothing(shell: Shell):
     again = shell.run("import", "orders", path, "--store", shell.store_id)
 
     assert again.returncode == 0
+    assert "orders imported: 0\n" in again.stdout
+    assert "orders already stored as the file has them (unchanged): 2\n" in again.stdout
     assert [shell.query(f"SELECT * FROM {table} ORDER BY 1, 2") for table in tables] == before
 
 

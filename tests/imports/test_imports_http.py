@@ -163,7 +163,8 @@ def test_importing_the_same_orders_file_twice_changes_nothing(importer: Importer
     second = importer.run_import("orders", ORDERS)
 
     assert snapshot(engine, importer.store_id) == after_first
-    assert (first["imported"], second["imported"]) == (4, 4)
+    assert (first["imported"], first["unchanged"]) == (4, 0)
+    assert (second["imported"], second["unchanged"], second["skipped"]) == (0, 4, 0)
     assert len(after_first["orders"]) == 4 and len(after_first["customers"]) == 2
 
 
@@ -180,9 +181,10 @@ def test_an_older_file_does_not_undo_a_newer_webhook(importer: Importer):
     assert importer.send("orders/update", newer).status_code == 200
     importer.wait_applied()
 
-    importer.run_import("orders", ORDERS)
+    again = importer.run_import("orders", ORDERS)
 
     assert importer.read("/api/v1/orders/A2")["status"] == "refunded"
+    assert (again["imported"], again["unchanged"]) == (0, 4)  # (A2: a newer one is stored)
     assert aggregates(importer, "/api/v1/customers/C1")[:2] == (3, "110.11")
 
 
@@ -271,7 +273,7 @@ def test_a_contacts_file_creates_and_updates_customers(importer: Importer, engin
     assert (
         importer.read("/api/v1/customers", email="bo@example.com")["items"][0]["first_name"] == "Bo"
     )
-    assert again["imported"] == 3
+    assert (again["imported"], again["unchanged"], again["skipped"]) == (0, 3, 1)
     assert snapshot(engine, importer.store_id) == after_first
 
 

@@ -596,3 +596,20 @@ def test_a_total_left_to_lines_with_more_than_four_places_is_refused(store: Stor
     send(store, "orders/create", order(line_items=[line], total_price="0.62"))
     stored = store.get("/api/v1/orders/1001").json()
     assert (stored["total_price"], stored["line_items"][0]["price"]) == ("0.62", "1.2345")
+
+
+def test_the_same_order_sent_again_in_other_words_changes_nothing_and_is_logged_so(
+    store: StoreClient,
+):
+    sent = order(updated_at="2026-11-01T10:00:00Z", total_price="10.5", customer=ADA)
+    send(store, "orders/create", sent)
+    # The same order in other words (another key order, the total as a number) is
+    # another body, so not a repeat of the same delivery.
+    reworded = {name: sent[name] for name in reversed(list(sent))} | {"total_price": 10.50}
+    again = send(store, "orders/update", reworded)
+    changed = send(store, "orders/update", reworded | {"status": "refunded"})
+
+    assert log_entry(store, again)["outcome"] == "duplicate"
+    assert log_entry(store, changed)["outcome"] == "applied"
+    stored = store.get("/api/v1/orders/1001").json()
+    assert (stored["status"], stored["total_price"]) == ("refunded", "10.50")

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from winback.apply.batch import ApplyItem
+from winback.apply.context import DUPLICATE, STALE
 from winback.apply.direct import BulkApplier, apply_direct
 from winback.imports.jobs import ImportSummary
 from winback.imports.problems import RowError
@@ -31,6 +32,7 @@ SOURCE_CSV = "csv"
 # per batch; the apply lock is held for the batch (seconds at this size: see runs.py
 # for the queued jobs' smaller batches).
 BATCH_SIZE = 5000
+_UNCHANGED = (DUPLICATE, STALE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +88,12 @@ class BatchApplier:
             self._count(batch)
             return
         try:
-            self._bulk.apply([self._item(record) for record in batch])
+            outcomes = self._bulk.apply([self._item(record) for record in batch])
         except SQLAlchemyError as error:
             log.warning("import batch refused, applying one by one", error=repr(error))
             self._apply_one_by_one(batch)
         else:
-            self._count(batch)
+            self._count(batch, outcomes)
         if self._summary.imported >= self._statistics_due:
             self._statistics_due = 2 * max(self._summary.imported, 1)
             self.refresh_statistics()
@@ -107,8 +109,12 @@ class BatchApplier:
         with self._engine.begin() as conn:
             store.refresh_statistics(conn)
 
-    def _count(self, records: list[Record]) -> None:
-        self._summary.imported += len(records)
+    def _count(self, records: list[Record], outcomes: list[str] | None = None) -> None:
+        """Count applied records as imported; those a stored version already had (the
+        same, or a newer one), as unchanged. A dry run counts them all as imported."""
+        unchanged = sum(outcome in _UNCHANGED for outcome in outcomes or ())
+        self._summary.imported += len(records) - unchanged
+        self._summary.unchanged += unchanged
         self.imported_rows += sum(record.rows for record in records)
 
     def _item(self, record: Record) -> ApplyItem:
@@ -125,12 +131,12 @@ class BatchApplier:
     def _apply_one_by_one(self, batch: list[Record]) -> None:
         for record in batch:
             try:
-                apply_direct(self._engine, [self._item(record)])
+                outcomes = apply_direct(self._engine, [self._item(record)])
             except SQLAlchemyError as error:
                 reason = f"the database refused it: {_first_line(error)}"
                 self._summary.report(RowError(record.line, None, reason))
             else:
-                self._count([record])
+                self._count([record], outcomes)
 
 
 def _first_line(error: SQLAlchemyError) -> str:

@@ -103,6 +103,7 @@ def _as_dict(summary: ImportSummary) -> dict[str, object]:
         "dry_run": summary.dry_run,
         "rows_read": summary.rows_read,
         "imported": summary.imported,
+        "unchanged": summary.unchanged,
         "skipped": summary.skipped,
         "errors": summary.errors_as_dicts(),
         "errors_not_listed": summary.errors_not_listed,
@@ -116,6 +117,7 @@ def _as_text(summary: ImportSummary) -> str:
     lines = [
         f"rows read: {summary.rows_read}",
         f"{what} {verb}: {summary.imported}",
+        f"{what} already stored as the file has them (unchanged): {summary.unchanged}",
         f"rows skipped: {summary.skipped}",
     ]
     for error in summary.errors:

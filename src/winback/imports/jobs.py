@@ -29,8 +29,10 @@ class ImportSummary:
     """The figures of one import, updated as it goes; exact once it has finished.
 
     ``imported`` counts orders (or contacts) written, or that would be written
-    in a dry run; ``skipped`` counts the rows of the file that did not go in,
-    each explained in ``errors`` by its line number.
+    in a dry run; ``unchanged`` those already stored as the file has them, or in
+    a newer version (a file imported again): nothing was written for them.
+    ``skipped`` counts the rows of the file that did not go in, each explained
+    in ``errors`` by its line number.
     """
 
     kind: str
@@ -38,6 +40,7 @@ class ImportSummary:
     bytes_read: int = 0
     rows_read: int = 0
     imported: int = 0
+    unchanged: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
     errors_not_listed: int = 0
@@ -76,6 +79,7 @@ class ImportJob:
     bytes_read: int = 0
     rows_read: int = 0
     imported: int = 0
+    unchanged: int = 0
     skipped: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     errors_not_listed: int = 0
@@ -86,6 +90,7 @@ class ImportJob:
         self.bytes_read = summary.bytes_read
         self.rows_read = summary.rows_read
         self.imported = summary.imported
+        self.unchanged = summary.unchanged
         self.skipped = summary.skipped
         self.errors = summary.errors_as_dicts()
         self.errors_not_listed = summary.errors_not_listed
@@ -104,6 +109,7 @@ class ImportJob:
             "bytes_read": self.bytes_read,
             "rows_read": self.rows_read,
             "imported": self.imported,
+            "unchanged": self.unchanged,
             "skipped": self.skipped,
             "errors": self.errors,
             "errors_not_listed": self.errors_not_listed,

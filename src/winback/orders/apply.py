@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
-from winback.apply.context import APPLIED, STALE, EventContext, new_uid
+from winback.apply.context import APPLIED, DUPLICATE, STALE, EventContext, new_uid
 from winback.catalog.apply import ensure_line_product
 from winback.coupons.codes import normalize_code
 from winback.orders.model import Order
@@ -48,6 +50,9 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
     order = ws.order(ctx.store_id, payload.id)
     if order is not None and order.version_at > version:
         return STALE
+    # The same version of an order as stored (the same file imported again, a resend):
+    # compared after it is written again, and left alone when nothing differs.
+    stored_as = _stored_state(order) if _may_repeat(ws, order, version) else None
     if order is None:
         order = Order(
             uid=new_uid(),
@@ -80,7 +85,22 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
         for discount in payload.discount_codes
         if discount.code.strip()
     )
+    if stored_as is not None and _stored_state(order) == stored_as:
+        ws.untouch(order)
+        return DUPLICATE
     return APPLIED
+
+
+def _may_repeat(ws: Workspace, order: Order | None, version: datetime) -> bool:
+    return order is not None and order.version_at == version and not ws.is_dirty(order)
+
+
+def _stored_state(order: Order | None) -> tuple[Any, ...]:
+    # (Shallow: writing an order replaces its lists and dicts, it never edits them.)
+    return tuple(getattr(order, name) for name in _ORDER_FIELDS)
+
+
+_ORDER_FIELDS = tuple(field.name for field in fields(Order))
 
 
 def _write_order(order: Order, payload: OrderPayload, currency: str) -> None:

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
-from winback.apply.context import APPLIED, IMPLIED_VERSION, STALE, EventContext, new_uid
+import orjson
+
+from winback.apply.context import (
+    APPLIED,
+    DUPLICATE,
+    IMPLIED_VERSION,
+    STALE,
+    EventContext,
+    new_uid,
+)
 from winback.shoppers.model import UNSUBSCRIBED, Customer
 from winback.shoppers.payloads import CustomerDeletePayload, CustomerPayload
 from winback.shoppers.profile import (
@@ -225,16 +236,31 @@ def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -
         pos_id=payload.pos_id,
         phone=payload.sms_phone_number_e164,
     )
+    stored_as = None
     if customer is None:
         customer = create_customer(ws, ctx.store_id, payload.id, payload.email, version)
     else:
+        if not ws.is_dirty(customer):
+            # Compared once written: a contacts file imported again changes nothing.
+            stored_as = _stored_state(customer)
         ws.touch(customer)
     # An older update still fills fields no newer write has set; it is logged as stale.
     write_profile(ws, customer, payload, priority=EXPLICIT, at=version)
-    if customer.version_at > version:
-        return STALE
-    customer.version_at = version
-    return APPLIED
+    outcome = STALE if customer.version_at > version else APPLIED
+    customer.version_at = max(customer.version_at, version)
+    if stored_as is not None and _stored_state(customer) == stored_as:
+        ws.untouch(customer)
+        return STALE if outcome == STALE else DUPLICATE
+    return outcome
+
+
+def _stored_state(customer: Customer) -> tuple[Any, ...]:
+    # Its profile registers are edited in place: their text is what is compared.
+    state = [getattr(customer, name) for name in _CUSTOMER_FIELDS]
+    return (*state, orjson.dumps([customer.tags, customer.data], option=orjson.OPT_SORT_KEYS))
+
+
+_CUSTOMER_FIELDS = tuple(f.name for f in fields(Customer) if f.name not in ("tags", "data"))
 
 
 def upsert_embedded_customer(

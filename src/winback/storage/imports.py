@@ -28,6 +28,7 @@ _SAVED_FIELDS = [
     "bytes_read",
     "rows_read",
     "imported",
+    "unchanged",
     "skipped",
     "reason",
 ]

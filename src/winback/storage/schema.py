@@ -392,6 +392,7 @@ import_jobs = Table(
     Column("bytes_read", BigInteger, nullable=False, default=0),
     Column("rows_read", Integer, nullable=False, default=0),
     Column("imported", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0, server_default="0"),
     Column("skipped", Integer, nullable=False, default=0),
     Column("errors", JSON, nullable=False, default=list),
     Column("reason", Text),

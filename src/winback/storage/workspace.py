@@ -105,6 +105,11 @@ class Workspace:
         if key not in self.new and key not in self.dirty:
             self._changed_only[key] = self._changed_only.get(key, frozenset()) | set(columns)
 
+    def untouch(self, entity: Any) -> None:
+        """A stored entity touched by this event, which turned out to leave it exactly
+        as it was, and which nothing else in the batch had changed: not written."""
+        self._untrack(entity)
+
     def is_new(self, entity: Any) -> bool:
         return id(entity) in self.new
 
