@@ -31,6 +31,7 @@ import resource
 import sqlite3
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,7 +47,6 @@ from servers import BENCH_DIR, VENV_BIN, Database, create_store, winback_env
 from sqlalchemy import func, select, type_coerce
 from stats import median
 
-from winback.apply.context import new_uid
 from winback.config import normalize_database_url
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
@@ -314,12 +314,12 @@ def floor_rows(path: Path, store_id: str) -> tuple[list[tuple[Any, ...]], ...]:
             previous, position = row[COLUMN["order_id"]], 0
             key = buyer_key(row)
             if key not in buyers:
-                buyers[key] = (new_uid(), _buyer(row))
+                buyers[key] = (uuid.uuid4().hex, _buyer(row))
             customer_uid, buyer = buyers[key]
             created = _time(row[COLUMN["order_created_at"]])
             total = Decimal(row[COLUMN["order_total"]])
             buyer.add(created, total)
-            order_uid = new_uid()
+            order_uid = uuid.uuid4().hex
             orders.append(_order_tuple(row, order_uid, store_id, customer_uid, created))
         lines.append(
             (
