@@ -1,7 +1,7 @@
 """The orders history import: how long ``winback import orders`` takes, and whether it is exact.
 
     .venv/bin/python bench/import_bench.py [--db sqlite|postgresql|both] [--runs 1]
-        [--line-items 1000000] [--seed 11] [--profile]
+        [--line-items 1000000] [--seed 11] [--profile] [--again]
 
 Per database and run, on fresh databases:
 1. ``winback store create``, then ``winback import orders FILE --store S --json``
@@ -12,6 +12,9 @@ Per database and run, on fresh databases:
    ``order_total`` over the shopper's orders) and the first and last order
    time; and the number of orders and line items, and the sum of all order
    totals, with SQL over the tables.
+   With ``--again``, the same file is then imported a second time into the same
+   store, timed the same way: its summary must count every order as unchanged,
+   and the check must still hold.
 3. The floor: the same rows (customers with their aggregates, orders, order
    lines) read from the same file and bulk-inserted into the same tables of
    another fresh database with the driver's fastest plain path:
@@ -247,15 +250,19 @@ def _mismatches(stored: list[Any], figures: FileFigures) -> list[str]:
 # -- the run ------------------------------------------------------------------------------
 
 
-def run_import(database: Database, path: Path, profile: bool) -> dict[str, Any]:
-    store = create_store(database)
+def run_import(
+    database: Database, path: Path, profile: bool, store_id: str | None = None
+) -> dict[str, Any]:
+    """``winback import orders`` into a new store (or ``store_id``), timed end to end."""
+    if store_id is None:
+        store_id = create_store(database)["store_id"]
     command = [
         str(VENV_BIN / "winback"),
         "import",
         "orders",
         str(path),
         "--store",
-        store["store_id"],
+        store_id,
         "--json",
     ]
     if profile:
@@ -272,7 +279,7 @@ def run_import(database: Database, path: Path, profile: bool) -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(f"winback import failed ({done.returncode}): {done.stderr[-2000:]}")
     return {
-        "store_id": store["store_id"],
+        "store_id": store_id,
         "seconds": seconds,
         "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "summary": orjson.loads(_without_profiler_lines(done.stdout)),
@@ -284,11 +291,17 @@ def _without_profiler_lines(stdout: str) -> str:
     return "\n".join(line for line in stdout.splitlines() if not line.startswith("py-spy> "))
 
 
-def one_run(kind: str, path: Path, figures: FileFigures, profile: bool) -> dict[str, Any]:
+def one_run(
+    kind: str, path: Path, figures: FileFigures, profile: bool, again: bool
+) -> dict[str, Any]:
     database = Database.create(kind)
     try:
         result = run_import(database, path, profile)
         result["check"] = check(database, result["store_id"], figures)
+        if again:
+            second = run_import(database, path, False, result["store_id"])
+            second["check"] = check(database, result["store_id"], figures)
+            result["again"] = second
     finally:
         database.drop()
     floor = Database.create(kind)
@@ -510,6 +523,15 @@ def print_table(summaries: dict[str, dict[str, Any]]) -> None:
         print(f"| {label} | " + " | ".join(cells) + " |")
 
 
+def print_again(again: dict[str, Any]) -> None:
+    summary = again["summary"]
+    print(
+        f"  the same file again: {again['seconds']:.1f} s (CPU {again['cpu_seconds']:.1f} s),"
+        f" imported {summary['imported']}, unchanged {summary['unchanged']},"
+        f" skipped {summary['skipped']}, still exact={again['check']['exact']}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
@@ -517,6 +539,7 @@ def main() -> None:
     parser.add_argument("--line-items", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--again", action="store_true", help="then import the same file again")
     options = parser.parse_args()
     started = machine()
     path = input_file(options.line_items, options.seed)
@@ -529,7 +552,7 @@ def main() -> None:
     results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     for number in range(options.runs):
         for kind in kinds:
-            run = one_run(kind, path, figures, options.profile and number == 0)
+            run = one_run(kind, path, figures, options.profile and number == 0, options.again)
             results[kind].append(run)
             check_result = run["check"]
             print(
@@ -537,6 +560,8 @@ def main() -> None:
                 f" floor {run['floor']['seconds']:.1f} s, exact={check_result['exact']}"
                 f" ({check_result['aggregate_mismatches']} aggregate mismatches)"
             )
+            if "again" in run:
+                print_again(run["again"])
     summaries = {kind: summarize(runs) for kind, runs in results.items()}
     print_table(summaries)
     write_results("import", vars(options), started, {"summaries": summaries, "runs": results})
