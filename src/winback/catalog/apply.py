@@ -159,8 +159,8 @@ def ensure_line_product(
     }
     stamp = make_stamp(version, description)
     current = product.data.get(LINE_STAMP_KEY)
-    if current is not None and current > stamp:
-        return
+    if current is not None and current >= stamp:
+        return  # a newer line described it, or this one already did (the same file again)
     shown = _line_columns(line, currency, external_id, description)
     if all(getattr(product, name) == value for name, value in shown.items()):
         # Most lines repeat what the product already shows; only the stamp moves.

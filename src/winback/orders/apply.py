@@ -77,7 +77,8 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
         # The buyer was erased after this version: keep the sale, not the person.
         order.email = None
         order.data = {}
-    if buyer is not None:
+    unchanged = stored_as is not None and _stored_state(order) == stored_as
+    if buyer is not None and not unchanged:
         ws.aggregates_due.add((ctx.store_id, buyer.uid))
     # Codes winback issued that this order carries are now used (flush marks them).
     ws.coupons_used.extend(
@@ -85,7 +86,7 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
         for discount in payload.discount_codes
         if discount.code.strip()
     )
-    if stored_as is not None and _stored_state(order) == stored_as:
+    if unchanged:
         ws.untouch(order)
         return DUPLICATE
     return APPLIED

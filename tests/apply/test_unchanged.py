@@ -1,0 +1,84 @@
+"""An order applied again as it is stored: logged as a duplicate, and nothing of it written."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+
+from winback.apply.batch import ApplyItem
+from winback.apply.direct import apply_direct
+from winback.intake.topics import Topic
+from winback.orders.payloads import OrderPayload
+from winback.stores.service import create_store
+
+AT = datetime(2026, 11, 1, tzinfo=UTC)
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _order(store_id: str, status: str = "paid") -> ApplyItem:
+    payload = OrderPayload.model_validate(
+        {
+            "id": "O1",
+            "created_at": AT,
+            "updated_at": AT,
+            "status": status,
+            "customer": {"id": "C1", "email": "ada@example.com"},
+            "line_items": [
+                {"product_id": "P1", "name": "Mug", "price": "12.45"},
+                {"product_id": "P2", "name": "Cup", "price": "3.00", "quantity": 2},
+            ],
+        }
+    )
+    return ApplyItem(store_id, Topic.ORDER_UPDATE, "orders/update", payload, {}, AT, "csv")
+
+
+@pytest.fixture
+def store_id(engine: Engine) -> str:
+    store, _ = create_store(engine, name="Unchanged " + secrets.token_hex(3))
+    return store.id
+
+
+@pytest.fixture
+def written_tables(engine: Engine) -> Iterator[list[str]]:
+    """The tables each write statement sent names (its first line)."""
+    sent: list[str] = []
+
+    def heard(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        words = statement.split()
+        if words and words[0].upper() in WRITES:
+            table = words[2] if words[0].upper() != "UPDATE" else words[1]
+            sent.append(table.strip('"'))
+
+    event.listen(engine, "before_cursor_execute", heard)
+    yield sent
+    event.remove(engine, "before_cursor_execute", heard)
+
+
+def test_the_same_order_again_writes_neither_it_nor_its_lines_nor_their_products(
+    engine: Engine, store_id: str, written_tables: list[str]
+):
+    assert apply_direct(engine, [_order(store_id)]) == ["applied"]
+    assert {"orders", "order_lines", "products"} <= set(written_tables)
+    written_tables.clear()
+
+    outcomes = apply_direct(engine, [_order(store_id)])
+
+    assert outcomes == ["duplicate"]
+    assert not {"orders", "order_lines", "products"} & set(written_tables)
+
+
+def test_the_same_order_with_one_field_changed_is_written_again(
+    engine: Engine, store_id: str, written_tables: list[str]
+):
+    apply_direct(engine, [_order(store_id)])
+    written_tables.clear()
+
+    outcomes = apply_direct(engine, [_order(store_id, status="refunded")])
+
+    assert outcomes == ["applied"]
+    assert {"orders", "order_lines"} <= set(written_tables)
