@@ -240,8 +240,9 @@ def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -
     if customer is None:
         customer = create_customer(ws, ctx.store_id, payload.id, payload.email, version)
     else:
-        if not ws.is_dirty(customer):
+        if customer.version_at >= version and not ws.is_dirty(customer):
             # Compared once written: a contacts file imported again changes nothing.
+            # (A newer version always changes the stored one: no need to compare.)
             stored_as = _stored_state(customer)
         ws.touch(customer)
     # An older update still fills fields no newer write has set; it is logged as stale.
@@ -257,7 +258,7 @@ def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -
 def _stored_state(customer: Customer) -> tuple[Any, ...]:
     # Its profile registers are edited in place: their text is what is compared.
     state = [getattr(customer, name) for name in _CUSTOMER_FIELDS]
-    return (*state, orjson.dumps([customer.tags, customer.data], option=orjson.OPT_SORT_KEYS))
+    return (*state, orjson.dumps([customer.tags, customer.data]))
 
 
 _CUSTOMER_FIELDS = tuple(f.name for f in fields(Customer) if f.name not in ("tags", "data"))
