@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +16,6 @@ from winback.catalog.payloads import ProductPayload
 from winback.intake.topics import Topic
 from winback.orders.payloads import OrderPayload
 from winback.storage.schema import products
-from winback.stores.service import create_store
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -39,12 +37,6 @@ def _product_event(store_id: str, title: str) -> ApplyItem:
     payload = ProductPayload.model_validate({"id": "P1", "title": title})
     at = AT + timedelta(days=30)
     return ApplyItem(store_id, Topic.PRODUCT_UPDATE, "products/update", payload, {}, at, "webhook")
-
-
-@pytest.fixture
-def store_id(engine: Engine) -> str:
-    store, _ = create_store(engine, name="Bulk " + secrets.token_hex(3))
-    return store.id
 
 
 @pytest.fixture

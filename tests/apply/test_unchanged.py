@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +13,6 @@ from winback.apply.batch import ApplyItem
 from winback.apply.direct import apply_direct
 from winback.intake.topics import Topic
 from winback.orders.payloads import OrderPayload
-from winback.stores.service import create_store
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -35,12 +33,6 @@ def _order(store_id: str, status: str = "paid") -> ApplyItem:
         }
     )
     return ApplyItem(store_id, Topic.ORDER_UPDATE, "orders/update", payload, {}, AT, "csv")
-
-
-@pytest.fixture
-def store_id(engine: Engine) -> str:
-    store, _ = create_store(engine, name="Unchanged " + secrets.token_hex(3))
-    return store.id
 
 
 @pytest.fixture

@@ -201,65 +201,43 @@ def test_a_row_apart_from_a_skipped_orders_rows_says_the_order_was_skipped() -> 
     assert [r.payload.id for r in result if isinstance(r, ImportedOrder)] == ["2"]
 
 
-def test_a_row_the_reader_cannot_use_skips_the_order_it_names() -> None:
-    # Given order 1 whose second row has a field too many
-    text = (
-        "order_id,order_created_at,order_status,customer_id,product_id\n"
-        "1,2024-03-01T10:00:00Z,new,C1,P1\n"
-        "1,2024-03-01T10:00:00Z,new,C1,P2,extra\n"
-        "2,2024-03-01T10:00:00Z,new,C1,P1\n"
-    )
-
-    # When the file is read
-    result = orders(text)
-
-    # Then order 1 is skipped whole rather than imported without that line
-    assert result[:2] == [
-        RowError(2, "order_id", "order 1 is skipped because line(s) 3 have errors"),
-        RowError(3, None, "the row has 6 fields but the header has 5"),
-    ]
-    assert [r.payload.id for r in result if isinstance(r, ImportedOrder)] == ["2"]
-
-
-def test_a_bad_line_item_skips_its_order_and_the_rest_goes_on() -> None:
-    text = (
-        "order_id,order_created_at,order_status,customer_id,product_id,quantity\n"
-        "1,2024-03-01T10:00:00Z,new,C1,P1,1\n"
-        "1,2024-03-01T10:00:00Z,new,C1,P2,two\n"
-        "2,2024-03-01T10:00:00Z,new,C1,P1,1\n"
-    )
-
-    result = orders(text)
-
-    assert result[:2] == [
-        RowError(2, "order_id", "order 1 is skipped because line(s) 3 have errors"),
-        RowError(3, "quantity", "'two' is not a number"),
-    ]
-    assert isinstance(result[2], ImportedOrder) and result[2].payload.id == "2"
-    assert len(result) == 3
-
-
-def test_a_row_contradicting_its_orders_first_row_skips_the_order_naming_both_lines() -> None:
-    text = (
-        "order_id,order_created_at,order_status,customer_id,order_total,product_id,quantity\n"
-        "1,2024-03-01T10:00:00Z,new,C1,49.90,P1,1\n"
-        "1,2024-03-01T10:00:00Z,new,C1,59.90,P2,1\n"
-        "2,2024-03-01T10:00:00Z,new,C1,10,P1,1\n"
-    )
-
-    result = orders(text)
-
-    assert result[:2] == [
-        RowError(2, "order_id", "order 1 is skipped because line(s) 3 have errors"),
-        RowError(
-            3,
-            "order_total",
-            "order 1 has order_total '59.90' here but '49.90' on line 2, its first row: "
-            "an order's own columns must agree on all its rows",
+@pytest.mark.parametrize(
+    ("header", "first_row", "second_row", "error"),
+    [
+        # a field too many: order 1 is skipped whole rather than imported without that line
+        ("product_id", "P1", "P2,extra", (None, "the row has 6 fields but the header has 5")),
+        ("product_id,quantity", "P1,1", "P2,two", ("quantity", "'two' is not a number")),
+        (
+            "order_total,product_id",
+            "49.90,P1",
+            "59.90,P2",
+            (
+                "order_total",
+                "order 1 has order_total '59.90' here but '49.90' on line 2, its first row: "
+                "an order's own columns must agree on all its rows",
+            ),
         ),
+    ],
+    ids=["unreadable row", "bad line item", "contradicting row"],
+)
+def test_a_bad_second_row_skips_its_order_and_the_next_order_goes_in(
+    header: str, first_row: str, second_row: str, error: tuple[str | None, str]
+) -> None:
+    text = (
+        f"order_id,order_created_at,order_status,customer_id,{header}\n"
+        f"1,2024-03-01T10:00:00Z,new,C1,{first_row}\n"
+        f"1,2024-03-01T10:00:00Z,new,C1,{second_row}\n"
+        f"2,2024-03-01T10:00:00Z,new,C1,{first_row}\n"
+    )
+
+    result = orders(text)
+
+    assert result == [
+        RowError(2, "order_id", "order 1 is skipped because line(s) 3 have errors"),
+        RowError(3, *error),
+        result[2],
     ]
     assert isinstance(result[2], ImportedOrder) and result[2].payload.id == "2"
-    assert len(result) == 3
 
 
 def test_a_later_row_giving_what_the_first_row_left_empty_is_a_contradiction() -> None:
