@@ -436,3 +436,26 @@ def test_a_value_over_the_limit_skips_its_order_and_the_file_goes_on(engine: Eng
     assert [(e.line, e.column) for e in summary.errors] == [(3, "order_id"), (4, "product_id")]
     assert summary.errors[1].reason == f"the value is longer than {MAX_FIELD_CHARS} characters"
     assert (summary.imported, summary.skipped) == (2, 2)
+
+
+def test_the_skipped_count_never_falls_while_the_import_goes(engine: Engine):
+    # Given a history whose every 40th order has a price that is not a number
+    store_id = new_store(engine)
+    body, _ = history(seed=9, orders=2500)
+    lines = body.decode().splitlines(keepends=True)
+    for at in range(1, len(lines), 40):
+        lines[at] = lines[at].replace(",complete,", ",complete,oops", 1)
+    heard: list[int] = []
+
+    # When it is imported in small batches
+    summary = import_orders(
+        engine,
+        store_id,
+        "".join(lines).encode(),
+        batch_size=50,
+        progress=lambda seen: heard.append(seen.skipped),
+    )
+
+    # Then the count shown only grows, to the exact figure at the end
+    assert summary.skipped == 63
+    assert heard == sorted(heard) and heard[-1] == 63

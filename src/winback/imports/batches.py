@@ -68,10 +68,6 @@ class BatchApplier:
         # Statistics are refreshed after the first batch, then each time the import doubles.
         self._statistics_due = 1
 
-    @property
-    def pending_rows(self) -> int:
-        return sum(record.rows for record in self._pending)
-
     def add(self, record: Record) -> bool:
         """Keep a record; True when that filled a batch, which was then applied."""
         self._pending.append(record)

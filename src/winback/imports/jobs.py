@@ -47,12 +47,18 @@ class ImportSummary:
     # Why the file stopped before its end (a row the CSV reader cannot split); rows before it
     # went in. None when the file was read to the end.
     stopped: str | None = None
+    # The lines reported so far (errors come in file order), and the last of them.
+    lines_in_error: int = field(default=0, repr=False)
+    _last_line_in_error: int = field(default=0, repr=False)
 
     def report(self, error: RowError) -> None:
         if len(self.errors) < MAX_KEPT_ERRORS:
             self.errors.append(error)
         else:
             self.errors_not_listed += 1
+        if error.line > self._last_line_in_error:
+            self.lines_in_error += 1
+            self._last_line_in_error = error.line
 
     def errors_as_dicts(self) -> list[dict[str, Any]]:
         return [error_dict(error) for error in self.errors]

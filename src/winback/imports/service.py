@@ -154,15 +154,19 @@ def _add_all(
             if isinstance(record, RowError):
                 summary.report(record)
             elif applier.add(record):
-                _tell(summary, applier, progress)
+                _tell(summary, progress)
     except ImportRefused as error:
         # Only what cannot be seen before reading on (a row the CSV reader cannot
         # split): the file stops there, what came before it is kept.
         summary.stopped = error.reason
 
 
-def _tell(summary: ImportSummary, applier: BatchApplier, progress: ImportObserver | None) -> None:
-    summary.skipped = max(summary.rows_read - applier.imported_rows - applier.pending_rows, 0)
+def _tell(summary: ImportSummary, progress: ImportObserver | None) -> None:
+    # While the file is read, the rows read run ahead of the records received (the
+    # reader reads ahead, and says so in steps): counting skipped rows from them rose
+    # and fell. The lines reported so far only grow, and reach the exact count at the
+    # end, when every row is accounted for (a skipped order's good rows are counted then).
+    summary.skipped = summary.lines_in_error
     if progress is not None:
         progress(summary)
 
