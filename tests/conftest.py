@@ -79,6 +79,20 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture
+def private_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database of the same kind as ``database_url``, for this test
+    alone: no live server's applier (which shares the session's) works on it."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'private.db'}"
+    else:
+        url = _fresh_postgres_database()
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
