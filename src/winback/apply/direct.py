@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine
 
 from winback.apply.batch import ApplyItem, CarriedProducts, apply_items
+from winback.storage.checkpoints import BackgroundCheckpointer
 from winback.storage.engine import data_version
 from winback.storage.locks import take_apply_lock
 
@@ -28,6 +29,9 @@ class BulkApplier:
     moves only for other connections' commits). A history import names most of
     the catalog in every batch, and read it back whole each time. Where the
     database cannot tell (PostgreSQL), every batch reads its products.
+
+    On SQLite the batches' commits do not copy the log into the database file:
+    a ``BackgroundCheckpointer`` does that while the next batch is applied.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -35,12 +39,14 @@ class BulkApplier:
         self._conn: Connection | None = None
         self._carried: CarriedProducts | None = None
         self._carried_as_of: int | None = None
+        self._checkpointer = BackgroundCheckpointer(engine)
 
     def apply(self, items: list[ApplyItem]) -> list[str]:
         if not items:
             return []
         if self._conn is None:
             self._conn = self._engine.connect()
+            self._checkpointer.attach(self._conn)
         conn, carried = self._conn, None
         try:
             with conn.begin():
@@ -54,9 +60,11 @@ class BulkApplier:
             self._carried = None  # what it holds may not have been committed
             raise
         self._carried, self._carried_as_of = carried, as_of
+        self._checkpointer.request()
         return results
 
     def close(self) -> None:
+        self._checkpointer.close()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
