@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,41 +48,34 @@ def _autocheckpoint(writer: Connection) -> int:
     return int(pages)
 
 
+@contextmanager
+def _checkpointed(engine: Engine, writer: Connection) -> Iterator[BackgroundCheckpointer]:
+    """The writer with a checkpointer attached, closed on the way out."""
+    checkpointer = BackgroundCheckpointer(engine)
+    checkpointer.attach(writer)
+    try:
+        yield checkpointer
+    finally:
+        checkpointer.close()
+
+
 def test_the_writers_commits_leave_the_checkpoint_to_the_thread(
     database: tuple[Engine, Path],
 ) -> None:
     engine, path = database
-    checkpointer = BackgroundCheckpointer(engine)
     with engine.connect() as writer:
-        checkpointer.attach(writer)
-        try:
+        with _checkpointed(engine, writer) as checkpointer:
             _write_batch(writer, 0)
             pages, in_file = _pages_in_file(writer, path)
             assert in_file < pages / 2, "the commit itself copied the log into the file"
             assert _autocheckpoint(writer) == 0
-        finally:
             checkpointer.request()
-            checkpointer.close()
-        pages, in_file = _pages_in_file(writer, path)
-        assert in_file == pages, "the thread did not copy the log into the file"
-        # The connection goes back to the pool as it came: checkpointing its own commits.
-        assert _autocheckpoint(writer) == DEFAULT_AUTOCHECKPOINT_PAGES
-
-
-def test_a_load_of_several_batches_ends_whole_in_the_file(
-    database: tuple[Engine, Path],
-) -> None:
-    engine, path = database
-    checkpointer = BackgroundCheckpointer(engine)
-    with engine.connect() as writer:
-        checkpointer.attach(writer)
-        try:
-            for batch in range(3):
+            for batch in (1, 2):
                 _write_batch(writer, batch * ROWS_PER_COMMIT)
                 checkpointer.request()
-        finally:
-            checkpointer.close()
         pages, in_file = _pages_in_file(writer, path)
+        assert in_file == pages, "the thread did not copy the whole log into the file"
+        # The connection goes back to the pool as it came: checkpointing its own commits.
+        assert _autocheckpoint(writer) == DEFAULT_AUTOCHECKPOINT_PAGES
         count = writer.execute(text("SELECT count(*) FROM filler")).scalar_one()
-    assert in_file == pages
     assert count == 3 * ROWS_PER_COMMIT
