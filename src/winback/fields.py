@@ -20,7 +20,6 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     StringConstraints,
-    ValidationInfo,
 )
 
 MAX_ID_LENGTH = 255
@@ -118,22 +117,9 @@ def check_money(value: Decimal) -> Decimal:
     return check_places(value, "money")
 
 
-# The validation context of a payload rebuilt from the JSON this program made of it
-# after checking it (an import's reader process hands its orders over so): an address
-# in it is already checked and normalized, and checking it again costs more than the
-# rest of the payload.
-ALREADY_CHECKED = {"already_checked": True}
-
-
-def _checked(info: ValidationInfo) -> bool:
-    return info.context is not None and bool(info.context.get("already_checked"))
-
-
-def _email(value: Any, info: ValidationInfo) -> str:
+def _email(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("an email must be a string")
-    if _checked(info):
-        return value
     return _checked_email(value)
 
 
@@ -198,39 +184,12 @@ def format_money(value: Decimal | None) -> str | None:
 _CENT = Decimal("0.01")
 
 
-# In a payload rebuilt from this program's own JSON (ALREADY_CHECKED), an id, an
-# amount or a time is the text its check produced: it is taken as it is. An import
-# rebuilds every order so, and checking them again was a seventh of that.
-
-
-def _id_input(value: Any, info: ValidationInfo) -> str:
-    if isinstance(value, str) and _checked(info):
-        return value
-    return _external_id(value)
-
-
-def _money_input(value: Any, info: ValidationInfo) -> Decimal:
-    if isinstance(value, str) and _checked(info):
-        return Decimal(value)
-    return to_money(value)
-
-
-def _time_input(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, str) and _checked(info):
-        return datetime.fromisoformat(value)  # in UTC: its check put it there
-    return _datetime_input(value)
-
-
-def _utc(value: datetime, info: ValidationInfo) -> datetime:
-    return value if _checked(info) else _aware(value)
-
-
-ExternalId = Annotated[str, BeforeValidator(_id_input)]
+ExternalId = Annotated[str, BeforeValidator(_external_id)]
 # A SKU names a product when a line has no product id, so it is bounded like an id.
 Sku = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH)]
-Money = Annotated[Decimal, BeforeValidator(_money_input), PlainSerializer(format_money)]
+Money = Annotated[Decimal, BeforeValidator(to_money), PlainSerializer(format_money)]
 # Senders that send a discount negative mean the same amount.
 Discount = Annotated[Money, AfterValidator(abs)]
 Email = Annotated[str, BeforeValidator(_email)]
 Tags = Annotated[list[str], BeforeValidator(_tags)]
-UTCTime = Annotated[AwareDatetime, BeforeValidator(_time_input), AfterValidator(_utc)]
+UTCTime = Annotated[AwareDatetime, BeforeValidator(_datetime_input), AfterValidator(_aware)]

@@ -8,9 +8,8 @@ each keeps one core busy. For a large file the reading runs in a child process
 in this process: starting a Python process costs more than they take.
 
 A payload crosses as the JSON it was validated into, and is built again here by
-pydantic's JSON parser, with the checks it has passed and that cost the most
-(an email's syntax) not run twice (``ALREADY_CHECKED``). That costs about a
-quarter of reading the file here, and half of unpickling the models.
+pydantic's JSON parser into models that do not check it again (``rebuilt.py``).
+That costs half of checking the payloads again here, and less than unpickling them.
 """
 
 from __future__ import annotations
@@ -24,16 +23,14 @@ from typing import IO, Any
 
 import orjson
 
-from winback.fields import ALREADY_CHECKED
 from winback.imports.contacts import ImportedContact, parse_contacts_csv
 from winback.imports.jobs import ORDERS
 from winback.imports.orders import ImportedOrder, parse_orders_csv
 from winback.imports.problems import ImportRefused, RowError
+from winback.imports.rebuilt import rebuilt_contact, rebuilt_order
 from winback.imports.source import ByteSource, Progress, ProgressHook
 from winback.memory import tune_garbage_collection
-from winback.orders.payloads import OrderPayload
 from winback.pipes import ChildMessages, child_messages, messages_pipe, write_message
-from winback.shoppers.payloads import ContactPayload
 
 ImportedRecord = ImportedOrder | ImportedContact
 
@@ -120,10 +117,8 @@ def _check_reply(message: tuple[Any, ...]) -> None:
 def _rebuilt(kind: str, crossing: _Crossing) -> ImportedRecord:
     line, rows, data = crossing
     if kind == ORDERS:
-        order = OrderPayload.model_validate_json(data, context=ALREADY_CHECKED)
-        return ImportedOrder(line=line, payload=order, rows=rows)
-    contact = ContactPayload.model_validate_json(data, context=ALREADY_CHECKED)
-    return ImportedContact(line=line, payload=contact)
+        return ImportedOrder(line=line, payload=rebuilt_order(data), rows=rows)
+    return ImportedContact(line=line, payload=rebuilt_contact(data))
 
 
 def _crossing(record: ImportedRecord) -> _Crossing:
