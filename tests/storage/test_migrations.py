@@ -85,6 +85,69 @@ def test_customers_pos_ids_and_phones_are_copied_to_their_lookup_columns(fresh_e
     ]
 
 
+def _legacy_purchase(placed: str, written: str, digest: str) -> dict[str, Any]:
+    return {"implied": [placed, [written, digest]]}
+
+
+def test_purchase_registers_become_one_compact_map_and_come_back(fresh_engine: Engine):
+    # given a buyer stored at 0007 with two purchase registers and their copies,
+    # one placed in another zone, beside a name register
+    config = alembic_config(fresh_engine)
+    command.upgrade(config, "0007")
+    name = {"explicit": ["Ada", ["2026-01-01T00:00:00+00:00", "aaaaaaaaaaaa"]]}
+    legacy = {
+        "_registers": {
+            "first_name": name,
+            "_bought:o1": _legacy_purchase(
+                "2026-01-01T01:00:00+00:00", "2026-01-02T00:00:00+00:00", "2b0673c9902e"
+            ),
+            "_bought:o2": _legacy_purchase(
+                "2026-01-01T03:00:00+02:00", "2026-01-03T00:00:00.000001+00:00", "0"
+            ),
+        },
+        "_bought:o1": "2026-01-01T01:00:00+00:00",
+        "_bought:o2": "2026-01-01T03:00:00+02:00",
+        "first_name": "Ada",
+    }
+    buyer, other = _old_customer(legacy), _old_customer({"first_name": "Bo"})
+    with fresh_engine.begin() as conn:
+        conn.execute(sa.insert(OLD_CUSTOMERS), [buyer, other])
+
+    # when the database is brought to the newest schema
+    upgrade_to_head(fresh_engine)
+
+    # then the purchases are one map of [version, placed] in microseconds
+    day = 86_400 * 1_000_000
+    start = round(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
+    hour = 3_600 * 1_000_000
+    assert _customer_data(fresh_engine) == {
+        buyer["uid"]: {
+            "_registers": {"first_name": name},
+            "_purchases": {
+                "o1": [start + day, start + hour],
+                "o2": [start + 2 * day + 1, start + hour],
+            },
+            "first_name": "Ada",
+        },
+        other["uid"]: {"first_name": "Bo"},
+    }
+
+    # and undone, each purchase is a register again, as of the same times in UTC
+    command.downgrade(config, "0007")
+    restored = _customer_data(fresh_engine)[buyer["uid"]]
+    assert restored["_registers"]["_bought:o1"] == legacy["_registers"]["_bought:o1"]
+    assert restored["_bought:o2"] == "2026-01-01T01:00:00+00:00"
+    assert (
+        restored["_registers"]["_bought:o2"]["implied"][1][0] == "2026-01-03T00:00:00.000001+00:00"
+    )
+
+
+def _customer_data(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(OLD_CUSTOMERS.c.uid, OLD_CUSTOMERS.c.data))
+        return {uid: data for uid, data in rows}
+
+
 OLD_RUN = (
     "INSERT INTO feed_runs (store_id, trigger, status, started_at, rows_read, created, updated,"
     " unchanged, made_unavailable, rejected, errors)"

@@ -7,13 +7,17 @@ digest breaks ties deterministically. The field's value is the explicit
 register if there is one, else the implied one. Erasure drops every register
 written up to the deletion time, so what happened after a deletion survives it
 whichever arrives first.
+
+Purchases are kept apart from the registers, in a compact form of the same rule:
+a regular buyer has one per order, and the whole record is read and written
+again with each of their orders.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import orjson
@@ -29,11 +33,12 @@ REGISTERS_KEY = "_registers"
 SEEN = "_seen"
 # When the store's id was last used for the customer.
 ID_SEEN = "_id"
-# Prefix of one register per order that named the customer as its buyer, holding
-# when it was placed, as of the order's version: erasure and merges treat it like
-# every other field, so a cart can tell it was bought even if the order arrived
-# first, has gone, or has since passed to another shopper.
-BOUGHT = "_bought:"
+# Every order that named the customer as its buyer: order id -> [its version, when
+# it was placed], in microseconds since the epoch. The newest version wins, and
+# erasure and merges treat each like a register, so a cart can tell it was bought
+# even if the order arrived first, has gone, or has since passed to another shopper.
+PURCHASES = "_purchases"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COLUMN_FIELDS = (
     "email",
     "first_name",
@@ -124,6 +129,8 @@ def merge_registers(source: Customer, target: Customer) -> None:
             if current is None or current[1] < stamp:
                 _registers(target)[name][kind] = [value, stamp]
                 _show(target, name, _registers(target)[name])
+    for order_id, purchase in _purchases(source).items():
+        _keep_newer_purchase(target, order_id, purchase)
 
 
 def has_field(customer: Customer, name: str) -> bool:
@@ -132,6 +139,7 @@ def has_field(customer: Customer, name: str) -> bool:
 
 def forget_until(customer: Customer, at: datetime) -> bool:
     """Drop every write made at or before ``at``; True if a newer one remains."""
+    purchases = _forget_purchases_until(customer, _micros(at))
     cutoff = at.isoformat()
     registers = _registers(customer)
     for name in list(registers):
@@ -143,30 +151,57 @@ def forget_until(customer: Customer, at: datetime) -> bool:
     for name in COLUMN_FIELDS:
         if name not in registers:
             setattr(customer, name, [] if name == "tags" else None)
-    return bool(registers)
+    return bool(registers) or bool(purchases)
 
 
 def record_purchase(customer: Customer, order_id: str, placed_at: datetime, at: datetime) -> None:
-    set_field(customer, BOUGHT + order_id, placed_at, IMPLIED, at)
+    """The customer bought ``order_id``, as of the order's version ``at``."""
+    _keep_newer_purchase(customer, order_id, [_micros(at), _micros(placed_at)])
 
 
 def bought_since(customer: Customer, at: datetime) -> bool:
     """Whether an order naming the customer was placed at or after ``at``."""
-    cutoff = at.isoformat()
-    return any(
-        name.startswith(BOUGHT) and isinstance(placed, str) and placed >= cutoff
-        for name, placed in customer.data.items()
-    )
+    cutoff = _micros(at)
+    return any(placed >= cutoff for _, placed in _purchases(customer).values())
 
 
 def written_until(customer: Customer, at: datetime) -> bool:
-    """Whether any register was written at or before ``at``."""
+    """Whether any register or purchase was written at or before ``at``."""
+    micros = _micros(at)
+    if any(written <= micros for written, _ in _purchases(customer).values()):
+        return True
     cutoff = at.isoformat()
     return any(
         slot[1][0] <= cutoff
         for register in _registers(customer).values()
         for slot in register.values()
     )
+
+
+def _micros(at: datetime) -> int:
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def _purchases(customer: Customer) -> dict[str, list[int]]:
+    purchases: dict[str, list[int]] = customer.data.get(PURCHASES, {})
+    return purchases
+
+
+def _keep_newer_purchase(customer: Customer, order_id: str, purchase: list[int]) -> None:
+    # [version, placed] compared as a pair: a newer version wins, and between two
+    # writes of one version the later placing does, whatever order they came in.
+    current = _purchases(customer).get(order_id)
+    if current is None or current < purchase:
+        customer.data.setdefault(PURCHASES, {})[order_id] = purchase
+
+
+def _forget_purchases_until(customer: Customer, micros: int) -> dict[str, list[int]]:
+    kept = {key: purchase for key, purchase in _purchases(customer).items() if purchase[0] > micros}
+    if kept:
+        customer.data[PURCHASES] = kept
+    else:
+        customer.data.pop(PURCHASES, None)
+    return kept
 
 
 def profile_data(customer: Customer) -> dict[str, Any]:
