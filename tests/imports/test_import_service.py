@@ -143,13 +143,17 @@ def test_a_dry_run_of_contacts_leaves_no_trace(engine: Engine):
 @pytest.fixture
 def refuse_status(engine: Engine) -> Iterator[str]:
     """A trigger that makes the database itself refuse orders with this status, as a
-    constraint or a full disk would: the import cannot foresee such a refusal."""
+    constraint or a full disk would: the import cannot foresee such a refusal.
+
+    (Named anew each time: on SQLite, creating it again on a pooled connection can
+    still find the one dropped after the previous test.)"""
     status = "refuse-me"
+    trigger = f"refuse_order_{secrets.token_hex(4)}"
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(
                 text(
-                    "CREATE FUNCTION refuse_order() RETURNS trigger AS $$ BEGIN"
+                    f"CREATE FUNCTION {trigger}() RETURNS trigger AS $$ BEGIN"
                     " IF NEW.status = 'refuse-me' THEN"
                     " RAISE EXCEPTION 'refused by the test trigger'; END IF;"
                     " RETURN NEW; END $$ LANGUAGE plpgsql"
@@ -157,14 +161,14 @@ def refuse_status(engine: Engine) -> Iterator[str]:
             )
             conn.execute(
                 text(
-                    "CREATE TRIGGER refuse_order BEFORE INSERT ON orders"
-                    " FOR EACH ROW EXECUTE FUNCTION refuse_order()"
+                    f"CREATE TRIGGER {trigger} BEFORE INSERT ON orders"
+                    f" FOR EACH ROW EXECUTE FUNCTION {trigger}()"
                 )
             )
         else:
             conn.execute(
                 text(
-                    "CREATE TRIGGER refuse_order BEFORE INSERT ON orders"
+                    f"CREATE TRIGGER {trigger} BEFORE INSERT ON orders"
                     " WHEN NEW.status = 'refuse-me'"
                     " BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
                 )
@@ -172,10 +176,10 @@ def refuse_status(engine: Engine) -> Iterator[str]:
     yield status
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("DROP TRIGGER refuse_order ON orders"))
-            conn.execute(text("DROP FUNCTION refuse_order()"))
+            conn.execute(text(f"DROP TRIGGER {trigger} ON orders"))
+            conn.execute(text(f"DROP FUNCTION {trigger}()"))
         else:
-            conn.execute(text("DROP TRIGGER refuse_order"))
+            conn.execute(text(f"DROP TRIGGER {trigger}"))
 
 
 def test_an_order_the_database_refuses_is_reported_and_its_batch_still_goes_in(
@@ -197,6 +201,47 @@ def test_an_order_the_database_refuses_is_reported_and_its_batch_still_goes_in(
     assert error.reason.startswith("the database refused it:")
     assert "refused by the test trigger" in error.reason
     assert stored_aggregates(engine, store_id)["C1"][:2] == (2, Decimal("4.00"))
+
+
+def test_a_dry_run_reports_what_the_database_would_refuse_and_writes_nothing(
+    engine: Engine, refuse_status: str
+):
+    # given a file with one order the database itself refuses
+    store_id = new_store(engine)
+    body = (
+        HEADER
+        + "R1,2024-01-01T00:00:00Z,complete,1.00,C1,c1@example.com,1\n"
+        + f"R2,2024-01-02T00:00:00Z,{refuse_status},2.00,C1,c1@example.com,1\n"
+    ).encode()
+
+    # when it is imported as a dry run
+    summary = import_orders(engine, store_id, body, dry_run=True)
+
+    # then the refusal is reported as a real run reports it, and nothing is stored
+    assert (summary.imported, summary.skipped) == (1, 1)
+    assert summary.errors[0].line == 3
+    assert "refused by the test trigger" in summary.errors[0].reason
+    assert snapshot(engine, store_id) == snapshot(engine, "no such store")
+
+
+def test_a_dry_run_of_a_file_already_imported_counts_its_orders_unchanged(engine: Engine):
+    # given an orders file imported, then one of its orders changed in the file
+    store_id = new_store(engine)
+    body, _ = history(seed=5, orders=40)
+    import_orders(engine, store_id, body, batch_size=7)
+    stored = snapshot(engine, store_id)
+    changed = body.replace(b",complete,", b",cancelled,", 1)
+    assert changed != body
+
+    # when both are imported again as dry runs
+    again = import_orders(engine, store_id, body, batch_size=7, dry_run=True)
+    with_change = import_orders(engine, store_id, changed, batch_size=7, dry_run=True)
+
+    # then they say what real runs would (nothing new; one order updated), and
+    # what is stored stays as it was
+    assert (again.imported, again.unchanged) == (0, 40)
+    assert (with_change.imported, with_change.unchanged) == (1, 39)
+    assert snapshot(engine, store_id) == stored
 
 
 POS_ORDERS = "order_id,order_created_at,order_status,customer_pos_id,order_total\n"

@@ -19,6 +19,23 @@ def apply_direct(engine: Engine, items: list[ApplyItem]) -> list[str]:
         return apply_items(conn, items)
 
 
+def apply_and_discard(engine: Engine, items: list[ApplyItem]) -> list[str]:
+    """The outcomes applying one batch would have, with its writes rolled back.
+
+    A dry run's preview: it meets what is stored as a real run would, so a file
+    imported before counts as unchanged, and a record the database would refuse
+    is refused here too."""
+    if not items:
+        return []
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            take_apply_lock(conn)
+            return apply_items(conn, items)
+        finally:
+            transaction.rollback()
+
+
 class BulkApplier:
     """Applies the batches of one bulk load, one after another, on one connection.
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from winback.apply.batch import ApplyItem
 from winback.apply.context import DUPLICATE, STALE
-from winback.apply.direct import BulkApplier, apply_direct
+from winback.apply.direct import BulkApplier, apply_and_discard, apply_direct
 from winback.imports.jobs import ImportSummary
 from winback.imports.problems import RowError
 from winback.intake.topics import Topic
@@ -80,11 +80,8 @@ class BatchApplier:
         batch, self._pending = self._pending, []
         if not batch:
             return
-        if self._summary.dry_run:
-            self._count(batch)
-            return
         try:
-            outcomes = self._bulk.apply([self._item(record) for record in batch])
+            outcomes = self._apply([self._item(record) for record in batch])
         except SQLAlchemyError as error:
             log.warning("import batch refused, applying one by one", error=repr(error))
             self._apply_one_by_one(batch)
@@ -105,10 +102,17 @@ class BatchApplier:
         with self._engine.begin() as conn:
             store.refresh_statistics(conn)
 
-    def _count(self, records: list[Record], outcomes: list[str] | None = None) -> None:
+    def _apply(self, items: list[ApplyItem], *, alone: bool = False) -> list[str]:
+        """Apply a batch (or one record, ``alone``); a dry run's writes are rolled back,
+        batch by batch, so it reports what a real run would."""
+        if self._summary.dry_run:
+            return apply_and_discard(self._engine, items)
+        return apply_direct(self._engine, items) if alone else self._bulk.apply(items)
+
+    def _count(self, records: list[Record], outcomes: list[str]) -> None:
         """Count applied records as imported; those a stored version already had (the
-        same, or a newer one), as unchanged. A dry run counts them all as imported."""
-        unchanged = sum(outcome in _UNCHANGED for outcome in outcomes or ())
+        same, or a newer one), as unchanged."""
+        unchanged = sum(outcome in _UNCHANGED for outcome in outcomes)
         self._summary.imported += len(records) - unchanged
         self._summary.unchanged += unchanged
         self.imported_rows += sum(record.rows for record in records)
@@ -127,7 +131,7 @@ class BatchApplier:
     def _apply_one_by_one(self, batch: list[Record]) -> None:
         for record in batch:
             try:
-                outcomes = apply_direct(self._engine, [self._item(record)])
+                outcomes = self._apply([self._item(record)], alone=True)
             except SQLAlchemyError as error:
                 reason = f"the database refused it: {_first_line(error)}"
                 self._summary.report(RowError(record.line, None, reason))

@@ -38,7 +38,9 @@ MappingOption = Annotated[
     Path | None,
     typer.Option(help='A JSON file {"their header": "our column"} for other header names'),
 ]
-DryRunOption = Annotated[bool, typer.Option(help="Read and check everything, write nothing")]
+DryRunOption = Annotated[
+    bool, typer.Option(help="Apply everything and roll it back: the report, nothing written")
+]
 EncodingOption = Annotated[str, typer.Option(help="The file's text encoding")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON")]
 

@@ -2,7 +2,7 @@
 
 ``POST /api/v1/imports/orders`` (or ``/contacts``) takes the CSV file itself as
 the request body (``Content-Type: text/csv``), streamed to the data directory.
-Options: ``?dry_run=true`` (read and check everything, write nothing),
+Options: ``?dry_run=true`` (apply everything and roll it back: the report alone),
 ``?encoding=latin-1`` (files that are not UTF-8), a column mapping as a JSON
 object in the ``x-column-mapping`` header, and the file's name in
 ``x-filename``. A file whose header cannot be imported (a missing column, not
@@ -42,7 +42,9 @@ router = APIRouter(
 MAX_IMPORT_BYTES = 4 * 1024**3
 MAX_FILENAME_LENGTH = 200
 
-DryRun = Annotated[bool, Query(description="Read and check the whole file, write nothing")]
+DryRun = Annotated[
+    bool, Query(description="Apply the whole file and roll it back: the report, nothing written")
+]
 Encoding = Annotated[str, Query(max_length=40, description="The file's text encoding")]
 MappingHeader = Annotated[
     str | None, Header(description='JSON object {"their header": "our column"}')
