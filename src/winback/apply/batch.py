@@ -242,7 +242,8 @@ def apply_batch(
 
 
 _REASONS = {
-    STALE: "a newer version is already stored",
+    # (an event older than its customer's erasure is stale too: the erasure is newer)
+    STALE: "a newer version is already stored, or the customer it names was erased after it",
     DUPLICATE: "the same event was applied before",
 }
 
