@@ -281,14 +281,9 @@ def upsert_embedded_customer(
     if deleted_since(ws, ctx.store_id, external_id, email, version):
         return None
     customer = find_customer(ws, ctx.store_id, external_id, email, pos_id=pos_id, phone=phone)
-    stored_as = None
     if customer is None:
         customer = create_customer(ws, ctx.store_id, external_id, None)
     else:
-        # Compared once written, as a customer update is: an order imported again
-        # leaves its buyer's row unwritten.
-        changed = ws.is_new(customer) or ws.is_dirty(customer)
-        stored_as = None if changed else _stored_state(customer)
         ws.touch(customer)
     set_field(customer, SEEN, True, IMPLIED, version)
     if external_id:
@@ -297,8 +292,6 @@ def upsert_embedded_customer(
         write_profile(ws, customer, embedded, priority=IMPLIED, at=version)
     if email and (embedded is None or embedded.email is None):
         set_implied_email(ws, customer, email, version)
-    if stored_as is not None and _stored_state(customer) == stored_as:
-        ws.untouch(customer)
     return customer
 
 
