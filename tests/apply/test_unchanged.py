@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 
 from winback.apply.batch import ApplyItem
 from winback.apply.direct import apply_direct
 from winback.intake.topics import Topic
 from winback.orders.payloads import OrderPayload
+from winback.storage.schema import customers
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -74,3 +75,32 @@ def test_the_same_order_with_one_field_changed_is_written_again(
 
     assert outcomes == ["applied"]
     assert {"orders", "order_lines"} <= set(written_tables)
+
+
+def test_an_order_older_than_its_buyers_last_mention_still_records_the_purchase(
+    engine: Engine, store_id: str
+):
+    # given the buyer stored as of a newer order (nothing of the profile will change)
+    apply_direct(engine, [_order(store_id)])
+    older = OrderPayload.model_validate(
+        {
+            "id": "O0",
+            "created_at": AT - timedelta(days=2),
+            "updated_at": AT - timedelta(days=1),
+            "customer": {"id": "C1", "email": "ada@example.com"},
+            "line_items": [{"product_id": "P1", "name": "Mug", "price": "12.45"}],
+        }
+    )
+
+    # when an older order of the same buyer arrives, in a batch of its own
+    item = ApplyItem(store_id, Topic.ORDER_UPDATE, "orders/update", older, {}, AT, "csv")
+    assert apply_direct(engine, [item]) == ["applied"]
+
+    # then the buyer's stored record holds that purchase too
+    with engine.connect() as conn:
+        data = conn.execute(
+            select(customers.c.data).where(
+                customers.c.store_id == store_id, customers.c.external_id == "C1"
+            )
+        ).scalar_one()
+    assert set(data["_purchases"]) == {"O1", "O0"}
