@@ -182,18 +182,22 @@ def refuse_status(engine: Engine) -> Iterator[str]:
             conn.execute(text(f"DROP TRIGGER {trigger}"))
 
 
-def test_an_order_the_database_refuses_is_reported_and_its_batch_still_goes_in(
-    engine: Engine, refuse_status: str
-):
-    store_id = new_store(engine)
-    body = (
+def _with_a_refused_order(refuse_status: str) -> bytes:
+    """Three orders of C1, the second with the status the database refuses."""
+    return (
         HEADER
         + "R1,2024-01-01T00:00:00Z,complete,1.00,C1,c1@example.com,1\n"
         + f"R2,2024-01-02T00:00:00Z,{refuse_status},2.00,C1,c1@example.com,1\n"
         + "R3,2024-01-03T00:00:00Z,complete,3.00,C1,c1@example.com,1\n"
     ).encode()
 
-    summary = import_orders(engine, store_id, body)
+
+def test_an_order_the_database_refuses_is_reported_and_its_batch_still_goes_in(
+    engine: Engine, refuse_status: str
+):
+    store_id = new_store(engine)
+
+    summary = import_orders(engine, store_id, _with_a_refused_order(refuse_status))
 
     assert (summary.imported, summary.skipped) == (2, 1)
     [error] = summary.errors
@@ -208,17 +212,13 @@ def test_a_dry_run_reports_what_the_database_would_refuse_and_writes_nothing(
 ):
     # given a file with one order the database itself refuses
     store_id = new_store(engine)
-    body = (
-        HEADER
-        + "R1,2024-01-01T00:00:00Z,complete,1.00,C1,c1@example.com,1\n"
-        + f"R2,2024-01-02T00:00:00Z,{refuse_status},2.00,C1,c1@example.com,1\n"
-    ).encode()
 
     # when it is imported as a dry run
+    body = _with_a_refused_order(refuse_status)
     summary = import_orders(engine, store_id, body, dry_run=True)
 
     # then the refusal is reported as a real run reports it, and nothing is stored
-    assert (summary.imported, summary.skipped) == (1, 1)
+    assert (summary.imported, summary.skipped) == (2, 1)
     assert summary.errors[0].line == 3
     assert "refused by the test trigger" in summary.errors[0].reason
     assert snapshot(engine, store_id) == snapshot(engine, "no such store")
