@@ -23,7 +23,7 @@ from winback.feeds.commands import feed_app
 from winback.imports.commands import import_app
 from winback.logs import configure_logging
 from winback.memory import tune_garbage_collection
-from winback.storage.engine import derived, make_engine
+from winback.storage.engine import derived, gated, make_engine
 from winback.storage.migrate import upgrade_to_head
 from winback.storage.replay import replay_store
 from winback.stores.service import create_store, list_stores, rotate_key
@@ -108,7 +108,7 @@ def worker() -> None:
     """Apply events from the raw log until stopped (the production applier process)."""
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
-    applier = Applier(derived(_engine()), batch_size=settings.apply_batch_size)
+    applier = Applier(gated(derived(_engine())), batch_size=settings.apply_batch_size)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -16,7 +16,7 @@ from winback.intake.checked import CheckedEvents
 from winback.intake.rawlog import RawLogWriter
 from winback.intake.receive import Intake
 from winback.jobs.queue import QueueWorkers, TaskRegistrar, make_queue
-from winback.storage.engine import derived, make_engine, reader
+from winback.storage.engine import derived, gated, make_engine, reader
 from winback.storage.migrate import upgrade_to_head
 from winback.stores.directory import StoreDirectory
 
@@ -66,8 +66,8 @@ def build_runtime(
         upgrade_to_head(engine)
     # Only an applier of this process can take the intake's checked payloads.
     checked = CheckedEvents() if apply_in_process else None
-    applier = Applier(derived(engine), batch_size=settings.apply_batch_size, checked=checked)
-    writer = RawLogWriter(engine, on_commit=applier.wake.set, checked=checked)
+    applier = Applier(gated(derived(engine)), batch_size=settings.apply_batch_size, checked=checked)
+    writer = RawLogWriter(gated(engine), on_commit=applier.wake.set, checked=checked)
     directory = StoreDirectory(reader(engine))
     intake = Intake(settings, directory, writer)
     runtime = Runtime(

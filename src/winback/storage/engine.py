@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from winback.storage.writegate import GatedConnection
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -29,6 +31,7 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> Non
 
 READ_ONLY = "winback_read_only"
 DERIVED = "winback_derived"
+GATED = "winback_gated"
 
 
 def _begin(conn: Any) -> None:
@@ -41,7 +44,16 @@ def _begin(conn: Any) -> None:
         return
     # (set for every transaction: the pool hands the same connection to both kinds)
     conn.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if options.get(DERIVED) else 'FULL'}")
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    connection = conn.connection.dbapi_connection
+    if not (options.get(GATED) and isinstance(connection, GatedConnection)):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    connection.enter_gate()
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        connection.leave_gate()
+        raise
 
 
 def reader(engine: Engine) -> Engine:
@@ -58,6 +70,13 @@ def derived(engine: Engine) -> Engine:
     applied again. The next durable commit (the raw log's) makes them durable
     too: both databases write one log, in order."""
     return engine.execution_options(**{DERIVED: True})
+
+
+def gated(engine: Engine) -> Engine:
+    """The same engine for the busiest writers, whose transactions begin and end in
+    one place: on a SQLite file they queue at the write gate
+    (``storage/writegate.py``) before they begin."""
+    return engine.execution_options(**{GATED: True})
 
 
 def data_version(conn: Connection) -> int | None:
@@ -80,10 +99,17 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        in_memory = parsed.database in (None, "", ":memory:")
+        connect_args: dict[str, Any] = {
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        }
+        if not in_memory:
+            connect_args["factory"] = GatedConnection
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
+            connect_args=connect_args,
+            poolclass=NullPool if in_memory else None,
             json_serializer=_json,
             json_deserializer=orjson.loads,
         )
