@@ -14,16 +14,22 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
-from winback.apply.batch import Outcome, PendingEvent, apply_batch
+from winback.apply.batch import Outcome, PendingEvent, apply_batch, apply_parsed, parse_events
 from winback.apply.context import FAILED
 from winback.intake.checked import CheckedEvents
 from winback.metrics import APPLY_LAG, EVENTS_APPLIED
+from winback.storage.engine import reader
 from winback.storage.locks import take_apply_lock
 from winback.storage.schema import raw_events
 
 log = structlog.get_logger(__name__)
 
 IDLE_WAIT_SECONDS = 0.05
+# After a batch smaller than the limit, the applier lets events gather this long
+# before it looks again. Woken by every group commit, it would otherwise apply a
+# few events at a time, each batch paying its fixed reads and writes (and, on
+# SQLite, taking the write lock the raw log's commits wait for) again.
+GATHER_SECONDS = 0.01
 
 
 def _pending(conn: Connection, limit: int, seq: int | None = None) -> list[PendingEvent]:
@@ -45,7 +51,15 @@ def _pending(conn: Connection, limit: int, seq: int | None = None) -> list[Pendi
     return [PendingEvent(**row._mapping) for row in rows]
 
 
+def _still_pending(conn: Connection, seqs: list[int]) -> set[int]:
+    pending = raw_events.c.outcome == "pending"
+    rows = conn.execute(select(raw_events.c.seq).where(raw_events.c.seq.in_(seqs), pending))
+    return {row.seq for row in rows}
+
+
 def _record(conn: Connection, outcomes: list[Outcome], now: datetime) -> None:
+    if not outcomes:
+        return
     conn.execute(
         update(raw_events)
         .where(raw_events.c.seq == bindparam("b_seq"))
@@ -72,21 +86,32 @@ class Applier:
         self.wake = threading.Event()
 
     def apply_pending(self) -> int:
-        """Apply one batch of pending events; returns how many were taken."""
+        """Apply one batch of pending events; returns how many were read (some may have
+        been applied by another applier meanwhile: more may be pending all the same)."""
+        # Read and parse before taking the write lock: on SQLite it is the one
+        # writer's, which the raw log's group commits wait for.
+        with reader(self._engine).connect() as conn:
+            events = _pending(conn, self._batch_size)
+        read = len(events)
+        if not events:
+            return 0
+        items, refused = parse_events(events, self._checked)
         try:
             with self._engine.begin() as conn:
                 take_apply_lock(conn)
-                events = _pending(conn, self._batch_size)
-                if not events:
-                    return 0
-                outcomes = apply_batch(conn, events, self._checked)
+                # Another applier may have taken some of them meanwhile.
+                still = _still_pending(conn, [event.seq for event in events])
+                events = [event for event in events if event.seq in still]
+                items = [item for item in items if item.seq in still]
+                refused = [outcome for outcome in refused if outcome.seq in still]
+                outcomes = apply_parsed(conn, items, refused)
                 now = datetime.now(UTC)
                 _record(conn, outcomes, now)
         except Exception as error:
             log.warning("apply batch failed, applying one by one", error=repr(error))
             return self._apply_one_by_one()
         self._observe(events, outcomes, now)
-        return len(events)
+        return read
 
     def _apply_one_by_one(self) -> int:
         with self._engine.connect() as conn:
@@ -141,5 +166,6 @@ class Applier:
                 log.error("applier error", error=repr(error))
                 taken = 0
             if taken < self._batch_size:
+                stop.wait(GATHER_SECONDS)
                 self.wake.wait(IDLE_WAIT_SECONDS)
                 self.wake.clear()

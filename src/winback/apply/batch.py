@@ -218,27 +218,40 @@ def _store_contexts(conn: Connection, store_ids: set[str]) -> dict[str, tuple[st
     return {row.id: (row.currency, bool((row.settings or {}).get("double_opt_in"))) for row in rows}
 
 
-def apply_batch(
-    conn: Connection, events: list[PendingEvent], checked: CheckedEvents | None = None
-) -> list[Outcome]:
-    """Apply raw events (sorted by seq) and write the result; returns each one's outcome.
+def parse_events(
+    events: list[PendingEvent], checked: CheckedEvents | None = None
+) -> tuple[list[ApplyItem], list[Outcome]]:
+    """The events as items to apply, and the outcomes of those that cannot be.
 
-    An event found in ``checked`` is applied as the intake parsed it, not parsed again.
+    An event found in ``checked`` is taken as the intake parsed it, not parsed again.
     """
-    outcomes: list[Outcome] = []
     items: list[ApplyItem] = []
+    refused: list[Outcome] = []
     for event in events:
         try:
             items.append(_parse(event, checked))
         except (WinbackError, ValueError) as error:
             reason = error.reason if isinstance(error, WinbackError) else str(error)
             pointer = error.pointer if isinstance(error, WinbackError) else None
-            outcomes.append(Outcome(event.seq, REJECTED, reason, pointer))
+            refused.append(Outcome(event.seq, REJECTED, reason, pointer))
+    return items, refused
+
+
+def apply_parsed(conn: Connection, items: list[ApplyItem], refused: list[Outcome]) -> list[Outcome]:
+    """Apply parsed events and write the result; returns each event's outcome."""
     results = apply_items(conn, items)
+    outcomes = list(refused)
     for item, result in zip(items, results, strict=True):
         assert item.seq is not None
         outcomes.append(Outcome(item.seq, result, _REASONS.get(result)))
     return outcomes
+
+
+def apply_batch(
+    conn: Connection, events: list[PendingEvent], checked: CheckedEvents | None = None
+) -> list[Outcome]:
+    """Apply raw events (sorted by seq) and write the result; returns each one's outcome."""
+    return apply_parsed(conn, *parse_events(events, checked))
 
 
 _REASONS = {
