@@ -89,6 +89,9 @@ def winback_env(database: Database) -> dict[str, str]:
         "WINBACK_RATE_LIMIT_BURST": RATE_LIMIT,
         "WINBACK_LOG_LEVEL": "warning",
     }
+    # A setting under trial reaches the server as BENCH_WINBACK_X=... (the shell's own
+    # WINBACK_ variables never do: they would change what is measured unseen).
+    env |= {k[len("BENCH_") :]: v for k, v in os.environ.items() if k.startswith("BENCH_WINBACK_")}
     return env
 
 
