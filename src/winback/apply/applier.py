@@ -78,7 +78,7 @@ def _record(conn: Connection, outcomes: list[Outcome], now: datetime) -> None:
 
 class Applier:
     def __init__(
-        self, engine: Engine, *, batch_size: int = 200, checked: CheckedEvents | None = None
+        self, engine: Engine, *, batch_size: int = 100, checked: CheckedEvents | None = None
     ) -> None:
         self._engine = engine
         self._batch_size = batch_size
