@@ -6,6 +6,8 @@ import fcntl
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from winback.storage.engine import GATED, gated, make_engine
-from winback.storage.writegate import gate_path
+from winback.storage.writegate import GatedConnection, gate_path, queue_path
 
 
 @pytest.fixture
@@ -102,3 +104,54 @@ def test_a_begin_that_fails_lets_the_gate_go(sqlite_engine: Engine, database: Pa
             assert _gate_is_free(database)
     finally:
         holder.communicate("")
+
+
+def _someone_is_queued(database: Path) -> bool:
+    """Whether a writer holds its shared lock on the queue file, as it does only while
+    it waits for the gate (read from the kernel's table, without taking any lock)."""
+    inode = os.stat(queue_path(str(database))).st_ino
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields:  # a request still waiting, not a lock held
+            continue
+        if "FLOCK" in fields and "READ" in fields and fields[5].endswith(f":{inode}"):
+            return True
+    return False
+
+
+def _who_gets_the_gate_first(busy: GatedConnection, database: Path) -> list[str]:
+    """``busy`` holds the gate while another writer queues, then lets go and asks again at once."""
+    waiting = GatedConnection(str(database), check_same_thread=False)
+    order: list[str] = []
+
+    def wait_for_the_gate() -> None:
+        waiting.enter_gate()
+        order.append("waiting")
+        waiting.leave_gate()
+
+    busy.enter_gate()
+    waiter = threading.Thread(target=wait_for_the_gate)
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not _someone_is_queued(database):
+        assert time.monotonic() < deadline, "the other writer never queued"
+        time.sleep(0.001)
+    busy.leave_gate()
+    busy.enter_gate()
+    order.append("busy")
+    busy.leave_gate()
+    waiter.join(timeout=10)
+    waiting.close()
+    return order
+
+
+def test_a_holder_that_comes_straight_back_lets_the_waiting_writer_in_first(
+    sqlite_engine: Engine, database: Path
+) -> None:
+    # The raw log's writer under overload: it lets go and asks again at once.
+    # Left to the kernel it would often take the gate again before the applier woke.
+    busy = GatedConnection(str(database))
+    orders = [_who_gets_the_gate_first(busy, database) for _ in range(20)]
+    busy.close()
+
+    assert orders == [["waiting", "busy"]] * 20

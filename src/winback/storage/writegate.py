@@ -9,6 +9,14 @@ sides idle, and the acknowledgements waiting. So these two writers first take
 an exclusive ``flock`` on a file beside the database, which the kernel hands
 to the next waiter as soon as the holder lets go, and only then begin.
 
+The kernel wakes the waiter but does not hand it the lock: a holder that
+comes straight back (the raw log's writer under overload) would take it
+again first, for as long as the load lasts, and the applier would fall ever
+further behind. So a writer queues first, with a shared ``flock`` on a
+second file it keeps until it has the gate, and one about to queue lets
+those already queued go first, by waiting for an exclusive lock on that
+file.
+
 SQLite's own lock still keeps the data safe: other writers (feed syncs,
 imports, the API's few writes) do not pass the gate and are waited for by the
 busy handler as before. Only transactions that begin and end in one place
@@ -27,6 +35,14 @@ def gate_path(database: str) -> str:
     return f"{database}-writers"
 
 
+def queue_path(database: str) -> str:
+    return f"{database}-writers-queue"
+
+
+def _open_lock_file(path: str) -> int:
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+
 class GatedConnection(sqlite3.Connection):
     """A SQLite connection that can queue at its database's write gate."""
 
@@ -34,13 +50,22 @@ class GatedConnection(sqlite3.Connection):
         super().__init__(database, *args, **kwargs)
         # One open file per connection: flock excludes open files, so two
         # connections of one process exclude each other as two processes do.
-        self._gate = os.open(gate_path(database), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._gate = _open_lock_file(gate_path(database))
+        self._queue = _open_lock_file(queue_path(database))
         self._gate_held = False
 
     def enter_gate(self) -> None:
-        if not self._gate_held:
-            fcntl.flock(self._gate, fcntl.LOCK_EX)  # blocks without holding the GIL
-            self._gate_held = True
+        if self._gate_held:
+            return
+        # (flock blocks without holding the GIL)
+        fcntl.flock(self._queue, fcntl.LOCK_EX)  # those already queued go first
+        fcntl.flock(self._queue, fcntl.LOCK_UN)
+        fcntl.flock(self._queue, fcntl.LOCK_SH)
+        try:
+            fcntl.flock(self._gate, fcntl.LOCK_EX)
+        finally:
+            fcntl.flock(self._queue, fcntl.LOCK_UN)
+        self._gate_held = True
 
     def leave_gate(self) -> None:
         if self._gate_held:
@@ -64,6 +89,7 @@ class GatedConnection(sqlite3.Connection):
             if self._gate >= 0:
                 self.leave_gate()
                 os.close(self._gate)
+                os.close(self._queue)
                 self._gate = -1
         finally:
             super().close()
