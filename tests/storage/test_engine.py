@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from winback.storage.engine import derived, make_engine, reader
 
@@ -40,3 +41,35 @@ def test_on_postgresql_only_the_derived_writes_skip_waiting_for_the_wal(
             seen.append(conn.execute(text("SHOW synchronous_commit")).scalar_one())
 
     assert seen == ["on", "off", "on"]
+
+
+def test_a_second_burst_of_reads_on_sqlite_reuses_the_connections_of_the_first(
+    tmp_path: Path,
+) -> None:
+    # The read API serves from a pool of threads: a connection opened past the
+    # pool would be set up and closed again for every request of a burst.
+    engine = make_engine(f"sqlite:///{tmp_path / 'winback.db'}")
+    opened: list[object] = []
+    event.listen(engine, "connect", lambda dbapi_connection, _record: opened.append(1))
+    all_reading = threading.Barrier(30)
+
+    def read() -> None:
+        with reader(engine).connect() as conn:
+            conn.execute(text("SELECT 1")).scalar_one()
+            all_reading.wait(timeout=10)
+
+    def burst() -> int:
+        before = len(opened)
+        threads = [threading.Thread(target=read) for _ in range(30)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        return len(opened) - before
+
+    try:
+        first, second = burst(), burst()
+    finally:
+        engine.dispose()
+
+    assert (first, second) == (30, 0)

@@ -14,6 +14,10 @@ from sqlalchemy.pool import NullPool
 from winback.storage.writegate import GatedConnection
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Enough kept open for the read API's thread pool (40 threads) under a burst of
+# reads: a connection opened past the pool is closed again after one request,
+# and opening one (pragmas, the gate's files) costs more than the read.
+SQLITE_POOL = {"pool_size": 40, "max_overflow": 10}
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -110,6 +114,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             url,
             connect_args=connect_args,
             poolclass=NullPool if in_memory else None,
+            **({} if in_memory else SQLITE_POOL),
             json_serializer=_json,
             json_deserializer=orjson.loads,
         )
