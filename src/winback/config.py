@@ -83,6 +83,9 @@ class Settings:
     # 100 events let more acknowledgements through than 200, at no cost in
     # events applied per second (docs/benchmarks.md).
     apply_batch_size: int = 100
+    # The intake holds its 200s while the oldest pending event is older than
+    # this (intake/backpressure.py); 0 turns it off.
+    apply_lag_limit_seconds: float = 0.5
     log_level: str = "info"
     log_json: bool = False
     key_rotation_grace_hours: float = 24.0
@@ -129,6 +132,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_per_second=_float(source, "WINBACK_RATE_LIMIT_PER_SECOND", 20_000.0),
         rate_limit_burst=_int(source, "WINBACK_RATE_LIMIT_BURST", 40_000),
         apply_batch_size=_int(source, "WINBACK_APPLY_BATCH_SIZE", 100),
+        apply_lag_limit_seconds=_float(source, "WINBACK_APPLY_LAG_LIMIT_SECONDS", 0.5, minimum=0.0),
         log_level=source.get("WINBACK_LOG_LEVEL", "info").lower(),
         log_json=_bool(source, "WINBACK_LOG_JSON", False),
         key_rotation_grace_hours=_float(

@@ -15,6 +15,10 @@ APPLY_LAG = Histogram(
     "Time from acknowledgement to application",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
+INTAKE_HELD = Counter(
+    "winback_intake_held_seconds_total",
+    "Time the raw log's writer held acknowledgements back because the applier was behind",
+)
 APPLY_PENDING = Gauge("winback_apply_pending", "Events in the raw log not yet applied")
 COLLECTOR_REQUESTS = Counter(
     "winback_collector_requests_total",

@@ -12,6 +12,7 @@ from winback.apply.applier import Applier
 from winback.config import Settings
 from winback.feeds.tasks import register as register_feed_tasks
 from winback.imports.tasks import register as register_import_tasks
+from winback.intake.backpressure import ApplyBackpressure
 from winback.intake.checked import CheckedEvents
 from winback.intake.rawlog import RawLogWriter
 from winback.intake.receive import Intake
@@ -67,7 +68,10 @@ def build_runtime(
     # Only an applier of this process can take the intake's checked payloads.
     checked = CheckedEvents() if apply_in_process else None
     applier = Applier(gated(derived(engine)), batch_size=settings.apply_batch_size, checked=checked)
-    writer = RawLogWriter(gated(engine), on_commit=applier.wake.set, checked=checked)
+    backpressure = ApplyBackpressure(reader(engine), settings.apply_lag_limit_seconds)
+    writer = RawLogWriter(
+        gated(engine), on_commit=applier.wake.set, checked=checked, hold=backpressure.hold
+    )
     directory = StoreDirectory(reader(engine))
     intake = Intake(settings, directory, writer)
     runtime = Runtime(

@@ -106,8 +106,10 @@ class RawLogWriter:
         on_commit: Callable[[], None] | None = None,
         max_group: int = 1000,
         checked: CheckedEvents | None = None,
+        hold: Callable[[], object] | None = None,
     ) -> None:
         self._engine = engine
+        self._hold = hold
         self._on_commit = on_commit
         self._checked = checked
         self._max_group = max_group
@@ -167,6 +169,8 @@ class RawLogWriter:
 
     def _run(self) -> None:
         while (group := self._take_group()) is not None:
+            if self._hold is not None:
+                self._hold()  # (back-pressure: see intake/backpressure.py)
             try:
                 seqs = self._write([event for event, _, _, _ in group])
             except Exception as error:

@@ -1,0 +1,75 @@
+"""Back-pressure: the raw log's writer holds the next 200s while the applier is behind.
+
+Overloaded, the intake can acknowledge events faster than the applier applies
+them. Nothing is lost either way (an event is durable from its 200), but the
+state the read API and the automations see falls further behind for as long
+as the load lasts, and on one process the applier, sharing the interpreter
+with the HTTP side, gets less of it the busier that side is: a cart abandoned
+a minute ago would still look open. So while the oldest pending event has
+waited longer than the limit, the writer waits before it commits the next
+group: senders wait longer for their 200 and what they sent stays fresh.
+
+Each hold is bounded (``MAX_HOLD_SECONDS``), so that an intake whose applier is
+down still takes events in, slowly, rather than none.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, select
+
+from winback.metrics import INTAKE_HELD
+from winback.storage.schema import raw_events
+
+MAX_HOLD_SECONDS = 1.0
+POLL_SECONDS = 0.01
+
+
+def oldest_pending_age(conn: Connection, now: datetime) -> float:
+    """Seconds the oldest event not yet applied has waited (0 when none waits)."""
+    received_at: datetime | None = conn.execute(
+        select(raw_events.c.received_at)
+        .where(raw_events.c.outcome == "pending")
+        .order_by(raw_events.c.seq)
+        .limit(1)
+    ).scalar()
+    if received_at is None:
+        return 0.0
+    return max((now - received_at).total_seconds(), 0.0)
+
+
+class ApplyBackpressure:
+    """Holds the raw log's writer while the applier is more than ``limit_seconds`` behind."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        limit_seconds: float,
+        *,
+        max_hold_seconds: float = MAX_HOLD_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self._engine = engine
+        self._limit = limit_seconds
+        self._max_hold = max_hold_seconds
+        self._poll = poll_seconds
+
+    def behind(self) -> bool:
+        with self._engine.connect() as conn:
+            return oldest_pending_age(conn, datetime.now(UTC)) > self._limit
+
+    def hold(self) -> float:
+        """Wait while the applier is behind, at most ``max_hold_seconds``; returns
+        the seconds waited."""
+        if self._limit <= 0 or not self.behind():
+            return 0.0
+        started = time.monotonic()
+        while time.monotonic() - started < self._max_hold:
+            time.sleep(self._poll)
+            if not self.behind():
+                break
+        held = time.monotonic() - started
+        INTAKE_HELD.inc(held)
+        return held
