@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from tests.rawevents import webhook_event
 from winback.apply.applier import Applier
 from winback.config import ConfigError, load_settings
 from winback.intake.backpressure import ApplyBackpressure
-from winback.intake.rawlog import append_events
+from winback.intake.rawlog import RawLogWriter, append_events
 from winback.storage.schema import raw_events
 from winback.stores.service import create_store
 
@@ -79,3 +80,29 @@ def test_the_limit_is_read_from_the_environment_and_checked() -> None:
         load_settings({"WINBACK_APPLY_LAG_LIMIT_SECONDS": "-1"})
     with pytest.raises(ConfigError, match="must be a number"):
         load_settings({"WINBACK_APPLY_LAG_LIMIT_SECONDS": "soon"})
+
+
+def test_the_writer_commits_nothing_and_acknowledges_nothing_while_it_is_held(
+    private_engine: Engine,
+) -> None:
+    store, _ = create_store(private_engine, name="held writer")
+    released = threading.Event()
+    writer = RawLogWriter(private_engine, hold=lambda: released.wait(30))
+    acknowledged: list[int] = []
+    sender = threading.Thread(
+        target=lambda: acknowledged.append(
+            asyncio.run(writer.append(webhook_event(store.id, "customers/create", {"id": 2})))
+        )
+    )
+    try:
+        sender.start()
+        sender.join(timeout=0.3)
+        while_held = (list(acknowledged), _pending(private_engine))
+        released.set()
+        sender.join(timeout=30)
+    finally:
+        released.set()
+        writer.close()
+
+    assert while_held == ([], 0)
+    assert len(acknowledged) == 1 and _pending(private_engine) == 1
