@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from tests.rawevents import webhook_event
 from winback.apply.applier import Applier
@@ -65,6 +66,27 @@ def test_the_hold_ends_once_the_applier_catches_up(private_engine: Engine) -> No
 
     assert 0.1 <= held < 30.0
     assert _pending(private_engine) == 0
+
+
+def _counting_queries(engine: Engine) -> list[str]:
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    return statements
+
+
+def test_what_the_last_look_proves_is_not_asked_again(private_engine: Engine) -> None:
+    _event_waiting_since(private_engine, 0.3)
+    backpressure = ApplyBackpressure(private_engine, 0.5)
+    statements = _counting_queries(private_engine)
+
+    assert not backpressure.behind()  # waited 0.3 s: it cannot pass 0.5 s for 0.2 s
+    looked = len(statements)
+    assert not backpressure.behind()
+    assert len(statements) == looked  # answered without a query
+
+    time.sleep(0.25)
+    assert backpressure.behind()  # now past the limit, and seen to be
+    assert len(statements) > looked
 
 
 def test_a_limit_of_zero_turns_it_off(private_engine: Engine) -> None:

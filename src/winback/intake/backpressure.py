@@ -55,10 +55,25 @@ class ApplyBackpressure:
         self._limit = limit_seconds
         self._max_hold = max_hold_seconds
         self._poll = poll_seconds
+        self._clear_until = 0.0  # (monotonic) not behind before then: no need to look
 
     def behind(self) -> bool:
+        """Whether the oldest pending event has waited longer than the limit.
+
+        An event pending now that was received at the last look was pending then
+        too, so the oldest waits at most what it waited then plus the time since:
+        until that reaches the limit the answer is known without a query (asked
+        before every group commit, the query cost a twentieth of the intake's CPU).
+        """
+        now = time.monotonic()
+        if now < self._clear_until:
+            return False
         with self._engine.connect() as conn:
-            return oldest_pending_age(conn, datetime.now(UTC)) > self._limit
+            age = oldest_pending_age(conn, datetime.now(UTC))
+        if age > self._limit:
+            return True
+        self._clear_until = now + (self._limit - age)
+        return False
 
     def hold(self) -> float:
         """Wait while the applier is behind, at most ``max_hold_seconds``; returns
