@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, delete, update
 
+from winback.storage.locks import take_apply_lock
 from winback.storage.schema import (
     activities,
     carts,
@@ -21,6 +22,7 @@ from winback.storage.schema import (
 def replay_store(engine: Engine, store_id: str) -> int:
     """Everything but rejected deliveries goes back to pending; returns how many."""
     with engine.begin() as conn:
+        take_apply_lock(conn)  # (an applier must not work on what is being wiped)
         for table in (
             order_lines,
             orders,

@@ -324,6 +324,16 @@ markers = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+# How many transactions have written derived state (taken the apply lock), on
+# SQLite: the applier works a batch out on a snapshot and writes it only if
+# this has not moved since (see ``storage/locks.py``). One row, id 1.
+derived_writes = Table(
+    "derived_writes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("count", BigInteger, nullable=False),
+)
+
 activities = Table(
     "activities",
     metadata,
