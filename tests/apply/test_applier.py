@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,12 @@ from sqlalchemy import Engine, select
 from tests.rawevents import webhook_event
 from winback.apply import applier as applier_module
 from winback.apply.applier import Applier
+from winback.apply.batch import ApplyItem
+from winback.apply.direct import apply_direct
 from winback.intake.rawlog import append_events
+from winback.intake.topics import Topic
+from winback.intake.validation import parse_payload
+from winback.storage import reads
 from winback.storage.schema import raw_events
 from winback.stores.service import create_store
 
@@ -81,3 +87,71 @@ def _outcome(engine: Engine, seq: int) -> tuple[str, Any]:
             select(raw_events.c.outcome, raw_events.c.applied_at).where(raw_events.c.seq == seq)
         ).one()
     return row.outcome, row.applied_at
+
+
+AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def _customer_item(store_id: str, body: dict[str, Any], at: datetime) -> ApplyItem:
+    payload = parse_payload(Topic.CUSTOMER_UPDATE, body)
+    return ApplyItem(store_id, Topic.CUSTOMER_UPDATE, "customers/update", payload, body, at, "csv")
+
+
+def _sqlite_only(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite's applier works a batch out before it takes the lock")
+
+
+def test_a_batch_is_worked_out_before_the_lock_and_written_as_worked_out(
+    engine: Engine, store_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sqlite_only(engine)
+    # Given a pending event and no other writer
+    body = {"id": "w1", "email": "wen@example.com", "first_name": "Wen"}
+    [seq] = append_events(engine, [webhook_event(store_id, "customers/update", body)])
+    applied_inside_the_lock: list[Any] = []
+    inside = applier_module.apply_parsed
+    monkeypatch.setattr(
+        applier_module,
+        "apply_parsed",
+        lambda *args: applied_inside_the_lock.append(args) or inside(*args),
+    )
+    # When the applier runs
+    Applier(engine).drain()
+    # Then the batch was not applied again inside the lock, and it is stored
+    assert applied_inside_the_lock == []
+    assert _outcome(engine, seq)[0] == "applied"
+    with engine.connect() as conn:
+        stored = reads.customer(conn, store_id, "w1")
+    assert stored is not None and stored.first_name == "Wen"
+
+
+def test_a_write_after_the_snapshot_makes_the_batch_be_applied_again_inside_the_lock(
+    engine: Engine, store_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sqlite_only(engine)
+    # Given a customer, and a pending event that renames her
+    apply_direct(engine, [_customer_item(store_id, {"id": "c7", "email": "ada@example.com"}, AT)])
+    renamed = {"id": "c7", "email": "ada@example.com", "first_name": "Ann"}
+    append_events(
+        engine,
+        [webhook_event(store_id, "customers/update", renamed, at=AT + timedelta(hours=1))],
+    )
+    # and, while the applier works its batch out on a snapshot, a newer write of
+    # another of her fields (an import's) commits
+    work_out = applier_module.work_out
+
+    def work_out_then_another_writer_commits(*args: Any) -> Any:
+        worked = work_out(*args)
+        newer = {"id": "c7", "email": "ada@example.com", "last_name": "Lovelace"}
+        apply_direct(engine, [_customer_item(store_id, newer, AT + timedelta(hours=2))])
+        return worked
+
+    monkeypatch.setattr(applier_module, "work_out", work_out_then_another_writer_commits)
+    # When the applier goes on to write its batch
+    Applier(engine).drain()
+    # Then both changes are kept: the batch was not written over the newer one
+    with engine.connect() as conn:
+        stored = reads.customer(conn, store_id, "c7")
+    assert stored is not None
+    assert (stored.first_name, stored.last_name) == ("Ann", "Lovelace")

@@ -14,12 +14,21 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
-from winback.apply.batch import Outcome, PendingEvent, apply_batch, apply_parsed, parse_events
+from winback.apply.batch import (
+    ApplyItem,
+    Outcome,
+    PendingEvent,
+    apply_batch,
+    apply_parsed,
+    parse_events,
+    work_out,
+    write_worked_out,
+)
 from winback.apply.context import FAILED
 from winback.intake.checked import CheckedEvents
 from winback.metrics import APPLY_LAG, EVENTS_APPLIED
 from winback.storage.engine import reader
-from winback.storage.locks import take_apply_lock
+from winback.storage.locks import derived_writes_so_far, take_apply_lock
 from winback.storage.schema import raw_events
 
 log = structlog.get_logger(__name__)
@@ -88,30 +97,48 @@ class Applier:
     def apply_pending(self) -> int:
         """Apply one batch of pending events; returns how many were read (some may have
         been applied by another applier meanwhile: more may be pending all the same)."""
-        # Read and parse before taking the write lock: on SQLite it is the one
-        # writer's, which the raw log's group commits wait for.
-        with reader(self._engine).connect() as conn:
-            events = _pending(conn, self._batch_size)
-        read = len(events)
-        if not events:
-            return 0
-        items, refused = parse_events(events, self._checked)
         try:
-            with self._engine.begin() as conn:
-                take_apply_lock(conn)
-                # Another applier may have taken some of them meanwhile.
-                still = _still_pending(conn, [event.seq for event in events])
-                events = [event for event in events if event.seq in still]
-                items = [item for item in items if item.seq in still]
-                refused = [outcome for outcome in refused if outcome.seq in still]
-                outcomes = apply_parsed(conn, items, refused)
-                now = datetime.now(UTC)
-                _record(conn, outcomes, now)
+            return self._apply_batch()
         except Exception as error:
             log.warning("apply batch failed, applying one by one", error=repr(error))
             return self._apply_one_by_one()
+
+    def _apply_batch(self) -> int:
+        # Read, parse and, on SQLite, work the batch out on one snapshot before taking
+        # the write lock: there it is the one writer's, which the raw log's group
+        # commits wait for, and holding it through the batch's Python work made
+        # them wait for all of it.
+        with reader(self._engine).connect() as conn:
+            writes_seen = derived_writes_so_far(conn)
+            events = _pending(conn, self._batch_size)
+            if not events:
+                return 0
+            items, refused = parse_events(events, self._checked)
+            worked = work_out(conn, items) if writes_seen is not None else None
+        read = len(events)
+        with self._engine.begin() as conn:
+            if take_apply_lock(conn) == writes_seen and worked is not None:
+                # No one wrote derived state since the snapshot (another applier
+                # would have): what was worked out on it stands, and every event
+                # read is still pending.
+                outcomes = write_worked_out(conn, worked, items, refused)
+            else:
+                events, outcomes = self._apply_still_pending(conn, events, items, refused)
+            now = datetime.now(UTC)
+            _record(conn, outcomes, now)
         self._observe(events, outcomes, now)
         return read
+
+    @staticmethod
+    def _apply_still_pending(
+        conn: Connection, events: list[PendingEvent], items: list[ApplyItem], refused: list[Outcome]
+    ) -> tuple[list[PendingEvent], list[Outcome]]:
+        """Apply, inside the lock, those of the batch no other applier took meanwhile."""
+        still = _still_pending(conn, [event.seq for event in events])
+        events = [event for event in events if event.seq in still]
+        items = [item for item in items if item.seq in still]
+        refused = [outcome for outcome in refused if outcome.seq in still]
+        return events, apply_parsed(conn, items, refused)
 
     def _apply_one_by_one(self) -> int:
         with self._engine.connect() as conn:

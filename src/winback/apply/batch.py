@@ -239,12 +239,43 @@ def parse_events(
 
 def apply_parsed(conn: Connection, items: list[ApplyItem], refused: list[Outcome]) -> list[Outcome]:
     """Apply parsed events and write the result; returns each event's outcome."""
-    results = apply_items(conn, items)
+    return _outcomes(items, apply_items(conn, items), refused)
+
+
+def _outcomes(items: list[ApplyItem], results: list[str], refused: list[Outcome]) -> list[Outcome]:
     outcomes = list(refused)
     for item, result in zip(items, results, strict=True):
         assert item.seq is not None
         outcomes.append(Outcome(item.seq, result, _REASONS.get(result)))
     return outcomes
+
+
+@dataclass(frozen=True)
+class WorkedOut:
+    """A batch applied in memory on what one connection read: each item's outcome,
+    and the changes, not yet written."""
+
+    workspace: Workspace
+    results: list[str]
+
+
+def work_out(conn: Connection, items: list[ApplyItem]) -> WorkedOut:
+    """Apply ``items`` in memory on what ``conn`` reads (a snapshot), writing nothing.
+
+    What it works out is right to write only while what was read is still what is
+    stored: see ``write_worked_out``.
+    """
+    return WorkedOut(*_work_out(conn, items))
+
+
+def write_worked_out(
+    conn: Connection, worked: WorkedOut, items: list[ApplyItem], refused: list[Outcome]
+) -> list[Outcome]:
+    """Write a batch worked out by ``work_out`` through ``conn``; returns each event's
+    outcome. The caller makes sure no one wrote derived state since the snapshot."""
+    worked.workspace.conn = conn
+    flush(worked.workspace)
+    return _outcomes(items, worked.results, refused)
 
 
 def apply_batch(
@@ -279,6 +310,17 @@ def apply_items(
     ``carried``, its products are taken as stored instead of read again, and it
     is given this batch's products as flushed.
     """
+    ws, results = _work_out(conn, items, carried)
+    flush(ws)
+    if carried is not None:
+        carried.products = [product for product in ws.products.values() if product is not None]
+    return results
+
+
+def _work_out(
+    conn: Connection, items: list[ApplyItem], carried: CarriedProducts | None = None
+) -> tuple[Workspace, list[str]]:
+    """Each item's outcome, and the workspace holding the changes, not yet written."""
     ws = Workspace(conn)
     if carried is not None:
         named = _named_products(items)  # (the rest is let go: the carry stays a batch's size)
@@ -306,7 +348,4 @@ def apply_items(
         results.append(apply_payload(ws, ctx, item.topic, item.event_type, item.payload, item.body))
         if item.digest is not None:
             seen.add((item.store_id, item.digest))
-    flush(ws)
-    if carried is not None:
-        carried.products = [product for product in ws.products.values() if product is not None]
-    return results
+    return ws, results
