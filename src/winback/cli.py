@@ -108,7 +108,9 @@ def worker() -> None:
     """Apply events from the raw log until stopped (the production applier process)."""
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
-    applier = Applier(gated(derived(_engine())), batch_size=settings.apply_batch_size)
+    applier = Applier(
+        gated(derived(_engine())), batch_size=settings.apply_batch_size, work_out_first=True
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -87,11 +87,22 @@ def _record(conn: Connection, outcomes: list[Outcome], now: datetime) -> None:
 
 class Applier:
     def __init__(
-        self, engine: Engine, *, batch_size: int = 100, checked: CheckedEvents | None = None
+        self,
+        engine: Engine,
+        *,
+        batch_size: int = 100,
+        checked: CheckedEvents | None = None,
+        work_out_first: bool = False,
     ) -> None:
+        """``work_out_first``: on SQLite, work each batch out before taking the write
+        lock (see ``_apply_batch``). For an applier in a process of its own: beside
+        the HTTP side in one interpreter, holding the lock through the work kept the
+        raw log's writer off the interpreter too, and the applier needs that share
+        (measured: lag p99 at saturation 0.56 s with, 0.22 s without)."""
         self._engine = engine
         self._batch_size = batch_size
         self._checked = checked
+        self._work_out_first = work_out_first
         self.wake = threading.Event()
 
     def apply_pending(self) -> int:
@@ -104,12 +115,12 @@ class Applier:
             return self._apply_one_by_one()
 
     def _apply_batch(self) -> int:
-        # Read, parse and, on SQLite, work the batch out on one snapshot before taking
-        # the write lock: there it is the one writer's, which the raw log's group
-        # commits wait for, and holding it through the batch's Python work made
-        # them wait for all of it.
+        # Read and parse, and (``work_out_first``, on SQLite) work the batch out on one
+        # snapshot, before taking the write lock: there it is the one writer's, which
+        # the raw log's group commits wait for, and holding it through the batch's
+        # Python work made them wait for all of it.
         with reader(self._engine).connect() as conn:
-            writes_seen = derived_writes_so_far(conn)
+            writes_seen = derived_writes_so_far(conn) if self._work_out_first else None
             events = _pending(conn, self._batch_size)
             if not events:
                 return 0
