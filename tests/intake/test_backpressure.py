@@ -74,16 +74,26 @@ def _counting_queries(engine: Engine) -> list[str]:
     return statements
 
 
-def test_what_the_last_look_proves_is_not_asked_again(private_engine: Engine) -> None:
+def test_a_look_that_found_it_clear_is_trusted_for_a_poll_interval(
+    private_engine: Engine,
+) -> None:
     _event_waiting_since(private_engine, 0.3)
-    backpressure = ApplyBackpressure(private_engine, 0.5)
+    trusting = ApplyBackpressure(private_engine, 0.5, poll_seconds=60.0)
     statements = _counting_queries(private_engine)
 
-    assert not backpressure.behind()  # waited 0.3 s: it cannot pass 0.5 s for 0.2 s
+    assert not trusting.behind()  # waited 0.3 s of 0.5
     looked = len(statements)
-    assert not backpressure.behind()
+    assert not trusting.behind()
     assert len(statements) == looked  # answered without a query
 
+
+def test_once_the_interval_is_over_it_looks_again(private_engine: Engine) -> None:
+    _event_waiting_since(private_engine, 0.3)
+    backpressure = ApplyBackpressure(private_engine, 0.5, poll_seconds=0.05)
+    statements = _counting_queries(private_engine)
+
+    assert not backpressure.behind()
+    looked = len(statements)
     time.sleep(0.25)
     assert backpressure.behind()  # now past the limit, and seen to be
     assert len(statements) > looked
