@@ -18,6 +18,7 @@ from winback.intake.rawlog import append_events
 from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload
 from winback.storage import reads
+from winback.storage.replay import replay_store
 from winback.storage.schema import raw_events
 from winback.stores.service import create_store
 
@@ -55,23 +56,38 @@ def test_an_event_that_cannot_be_applied_fails_alone_and_is_counted(engine: Engi
     assert _applied("applied") >= applied_before + 1
 
 
+# These run on a database of their own: a live server's applier on the shared one
+# would take their events first, and call the functions they patch.
+
+
+@pytest.fixture
+def own_store(private_engine: Engine) -> str:
+    return create_store(private_engine, name="applier")[0].id
+
+
+def _ours(store_id: str, rows: list[Any]) -> bool:
+    return any(getattr(row, "store_id", None) == store_id for row in rows)
+
+
 @pytest.mark.parametrize("work_out_first", [False, True])
 def test_events_another_applier_took_meanwhile_are_not_applied_twice(
-    engine: Engine, store_id: str, monkeypatch: pytest.MonkeyPatch, work_out_first: bool
+    private_engine: Engine, own_store: str, monkeypatch: pytest.MonkeyPatch, work_out_first: bool
 ) -> None:
+    engine = private_engine
     # Given a pending event, and an applier that reads it before taking the write lock
     [seq] = append_events(
-        engine, [webhook_event(store_id, "customers/update", {"email": "lin@example.com"})]
+        engine, [webhook_event(own_store, "customers/update", {"email": "lin@example.com"})]
     )
     first, second = Applier(engine, work_out_first=work_out_first), Applier(engine)
     parse = applier_module.parse_events
     applied_by_the_other: list[Any] = []
 
-    def parse_then_let_the_other_apply(*args: Any) -> Any:
-        parsed = parse(*args)
-        monkeypatch.setattr(applier_module, "parse_events", parse)
-        second.drain()  # the other applier takes the same event meanwhile
-        applied_by_the_other.append(_outcome(engine, seq))
+    def parse_then_let_the_other_apply(events: list[Any], *args: Any) -> Any:
+        parsed = parse(events, *args)
+        if _ours(own_store, events) and not applied_by_the_other:
+            applied_by_the_other.append(None)
+            second.drain()  # the other applier takes the same event meanwhile
+            applied_by_the_other[0] = _outcome(engine, seq)
         return parsed
 
     monkeypatch.setattr(applier_module, "parse_events", parse_then_let_the_other_apply)
@@ -105,19 +121,22 @@ def _sqlite_only(engine: Engine) -> None:
 
 @pytest.mark.parametrize("work_out_first", [False, True])
 def test_a_batch_is_worked_out_before_the_lock_only_by_an_applier_of_its_own_process(
-    engine: Engine, store_id: str, monkeypatch: pytest.MonkeyPatch, work_out_first: bool
+    private_engine: Engine, own_store: str, monkeypatch: pytest.MonkeyPatch, work_out_first: bool
 ) -> None:
+    engine = private_engine
     _sqlite_only(engine)
     # Given a pending event and no other writer
     body = {"id": "w1", "email": "wen@example.com", "first_name": "Wen"}
-    [seq] = append_events(engine, [webhook_event(store_id, "customers/update", body)])
+    [seq] = append_events(engine, [webhook_event(own_store, "customers/update", body)])
     applied_inside_the_lock: list[Any] = []
     inside = applier_module.apply_parsed
-    monkeypatch.setattr(
-        applier_module,
-        "apply_parsed",
-        lambda *args: applied_inside_the_lock.append(args) or inside(*args),
-    )
+
+    def recorded(conn: Any, items: list[Any], refused: list[Any]) -> Any:
+        if _ours(own_store, items):
+            applied_inside_the_lock.append(items)
+        return inside(conn, items, refused)
+
+    monkeypatch.setattr(applier_module, "apply_parsed", recorded)
     # When the applier runs
     Applier(engine, work_out_first=work_out_first).drain()
     # Then the batch was applied inside the lock only by the in-process applier
@@ -125,20 +144,21 @@ def test_a_batch_is_worked_out_before_the_lock_only_by_an_applier_of_its_own_pro
     # and it is stored either way
     assert _outcome(engine, seq)[0] == "applied"
     with engine.connect() as conn:
-        stored = reads.customer(conn, store_id, "w1")
+        stored = reads.customer(conn, own_store, "w1")
     assert stored is not None and stored.first_name == "Wen"
 
 
 def test_a_write_after_the_snapshot_makes_the_batch_be_applied_again_inside_the_lock(
-    engine: Engine, store_id: str, monkeypatch: pytest.MonkeyPatch
+    private_engine: Engine, own_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    engine = private_engine
     _sqlite_only(engine)
     # Given a customer, and a pending event that renames her
-    apply_direct(engine, [_customer_item(store_id, {"id": "c7", "email": "ada@example.com"}, AT)])
+    apply_direct(engine, [_customer_item(own_store, {"id": "c7", "email": "ada@example.com"}, AT)])
     renamed = {"id": "c7", "email": "ada@example.com", "first_name": "Ann"}
     append_events(
         engine,
-        [webhook_event(store_id, "customers/update", renamed, at=AT + timedelta(hours=1))],
+        [webhook_event(own_store, "customers/update", renamed, at=AT + timedelta(hours=1))],
     )
     # and, while the applier works its batch out on a snapshot, a newer write of
     # another of her fields (an import's) commits
@@ -147,7 +167,7 @@ def test_a_write_after_the_snapshot_makes_the_batch_be_applied_again_inside_the_
     def work_out_then_another_writer_commits(*args: Any) -> Any:
         worked = work_out(*args)
         newer = {"id": "c7", "email": "ada@example.com", "last_name": "Lovelace"}
-        apply_direct(engine, [_customer_item(store_id, newer, AT + timedelta(hours=2))])
+        apply_direct(engine, [_customer_item(own_store, newer, AT + timedelta(hours=2))])
         return worked
 
     monkeypatch.setattr(applier_module, "work_out", work_out_then_another_writer_commits)
@@ -155,6 +175,40 @@ def test_a_write_after_the_snapshot_makes_the_batch_be_applied_again_inside_the_
     Applier(engine, work_out_first=True).drain()
     # Then both changes are kept: the batch was not written over the newer one
     with engine.connect() as conn:
-        stored = reads.customer(conn, store_id, "c7")
+        stored = reads.customer(conn, own_store, "c7")
     assert stored is not None
     assert (stored.first_name, stored.last_name) == ("Ann", "Lovelace")
+
+
+@pytest.mark.parametrize("work_out_first", [False, True])
+def test_events_a_replay_makes_pending_meanwhile_are_applied_first(
+    private_engine: Engine, own_store: str, monkeypatch: pytest.MonkeyPatch, work_out_first: bool
+) -> None:
+    engine = private_engine
+    # Given an event applied, and a later one pending that an applier has read
+    [older] = append_events(
+        engine,
+        [webhook_event(own_store, "customers/update", {"id": "r1", "email": "r1@example.com"})],
+    )
+    Applier(engine).drain()
+    [newer] = append_events(
+        engine,
+        [webhook_event(own_store, "customers/update", {"id": "r2", "email": "r2@example.com"})],
+    )
+    parse = applier_module.parse_events
+    replayed: list[int] = []
+
+    def parse_then_replay(events: list[Any], *args: Any) -> Any:
+        parsed = parse(events, *args)
+        if not replayed:  # a replay makes the older one pending again meanwhile
+            replayed.append(replay_store(engine, own_store))
+        return parsed
+
+    monkeypatch.setattr(applier_module, "parse_events", parse_then_replay)
+    # When the applier goes on with its batch
+    Applier(engine, work_out_first=work_out_first).apply_pending()
+    # Then that batch applied the older event too, with the one it had read
+    assert _outcome(engine, older)[0] == "applied"
+    assert _outcome(engine, newer)[0] == "applied"
+    with engine.connect() as conn:
+        assert reads.customer(conn, own_store, "r1") is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 import structlog
@@ -18,6 +19,7 @@ from winback.apply.batch import (
     ApplyItem,
     Outcome,
     PendingEvent,
+    WorkedOut,
     apply_batch,
     apply_parsed,
     parse_events,
@@ -41,7 +43,9 @@ IDLE_WAIT_SECONDS = 0.05
 GATHER_SECONDS = 0.01
 
 
-def _pending(conn: Connection, limit: int, seq: int | None = None) -> list[PendingEvent]:
+def _pending(
+    conn: Connection, limit: int, seqs: Collection[int] | None = None
+) -> list[PendingEvent]:
     query = select(
         raw_events.c.seq,
         raw_events.c.store_id,
@@ -54,16 +58,16 @@ def _pending(conn: Connection, limit: int, seq: int | None = None) -> list[Pendi
         raw_events.c.digest,
         raw_events.c.headers,
     ).where(raw_events.c.outcome == "pending")
-    if seq is not None:
-        query = query.where(raw_events.c.seq == seq)
+    if seqs is not None:
+        query = query.where(raw_events.c.seq.in_(seqs))
     rows = conn.execute(query.order_by(raw_events.c.seq).limit(limit))
     return [PendingEvent(**row._mapping) for row in rows]
 
 
-def _still_pending(conn: Connection, seqs: list[int]) -> set[int]:
-    pending = raw_events.c.outcome == "pending"
-    rows = conn.execute(select(raw_events.c.seq).where(raw_events.c.seq.in_(seqs), pending))
-    return {row.seq for row in rows}
+def _pending_head(conn: Connection, limit: int) -> list[int]:
+    """The sequence numbers of the first ``limit`` pending events."""
+    query = select(raw_events.c.seq).where(raw_events.c.outcome == "pending")
+    return list(conn.execute(query.order_by(raw_events.c.seq).limit(limit)).scalars())
 
 
 def _record(conn: Connection, outcomes: list[Outcome], now: datetime) -> None:
@@ -108,13 +112,6 @@ class Applier:
     def apply_pending(self) -> int:
         """Apply one batch of pending events; returns how many were read (some may have
         been applied by another applier meanwhile: more may be pending all the same)."""
-        try:
-            return self._apply_batch()
-        except Exception as error:
-            log.warning("apply batch failed, applying one by one", error=repr(error))
-            return self._apply_one_by_one()
-
-    def _apply_batch(self) -> int:
         # Read and parse, and (``work_out_first``, on SQLite) work the batch out on one
         # snapshot, before taking the write lock: there it is the one writer's, which
         # the raw log's group commits wait for, and holding it through the batch's
@@ -125,30 +122,55 @@ class Applier:
             if not events:
                 return 0
             items, refused = parse_events(events, self._checked)
-            worked = work_out(conn, items) if writes_seen is not None else None
+            worked = self._work_out(conn, items) if writes_seen is not None else None
         read = len(events)
-        with self._engine.begin() as conn:
-            if take_apply_lock(conn) == writes_seen and worked is not None:
-                # No one wrote derived state since the snapshot (another applier
-                # would have): what was worked out on it stands, and every event
-                # read is still pending.
-                outcomes = write_worked_out(conn, worked, items, refused)
-            else:
-                events, outcomes = self._apply_still_pending(conn, events, items, refused)
-            now = datetime.now(UTC)
-            _record(conn, outcomes, now)
+        try:
+            with self._engine.begin() as conn:
+                writes_before = take_apply_lock(conn)
+                if worked is not None and writes_before == writes_seen:
+                    # No one wrote derived state since the snapshot (another applier or
+                    # a replay would have): what was worked out on it stands, and the
+                    # events read are still the first pending.
+                    outcomes = write_worked_out(conn, worked, items, refused)
+                else:
+                    events, outcomes = self._apply_head(conn, events, items, refused)
+                now = datetime.now(UTC)
+                _record(conn, outcomes, now)
+        except Exception as error:
+            log.warning("apply batch failed, applying one by one", error=repr(error))
+            return self._apply_one_by_one()
         self._observe(events, outcomes, now)
         return read
 
     @staticmethod
-    def _apply_still_pending(
-        conn: Connection, events: list[PendingEvent], items: list[ApplyItem], refused: list[Outcome]
+    def _work_out(conn: Connection, items: list[ApplyItem]) -> WorkedOut | None:
+        try:
+            return work_out(conn, items)
+        except Exception as error:  # (applied inside the lock instead, where it is handled)
+            log.warning("working a batch out failed", error=repr(error))
+            return None
+
+    def _apply_head(
+        self,
+        conn: Connection,
+        events: list[PendingEvent],
+        items: list[ApplyItem],
+        refused: list[Outcome],
     ) -> tuple[list[PendingEvent], list[Outcome]]:
-        """Apply, inside the lock, those of the batch no other applier took meanwhile."""
-        still = _still_pending(conn, [event.seq for event in events])
-        events = [event for event in events if event.seq in still]
-        items = [item for item in items if item.seq in still]
-        refused = [outcome for outcome in refused if outcome.seq in still]
+        """Apply, inside the lock, the first pending events as they are now: those read
+        before, less any another applier took meanwhile, plus any older ones a replay
+        made pending again (read and parsed here), in order."""
+        head = _pending_head(conn, self._batch_size)
+        known = {event.seq for event in events}
+        missing = [seq for seq in head if seq not in known]
+        if missing:
+            more = _pending(conn, len(missing), missing)
+            more_items, more_refused = parse_events(more, self._checked)
+            events, items, refused = events + more, items + more_items, refused + more_refused
+        first = set(head)
+        events = sorted((e for e in events if e.seq in first), key=lambda e: e.seq)
+        items = sorted((i for i in items if i.seq in first), key=lambda i: i.seq or 0)
+        refused = [outcome for outcome in refused if outcome.seq in first]
         return events, apply_parsed(conn, items, refused)
 
     def _apply_one_by_one(self) -> int:
@@ -159,7 +181,7 @@ class Applier:
             try:
                 with self._engine.begin() as conn:
                     take_apply_lock(conn)
-                    events = _pending(conn, 1, seq)
+                    events = _pending(conn, 1, [seq])
                     outcomes = apply_batch(conn, events, self._checked) if events else []
                     if outcomes:
                         _record(conn, outcomes, datetime.now(UTC))
@@ -176,7 +198,7 @@ class Applier:
         transaction gave up the apply lock, so another may have taken it (and counted it)."""
         with self._engine.begin() as conn:
             take_apply_lock(conn)
-            if not _pending(conn, 1, seq):
+            if not _pending(conn, 1, [seq]):
                 return []
             outcomes = [Outcome(seq, FAILED, f"apply error: {error!r}"[:2000])]
             _record(conn, outcomes, datetime.now(UTC))
