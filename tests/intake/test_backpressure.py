@@ -88,15 +88,28 @@ def test_a_look_that_found_it_clear_is_trusted_for_a_poll_interval(
 
 
 def test_once_the_interval_is_over_it_looks_again(private_engine: Engine) -> None:
-    _event_waiting_since(private_engine, 0.3)
-    backpressure = ApplyBackpressure(private_engine, 0.5, poll_seconds=0.05)
+    _event_waiting_since(private_engine, 0.5)
+    backpressure = ApplyBackpressure(private_engine, 1.0, poll_seconds=0.05)
     statements = _counting_queries(private_engine)
 
-    assert not backpressure.behind()
+    assert not backpressure.behind()  # waited 0.5 s of 1
     looked = len(statements)
-    time.sleep(0.25)
+    time.sleep(0.6)
     assert backpressure.behind()  # now past the limit, and seen to be
     assert len(statements) > looked
+
+
+def test_an_old_event_committed_after_a_clear_look_is_seen_at_the_next(
+    private_engine: Engine,
+) -> None:
+    # Given a look that found nothing pending
+    backpressure = ApplyBackpressure(private_engine, 0.5, poll_seconds=0.05)
+    assert not backpressure.behind()
+    # When an event that waited 5 s in a writer's queue is committed
+    _event_waiting_since(private_engine, 5.0)
+    time.sleep(0.1)
+    # Then the next look, one poll later, finds the applier behind
+    assert backpressure.behind()
 
 
 def test_a_limit_of_zero_turns_it_off(private_engine: Engine) -> None:
