@@ -212,3 +212,31 @@ def test_events_a_replay_makes_pending_meanwhile_are_applied_first(
     assert _outcome(engine, newer)[0] == "applied"
     with engine.connect() as conn:
         assert reads.customer(conn, own_store, "r1") is not None
+
+
+def test_events_that_arrive_after_the_batch_is_read_wait_for_the_next(
+    private_engine: Engine, own_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = private_engine
+    # Given an event read by the in-process applier, and another appended meanwhile
+    [read] = append_events(
+        engine, [webhook_event(own_store, "customers/update", {"email": "one@example.com"})]
+    )
+    parse = applier_module.parse_events
+    arrived: list[int] = []
+
+    def parse_then_another_arrives(events: list[Any], *args: Any) -> Any:
+        parsed = parse(events, *args)
+        if not arrived:
+            body = {"email": "two@example.com"}
+            arrived.extend(
+                append_events(engine, [webhook_event(own_store, "customers/update", body)])
+            )
+        return parsed
+
+    monkeypatch.setattr(applier_module, "parse_events", parse_then_another_arrives)
+    # When the applier applies its batch
+    Applier(engine).apply_pending()
+    # Then the batch was the event it read (not parsed again inside the lock)
+    assert _outcome(engine, read)[0] == "applied"
+    assert _outcome(engine, arrived[0])[0] == "pending"

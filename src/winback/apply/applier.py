@@ -160,8 +160,9 @@ class Applier:
         """Apply, inside the lock, the first pending events as they are now: those read
         before, less any another applier took meanwhile, plus any older ones a replay
         made pending again (read and parsed here), in order."""
-        head = _pending_head(conn, self._batch_size)
         known = {event.seq for event in events}
+        # (those that arrived since the batch was read wait for the next one)
+        head = [seq for seq in _pending_head(conn, self._batch_size) if seq <= max(known)]
         missing = [seq for seq in head if seq not in known]
         if missing:
             more = _pending(conn, len(missing), missing)
