@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from prometheus_client import REGISTRY
@@ -56,6 +57,8 @@ def test_an_event_that_cannot_be_applied_fails_alone_and_is_counted(engine: Engi
     assert _applied("applied") >= applied_before + 1
 
 
+T = TypeVar("T")
+
 # These run on a database of their own: a live server's applier on the shared one
 # would take their events first, and call the functions they patch.
 
@@ -69,6 +72,24 @@ def _ours(store_id: str, rows: list[Any]) -> bool:
     return any(getattr(row, "store_id", None) == store_id for row in rows)
 
 
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, store_id: str, action: Callable[[], T]) -> list[T]:
+    """Run ``action`` once, right after an applier has parsed a batch of the store's
+    events (before it takes the write lock); its result lands in the returned list."""
+    parse = applier_module.parse_events
+    done: list[T] = []
+    started: list[bool] = []  # (set first: the action may itself parse, as another applier)
+
+    def parse_then_act(events: list[Any], *args: Any) -> Any:
+        parsed = parse(events, *args)
+        if _ours(store_id, events) and not started:
+            started.append(True)
+            done.append(action())
+        return parsed
+
+    monkeypatch.setattr(applier_module, "parse_events", parse_then_act)
+    return done
+
+
 @pytest.mark.parametrize("work_out_first", [False, True])
 def test_events_another_applier_took_meanwhile_are_not_applied_twice(
     private_engine: Engine, own_store: str, monkeypatch: pytest.MonkeyPatch, work_out_first: bool
@@ -79,18 +100,12 @@ def test_events_another_applier_took_meanwhile_are_not_applied_twice(
         engine, [webhook_event(own_store, "customers/update", {"email": "lin@example.com"})]
     )
     first, second = Applier(engine, work_out_first=work_out_first), Applier(engine)
-    parse = applier_module.parse_events
-    applied_by_the_other: list[Any] = []
 
-    def parse_then_let_the_other_apply(events: list[Any], *args: Any) -> Any:
-        parsed = parse(events, *args)
-        if _ours(own_store, events) and not applied_by_the_other:
-            applied_by_the_other.append(None)
-            second.drain()  # the other applier takes the same event meanwhile
-            applied_by_the_other[0] = _outcome(engine, seq)
-        return parsed
+    def let_the_other_apply() -> tuple[str, Any]:
+        second.drain()  # the other applier takes the same event meanwhile
+        return _outcome(engine, seq)
 
-    monkeypatch.setattr(applier_module, "parse_events", parse_then_let_the_other_apply)
+    applied_by_the_other = _meanwhile(monkeypatch, own_store, let_the_other_apply)
     # When the first applier goes on with what it read
     first.apply_pending()
     # Then the event stays as the other applier applied and recorded it
@@ -195,16 +210,8 @@ def test_events_a_replay_makes_pending_meanwhile_are_applied_first(
         engine,
         [webhook_event(own_store, "customers/update", {"id": "r2", "email": "r2@example.com"})],
     )
-    parse = applier_module.parse_events
-    replayed: list[int] = []
-
-    def parse_then_replay(events: list[Any], *args: Any) -> Any:
-        parsed = parse(events, *args)
-        if not replayed:  # a replay makes the older one pending again meanwhile
-            replayed.append(replay_store(engine, own_store))
-        return parsed
-
-    monkeypatch.setattr(applier_module, "parse_events", parse_then_replay)
+    # (a replay makes the older one pending again meanwhile)
+    _meanwhile(monkeypatch, own_store, lambda: replay_store(engine, own_store))
     # When the applier goes on with its batch
     Applier(engine, work_out_first=work_out_first).apply_pending()
     # Then that batch applied the older event too, with the one it had read
@@ -222,21 +229,10 @@ def test_events_that_arrive_after_the_batch_is_read_wait_for_the_next(
     [read] = append_events(
         engine, [webhook_event(own_store, "customers/update", {"email": "one@example.com"})]
     )
-    parse = applier_module.parse_events
-    arrived: list[int] = []
-
-    def parse_then_another_arrives(events: list[Any], *args: Any) -> Any:
-        parsed = parse(events, *args)
-        if not arrived:
-            body = {"email": "two@example.com"}
-            arrived.extend(
-                append_events(engine, [webhook_event(own_store, "customers/update", body)])
-            )
-        return parsed
-
-    monkeypatch.setattr(applier_module, "parse_events", parse_then_another_arrives)
+    second = webhook_event(own_store, "customers/update", {"email": "two@example.com"})
+    arrived = _meanwhile(monkeypatch, own_store, lambda: append_events(engine, [second]))
     # When the applier applies its batch
     Applier(engine).apply_pending()
     # Then the batch was the event it read (not parsed again inside the lock)
     assert _outcome(engine, read)[0] == "applied"
-    assert _outcome(engine, arrived[0])[0] == "pending"
+    assert _outcome(engine, arrived[0][0])[0] == "pending"
