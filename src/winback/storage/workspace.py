@@ -501,7 +501,8 @@ class Workspace:
         if kind in types:
             return
         types.add(kind)
-        self.suppressions_removed.discard((store_id, email, kind))
+        # A stored row removed earlier in the batch stays marked removed: the flush
+        # deletes it before it inserts this one (with this time and reason).
         self.suppressions_added[(store_id, email, kind)] = (at, reason)
 
     def remove_suppression(self, store_id: str, email: str, kind: str) -> None:
