@@ -25,6 +25,7 @@ from winback.logs import configure_logging
 from winback.memory import tune_garbage_collection
 from winback.storage.engine import derived, gated, make_engine
 from winback.storage.migrate import upgrade_to_head
+from winback.storage.newevents import watch_commits
 from winback.storage.replay import replay_store
 from winback.stores.service import create_store, list_stores, rotate_key
 from winback.tracking.script import snippet
@@ -108,13 +109,21 @@ def worker() -> None:
     """Apply events from the raw log until stopped (the production applier process)."""
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
+    engine = _engine()
+    commits = watch_commits(engine)
     applier = Applier(
-        gated(derived(_engine())), batch_size=settings.apply_batch_size, work_out_first=True
+        gated(derived(engine)),
+        batch_size=settings.apply_batch_size,
+        work_out_first=True,
+        wakeup=commits,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    applier.run(stop)
+    try:
+        applier.run(stop)
+    finally:
+        commits.close()
 
 
 @app.command()

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, insert
 from winback.errors import WinbackError
 from winback.intake.checked import CheckedEvent, CheckedEvents
 from winback.intake.topics import topic_for
+from winback.storage.newevents import announce_appended
 from winback.storage.schema import raw_events
 
 log = structlog.get_logger(__name__)
@@ -201,7 +202,9 @@ def append_events(engine: Engine, events: list[RawEvent]) -> list[int]:
         result = conn.execute(
             insert(raw_events).returning(raw_events.c.seq, sort_by_parameter_order=True), rows
         )
-        return [row[0] for row in result]
+        seqs = [row[0] for row in result]
+        announce_appended(conn)
+        return seqs
 
 
 def _resolve_all(results: list[tuple[asyncio.Future[int], int]]) -> None:

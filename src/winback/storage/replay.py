@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, update
 
 from winback.storage.locks import take_apply_lock
+from winback.storage.newevents import announce_appended
 from winback.storage.schema import (
     activities,
     carts,
@@ -40,4 +41,5 @@ def replay_store(engine: Engine, store_id: str) -> int:
             .where(raw_events.c.store_id == store_id, raw_events.c.outcome != "rejected")
             .values(outcome="pending", reason=None, pointer=None, applied_at=None)
         )
+        announce_appended(conn)  # (to a running applier, they are new events)
     return result.rowcount
