@@ -33,6 +33,7 @@ from winback.web.errors import (
     validation_error_response,
     winback_error_response,
 )
+from winback.web.nul import RefuseNul
 from winback.web.openapi import openapi_document
 from winback.web.paths import KeepEncodedSlashes
 from winback.web.responses import JSONBody
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(HTTPException, http_error_response)
     app.add_middleware(KeepEncodedSlashes)
+    app.add_middleware(RefuseNul)
     app.include_router(intake_router)
     app.include_router(read_router)
     app.include_router(admin_router)
