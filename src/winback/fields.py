@@ -34,7 +34,8 @@ MAX_PLACES = 4
 PAYLOAD_CONFIG = ConfigDict(extra="allow", coerce_numbers_to_str=True, str_strip_whitespace=True)
 
 
-def _external_id(value: Any) -> str:
+def to_external_id(value: Any) -> str:
+    """An id as kept: a string of at most ``MAX_ID_LENGTH``, from a string or a whole number."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         raise ValueError("an id must be a string or a number")
     if isinstance(value, float):
@@ -117,7 +118,8 @@ def check_money(value: Decimal) -> Decimal:
     return check_places(value, "money")
 
 
-def _email(value: Any) -> str:
+def to_email(value: Any) -> str:
+    """A valid address, normalized and lower-case; a ValueError saying why not otherwise."""
     if not isinstance(value, str):
         raise ValueError("an email must be a string")
     return _checked_email(value)
@@ -184,12 +186,14 @@ def format_money(value: Decimal | None) -> str | None:
 _CENT = Decimal("0.01")
 
 
-ExternalId = Annotated[str, BeforeValidator(_external_id)]
+ExternalId = Annotated[str, BeforeValidator(to_external_id)]
 # A SKU names a product when a line has no product id, so it is bounded like an id.
 Sku = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH)]
+# An ISO 4217 code; stored upper-case in a column of three characters.
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 Money = Annotated[Decimal, BeforeValidator(to_money), PlainSerializer(format_money)]
 # Senders that send a discount negative mean the same amount.
 Discount = Annotated[Money, AfterValidator(abs)]
-Email = Annotated[str, BeforeValidator(_email)]
+Email = Annotated[str, BeforeValidator(to_email)]
 Tags = Annotated[list[str], BeforeValidator(_tags)]
 UTCTime = Annotated[AwareDatetime, BeforeValidator(_datetime_input), AfterValidator(_aware)]

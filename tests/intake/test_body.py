@@ -114,6 +114,10 @@ def test_the_nesting_limit_is_configurable():
         (b'{"id": 123456789012345678901}', "/id"),
         (b'{"line_items": [{"price": 1}, {"price": 0.12345678901234567}]}', "/line_items/1/price"),
         (b'{"a/b": {"c~d": 12345678901234567890123}}', "/a~1b/c~0d"),
+        (b'{"id": -9223372036854775809}', "/id"),
+        (b'{"id": 18446744073709551616}', "/id"),
+        (b'{"price": 1e-400}', "/price"),
+        (b'{"prices": [1, 2E-500]}', "/prices/1"),
     ],
 )
 def test_a_number_a_double_cannot_hold_is_refused_with_its_pointer(raw: bytes, pointer: str):
@@ -129,6 +133,8 @@ def test_a_number_a_double_cannot_hold_is_refused_with_its_pointer(raw: bytes, p
         b'{"total_price": 129.90, "id": 18446744073709551615}',
         b'{"id": "123456789012345678901", "total_price": "9007199254740.9931"}',
         b'{"note": "1234567890123456789.5"}',
+        b'{"id": -9223372036854775808}',
+        b'{"price": 1.5e2, "token": "3e4f0a", "ratio": 2E-3}',
     ],
 )
 def test_numbers_kept_exactly_and_long_digit_strings_pass(raw: bytes):
@@ -152,3 +158,10 @@ def test_a_nul_character_is_refused_with_its_pointer(raw: bytes, pointer: str):
 
 def test_an_escaped_backslash_before_u0000_is_not_a_nul():
     assert decode_object(b'{"path": "C:\\\\u0000"}', max_depth=32) == {"path": "C:\\u0000"}
+
+
+def test_a_body_deeper_than_the_parser_goes_is_refused_for_its_nesting():
+    with pytest.raises(InvalidPayload) as refused:
+        decode_object(b"[" * 2000 + b"]" * 2000, max_depth=32)
+
+    assert refused.value.reason == "the body is nested deeper than 32 levels"

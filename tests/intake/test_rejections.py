@@ -153,6 +153,48 @@ INVALID_BODIES = [
         "",
         "the body is nested deeper than 32 levels",
     ),
+    (
+        "nested deeper than the JSON parser goes",
+        "page_viewed",
+        b'{"a":' * 1100 + b"{}" + b"}" * 1100,
+        "",
+        "the body is nested deeper than 32 levels",
+    ),
+    (
+        "a product's currency that is not a code",
+        "products/create",
+        {**PRODUCT, "currency": "EURO"},
+        "/currency",
+        "String should match pattern",
+    ),
+    (
+        "a variant's currency that is not a code",
+        "products/update",
+        {**PRODUCT, "variants": [{"id": "v1", "currency": 1e300}]},
+        "/variants/0/currency",
+        "String should match pattern",
+    ),
+    (
+        "a custom event naming an invalid email",
+        "page_viewed",
+        {"email": "not an email@", "page": "/"},
+        "/email",
+        "'not an email@' is not a valid email address",
+    ),
+    (
+        "a custom event naming an over-long customer id",
+        "page_viewed",
+        {"customer": {"id": "c" * 300}},
+        "/customer/id",
+        "an id must be at most 255 characters",
+    ),
+    (
+        "a custom event's customer_id as an object",
+        "page_viewed",
+        {"customer_id": {"id": 7}},
+        "/customer_id",
+        "an id must be a string or a number",
+    ),
 ]
 
 
@@ -254,6 +296,40 @@ def test_a_refused_order_creates_no_order_no_product_and_no_aggregates(
     assert response.status_code == 400
     assert response.json()["error"]["pointer"] == "/total_price"
     assert_nothing_else_changed(store, existing_customer)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "raw", "pointer"),
+    [
+        (
+            "orders/create",
+            b'{"id": -9223372036854775809, "created_at": "2026-11-01T10:00:00Z"}',
+            "/id",
+        ),
+        ("products/create", b'{"id": 55, "title": "Mug", "price": 1e-400}', "/price"),
+    ],
+    ids=["a whole number below -2^63", "a price too small for a double"],
+)
+def test_a_number_that_would_change_on_the_way_in_is_refused_and_logged(
+    store: StoreClient, event_type: str, raw: bytes, pointer: str
+):
+    response = store.send(event_type, None, raw=raw)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["pointer"]) == ("inexact_number", pointer)
+    assert error["reason"].startswith("this number cannot be kept exactly")
+    assert_rejection_logged(store, response, raw, {})
+
+
+def test_a_refused_body_too_deep_to_show_as_json_is_logged_as_its_text(store: StoreClient):
+    raw = b'{"a":' * 299 + b"{}" + b"}" * 299  # (valid JSON, 300 levels)
+    response = store.send("page_viewed", None, raw=raw)
+
+    assert response.status_code == 400
+    listing = store.get("/api/v1/events")
+    assert listing.status_code == 200, listing.text
+    assert listing.json()["items"][0]["body"] == raw.decode()
 
 
 def test_the_nesting_limit_itself_is_accepted(store: StoreClient):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from winback.apply.context import APPLIED, STALE, EventContext
+from winback.errors import InvalidPayload
+from winback.fields import to_email, to_external_id
 from winback.shoppers.apply import deleted_since, upsert_embedded_customer
 from winback.shoppers.payloads import EmbeddedCustomer
 from winback.storage.workspace import Workspace
@@ -14,14 +16,35 @@ from winback.storage.workspace import Workspace
 _NOBODY = EmbeddedCustomer.model_construct()
 
 
-def activity_identity(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The shopper a custom event names: its customer id and email, either may be None."""
+def _named(body: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, Any]:
+    """The first of ``fields`` the body has (``customer.x`` inside ``customer``): its
+    JSON pointer and value."""
     nested = body.get("customer")
-    customer: dict[str, Any] = nested if isinstance(nested, dict) else {}
-    raw_id = body.get("customer_id", body.get("customerId", customer.get("id")))
-    raw_email = body.get("email", customer.get("email"))
-    external_id = str(raw_id) if isinstance(raw_id, (str, int)) and str(raw_id) else None
-    email = raw_email.strip().lower() if isinstance(raw_email, str) and "@" in raw_email else None
+    for name in fields:
+        outer, _, inner = name.partition(".")
+        holder = (nested if isinstance(nested, dict) else {}) if inner else body
+        if (inner or outer) in holder:
+            return "/" + name.replace(".", "/"), holder[inner or outer]
+    return "", None
+
+
+def activity_identity(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The shopper a custom event names: its customer id and email, either may be None.
+
+    A custom event may hold anything, but what names a shopper must name one
+    rightly: an id as any id is kept, an email a valid address (else
+    InvalidPayload, pointing at the field; the intake refuses such an event).
+    """
+    id_at, raw_id = _named(body, ("customer_id", "customerId", "customer.id"))
+    email_at, raw_email = _named(body, ("email", "customer.email"))
+    try:
+        external_id = None if raw_id in (None, "") else to_external_id(raw_id)
+    except ValueError as error:
+        raise InvalidPayload(str(error), pointer=id_at) from None
+    try:
+        email = None if raw_email in (None, "") else to_email(raw_email)
+    except ValueError as error:
+        raise InvalidPayload(str(error), pointer=email_at) from None
     return external_id, email
 
 

@@ -10,6 +10,7 @@ import orjson
 from winback.carts.model import Cart
 from winback.catalog.model import Product
 from winback.fields import format_money, to_decimal
+from winback.intake.body import nested_deeper_than
 from winback.orders.model import Order
 from winback.shoppers.model import Customer, marketing_status
 from winback.shoppers.profile import profile_data
@@ -165,11 +166,22 @@ def event_view(row: Any) -> dict[str, Any]:
         "headers": row.headers,
     }
     if row.outcome == "rejected":
-        try:
-            view["body"] = orjson.loads(row.body)
-        except orjson.JSONDecodeError:
-            view["body"] = row.body.decode("utf-8", errors="replace")
+        view["body"] = _rejected_body(row.body)
     return view
+
+
+# Deeper JSON is refused at the door but kept as it came; the response's own
+# encoder stops at 254 levels, so such a body is shown as its text.
+_SHOWN_DEPTH = 200
+
+
+def _rejected_body(raw: bytes) -> Any:
+    """A refused body as JSON where it is JSON the log can show, else as its text."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw.decode("utf-8", errors="replace")
+    return raw.decode("utf-8", errors="replace") if nested_deeper_than(body, _SHOWN_DEPTH) else body
 
 
 def _buyer_email(own: str | None, buyer: Customer | None) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from winback.fields import PAYLOAD_CONFIG, Discount, Email, ExternalId, Money, UTCTime
+from winback.fields import PAYLOAD_CONFIG, Currency, Discount, Email, ExternalId, Money, UTCTime
 from winback.orders.payloads import DiscountCode, LineItems
 from winback.shoppers.payloads import EmbeddedCustomer
 
@@ -15,7 +15,7 @@ class CartPayload(BaseModel):
     id: ExternalId
     created_at: UTCTime | None = None
     updated_at: UTCTime | None = None
-    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    currency: Currency | None = None
     email: Email | None = None
     customer: EmbeddedCustomer | None = None
     accepts_marketing: bool | None = None

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
-from winback.fields import PAYLOAD_CONFIG, ExternalId, Money, Sku, Tags, UTCTime
+from winback.fields import PAYLOAD_CONFIG, Currency, ExternalId, Money, Sku, Tags, UTCTime
 
 
 class Category(BaseModel):
@@ -45,7 +45,7 @@ class Variant(BaseModel):
     inventory_quantity: int | None = None
     image: Any = None
     barcode: str | None = None
-    currency: str | None = None
+    currency: Currency | None = None
     created_at: UTCTime | None = None
     updated_at: UTCTime | None = None
 
@@ -68,7 +68,7 @@ class ProductPayload(BaseModel):
     price: Money | None = None
     sale_price: Money | None = None
     salePrice: Money | None = None  # noqa: N815 - the contract's spelling
-    currency: str | None = None
+    currency: Currency | None = None
     categories: list[Category] = Field(default_factory=list)
     tags: Tags = Field(default_factory=list)
     image: Any = None

@@ -24,7 +24,12 @@ def check_content_type(content_type: str | None) -> None:
     )
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
+def _too_deep(max_depth: int) -> str:
+    return f"the body is nested deeper than {max_depth} levels"
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether decoded JSON has objects or arrays more than ``limit`` levels deep."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()
@@ -39,14 +44,19 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-# orjson reads a JSON number as a 64-bit int or a double; one this long may not fit.
-_LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15,}")
-_MAX_EXACT_INT = 2**64
+# orjson reads a JSON number as a 64-bit int or a double; one this long may not
+# fit, nor one with an exponent (1e-400 reads as 0.0).
+# (The exponent is looked for only where a value starts: ids and tokens in strings
+# such as "3e4f..." would otherwise send most bodies down the slow path.)
+_LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15,}|[:\[,]\s*-?[0-9][0-9.]*[eE]")
+# orjson's integers: signed 64-bit below zero, unsigned above; the rest are doubles.
+_MIN_EXACT_INT = -(2**63)
+_MAX_EXACT_INT = 2**64 - 1
 
 
 def _is_exact(number: int | Decimal) -> bool:
     if isinstance(number, int):
-        return -_MAX_EXACT_INT < number < _MAX_EXACT_INT
+        return _MIN_EXACT_INT <= number <= _MAX_EXACT_INT
     return Decimal(repr(float(number))) == number
 
 
@@ -98,12 +108,14 @@ def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
+        if str(error).startswith("depth limit exceeded"):  # (orjson stops at 1024 levels)
+            raise InvalidPayload(_too_deep(max_depth), pointer="") from None
         raise InvalidPayload(f"the body is not valid JSON: {error}", pointer="") from None
     if not isinstance(value, dict):
         kind = "an array" if isinstance(value, list) else f"a {type(value).__name__}"
         raise InvalidPayload(f"the body must be a JSON object, got {kind}", pointer="")
-    if _depth_exceeds(value, max_depth):
-        raise InvalidPayload(f"the body is nested deeper than {max_depth} levels", pointer="")
+    if nested_deeper_than(value, max_depth):
+        raise InvalidPayload(_too_deep(max_depth), pointer="")
     # A NUL can only come escaped; PostgreSQL text cannot hold one, so no database does.
     if b"\\u0000" in raw:
         nul_at = _nul_character(value)
@@ -116,7 +128,8 @@ def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
     inexact = _inexact_number(raw)
     if inexact is not None:
         raise InvalidPayload(
-            "this number has more digits than can be kept exactly; send it as a string",
+            "this number cannot be kept exactly (too many digits, or out of range); "
+            "send it as a string",
             pointer=inexact,
             code="inexact_number",
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from winback.activity.apply import activity_identity
 from winback.carts.payloads import CartPayload
 from winback.catalog.payloads import ProductDeletePayload, ProductPayload
 from winback.errors import InvalidPayload, json_pointer, validation_reason
@@ -46,6 +47,7 @@ def parse_payload(topic: Topic, body: dict[str, Any]) -> BaseModel | None:
     """The typed payload of ``body``; ``None`` for a custom event (any object is fine)."""
     model = PAYLOAD_MODELS.get(topic)
     if model is None:
+        activity_identity(body)  # (a custom event: only what names its shopper is checked)
         return None
     try:
         return model.model_validate(body)

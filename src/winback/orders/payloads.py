@@ -18,6 +18,7 @@ from winback.fields import (
     MAX_AMOUNT,
     MAX_PLACES,
     PAYLOAD_CONFIG,
+    Currency,
     Discount,
     Email,
     ExternalId,
@@ -128,7 +129,7 @@ class OrderPayload(BaseModel):
     created_at: UTCTime
     updated_at: UTCTime | None = None
     name: str | None = None
-    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    currency: Currency | None = None
     email: Email | None = None
     customer: EmbeddedCustomer | None = None
     line_items: LineItems = Field(default_factory=list)
