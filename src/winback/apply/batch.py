@@ -96,6 +96,24 @@ def _parse(event: PendingEvent, checked: CheckedEvents | None) -> ApplyItem:
     )
 
 
+# A removal whose body repeats an earlier delivery's is applied again. Sent
+# without x-event-time, a second unsubscribe (or erasure, or product deletion)
+# after a subscribe (a sign-up, a restock) has the first one's body, and dropped
+# as its duplicate it would leave the shopper subscribed. Applied again, a
+# removal changes nothing if nothing came in between; if a late resend is taken
+# for a new removal, the shopper is left unsubscribed or erased, the safe side.
+# A subscribe is not repeated, for the same reason: a late resend must not undo
+# an unsubscribe (a sender tells a new subscribe from a resend by x-event-time).
+REPEATED_REMOVALS = frozenset({Topic.UNSUBSCRIBE, Topic.CUSTOMER_DELETE, Topic.PRODUCT_DELETE})
+
+
+def _repeats(item: ApplyItem, seen: set[tuple[str, str]]) -> bool:
+    """Whether ``item`` is a delivery of an event already applied (a resend)."""
+    if item.digest is None or item.topic in REPEATED_REMOVALS:
+        return False
+    return (item.store_id, item.digest) in seen
+
+
 def _seen_digests(conn: Connection, items: list[ApplyItem]) -> set[tuple[str, str]]:
     by_store: dict[str, set[str]] = defaultdict(set)
     for item in items:
@@ -332,7 +350,7 @@ def _work_out(
     _preload(ws, items)
     results: list[str] = []
     for item in items:
-        if item.digest is not None and (item.store_id, item.digest) in seen:
+        if _repeats(item, seen):
             results.append(DUPLICATE)
             continue
         currency, double_opt_in = contexts[item.store_id]
