@@ -292,6 +292,38 @@ def test_unsubscribe_wins_over_a_later_update_that_changes_the_email_and_accepts
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "unsubscribed"
 
 
+@pytest.mark.parametrize(
+    "new_address",
+    [
+        {"customer": {"id": 7, "email": "ada@lovelace.example"}},
+        {"customer": {"id": 7}, "email": "ada@lovelace.example"},
+    ],
+    ids=["in the order's customer", "as the order's own email"],
+)
+def test_an_unsubscribe_follows_the_shopper_to_the_address_an_order_gives(
+    store: StoreClient, new_address: dict[str, Any]
+):
+    # given customer 7, known from an order, who unsubscribed
+    order = {"created_at": "2026-11-01T10:00:00Z", "total_price": "5.00"}
+    send(store, "orders/create", order | {"id": 1, "customer": {"id": 7}, "email": ADA["email"]})
+    send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
+
+    # when a later order gives them a new address, and an update then opts them in
+    send(store, "orders/create", order | {"id": 2} | new_address)
+    send(
+        store,
+        "customers/update",
+        {"id": 7, "email": "ada@lovelace.example", "accepts_marketing": True},
+    )
+
+    # then the person stays unsubscribed, whichever field carried the address
+    customer = store.get("/api/v1/customers/7").json()
+    assert (customer["email"], customer["marketing_status"]) == (
+        "ada@lovelace.example",
+        "unsubscribed",
+    )
+
+
 def test_an_explicit_subscribe_of_the_new_address_lifts_the_carried_unsubscribe(
     store: StoreClient,
 ):

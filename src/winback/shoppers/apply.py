@@ -176,9 +176,12 @@ def _carry_unsubscribe(
 
 
 def set_implied_email(ws: Workspace, customer: Customer, email: str, at: datetime) -> None:
+    """The address an order or a cart gave its shopper (its own ``email``)."""
     old_email = customer.email
     set_field(customer, "email", email, IMPLIED, at)
     ws.reindex_customer(customer, old_email, customer.external_id)
+    if old_email and customer.email and customer.email != old_email:
+        _carry_unsubscribe(ws, customer.store_id, old_email, customer.email, at)
     absorb_email_twin(ws, customer, old_email)
     honour_erasures(ws, customer)
     recall_unsubscribe(ws, customer)
