@@ -254,8 +254,20 @@ def _convert_carts(conn: Connection, ws: Workspace) -> None:
             carts.c.version_at <= bindparam("b_at"),
         )
         .values(status=CONVERTED),
-        [{"b_store": s, "b_customer": c, "b_at": at} for s, c, at in ws.carts_to_convert],
+        [
+            {"b_store": s, "b_customer": _merged_into(ws.merges, s, c), "b_at": at}
+            for s, c, at in ws.carts_to_convert
+        ],
     )
+
+
+def _merged_into(merges: list[tuple[str, str, str]], store_id: str, uid: str) -> str:
+    """The customer ``uid`` became by the batch's merges (itself if none): by the time
+    carts are converted, a merged buyer's carts are the customer's it was merged into."""
+    into = {(store, old): new for store, old, new in merges}
+    while (store_id, uid) in into:
+        uid = into[(store_id, uid)]
+    return uid
 
 
 def _erase(conn: Connection, ws: Workspace) -> None:
