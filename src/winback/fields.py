@@ -196,4 +196,17 @@ Money = Annotated[Decimal, BeforeValidator(to_money), PlainSerializer(format_mon
 Discount = Annotated[Money, AfterValidator(abs)]
 Email = Annotated[str, BeforeValidator(to_email)]
 Tags = Annotated[list[str], BeforeValidator(_tags)]
+
+
+def none_as_empty(value: Any) -> Any:
+    """Senders often send ``null`` for "none": an optional list sent so is empty."""
+    return [] if value is None else value
+
+
+def _none_as_false(value: Any) -> Any:
+    return False if value is None else value
+
+
+# An optional flag sent as ``null`` has its default, ``false``.
+FlagOrNull = Annotated[bool, BeforeValidator(_none_as_false)]
 UTCTime = Annotated[AwareDatetime, BeforeValidator(_datetime_input), AfterValidator(_aware)]

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
 
-from winback.fields import PAYLOAD_CONFIG, Currency, Discount, Email, ExternalId, Money, UTCTime
+from pydantic import BaseModel, BeforeValidator, Field
+
+from winback.fields import (
+    PAYLOAD_CONFIG,
+    Currency,
+    Discount,
+    Email,
+    ExternalId,
+    Money,
+    UTCTime,
+    none_as_empty,
+)
 from winback.orders.payloads import DiscountCode, LineItems
 from winback.shoppers.payloads import EmbeddedCustomer
 
@@ -22,7 +33,9 @@ class CartPayload(BaseModel):
     abandoned_checkout_url: str | None = None
     cart_token: str | None = None
     line_items: LineItems = Field(default_factory=list)
-    discount_codes: list[DiscountCode] = Field(default_factory=list)
+    discount_codes: Annotated[list[DiscountCode], BeforeValidator(none_as_empty)] = Field(
+        default_factory=list
+    )
     total_discounts: Discount | None = None
     total_price: Money | None = None
     subtotal_price: Money | None = None

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, PrivateAttr, field_validator
 
-from winback.fields import PAYLOAD_CONFIG, Currency, ExternalId, Money, Sku, Tags, UTCTime
+from winback.fields import (
+    PAYLOAD_CONFIG,
+    Currency,
+    ExternalId,
+    Money,
+    Sku,
+    Tags,
+    UTCTime,
+    none_as_empty,
+)
 
 
 class Category(BaseModel):
@@ -69,12 +78,16 @@ class ProductPayload(BaseModel):
     sale_price: Money | None = None
     salePrice: Money | None = None  # noqa: N815 - the contract's spelling
     currency: Currency | None = None
-    categories: list[Category] = Field(default_factory=list)
+    categories: Annotated[list[Category], BeforeValidator(none_as_empty)] = Field(
+        default_factory=list
+    )
     tags: Tags = Field(default_factory=list)
     image: Any = None
-    images: list[Any] = Field(default_factory=list)
-    options: list[dict[str, Any]] = Field(default_factory=list)
-    variants: list[Variant] = Field(default_factory=list)
+    images: Annotated[list[Any], BeforeValidator(none_as_empty)] = Field(default_factory=list)
+    options: Annotated[list[dict[str, Any]], BeforeValidator(none_as_empty)] = Field(
+        default_factory=list
+    )
+    variants: Annotated[list[Variant], BeforeValidator(none_as_empty)] = Field(default_factory=list)
 
     # Not part of the contract (no sender can set it): the feed sync's digest of the
     # feed content this payload was made from, stored with the product it describes.

@@ -22,11 +22,13 @@ from winback.fields import (
     Discount,
     Email,
     ExternalId,
+    FlagOrNull,
     Money,
     Sku,
     UTCTime,
     check_places,
     decimal_places,
+    none_as_empty,
     to_decimal,
 )
 from winback.shoppers.payloads import EmbeddedCustomer
@@ -111,7 +113,9 @@ def _lines_within_limit(lines: list[LineItem]) -> list[LineItem]:
 
 
 # The line items of an order or a cart.
-LineItems = Annotated[list[LineItem], AfterValidator(_lines_within_limit)]
+LineItems = Annotated[
+    list[LineItem], BeforeValidator(none_as_empty), AfterValidator(_lines_within_limit)
+]
 
 
 class DiscountCode(BaseModel):
@@ -133,14 +137,16 @@ class OrderPayload(BaseModel):
     email: Email | None = None
     customer: EmbeddedCustomer | None = None
     line_items: LineItems = Field(default_factory=list)
-    discount_codes: list[DiscountCode] = Field(default_factory=list)
+    discount_codes: Annotated[list[DiscountCode], BeforeValidator(none_as_empty)] = Field(
+        default_factory=list
+    )
     status: CodeOrName = None
     financial_status: CodeOrName = None
     fulfillment_status: CodeOrName = None
     state: str | None = None
     payment_method: str | None = None
     note: str | None = None
-    test: bool = False
+    test: FlagOrNull = False
     channel: str | None = None
     taxes_included: bool | None = None
     subtotal_price: Money | None = None

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, Tags, UTCTime
+from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, FlagOrNull, Tags, UTCTime
 
 
 class CustomerPayload(BaseModel):
@@ -23,7 +23,7 @@ class CustomerPayload(BaseModel):
     updated_at: UTCTime | None = None
     accepts_marketing: bool | None = None
     tags: Tags = Field(default_factory=list)
-    append_tags: bool = False
+    append_tags: FlagOrNull = False
     groups: list[dict[str, Any]] | None = None
     default_address: dict[str, Any] | None = None
     rewards: dict[str, Any] | None = None
