@@ -8,7 +8,8 @@ lower-case emails, aware UTC datetimes).
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -166,10 +167,51 @@ def _aware(value: datetime) -> datetime:
         ) from None
 
 
+# A zone offset as ISO 8601 also writes it (+02, +0200) or as Ruby's Time#to_s
+# does (a space before it), after a time of day: the parser takes only +02:00.
+_OFFSET_AFTER_TIME = re.compile(
+    r"(?P<time>[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) ?"
+    r"(?P<sign>[+-])(?P<hours>\d{2}):?(?P<minutes>\d{2})?$"
+)
+
+
 def _datetime_input(value: Any) -> Any:
-    if isinstance(value, str) and value.strip() == "":
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text == "":
         return None
-    return value
+    found = _OFFSET_AFTER_TIME.search(text)
+    if found is None:
+        return value
+    zone = f"{found['sign']}{found['hours']}:{found['minutes'] or '00'}"
+    return text[: found.start()] + found["time"] + zone
+
+
+def _birthdate(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise ValueError(f"{text!r} is not a date as YYYY-MM-DD")
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+# What people write between the digits of a phone number.
+_PHONE_SEPARATORS = str.maketrans("", "", " -().")
+
+
+def _e164(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().translate(_PHONE_SEPARATORS)
+    if _E164.fullmatch(text) is None:
+        raise ValueError(f"{value!r} is not a phone number in E.164 form (+ and up to 15 digits)")
+    return text
 
 
 def format_money(value: Decimal | None) -> str | None:
@@ -196,6 +238,8 @@ Money = Annotated[Decimal, BeforeValidator(to_money), PlainSerializer(format_mon
 Discount = Annotated[Money, AfterValidator(abs)]
 Email = Annotated[str, BeforeValidator(to_email)]
 Tags = Annotated[list[str], BeforeValidator(_tags)]
+Birthdate = Annotated[str | None, BeforeValidator(_birthdate)]
+PhoneE164 = Annotated[str | None, BeforeValidator(_e164)]
 
 
 def none_as_empty(value: Any) -> Any:

@@ -175,6 +175,27 @@ INVALID_BODIES = [
         "String should match pattern",
     ),
     (
+        "a birthdate that is not YYYY-MM-DD",
+        "customers/update",
+        {**CUSTOMER, "birthdate": "10/12/1815"},
+        "/birthdate",
+        "'10/12/1815' is not a date as YYYY-MM-DD",
+    ),
+    (
+        "a birthdate that is no date",
+        "customers/update",
+        {**CUSTOMER, "birthdate": "1815-02-30"},
+        "/birthdate",
+        "'1815-02-30' is not a date as YYYY-MM-DD",
+    ),
+    (
+        "a phone number without its country code",
+        "newsletter/subscribe",
+        {"email": "ada@example.com", "sms_phone_number_e164": "07700 900123"},
+        "/sms_phone_number_e164",
+        "'07700 900123' is not a phone number in E.164 form",
+    ),
+    (
         "a custom event naming an invalid email",
         "page_viewed",
         {"email": "not an email@", "page": "/"},

@@ -6,7 +6,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from winback.fields import PAYLOAD_CONFIG, Email, ExternalId, FlagOrNull, Tags, UTCTime
+from winback.fields import (
+    PAYLOAD_CONFIG,
+    Birthdate,
+    Email,
+    ExternalId,
+    FlagOrNull,
+    PhoneE164,
+    Tags,
+    UTCTime,
+)
 
 
 class CustomerPayload(BaseModel):
@@ -18,7 +27,7 @@ class CustomerPayload(BaseModel):
     last_name: str | None = None
     title: str | None = None
     gender: str | None = None
-    birthdate: str | None = None
+    birthdate: Birthdate = None
     created_at: UTCTime | None = None
     updated_at: UTCTime | None = None
     accepts_marketing: bool | None = None
@@ -30,7 +39,7 @@ class CustomerPayload(BaseModel):
     verified_email: bool | None = None
     guest: bool | None = None
     pos_id: ExternalId | None = None
-    sms_phone_number_e164: str | None = None
+    sms_phone_number_e164: PhoneE164 = None
     info: dict[str, Any] | None = None
 
 
@@ -79,7 +88,7 @@ class SubscribePayload(BaseModel):
     last_name: str | None = None
     customerId: ExternalId | None = None  # noqa: N815 - the contract's spelling
     tags: Tags = Field(default_factory=list)
-    sms_phone_number_e164: str | None = None
+    sms_phone_number_e164: PhoneE164 = None
     double_optin_required: bool | None = None
 
 
