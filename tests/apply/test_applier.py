@@ -63,6 +63,12 @@ T = TypeVar("T")
 # would take their events first, and call the functions they patch.
 
 
+@pytest.fixture(params=[False, True], ids=["applied in the lock", "worked out first"])
+def work_out_first(request: pytest.FixtureRequest) -> bool:
+    """Both ways an applier works: inside the write lock, or worked out before it."""
+    return bool(request.param)
+
+
 @pytest.fixture
 def own_store(private_engine: Engine) -> str:
     return create_store(private_engine, name="applier")[0].id
@@ -90,7 +96,6 @@ def _meanwhile(monkeypatch: pytest.MonkeyPatch, store_id: str, action: Callable[
     return done
 
 
-@pytest.mark.parametrize("work_out_first", [False, True])
 def test_events_another_applier_took_meanwhile_are_not_applied_twice(
     private_engine: Engine, own_store: str, monkeypatch: pytest.MonkeyPatch, work_out_first: bool
 ) -> None:
@@ -134,7 +139,6 @@ def _sqlite_only(engine: Engine) -> None:
         pytest.skip("only SQLite's applier works a batch out before it takes the lock")
 
 
-@pytest.mark.parametrize("work_out_first", [False, True])
 def test_a_batch_is_worked_out_before_the_lock_only_by_an_applier_of_its_own_process(
     private_engine: Engine, own_store: str, monkeypatch: pytest.MonkeyPatch, work_out_first: bool
 ) -> None:
@@ -195,7 +199,6 @@ def test_a_write_after_the_snapshot_makes_the_batch_be_applied_again_inside_the_
     assert (stored.first_name, stored.last_name) == ("Ann", "Lovelace")
 
 
-@pytest.mark.parametrize("work_out_first", [False, True])
 def test_events_a_replay_makes_pending_meanwhile_are_applied_first(
     private_engine: Engine, own_store: str, monkeypatch: pytest.MonkeyPatch, work_out_first: bool
 ) -> None:
