@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
@@ -452,3 +453,27 @@ def test_an_order_without_an_address_keeps_none_of_its_erased_buyers_in_any_orde
     state = _every_order_ends_as_the_clean_one(engine, history, batch_size=1)
     assert [row[2] for row in state["orders"]] == [b"null"]
     assert [row[:2] for row in state["customers"]] == [(b'"c1"', b"null")]
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_a_product_named_by_sku_before_it_is_sent_is_one_product_in_any_order(
+    engine: Engine, batch_size: int
+) -> None:
+    def order_of_mug(order_id: str, minute: int) -> Delivery:
+        body = {
+            "id": order_id,
+            "created_at": _minutes(minute).isoformat(),
+            "line_items": [{"sku": "MUG", "title": f"Mug {order_id}", "price": "1.10"}],
+        }
+        return "orders/create", body, _minutes(minute)
+
+    mug = {"id": "55", "sku": "MUG", "title": "Mug", "price": "9.90"}
+    history = [
+        ("products/create", mug, _minutes(1)),
+        order_of_mug("o1", 2),
+        order_of_mug("o2", 3),
+    ]
+
+    clean_state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
+
+    assert [row[0] for row in clean_state["products"]] == [b'"55"']

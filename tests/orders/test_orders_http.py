@@ -613,3 +613,29 @@ def test_the_same_order_sent_again_in_other_words_changes_nothing_and_is_logged_
     assert log_entry(store, changed)["outcome"] == "applied"
     stored = store.get("/api/v1/orders/1001").json()
     assert (stored["status"], stored["total_price"]) == ("refunded", "10.50")
+
+
+def test_a_product_sent_after_a_line_named_it_by_sku_replaces_the_stand_in(
+    store: StoreClient,
+):
+    # given an order naming a product only by its sku, before the store sends it
+    send(store, "orders/create", order(line_items=[{"sku": "MUG", "title": "Mug"}]))
+    assert store.get("/api/v1/products/MUG").json()["status"] == "disabled"
+
+    # when the store sends that product, under its own id
+    send(store, "products/create", {"id": 55, "sku": "MUG", "title": "Mug"})
+    send(store, "orders/create", order(id=1002, line_items=[{"sku": "MUG", "price": 1}]))
+
+    # then there is one product of that sku, as if it had been sent first
+    assert store.get("/api/v1/products/MUG").status_code == 404
+    assert store.get("/api/v1/products/55").json()["status"] == "active"
+    assert store.get("/api/v1/orders/1001").json()["line_items"][0]["sku"] == "MUG"
+
+
+def test_a_line_naming_a_product_by_id_is_not_replaced_by_one_of_that_sku(store: StoreClient):
+    send(store, "orders/create", order(line_items=[{"product_id": "MUG", "sku": "MUG"}]))
+
+    send(store, "products/create", {"id": 55, "sku": "MUG", "title": "Mug"})
+
+    assert store.get("/api/v1/products/MUG").json()["status"] == "disabled"
+    assert store.get("/api/v1/products/55").json()["status"] == "active"

@@ -190,7 +190,7 @@ def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
 
 
 def _named_products(items: list[ApplyItem]) -> set[tuple[str, str]]:
-    """The (store, product id) of every product the items name."""
+    """The (store, product id) of every product the items name, or may replace."""
     named: set[tuple[str, str]] = set()
     for item in items:
         payload = item.payload
@@ -200,6 +200,8 @@ def _named_products(items: list[ApplyItem]) -> set[tuple[str, str]]:
             )
         elif isinstance(payload, (ProductPayload, ProductDescription)):
             named.add((item.store_id, payload.id))
+            if payload.sku:  # a product created under this sku by a line it replaces
+                named.add((item.store_id, payload.sku))
     return named
 
 

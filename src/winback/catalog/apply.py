@@ -24,6 +24,9 @@ from winback.storage.workspace import Workspace
 
 LINE_STAMP_KEY = "_line_stamp"
 DESCRIBED_KEY = "_described_at"
+# Set on a product created by a line that named it only by its sku: it stands in for
+# the store's product of that sku until that product is sent.
+NAMED_BY_SKU_KEY = "_named_by_sku"
 
 
 def _new_product(
@@ -98,11 +101,30 @@ def apply_product(
     if described_at is None or version >= described_at:
         write_product(product, description, source=source, store_currency=ctx.store_currency)
         product.data[DESCRIBED_KEY] = version.isoformat()
+        _replace_sku_stand_in(ws, product)
     if product.version_at > version:
         return STALE
     product.status = ACTIVE if description.for_sale else UNAVAILABLE
     product.version_at = version
     return APPLIED
+
+
+def _replace_sku_stand_in(ws: Workspace, product: Product) -> None:
+    """The store's product takes the place of the one a line created under its sku.
+
+    Sent first, the product would have been found by that line's sku and nothing
+    created: removing the stand-in makes the outcome independent of the order.
+    """
+    if product.sku and product.sku != product.external_id:
+        stand_in = ws.product(product.store_id, product.sku)
+        if (
+            stand_in is not None
+            and stand_in.source == SOURCE_LINE_ITEM
+            and stand_in.data.get(NAMED_BY_SKU_KEY)
+            and stand_in.sku == product.sku
+        ):
+            ws.remove_product(stand_in)
+    ws.index_product_sku(product)
 
 
 def apply_product_delete(ws: Workspace, ctx: EventContext, payload: ProductDeletePayload) -> str:
@@ -145,6 +167,8 @@ def ensure_line_product(
         product = _new_product(
             ws, ctx.store_id, external_id, DISABLED, SOURCE_LINE_ITEM, IMPLIED_VERSION
         )
+        if not line.product_id:
+            product.data[NAMED_BY_SKU_KEY] = True
     elif product.source != SOURCE_LINE_ITEM:
         return
     description = {

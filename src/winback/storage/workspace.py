@@ -367,6 +367,20 @@ class Workspace:
         external_id = self._product_by_sku.get(key)
         return self.products.get((store_id, external_id)) if external_id else None
 
+    def index_product_sku(self, product: Product) -> None:
+        """A product whose sku was set in this batch is found by it from now on (unless
+        another product already answers to that sku)."""
+        key = (product.store_id, product.sku or "")
+        if product.sku and self._product_by_sku.get(key) is None:
+            self._product_by_sku[key] = product.external_id
+
+    def remove_product(self, product: Product) -> None:
+        self.products[(product.store_id, product.external_id)] = None
+        key = (product.store_id, product.sku or "")
+        if self._product_by_sku.get(key) == product.external_id:
+            self._product_by_sku[key] = None
+        self._forget(product)
+
     def cart(self, store_id: str, external_id: str) -> Cart | None:
         key = (store_id, external_id)
         if key not in self.carts:
