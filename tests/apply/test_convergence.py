@@ -477,3 +477,30 @@ def test_a_product_named_by_sku_before_it_is_sent_is_one_product_in_any_order(
     clean_state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
 
     assert [row[0] for row in clean_state["products"]] == [b'"55"']
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_appended_tags_and_replaced_ones_end_the_same_in_any_order(
+    engine: Engine, batch_size: int
+) -> None:
+    def tags(minute: int, sent: str, *, append: bool) -> Delivery:
+        body = {
+            "id": "c1",
+            "email": "c1-0@example.com",
+            "updated_at": _minutes(minute).isoformat(),
+            "tags": sent,
+            "append_tags": append,
+        }
+        return "customers/update", body, _minutes(minute)
+
+    history = [
+        tags(1, "vip", append=False),
+        tags(2, "gift", append=True),
+        tags(3, "wholesale", append=False),
+        tags(4, "new,wholesale", append=True),
+    ]
+
+    clean_state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
+
+    [customer] = clean_state["customers"]
+    assert orjson.loads(customer[5]) == ["wholesale", "new"]

@@ -10,7 +10,9 @@ import orjson
 
 from winback.shoppers.model import Customer
 from winback.shoppers.profile import (
+    EXPLICIT,
     IMPLIED,
+    append_tags,
     bought_since,
     forget_until,
     make_stamp,
@@ -114,3 +116,31 @@ def test_a_purchase_costs_the_record_few_bytes():
     # then each order added its 12-character id, two times and punctuation: at most
     # 55 bytes (as a register and its copy, it took about 160)
     assert (len(orjson.dumps(customer.data)) - before) / 1000 <= 55
+
+
+def test_an_erasure_forgets_the_tags_appended_up_to_it():
+    # given tags set at minute 5, and tags appended before and after an erasure at 10
+    customer = _customer()
+    set_field(customer, "tags", ["vip"], EXPLICIT, _minutes(5))
+    append_tags(customer, ["gift"], _minutes(8))
+    append_tags(customer, ["new"], _minutes(12))
+    assert customer.tags == ["vip", "gift", "new"]
+
+    # when the erasure is applied
+    kept = forget_until(customer, _minutes(10))
+
+    # then only the tag appended after it is left, and it keeps the record
+    assert kept and customer.tags == ["new"]
+    assert not written_until(customer, _minutes(10))
+
+
+def test_a_merge_keeps_the_tags_appended_to_either_record_after_the_targets_own():
+    source, target = _customer(), _customer()
+    set_field(target, "tags", ["vip"], EXPLICIT, _minutes(5))
+    append_tags(source, ["old"], _minutes(4))
+    append_tags(source, ["gift"], _minutes(6))
+    append_tags(target, ["new"], _minutes(7))
+
+    merge_registers(source, target)
+
+    assert target.tags == ["vip", "gift", "new"]

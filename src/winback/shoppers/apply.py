@@ -24,6 +24,7 @@ from winback.shoppers.profile import (
     ID_SEEN,
     IMPLIED,
     SEEN,
+    append_tags,
     forget_until,
     has_field,
     merge_registers,
@@ -155,7 +156,7 @@ def write_profile(
     if "tags" in sent:
         values["tags"] = list(payload.tags)
     if payload.append_tags and "tags" in values:
-        values["tags"] = customer.tags + [t for t in values["tags"] if t not in customer.tags]
+        append_tags(customer, values.pop("tags"), at)
     for name, value in values.items():
         set_field(customer, name, value, priority, at)
     ws.reindex_customer(customer, old_email, old_external_id)

@@ -38,6 +38,12 @@ ID_SEEN = "_id"
 # erasure and merges treat each like a register, so a cart can tell it was bought
 # even if the order arrived first, has gone, or has since passed to another shopper.
 PURCHASES = "_purchases"
+# Tags sent with ``append_tags``: tag -> [when it was last appended, in microseconds,
+# its place in the tags then sent], so that they are shown in the order sent. Each
+# is shown after the tags register's own if it was appended at or after that
+# register's write, so a later replacement of the tags drops it, whichever of the
+# two arrives first.
+APPENDED_TAGS = "_appended_tags"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COLUMN_FIELDS = (
     "email",
@@ -86,13 +92,34 @@ def _show(customer: Customer, name: str, register: dict[str, Any]) -> None:
     if name in COLUMN_FIELDS:
         if name in ("created_at", "updated_at") and isinstance(value, str):
             value = datetime.fromisoformat(value)
-        setattr(customer, name, [] if name == "tags" and value is None else value)
+        if name == "tags":
+            value = _tags_shown(customer, slot)
+        setattr(customer, name, value)
     elif slot:
         customer.data[name] = value
     else:
         customer.data.pop(name, None)
     if name in LOOKUP_FIELDS:
         setattr(customer, LOOKUP_FIELDS[name], lookup_value(value))
+
+
+def _tags_shown(customer: Customer, slot: list[Any] | None) -> list[str]:
+    written = slot[0] if slot else None
+    tags: list[str] = list(written) if written else []
+    since = _micros(datetime.fromisoformat(slot[1][0])) if slot else -1
+    appended = customer.data.get(APPENDED_TAGS, {})
+    later = sorted((at, tag) for tag, at in appended.items() if at[0] >= since and tag not in tags)
+    return tags + [tag for _, tag in later]
+
+
+def append_tags(customer: Customer, tags: list[str], at: datetime) -> None:
+    """Add ``tags`` to the customer's, as of ``at`` (see ``APPENDED_TAGS``)."""
+    micros = _micros(at)
+    appended: dict[str, list[int]] = customer.data.setdefault(APPENDED_TAGS, {})
+    for place, tag in enumerate(tags):
+        if tag not in appended or appended[tag][0] < micros:
+            appended[tag] = [micros, place]
+    _show(customer, "tags", _registers(customer).get("tags", {}))
 
 
 def lookup_value(value: Any) -> str | None:
@@ -131,6 +158,10 @@ def merge_registers(source: Customer, target: Customer) -> None:
                 _show(target, name, _registers(target)[name])
     for order_id, purchase in _purchases(source).items():
         _keep_newer_purchase(target, order_id, purchase)
+    for tag, at in source.data.get(APPENDED_TAGS, {}).items():
+        appended = target.data.setdefault(APPENDED_TAGS, {})
+        appended[tag] = max(at, appended.get(tag, at))
+    _show(target, "tags", _registers(target).get("tags", {}))
 
 
 def has_field(customer: Customer, name: str) -> bool:
@@ -140,6 +171,7 @@ def has_field(customer: Customer, name: str) -> bool:
 def forget_until(customer: Customer, at: datetime) -> bool:
     """Drop every write made at or before ``at``; True if a newer one remains."""
     purchases = _forget_purchases_until(customer, _micros(at))
+    appended = _forget_appended_tags_until(customer, _micros(at))
     cutoff = at.isoformat()
     registers = _registers(customer)
     for name in list(registers):
@@ -150,8 +182,18 @@ def forget_until(customer: Customer, at: datetime) -> bool:
             del registers[name]
     for name in COLUMN_FIELDS:
         if name not in registers:
-            setattr(customer, name, [] if name == "tags" else None)
-    return bool(registers) or bool(purchases)
+            setattr(customer, name, _tags_shown(customer, None) if name == "tags" else None)
+    return bool(registers) or bool(purchases) or bool(appended)
+
+
+def _forget_appended_tags_until(customer: Customer, micros: int) -> dict[str, list[int]]:
+    appended = customer.data.get(APPENDED_TAGS, {})
+    kept = {tag: at for tag, at in appended.items() if at[0] > micros}
+    if kept:
+        customer.data[APPENDED_TAGS] = kept
+    else:
+        customer.data.pop(APPENDED_TAGS, None)
+    return kept
 
 
 def record_purchase(customer: Customer, order_id: str, placed_at: datetime, at: datetime) -> None:
@@ -169,6 +211,8 @@ def written_until(customer: Customer, at: datetime) -> bool:
     """Whether any register or purchase was written at or before ``at``."""
     micros = _micros(at)
     if any(written <= micros for written, _ in _purchases(customer).values()):
+        return True
+    if any(at[0] <= micros for at in customer.data.get(APPENDED_TAGS, {}).values()):
         return True
     cutoff = at.isoformat()
     return any(
