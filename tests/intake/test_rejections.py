@@ -7,6 +7,8 @@ and changes nothing else.
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 import httpx
@@ -15,6 +17,10 @@ import pytest
 
 from tests.conftest import StoreClient
 from tests.intake.logbook import log_entries
+from winback.intake.receive import (
+    UNAUTHENTICATED_LOGGED_BURST,
+    UNAUTHENTICATED_LOGGED_PER_SECOND,
+)
 
 ORDER = {
     "id": 1001,
@@ -547,3 +553,44 @@ def test_a_body_over_the_limit_is_logged_as_rejected(store: StoreClient):
     assert len(entries) == 1
     assert (entries[0]["outcome"], entries[0]["http_status"]) == ("rejected", 413)
     assert entries[0]["reason"] == f"the body is larger than {LIMIT} bytes"
+
+
+def _unlogged_refusals(store: StoreClient) -> float:
+    text = store.http.get("/metrics").text
+    found = re.search(
+        r'^winback_events_received_total{outcome="unauthorized_unlogged",source="webhook"} (\S+)$',
+        text,
+        re.MULTILINE,
+    )
+    return float(found.group(1)) if found else 0.0
+
+
+def test_a_flood_of_wrong_keys_is_refused_but_logged_only_at_a_bounded_rate(
+    store: StoreClient,
+):
+    # given a sender who knows the store's id but not its key
+    raw = orjson.dumps(CUSTOMER)
+    headers = {"content-type": "application/json", "x-event-type": "customers/create"}
+    unlogged_before = _unlogged_refusals(store)
+    started = time.monotonic()
+
+    # when it sends many deliveries in a row
+    statuses = [
+        store.http.post(
+            f"/webhooks/store/{store.store_id}",
+            content=raw,
+            headers={**headers, "x-token": f"wbk_wrong{n}"},
+        ).status_code
+        for n in range(UNAUTHENTICATED_LOGGED_BURST + 40)
+    ]
+    elapsed = time.monotonic() - started
+
+    # then each is refused, the log keeps the burst and about one a second after it,
+    # and the rest are counted
+    assert set(statuses) == {401}
+    logged = len(log_entries(store, outcome="rejected", limit=500))
+    refilled = int(elapsed * UNAUTHENTICATED_LOGGED_PER_SECOND) + 1
+    assert UNAUTHENTICATED_LOGGED_BURST <= logged <= UNAUTHENTICATED_LOGGED_BURST + refilled
+    assert _unlogged_refusals(store) - unlogged_before == len(statuses) - logged
+    # and the store's own sender is not held back by them
+    assert store.send("customers/create", CUSTOMER).status_code == 200

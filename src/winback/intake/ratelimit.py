@@ -24,6 +24,18 @@ class RateLimiter:
 
     def check(self, key: str, what: str = "this store") -> None:
         """Take one token for ``key`` or raise RateLimited with the wait in seconds."""
+        wait = self._take(key)
+        if wait:
+            raise RateLimited(
+                f"rate limit of {self._rate:g} events/s exceeded for {what}", retry_after=wait
+            )
+
+    def allows(self, key: str) -> bool:
+        """Take one token for ``key`` if there is one."""
+        return not self._take(key)
+
+    def _take(self, key: str) -> int:
+        """Take a token; if there is none, the seconds until there is (else 0)."""
         now = time.monotonic()
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -33,8 +45,6 @@ class RateLimiter:
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
         bucket.updated = now
         if bucket.tokens < 1:
-            wait = max(1, math.ceil((1 - bucket.tokens) / self._rate))
-            raise RateLimited(
-                f"rate limit of {self._rate:g} events/s exceeded for {what}", retry_after=wait
-            )
+            return max(1, math.ceil((1 - bucket.tokens) / self._rate))
         bucket.tokens -= 1
+        return 0

@@ -14,7 +14,13 @@ from typing import Any
 import structlog
 
 from winback.config import Settings
-from winback.errors import InvalidPayload, PayloadTooLarge, RateLimited, WinbackError
+from winback.errors import (
+    InvalidPayload,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    WinbackError,
+)
 from winback.intake.body import check_content_type, decode_object
 from winback.intake.checked import CheckedEvent
 from winback.intake.ratelimit import RateLimiter
@@ -29,6 +35,11 @@ log = structlog.get_logger(__name__)
 # Never written to the log: they are credentials.
 SECRET_HEADERS = frozenset({"x-token", "x-api-key", "authorization", "cookie"})
 REJECTED_BODY_KEPT = 64 * 1024
+# Deliveries without a valid key are logged at most this often per store: anyone
+# who knows a store's public id can send them, as fast as they like, and the log
+# is not theirs to fill. Enough are kept to debug a wrong key; all are counted.
+UNAUTHENTICATED_LOGGED_PER_SECOND = 1.0
+UNAUTHENTICATED_LOGGED_BURST = 60
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,9 @@ class Intake:
         self._limiter = RateLimiter(
             per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
         )
+        self._unauthenticated_logged = RateLimiter(
+            per_second=UNAUTHENTICATED_LOGGED_PER_SECOND, burst=UNAUTHENTICATED_LOGGED_BURST
+        )
 
     async def receive_webhook(self, delivery: Delivery) -> int:
         """Check a server-to-server event and store it; returns its sequence number."""
@@ -114,6 +128,14 @@ class Intake:
             event, checked = self._checked_event(delivery, received_at)
         except RateLimited:
             EVENTS_RECEIVED.labels(source=delivery.source, outcome="rate_limited").inc()
+            raise
+        except Unauthorized as error:
+            if self._unauthenticated_logged.allows(store.id):
+                await self._log_rejection(delivery, received_at, error)
+            else:
+                EVENTS_RECEIVED.labels(
+                    source=delivery.source, outcome="unauthorized_unlogged"
+                ).inc()
             raise
         except WinbackError as error:
             await self._log_rejection(delivery, received_at, error)
