@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from winback.errors import InvalidPayload, UnsupportedMediaType
-from winback.intake.body import check_content_type, decode_object
+from winback.intake.body import check_content_type, decode_object, nested_deeper_than
 
 
 def nested(depth: int, container: str = "object") -> Any:
@@ -118,6 +118,8 @@ def test_the_nesting_limit_is_configurable():
         (b'{"id": 18446744073709551616}', "/id"),
         (b'{"price": 1e-400}', "/price"),
         (b'{"prices": [1, 2E-500]}', "/prices/1"),
+        (b'{"price": 0.10000000000000000001}', "/price"),
+        (b'{"line_items": [{"price": 0.0}, {"price": 5e-400}]}', "/line_items/1/price"),
     ],
 )
 def test_a_number_a_double_cannot_hold_is_refused_with_its_pointer(raw: bytes, pointer: str):
@@ -135,6 +137,7 @@ def test_a_number_a_double_cannot_hold_is_refused_with_its_pointer(raw: bytes, p
         b'{"note": "1234567890123456789.5"}',
         b'{"id": -9223372036854775808}',
         b'{"price": 1.5e2, "token": "3e4f0a", "ratio": 2E-3}',
+        b'{"id": 12345678901234567, "price": 1.5, "zero": 0.0}',
     ],
 )
 def test_numbers_kept_exactly_and_long_digit_strings_pass(raw: bytes):
@@ -165,3 +168,10 @@ def test_a_body_deeper_than_the_parser_goes_is_refused_for_its_nesting():
         decode_object(b"[" * 2000 + b"]" * 2000, max_depth=32)
 
     assert refused.value.reason == "the body is nested deeper than 32 levels"
+
+
+@pytest.mark.parametrize("value", [5, 1.5, "text", None, [[[1]]], {"a": {"b": {"c": 1}}}])
+def test_nesting_is_measured_on_any_json_value(value: object):
+    deep = isinstance(value, (list, dict))
+    assert nested_deeper_than(value, 2) is deep
+    assert nested_deeper_than(value, 3) is False

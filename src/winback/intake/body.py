@@ -30,25 +30,39 @@ def _too_deep(max_depth: int) -> str:
 
 def nested_deeper_than(value: Any, limit: int) -> bool:
     """Whether decoded JSON has objects or arrays more than ``limit`` levels deep."""
+    return _survey(value, limit)[0]
+
+
+def _survey(value: Any, limit: int) -> tuple[bool, list[float]]:
+    """Whether decoded JSON is nested deeper than ``limit``, and its floats (one walk:
+    it runs for every delivery)."""
+    floats: list[float] = []
+    if type(value) is not dict and type(value) is not list:
+        return False, [value] if type(value) is float else floats
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()
         if depth > limit:
-            return True
-        if isinstance(current, dict):
-            stack.extend(
-                (child, depth + 1) for child in current.values() if isinstance(child, (dict, list))
-            )
-        elif isinstance(current, list):
-            stack.extend((child, depth + 1) for child in current if isinstance(child, (dict, list)))
-    return False
+            return True, floats
+        for child in current.values() if type(current) is dict else current:
+            kind = type(child)
+            if kind is dict or kind is list:
+                stack.append((child, depth + 1))
+            elif kind is float:
+                floats.append(child)
+    return False, floats
 
 
-# orjson reads a JSON number as a 64-bit int or a double; one this long may not
-# fit, nor one with an exponent (1e-400 reads as 0.0).
-# (The exponent is looked for only where a value starts: ids and tokens in strings
-# such as "3e4f..." would otherwise send most bodies down the slow path.)
-_LONG_NUMBER = re.compile(rb"[0-9][0-9.]{15,}|[:\[,]\s*-?[0-9][0-9.]*[eE]")
+# orjson reads a JSON number as an int only when a 64-bit one holds it exactly, and
+# any other as a double, so only a body with a double can hold a number it did not
+# keep exactly: one written with many digits (a run of 16 digits or dots in the body
+# finds it, or an id in a string), or one written with an exponent, which
+# may have left the double's range (1e-400 reads as 0.0; a small double shows an
+# exponent). The exponent is looked for only where a value starts: ids and tokens
+# in strings such as "3e4f..." would otherwise send most bodies down the slow path.
+_EXPONENT = re.compile(rb"[:\[,]\s*-?[0-9][0-9.]*[eE]")
+_DIGIT_OR_DOT = bytes(1 if chr(byte) in "0123456789." else 0 for byte in range(256))
+_LONG_RUN = b"\x01" * 16
 # orjson's integers: signed 64-bit below zero, unsigned above; the rest are doubles.
 _MIN_EXACT_INT = -(2**63)
 _MAX_EXACT_INT = 2**64 - 1
@@ -60,10 +74,19 @@ def _is_exact(number: int | Decimal) -> bool:
     return Decimal(repr(float(number))) == number
 
 
+def _may_be_inexact(raw: bytes, floats: list[float]) -> bool:
+    """Whether the body may hold a number orjson did not read exactly (see above)."""
+    if not floats:
+        return False
+    if _LONG_RUN in raw.translate(_DIGIT_OR_DOT):
+        return True
+    if any(number == 0.0 or "e" in repr(number) for number in floats):
+        return _EXPONENT.search(raw) is not None
+    return False
+
+
 def _inexact_number(raw: bytes) -> str | None:
     """The JSON pointer of the first number a double cannot hold exactly, if any."""
-    if _LONG_NUMBER.search(raw) is None:
-        return None
     stack: list[tuple[Any, str]] = [(json.loads(raw, parse_float=Decimal), "")]
     while stack:
         value, pointer = stack.pop()
@@ -114,7 +137,8 @@ def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         kind = "an array" if isinstance(value, list) else f"a {type(value).__name__}"
         raise InvalidPayload(f"the body must be a JSON object, got {kind}", pointer="")
-    if nested_deeper_than(value, max_depth):
+    too_deep, floats = _survey(value, max_depth)
+    if too_deep:
         raise InvalidPayload(_too_deep(max_depth), pointer="")
     # A NUL can only come escaped; PostgreSQL text cannot hold one, so no database does.
     if b"\\u0000" in raw:
@@ -125,7 +149,7 @@ def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
                 pointer=nul_at,
                 code="nul_character",
             )
-    inexact = _inexact_number(raw)
+    inexact = _inexact_number(raw) if _may_be_inexact(raw, floats) else None
     if inexact is not None:
         raise InvalidPayload(
             "this number cannot be kept exactly (too many digits, or out of range); "
