@@ -6,9 +6,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from email_validator import validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from winback.fields import Email, ExternalId, Money, Tags, UTCTime, format_money, to_decimal
+from winback.fields import (
+    Email,
+    ExternalId,
+    Money,
+    Tags,
+    UTCTime,
+    _plain_email,
+    format_money,
+    to_decimal,
+)
 
 
 @pytest.mark.parametrize(
@@ -85,7 +97,25 @@ def test_emails_are_trimmed_and_lower_cased(sent, stored):
     assert TypeAdapter(Email).validate_python(sent) == stored
 
 
-@pytest.mark.parametrize("sent", ["not-an-email", "ada@", "@example.com", "", 42, None])
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "not-an-email",
+        "ada@",
+        "@example.com",
+        "",
+        42,
+        None,
+        "ada..lovelace@example.com",
+        ".ada@example.com",
+        "ada@example..com",
+        "ada@-example.com",
+        "ada@example.test",
+        "ada@shop.localhost",
+        "ada@ab--cd.com",
+        "ada@" + "a" * 64 + ".com",
+    ],
+)
 def test_an_invalid_email_is_refused(sent):
     with pytest.raises(ValidationError):
         TypeAdapter(Email).validate_python(sent)
@@ -133,3 +163,28 @@ def test_times_need_a_zone_and_are_kept_in_utc():
     assert time.validate_python("2026-11-01T08:00:00Z") == datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     with pytest.raises(ValidationError):
         time.validate_python("2026-11-01T10:00:00")
+
+
+_LOCAL = st.text(alphabet="aZ09._%+-!#", min_size=1, max_size=70)
+_LABEL = st.text(alphabet="aZ09-", min_size=1, max_size=66)
+_TLD = st.sampled_from(["com", "COM", "de", "test", "local", "onion", "c0m", "x", "xn--p1ai"])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    address=st.one_of(
+        st.emails(),
+        st.builds(
+            lambda local, labels, tld: f"{local}@{'.'.join([*labels, tld])}",
+            _LOCAL,
+            st.lists(_LABEL, min_size=1, max_size=4),
+            _TLD,
+        ),
+    )
+)
+def test_the_quick_check_of_plain_addresses_agrees_with_the_full_one(address: str):
+    quick = _plain_email(address)
+    if quick is None:
+        return  # the full check decides
+    full = validate_email(address, check_deliverability=False)
+    assert quick == full.normalized.lower()
