@@ -504,3 +504,45 @@ def test_appended_tags_and_replaced_ones_end_the_same_in_any_order(
 
     [customer] = clean_state["customers"]
     assert orjson.loads(customer[5]) == ["wholesale", "new"]
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_a_guest_order_merged_into_its_customer_converts_the_customers_cart_in_any_order(
+    engine: Engine, batch_size: int
+) -> None:
+    # Given c1 with her address, a cart of c1's, and a later order naming only
+    # the address (before c1 has it, a guest's)
+    guest_order = {
+        "id": "o1",
+        "created_at": _minutes(3).isoformat(),
+        "email": "c1-0@example.com",
+        "line_items": [{"product_id": "p1", "quantity": 1, "price": "1.10"}],
+    }
+    history = [
+        _customer("c1", 1),
+        _cart("c1", 2),
+        ("orders/create", guest_order, _minutes(3)),
+    ]
+    # When they arrive in any order, then the cart was bought, and the order is c1's
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
+    assert [(row[0], row[1]) for row in state["carts"]] == [(b'"k1"', b'"converted"')]
+    assert [row[1] for row in state["orders"]] == ["c1"]
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_a_guest_cart_merged_into_its_customer_is_converted_by_her_order_in_any_order(
+    engine: Engine, batch_size: int
+) -> None:
+    guest_cart = {
+        "id": "k1",
+        "updated_at": _minutes(2).isoformat(),
+        "customer": {"email": "c1-0@example.com"},
+        "line_items": [{"product_id": "p1", "quantity": 1, "price": "1.10"}],
+    }
+    history = [
+        _customer("c1", 1),
+        ("carts/update", guest_cart, _minutes(2)),
+        _order("o1", "c1", 3, 3),
+    ]
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
+    assert [(row[0], row[1], row[2]) for row in state["carts"]] == [(b'"k1"', b'"converted"', "c1")]

@@ -27,6 +27,7 @@ from winback.shoppers.profile import (
     append_tags,
     forget_until,
     has_field,
+    last_placed,
     merge_registers,
     set_field,
     written_until,
@@ -201,6 +202,10 @@ def absorb_email_twin(ws: Workspace, customer: Customer, old_email: str | None) 
             merge_registers(twin, customer)
             customer.version_at = max(customer.version_at, twin.version_at)
             ws.merge_customer(twin, customer)
+            # One record now: each one's orders bought the other's earlier carts too.
+            placed = last_placed(customer)
+            if placed is not None:
+                ws.carts_to_convert.append((customer.store_id, customer.uid, placed))
 
 
 def recall_unsubscribe(ws: Workspace, customer: Customer) -> None:

@@ -222,6 +222,12 @@ def written_until(customer: Customer, at: datetime) -> bool:
     )
 
 
+def last_placed(customer: Customer) -> datetime | None:
+    """When the customer's newest order was placed (None before their first)."""
+    newest = max((placed for _, placed in _purchases(customer).values()), default=None)
+    return None if newest is None else _EPOCH + timedelta(microseconds=newest)
+
+
 def _micros(at: datetime) -> int:
     return (at - _EPOCH) // timedelta(microseconds=1)
 
