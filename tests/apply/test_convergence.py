@@ -546,3 +546,57 @@ def test_a_guest_cart_merged_into_its_customer_is_converted_by_her_order_in_any_
     ]
     state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
     assert [(row[0], row[1], row[2]) for row in state["carts"]] == [(b'"k1"', b'"converted"', "c1")]
+
+
+def _unsubscribe(email: str, minute: int) -> Delivery:
+    return "newsletter/unsubscribe", {"email": email}, _minutes(minute)
+
+
+def _at_every_place_ends_as_the_clean_one(
+    engine: Engine, in_order: list[Delivery], late: Delivery, batch_size: int
+) -> dict[str, Any]:
+    """``late`` delivered at every place among the others (which keep their order)."""
+    clean = sorted([*in_order, late], key=lambda delivery: delivery[2])
+    clean_store = _fresh_store(engine)
+    _deliver(engine, clean_store, clean, batch_size)
+    clean_state = _snapshot(engine, clean_store)
+    for place in range(len(in_order) + 1):
+        messy_store = _fresh_store(engine)
+        _deliver(engine, messy_store, [*in_order[:place], late, *in_order[place:]], batch_size)
+        assert _snapshot(engine, messy_store) == clean_state, f"delivered at place {place}"
+    return clean_state
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_an_unsubscribe_delivered_late_follows_its_customer_to_each_later_address(
+    engine: Engine, batch_size: int
+) -> None:
+    # Given c1 at one address, unsubscribed from it, then moving twice
+    changes = [
+        _customer("c1", 1),
+        _customer("c1", 3, email="c1-1@example.com"),
+        _customer("c1", 4, email="c1-2@example.com"),
+    ]
+    unsubscribe = _unsubscribe("c1-0@example.com", 2)
+    # When the unsubscribe arrives before, between or after the changes, then every
+    # address c1 had since is suppressed
+    state = _at_every_place_ends_as_the_clean_one(engine, changes, unsubscribe, batch_size)
+    assert state["suppressions"] == [
+        (f'"c1-{n}@example.com"'.encode(), b'"unsubscribed"') for n in range(3)
+    ]
+    [customer] = state["customers"]
+    assert (customer[1], customer[4]) == (b'"c1-2@example.com"', b"false")
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_a_late_unsubscribe_stops_at_a_newer_subscribe_of_a_later_address(
+    engine: Engine, batch_size: int
+) -> None:
+    changes = [
+        _customer("c1", 1),
+        _customer("c1", 3, email="c1-1@example.com"),
+        ("newsletter/subscribe", {"email": "c1-1@example.com"}, _minutes(4)),
+    ]
+    unsubscribe = _unsubscribe("c1-0@example.com", 2)
+    state = _at_every_place_ends_as_the_clean_one(engine, changes, unsubscribe, batch_size)
+    assert state["suppressions"] == [(b'"c1-0@example.com"', b'"unsubscribed"')]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from tests.conftest import StoreClient
 from tests.intake.logbook import log_entry, unix_seconds
+from winback.storage.schema import former_emails
 from winback.stores.service import update_settings
 
 ADA = {"id": 7, "email": "ada@example.com", "first_name": "Ada"}
@@ -347,3 +348,35 @@ def test_a_pending_contact_stays_pending_when_the_store_says_accepts_marketing(
 
     # then only the confirmation can make them subscribed
     assert (status(store), suppression_types(store)) == ("pending", ["pending_opt_in"])
+
+
+def _at(iso: str) -> dict[str, str]:
+    return {"x-event-time": unix_seconds(iso)}
+
+
+def test_an_unsubscribe_delivered_late_reaches_the_customer_who_has_moved_since(
+    store: StoreClient, engine: Engine
+):
+    # given customer 7, who moved to a new address at noon
+    send(store, "customers/create", ADA, **_at("2026-11-01T10:00:00Z"))
+    moved = {"id": 7, "email": "ada@lovelace.example"}
+    send(store, "customers/update", moved, **_at("2026-11-01T12:00:00Z"))
+
+    # when an unsubscribe of the old address, made at eleven, arrives only now
+    send(
+        store, "newsletter/unsubscribe", {"email": "ada@example.com"}, **_at("2026-11-01T11:00:00Z")
+    )
+
+    # then it reached them, and followed them to the new address, as if on time
+    customer = store.get("/api/v1/customers/7").json()
+    assert (customer["accepts_marketing"], customer["marketing_status"]) == (False, "unsubscribed")
+    assert suppression_types(store, "ada@lovelace.example") == ["unsubscribed"]
+    assert suppression_types(store, "ada@example.com") == ["unsubscribed"]
+
+    # and erasing them forgets the address they had
+    send(store, "customers/delete", {"id": 7}, **_at("2026-11-01T13:00:00Z"))
+    with engine.connect() as conn:
+        kept = conn.execute(
+            select(former_emails.c.email).where(former_emails.c.store_id == store.store_id)
+        ).all()
+    assert kept == []

@@ -162,6 +162,7 @@ def write_profile(
         set_field(customer, name, value, priority, at)
     ws.reindex_customer(customer, old_email, old_external_id)
     if old_email and customer.email and customer.email != old_email:
+        ws.left_email(customer, old_email, at)
         _carry_unsubscribe(ws, customer.store_id, old_email, customer.email, at)
     absorb_email_twin(ws, customer, old_email)
     honour_erasures(ws, customer)

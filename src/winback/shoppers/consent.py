@@ -8,6 +8,8 @@ that an older subscribe delivered late cannot undo a newer unsubscribe.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from winback.apply.context import APPLIED, STALE, EventContext
 from winback.shoppers.apply import (
     CONSENT,
@@ -92,13 +94,40 @@ def apply_unsubscribe(ws: Workspace, ctx: EventContext, payload: UnsubscribePayl
     """
     version = ctx.event_time
     customer = find_customer(ws, ctx.store_id, None, payload.email)
-    if customer is not None and not erased_since(ws, customer, version):
-        ws.touch(customer)
-        set_field(customer, "accepts_marketing", False, EXPLICIT, version)
+    # Those who had the address then and have left it since: told first, it would
+    # have reached them, and followed them to their next address.
+    moved_on = [
+        (former, left_at)
+        for former, left_at in ws.former_owners(ctx.store_id, payload.email)
+        if left_at > version and former is not customer
+    ]
+    for person in [customer, *(former for former, _ in moved_on)]:
+        if person is not None and not erased_since(ws, person, version):
+            ws.touch(person)
+            set_field(person, "accepts_marketing", False, EXPLICIT, version)
     last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
     if last_change is not None and last_change > version:
         return STALE
     ws.add_suppression(ctx.store_id, payload.email, UNSUBSCRIBED, version, "newsletter/unsubscribe")
     ws.remove_suppression(ctx.store_id, payload.email, PENDING_OPT_IN)
     ws.set_marker(ctx.store_id, CONSENT, payload.email, version)
+    for former, left_at in moved_on:
+        _follow_to_later_addresses(ws, former, left_at)
     return APPLIED
+
+
+def _follow_to_later_addresses(ws: Workspace, customer: Customer, left_at: datetime) -> None:
+    """Suppress each address ``customer`` took from ``left_at`` on, as the unsubscribe
+    would have followed them to it on each change, unless a newer consent change on
+    that address (a subscribe) would have lifted it."""
+    moves = sorted(
+        (until, address) for address, until in ws.former_emails_of(customer) if until >= left_at
+    )
+    taken = [address for _, address in moves[1:]] + [customer.email]
+    for (until, left), address in zip(moves, taken, strict=True):
+        if address is None or address == left:
+            continue
+        last_change = ws.marker(customer.store_id, CONSENT, address)
+        if last_change is None or last_change <= until:
+            reason = f"unsubscribed as {left}"
+            ws.add_suppression(customer.store_id, address, UNSUBSCRIBED, until, reason)

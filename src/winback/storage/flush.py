@@ -28,6 +28,7 @@ from winback.storage.schema import (
     activities,
     carts,
     customers,
+    former_emails,
     markers,
     order_lines,
     orders,
@@ -66,6 +67,7 @@ def flush(ws: Workspace) -> None:
             _update(conn, table, cls, members, columns)
         if cls is Order:
             _write_lines(conn, new, changed)
+    _write_former_emails(conn, ws)
     _apply_merges(conn, ws.merges)
     _write_suppressions(conn, ws)
     _write_markers(conn, ws)
@@ -168,6 +170,8 @@ def _apply_merges(conn: Connection, merges: list[tuple[str, str, str]]) -> None:
     if not merges:
         return
     params = [{"b_store": store, "b_from": old, "b_into": new} for store, old, new in merges]
+    # (former_emails: only a customer with an id changes address, and only one
+    # without an id is merged into another, so a merged record has none to move)
     for table in (orders, carts, activities, visitors):
         execute_many(
             conn,
@@ -179,6 +183,34 @@ def _apply_merges(conn: Connection, merges: list[tuple[str, str, str]]) -> None:
             .values(customer_uid=bindparam("b_into")),
             params,
         )
+
+
+def _write_former_emails(conn: Connection, ws: Workspace) -> None:
+    keys = sorted(ws.former_emails_changed)
+    if not keys:
+        return
+    execute_many(
+        conn,
+        delete(former_emails).where(
+            former_emails.c.store_id == bindparam("b_store"),
+            former_emails.c.email == bindparam("b_email"),
+            former_emails.c.customer_uid == bindparam("b_uid"),
+        ),
+        [{"b_store": store, "b_email": email, "b_uid": uid} for store, email, uid in keys],
+    )
+    execute_many(
+        conn,
+        insert(former_emails),
+        [
+            {
+                "store_id": s,
+                "email": e,
+                "customer_uid": u,
+                "until": ws.former_email_until((s, e, u)),
+            }
+            for s, e, u in keys
+        ],
+    )
 
 
 def _delete_removed(conn: Connection, removed: list[Any]) -> None:
@@ -275,6 +307,13 @@ def _erase(conn: Connection, ws: Workspace) -> None:
     orders keep the sale but lose the person."""
     for store_id, uid, email, at in ws.erasures:
         unlink_erased(conn, store_id, uid, at)
+        conn.execute(
+            delete(former_emails).where(
+                former_emails.c.store_id == store_id,
+                former_emails.c.customer_uid == uid,
+                former_emails.c.until <= at,
+            )
+        )
         erased_carts = conn.execute(
             delete(carts)
             .where(

@@ -312,6 +312,18 @@ suppressions = Table(
     Column("reason", Text),
 )
 
+# The addresses a customer had before the current one, and when each was left: an
+# unsubscribe of one, delivered after the change, still reaches its customer.
+former_emails = Table(
+    "former_emails",
+    metadata,
+    Column("store_id", String(40), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Column("customer_uid", String(32), primary_key=True),
+    Column("until", UTCDateTime, nullable=False),
+    Index("ix_former_emails_customer", "store_id", "customer_uid"),
+)
+
 # Facts that must outlive the rows they are about: a deleted customer or order
 # (so older events cannot resurrect it) and the time of the last consent change
 # (so an older subscribe cannot undo a newer unsubscribe).

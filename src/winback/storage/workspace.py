@@ -24,6 +24,7 @@ from winback.storage.schema import (
     UTCDateTime,
     carts,
     customers,
+    former_emails,
     markers,
     orders,
     products,
@@ -79,6 +80,11 @@ class Workspace:
         self.coupons_used: list[CouponUse] = []
         self.visitors: dict[Key, Visitor | None] = {}
         self.visitor_claims: list[VisitorClaim] = []
+        # (store, address, customer uid) -> when the customer left the address; what
+        # was read, and what this batch changed (see ``left_email``)
+        self._former: dict[tuple[str, str, str], datetime] = {}
+        self._former_read: set[tuple[str, str, str]] = set()
+        self.former_emails_changed: set[tuple[str, str, str]] = set()
         # (store, merged customer uid, the uid it became), applied to stored rows at flush
         self.merges: list[tuple[str, str, str]] = []
 
@@ -333,6 +339,55 @@ class Workspace:
             for row in self.conn.execute(select(customers).where(customers.c.uid.in_(chunk))):
                 found[row.uid] = row
         return found
+
+    # -- the addresses customers had ---------------------------------------------------
+
+    def left_email(self, customer: Customer, email: str, at: datetime) -> None:
+        """``customer`` had ``email`` until ``at`` (the newest such time is kept)."""
+        self._read_former(customer.store_id, "email", email)
+        key = (customer.store_id, email, customer.uid)
+        if key not in self._former or self._former[key] < at:
+            self._former[key] = at
+            self.former_emails_changed.add(key)
+
+    def former_owners(self, store_id: str, email: str) -> list[tuple[Customer, datetime]]:
+        """The customers who had ``email`` and left it, with when each left it."""
+        self._read_former(store_id, "email", email)
+        found = [
+            (uid, until)
+            for (store, address, uid), until in self._former.items()
+            if store == store_id and address == email and uid not in self._removed_uids
+        ]
+        rows = self._customer_rows([uid for uid, _ in found if uid not in self.customers])
+        return [
+            (self.customers.get(uid) or self._adopt_customer(rows[uid]), until)
+            for uid, until in found
+            if uid in self.customers or uid in rows
+        ]
+
+    def former_emails_of(self, customer: Customer) -> list[tuple[str, datetime]]:
+        """The addresses ``customer`` had before the current one, with when each was left."""
+        self._read_former(customer.store_id, "customer_uid", customer.uid)
+        return [
+            (address, until)
+            for (store, address, uid), until in self._former.items()
+            if store == customer.store_id and uid == customer.uid
+        ]
+
+    def former_email_until(self, key: tuple[str, str, str]) -> datetime:
+        return self._former[key]
+
+    def _read_former(self, store_id: str, column: str, value: str) -> None:
+        if (store_id, column, value) in self._former_read:
+            return
+        self._former_read.add((store_id, column, value))
+        rows = self.conn.execute(
+            select(former_emails).where(
+                former_emails.c.store_id == store_id, former_emails.c[column] == value
+            )
+        )
+        for row in rows:
+            self._former.setdefault((row.store_id, row.email, row.customer_uid), row.until)
 
     # -- orders, products, carts -------------------------------------------------------
 
