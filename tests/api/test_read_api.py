@@ -101,6 +101,19 @@ def test_a_wrong_key_reads_nothing(ada: StoreClient, headers: dict[str, str]):
     assert "ada@example.com" not in response.text
 
 
+@pytest.mark.parametrize("stale_in", ["x-api-key", "authorization"])
+def test_with_the_key_in_both_headers_either_one_lets_the_reader_in(
+    ada: StoreClient, stale_in: str
+):
+    stale = "wbk_rotated-away"
+    headers = {"x-api-key": ada.api_key, "authorization": f"Bearer {ada.api_key}"}
+    headers[stale_in] = stale if stale_in == "x-api-key" else f"Bearer {stale}"
+
+    assert get(ada, "/api/v1/customers/7", headers).status_code == 200
+    both_wrong = {"x-api-key": stale, "authorization": "Bearer wbk_other"}
+    assert get(ada, "/api/v1/customers/7", both_wrong).status_code == 401
+
+
 def test_another_stores_key_never_reads_this_stores_data(
     ada: StoreClient, other_store: StoreClient
 ):

@@ -444,6 +444,22 @@ def test_a_wrong_key_is_refused_with_401_and_never_stored(store: StoreClient, ke
     assert store.get("/api/v1/customers/7").status_code == 404
 
 
+@pytest.mark.parametrize("stale_in", ["x-token", "x-api-key"])
+def test_with_a_key_in_both_headers_either_one_lets_the_delivery_in(
+    store: StoreClient, stale_in: str
+):
+    # given a sender that sends the key twice, one of them stale after a rotation
+    headers = {"x-token": store.api_key, "x-api-key": store.api_key}
+    headers[stale_in] = "wbk_" + "s" * 43
+
+    # then the delivery is taken in; with both wrong, it is refused
+    assert store.send("customers/create", CUSTOMER, headers=headers).status_code == 200
+    both_wrong = {"x-token": "wbk_" + "s" * 43, "x-api-key": "wbk_" + "t" * 43}
+    refused = store.send("customers/create", CUSTOMER, headers=both_wrong)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["reason"] == "the API key is not valid for this store"
+
+
 def test_another_stores_key_is_refused_and_changes_neither_store(
     store: StoreClient, other_store: StoreClient
 ):

@@ -29,6 +29,7 @@ from winback.intake.topics import Topic, topic_for
 from winback.intake.validation import parse_payload
 from winback.metrics import EVENTS_RECEIVED
 from winback.stores.directory import StoreDirectory
+from winback.stores.keys import by_any_key
 
 log = structlog.get_logger(__name__)
 
@@ -122,8 +123,7 @@ class Intake:
         store = self._directory.find(delivery.store_id)
         received_at = datetime.now(UTC)
         try:
-            key = delivery.headers.get("x-token") or delivery.headers.get("x-api-key")
-            self._directory.authenticate(store.id, key)
+            self._authenticate(store.id, delivery.headers)
             self._limiter.check(store.id)
             event, checked = self._checked_event(delivery, received_at)
         except RateLimited:
@@ -143,6 +143,14 @@ class Intake:
         seq = await self._writer.append(event, checked)
         EVENTS_RECEIVED.labels(source=delivery.source, outcome="accepted").inc()
         return seq
+
+    def _authenticate(self, store_id: str, headers: Mapping[str, str]) -> None:
+        """Either header may carry the key: a sender that sends both (one of them
+        stale after a rotation, say) is let in by either."""
+        keys = [headers.get("x-token"), headers.get("x-api-key")]
+        if not any(keys):
+            self._directory.authenticate(store_id, None)  # (says what to send)
+        by_any_key(keys, lambda key: self._directory.authenticate(store_id, key))
 
     def _checked_event(
         self, delivery: Delivery, received_at: datetime

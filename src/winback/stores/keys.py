@@ -7,9 +7,16 @@ check cheap on every request.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from winback.errors import Unauthorized
+
+T = TypeVar("T")
 
 KEY_PREFIX = "wbk_"
 STORE_ID_PREFIX = "st_"
@@ -30,3 +37,17 @@ def hash_api_key(key: str) -> str:
 def key_matches(key: str, stored_hash: str) -> bool:
     """Compare in constant time so the answer leaks nothing through timing."""
     return hmac.compare_digest(hash_api_key(key), stored_hash)
+
+
+def by_any_key(keys: Sequence[str | None], check: Callable[[str], T]) -> T:
+    """What ``check`` gives for the first of the sent ``keys`` it accepts (a sender may
+    send a key in two headers, one of them stale after a rotation); the first key's
+    refusal if it accepts none. At least one key must have been sent."""
+    sent = list(dict.fromkeys(key for key in keys if key))
+    try:
+        return check(sent[0])
+    except Unauthorized:
+        for key in sent[1:]:
+            with contextlib.suppress(Unauthorized):
+                return check(key)
+        raise

@@ -9,6 +9,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from winback.errors import Unauthorized
 from winback.runtime import Runtime
+from winback.stores.keys import by_any_key
 from winback.stores.service import Store, store_for_key
 from winback.web.openapi import STORE_BEARER, STORE_KEY
 
@@ -40,11 +41,12 @@ def current_store(
     x_api_key: Annotated[str | None, Security(_api_key)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Store:
-    """The store whose key came in ``x-api-key`` or ``Authorization: Bearer``."""
-    key = x_api_key or (bearer.credentials if bearer else None)
-    if not key:
+    """The store whose key came in ``x-api-key`` or ``Authorization: Bearer`` (either,
+    if both came)."""
+    keys = [key for key in (x_api_key, bearer.credentials if bearer else None) if key]
+    if not keys:
         raise Unauthorized("send the store's API key in x-api-key or Authorization: Bearer")
-    return store_for_key(runtime.reader, key)
+    return by_any_key(keys, lambda key: store_for_key(runtime.reader, key))
 
 
 StoreDep = Annotated[Store, Depends(current_store)]
