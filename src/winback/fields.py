@@ -282,3 +282,10 @@ def _none_as_false(value: Any) -> Any:
 # An optional flag sent as ``null`` has its default, ``false``.
 FlagOrNull = Annotated[bool, BeforeValidator(_none_as_false)]
 UTCTime = Annotated[AwareDatetime, BeforeValidator(_datetime_input), AfterValidator(_aware)]
+
+
+def sender_fields(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """A payload's unknown fields, to keep beside winback's own bookkeeping: not those
+    whose names start with ``_``, the bookkeeping's own prefix, which a sender's
+    field must not overwrite (the raw log keeps every field as sent)."""
+    return {name: value for name, value in (extra or {}).items() if not name.startswith("_")}

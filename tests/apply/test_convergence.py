@@ -600,3 +600,26 @@ def test_a_late_unsubscribe_stops_at_a_newer_subscribe_of_a_later_address(
     unsubscribe = _unsubscribe("c1-0@example.com", 2)
     state = _at_every_place_ends_as_the_clean_one(engine, changes, unsubscribe, batch_size)
     assert state["suppressions"] == [(b'"c1-0@example.com"', b'"unsubscribed"')]
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_a_late_unsubscribe_follows_a_buyer_to_the_address_a_later_order_gave(
+    engine: Engine, batch_size: int
+) -> None:
+    def order_from(order_id: str, address: str, minute: int) -> Delivery:
+        body = {
+            "id": order_id,
+            "created_at": _minutes(minute).isoformat(),
+            "customer": {"id": "c1"},
+            "email": address,
+            "line_items": [{"product_id": "p1", "quantity": 1, "price": "1.10"}],
+        }
+        return "orders/create", body, _minutes(minute)
+
+    orders = [order_from("o1", "c1-0@example.com", 1), order_from("o2", "c1-1@example.com", 3)]
+    unsubscribe = _unsubscribe("c1-0@example.com", 2)
+    state = _at_every_place_ends_as_the_clean_one(engine, orders, unsubscribe, batch_size)
+    assert [row[0] for row in state["suppressions"]] == [
+        b'"c1-0@example.com"',
+        b'"c1-1@example.com"',
+    ]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import StoreClient
-from tests.intake.logbook import log_entry, unix_seconds
+from tests.intake.logbook import log_entries, log_entry, unix_seconds
 
 ADA = {"id": 7, "email": "ada@example.com", "first_name": "Ada"}
 
@@ -431,3 +431,18 @@ def test_a_subscribe_older_than_the_erasure_does_not_bring_the_person_back(store
 
     # then the person stays erased
     assert all_customers(store) == []
+
+
+def test_sender_fields_named_like_winbacks_bookkeeping_change_nothing(store: StoreClient):
+    # given a customer with tags, and a sender whose fields start with "_"
+    send(store, "customers/create", {**ADA, "tags": "vip"})
+    odd = {"_registers": "x", "_appended_tags": "x", "_purchases": 1, "_id": "abc"}
+
+    # when such fields arrive, then later events about the customer still apply
+    send(store, "customers/update", {**ADA, **odd, "first_name": "Ada"})
+    send(store, "customers/update", {**ADA, "tags": "new", "append_tags": True})
+
+    customer = store.get("/api/v1/customers/7").json()
+    assert customer["tags"] == ["vip", "new"]
+    assert not any(name.startswith("_") for name in customer)
+    assert [entry["outcome"] for entry in log_entries(store)] == ["applied"] * 3

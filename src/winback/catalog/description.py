@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from winback.catalog.payloads import ProductPayload
+from winback.fields import sender_fields
 
 # Payload fields kept in the product's free-form data, beside any unknown ones.
 DATA_FIELDS = {"body_html", "options", "published_at"}
@@ -51,7 +52,7 @@ _FIELDS = tuple(field.name for field in fields(ProductDescription))
 def describe_product(payload: ProductPayload) -> ProductDescription:
     """What ``payload`` writes onto the product (its status aside)."""
     data = payload.model_dump(mode="json", include=DATA_FIELDS, exclude_none=True)
-    data.update(payload.model_extra or {})
+    data.update(sender_fields(payload.model_extra))
     return ProductDescription(
         id=payload.id,
         for_sale=payload.for_sale,

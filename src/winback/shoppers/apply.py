@@ -17,6 +17,7 @@ from winback.apply.context import (
     EventContext,
     new_uid,
 )
+from winback.fields import sender_fields
 from winback.shoppers.model import UNSUBSCRIBED, Customer
 from winback.shoppers.payloads import CustomerDeletePayload, CustomerPayload
 from winback.shoppers.profile import (
@@ -143,7 +144,7 @@ def write_profile(
     if payload.id:
         claim_id(customer, payload.id, at)
     values = payload.model_dump(mode="json", include=set(PROFILE_FIELDS) & sent)
-    values.update(payload.model_extra or {})
+    values.update(sender_fields(payload.model_extra))
     for name in (
         "email",
         "first_name",
@@ -160,6 +161,19 @@ def write_profile(
         append_tags(customer, values.pop("tags"), at)
     for name, value in values.items():
         set_field(customer, name, value, priority, at)
+    _settle_identity(ws, customer, old_email, old_external_id, at)
+
+
+def _settle_identity(
+    ws: Workspace,
+    customer: Customer,
+    old_email: str | None,
+    old_external_id: str | None,
+    at: datetime,
+) -> None:
+    """What follows a write that may have changed the customer's email or id: the
+    index, the address left (and an unsubscribe that follows the person from it), a
+    contact of the new address merged in, erasures and unsubscribes of it honoured."""
     ws.reindex_customer(customer, old_email, old_external_id)
     if old_email and customer.email and customer.email != old_email:
         ws.left_email(customer, old_email, at)
@@ -182,12 +196,7 @@ def set_implied_email(ws: Workspace, customer: Customer, email: str, at: datetim
     """The address an order or a cart gave its shopper (its own ``email``)."""
     old_email = customer.email
     set_field(customer, "email", email, IMPLIED, at)
-    ws.reindex_customer(customer, old_email, customer.external_id)
-    if old_email and customer.email and customer.email != old_email:
-        _carry_unsubscribe(ws, customer.store_id, old_email, customer.email, at)
-    absorb_email_twin(ws, customer, old_email)
-    honour_erasures(ws, customer)
-    recall_unsubscribe(ws, customer)
+    _settle_identity(ws, customer, old_email, customer.external_id, at)
 
 
 def absorb_email_twin(ws: Workspace, customer: Customer, old_email: str | None) -> None:
