@@ -16,7 +16,15 @@ from sqlalchemy import Engine, select
 from tests.rawevents import webhook_event
 from winback.apply.applier import Applier
 from winback.intake.rawlog import append_events
-from winback.storage.schema import activities, carts, customers, orders, products, suppressions
+from winback.storage.schema import (
+    activities,
+    carts,
+    customers,
+    former_emails,
+    orders,
+    products,
+    suppressions,
+)
 from winback.stores.service import create_store
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -559,12 +567,28 @@ def _at_every_place_ends_as_the_clean_one(
     clean = sorted([*in_order, late], key=lambda delivery: delivery[2])
     clean_store = _fresh_store(engine)
     _deliver(engine, clean_store, clean, batch_size)
-    clean_state = _snapshot(engine, clean_store)
+    clean_state = _snapshot(engine, clean_store) | _former_emails(engine, clean_store)
     for place in range(len(in_order) + 1):
         messy_store = _fresh_store(engine)
         _deliver(engine, messy_store, [*in_order[:place], late, *in_order[place:]], batch_size)
-        assert _snapshot(engine, messy_store) == clean_state, f"delivered at place {place}"
+        messy_state = _snapshot(engine, messy_store) | _former_emails(engine, messy_store)
+        assert messy_state == clean_state, f"delivered at place {place}"
     return clean_state
+
+
+def _former_emails(engine: Engine, store_id: str) -> dict[str, Any]:
+    """The addresses each customer left, when, and since when they had them."""
+    with engine.connect() as conn:
+        ids = dict(
+            conn.execute(
+                select(customers.c.uid, customers.c.external_id).where(
+                    customers.c.store_id == store_id
+                )
+            ).all()
+        )
+        rows = conn.execute(select(former_emails).where(former_emails.c.store_id == store_id)).all()
+    left = sorted((r.email, ids.get(r.customer_uid), r.since, r.until) for r in rows)
+    return {"former_emails": left}
 
 
 @pytest.mark.parametrize("batch_size", [1, 5])
@@ -623,3 +647,47 @@ def test_a_late_unsubscribe_follows_a_buyer_to_the_address_a_later_order_gave(
         b'"c1-0@example.com"',
         b'"c1-1@example.com"',
     ]
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_a_late_unsubscribe_still_follows_when_the_old_address_was_resubscribed_since(
+    engine: Engine, batch_size: int
+) -> None:
+    changes = [
+        _customer("c1", 1),
+        _customer("c1", 3, email="c1-1@example.com"),
+        ("newsletter/subscribe", {"email": "c1-0@example.com"}, _minutes(4)),
+    ]
+    unsubscribe = _unsubscribe("c1-0@example.com", 2)
+    state = _at_every_place_ends_as_the_clean_one(engine, changes, unsubscribe, batch_size)
+    assert state["suppressions"] == [(b'"c1-1@example.com"', b'"unsubscribed"')]
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_a_late_unsubscribe_follows_a_customer_who_came_back_to_the_address_and_left_again(
+    engine: Engine, batch_size: int
+) -> None:
+    changes = [
+        _customer("c1", 1),
+        _customer("c1", 3, email="c1-1@example.com"),
+        _customer("c1", 4, email="c1-0@example.com"),
+        _customer("c1", 5, email="c1-2@example.com"),
+    ]
+    unsubscribe = _unsubscribe("c1-0@example.com", 2)
+    state = _at_every_place_ends_as_the_clean_one(engine, changes, unsubscribe, batch_size)
+    assert [row[0] for row in state["suppressions"]] == [
+        f'"c1-{n}@example.com"'.encode() for n in range(3)
+    ]
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+@pytest.mark.parametrize(
+    "erasure", [{"id": "c1"}, {"email": "c1-0@example.com"}], ids=["by id", "by old address"]
+)
+def test_an_erasure_forgets_the_addresses_left_in_any_place_among_the_changes(
+    engine: Engine, batch_size: int, erasure: dict[str, str]
+) -> None:
+    changes = [_customer("c1", 1), _customer("c1", 4, email="c1-1@example.com")]
+    erase = ("customers/delete", erasure, _minutes(3))
+    state = _at_every_place_ends_as_the_clean_one(engine, changes, erase, batch_size)
+    assert state["former_emails"] == []

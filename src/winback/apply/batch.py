@@ -229,6 +229,7 @@ def _preload_store(ws: Workspace, store_id: str, wanted: dict[str, set[str]]) ->
     ws.preload_markers(store_id, ORDER_DELETED, wanted["orders"])
     ws.preload_markers(store_id, CART_ERASED, wanted["carts"])
     ws.preload_markers(store_id, CONSENT, wanted["emails"])
+    ws.preload_former_emails(store_id, wanted["emails"])
 
 
 def _store_contexts(conn: Connection, store_ids: set[str]) -> dict[str, tuple[str, bool]]:

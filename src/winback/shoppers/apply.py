@@ -31,6 +31,7 @@ from winback.shoppers.profile import (
     last_placed,
     merge_registers,
     set_field,
+    written_at,
     written_until,
 )
 from winback.storage.workspace import Workspace
@@ -141,6 +142,7 @@ def write_profile(
     """Write every field the payload sent, each as a last-writer-wins register."""
     sent = payload.model_fields_set
     old_email, old_external_id = customer.email, customer.external_id
+    old_email_since = written_at(customer, "email")
     if payload.id:
         claim_id(customer, payload.id, at)
     values = payload.model_dump(mode="json", include=set(PROFILE_FIELDS) & sent)
@@ -161,22 +163,24 @@ def write_profile(
         append_tags(customer, values.pop("tags"), at)
     for name, value in values.items():
         set_field(customer, name, value, priority, at)
-    _settle_identity(ws, customer, old_email, old_external_id, at)
+    _settle_identity(ws, customer, (old_email, old_email_since), old_external_id, at)
 
 
 def _settle_identity(
     ws: Workspace,
     customer: Customer,
-    old_email: str | None,
+    old: tuple[str | None, datetime | None],
     old_external_id: str | None,
     at: datetime,
 ) -> None:
     """What follows a write that may have changed the customer's email or id: the
     index, the address left (and an unsubscribe that follows the person from it), a
-    contact of the new address merged in, erasures and unsubscribes of it honoured."""
+    contact of the new address merged in, erasures and unsubscribes of it honoured.
+    ``old`` is the email before the write, and when it was last written."""
+    old_email, old_email_since = old
     ws.reindex_customer(customer, old_email, old_external_id)
     if old_email and customer.email and customer.email != old_email:
-        ws.left_email(customer, old_email, at)
+        ws.left_email(customer, old_email, old_email_since, at)
         _carry_unsubscribe(ws, customer.store_id, old_email, customer.email, at)
     absorb_email_twin(ws, customer, old_email)
     honour_erasures(ws, customer)
@@ -194,9 +198,9 @@ def _carry_unsubscribe(
 
 def set_implied_email(ws: Workspace, customer: Customer, email: str, at: datetime) -> None:
     """The address an order or a cart gave its shopper (its own ``email``)."""
-    old_email = customer.email
+    old = customer.email, written_at(customer, "email")
     set_field(customer, "email", email, IMPLIED, at)
-    _settle_identity(ws, customer, old_email, customer.external_id, at)
+    _settle_identity(ws, customer, old, customer.external_id, at)
 
 
 def absorb_email_twin(ws: Workspace, customer: Customer, old_email: str | None) -> None:
@@ -330,6 +334,8 @@ def erase_person(
     """
     customer = find_customer(ws, store_id, external_id, email)
     keys = tombstone_keys(external_id, email)
+    if email:  # (whoever had it before: the address is the person's data too)
+        ws.erase_former_emails(store_id, "email", email, at)
     if customer is None:
         _bury(ws, store_id, keys, at)
     else:
@@ -380,6 +386,7 @@ def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: date
     store_id = customer.store_id
     _bury(ws, store_id, keys + tombstone_keys(customer.external_id, customer.email), at)
     ws.erasures.append((store_id, customer.uid, customer.email, at))
+    ws.erase_former_emails(store_id, "customer_uid", customer.uid, at)
     old_email, old_external_id = customer.email, customer.external_id
     kept = forget_until(customer, at)
     if not has_field(customer, ID_SEEN):

@@ -94,26 +94,36 @@ def apply_unsubscribe(ws: Workspace, ctx: EventContext, payload: UnsubscribePayl
     """
     version = ctx.event_time
     customer = find_customer(ws, ctx.store_id, None, payload.email)
-    # Those who had the address then and have left it since: told first, it would
-    # have reached them, and followed them to their next address.
-    moved_on = [
-        (former, left_at)
-        for former, left_at in ws.former_owners(ctx.store_id, payload.email)
-        if left_at > version and former is not customer
-    ]
-    for person in [customer, *(former for former, _ in moved_on)]:
-        if person is not None and not erased_since(ws, person, version):
+    left_since = _first_departures(ws, ctx.store_id, payload.email, version)
+    people = {person.uid: person for person, _ in left_since.values()}
+    if customer is not None:
+        people[customer.uid] = customer
+    for person in people.values():
+        if not erased_since(ws, person, version):
             ws.touch(person)
             set_field(person, "accepts_marketing", False, EXPLICIT, version)
+    # Told in time, it would have followed each of them to their next address when
+    # they changed it, whatever has happened to this address since.
+    for person, left_at in left_since.values():
+        _follow_to_later_addresses(ws, person, left_at)
     last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
     if last_change is not None and last_change > version:
         return STALE
     ws.add_suppression(ctx.store_id, payload.email, UNSUBSCRIBED, version, "newsletter/unsubscribe")
     ws.remove_suppression(ctx.store_id, payload.email, PENDING_OPT_IN)
     ws.set_marker(ctx.store_id, CONSENT, payload.email, version)
-    for former, left_at in moved_on:
-        _follow_to_later_addresses(ws, former, left_at)
     return APPLIED
+
+
+def _first_departures(
+    ws: Workspace, store_id: str, email: str, version: datetime
+) -> dict[str, tuple[Customer, datetime]]:
+    """Each customer who left ``email`` after ``version``, and when they first did."""
+    first: dict[str, tuple[Customer, datetime]] = {}
+    for person, left_at in ws.former_owners(store_id, email):
+        if left_at > version and (person.uid not in first or left_at < first[person.uid][1]):
+            first[person.uid] = (person, left_at)
+    return first
 
 
 def _follow_to_later_addresses(ws: Workspace, customer: Customer, left_at: datetime) -> None:

@@ -164,6 +164,13 @@ def merge_registers(source: Customer, target: Customer) -> None:
     _show(target, "tags", _registers(target).get("tags", {}))
 
 
+def written_at(customer: Customer, name: str) -> datetime | None:
+    """When the field's shown value was last written (None if it has none)."""
+    register = _registers(customer).get(name) or {}
+    slot = register.get(EXPLICIT) or register.get(IMPLIED)
+    return datetime.fromisoformat(slot[1][0]) if slot else None
+
+
 def has_field(customer: Customer, name: str) -> bool:
     return bool(_registers(customer).get(name))
 

@@ -80,6 +80,7 @@ def flush(ws: Workspace) -> None:
     _convert_carts(conn, ws)
     mark_used(conn, ws.coupons_used)
     _erase(conn, ws)
+    _erase_former_emails(conn, ws)
     _write_customers(conn, ws, entities[Customer])
 
 
@@ -186,31 +187,20 @@ def _apply_merges(conn: Connection, merges: list[tuple[str, str, str]]) -> None:
 
 
 def _write_former_emails(conn: Connection, ws: Workspace) -> None:
-    keys = sorted(ws.former_emails_changed)
-    if not keys:
-        return
-    execute_many(
-        conn,
-        delete(former_emails).where(
-            former_emails.c.store_id == bindparam("b_store"),
-            former_emails.c.email == bindparam("b_email"),
-            former_emails.c.customer_uid == bindparam("b_uid"),
-        ),
-        [{"b_store": store, "b_email": email, "b_uid": uid} for store, email, uid in keys],
-    )
-    execute_many(
-        conn,
-        insert(former_emails),
-        [
-            {
-                "store_id": s,
-                "email": e,
-                "customer_uid": u,
-                "until": ws.former_email_until((s, e, u)),
-            }
-            for s, e, u in keys
-        ],
-    )
+    rows = ws.former_email_rows()
+    if rows:
+        execute_many(conn, insert(former_emails), rows)
+
+
+def _erase_former_emails(conn: Connection, ws: Workspace) -> None:
+    for store_id, column, value, at in ws.former_emails_erased:
+        conn.execute(
+            delete(former_emails).where(
+                former_emails.c.store_id == store_id,
+                former_emails.c[column] == value,
+                former_emails.c.since <= at,
+            )
+        )
 
 
 def _delete_removed(conn: Connection, removed: list[Any]) -> None:
@@ -307,13 +297,6 @@ def _erase(conn: Connection, ws: Workspace) -> None:
     orders keep the sale but lose the person."""
     for store_id, uid, email, at in ws.erasures:
         unlink_erased(conn, store_id, uid, at)
-        conn.execute(
-            delete(former_emails).where(
-                former_emails.c.store_id == store_id,
-                former_emails.c.customer_uid == uid,
-                former_emails.c.until <= at,
-            )
-        )
         erased_carts = conn.execute(
             delete(carts)
             .where(

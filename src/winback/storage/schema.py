@@ -312,15 +312,17 @@ suppressions = Table(
     Column("reason", Text),
 )
 
-# The addresses a customer had before the current one, and when each was left: an
-# unsubscribe of one, delivered after the change, still reaches its customer.
+# Each time a customer left an address: when, and since when they had it (its last
+# write before). An unsubscribe of the address, delivered after the change, still
+# reaches its customer; an erasure forgets what it had held by then.
 former_emails = Table(
     "former_emails",
     metadata,
     Column("store_id", String(40), primary_key=True),
     Column("email", String(320), primary_key=True),
     Column("customer_uid", String(32), primary_key=True),
-    Column("until", UTCDateTime, nullable=False),
+    Column("until", UTCDateTime, primary_key=True),
+    Column("since", UTCDateTime, nullable=False),
     Index("ix_former_emails_customer", "store_id", "customer_uid"),
 )
 

@@ -39,6 +39,10 @@ POS_ID = "pos_id"
 PHONE = "sms_phone_number"
 
 
+# (store, address, customer uid, when the customer left it)
+FormerKey = tuple[str, str, str, datetime]
+
+
 class Workspace:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -80,11 +84,12 @@ class Workspace:
         self.coupons_used: list[CouponUse] = []
         self.visitors: dict[Key, Visitor | None] = {}
         self.visitor_claims: list[VisitorClaim] = []
-        # (store, address, customer uid) -> when the customer left the address; what
-        # was read, and what this batch changed (see ``left_email``)
-        self._former: dict[tuple[str, str, str], datetime] = {}
+        # Each time a customer left an address, (store, address, customer uid, when) ->
+        # since when they had it: what was read, and what this batch added or erased
+        self._former: dict[FormerKey, datetime] = {}
         self._former_read: set[tuple[str, str, str]] = set()
-        self.former_emails_changed: set[tuple[str, str, str]] = set()
+        self.former_emails_added: list[FormerKey] = []
+        self.former_emails_erased: list[tuple[str, str, str, datetime]] = []
         # (store, merged customer uid, the uid it became), applied to stored rows at flush
         self.merges: list[tuple[str, str, str]] = []
 
@@ -342,20 +347,25 @@ class Workspace:
 
     # -- the addresses customers had ---------------------------------------------------
 
-    def left_email(self, customer: Customer, email: str, at: datetime) -> None:
-        """``customer`` had ``email`` until ``at`` (the newest such time is kept)."""
-        self._read_former(customer.store_id, "email", email)
-        key = (customer.store_id, email, customer.uid)
-        if key not in self._former or self._former[key] < at:
-            self._former[key] = at
-            self.former_emails_changed.add(key)
+    def left_email(
+        self, customer: Customer, email: str, since: datetime | None, until: datetime
+    ) -> None:
+        """``customer`` had ``email`` (last written ``since``) and left it ``until``."""
+        self._read_former(customer.store_id, "email", [email])
+        key = (customer.store_id, email, customer.uid, until)
+        if key not in self._former:
+            self._former[key] = min(since or until, until)
+            self.former_emails_added.append(key)
+
+    def preload_former_emails(self, store_id: str, emails: Iterable[str]) -> None:
+        self._read_former(store_id, "email", emails)
 
     def former_owners(self, store_id: str, email: str) -> list[tuple[Customer, datetime]]:
-        """The customers who had ``email`` and left it, with when each left it."""
-        self._read_former(store_id, "email", email)
+        """Each time a customer left ``email``: the customer, and when."""
+        self._read_former(store_id, "email", [email])
         found = [
             (uid, until)
-            for (store, address, uid), until in self._former.items()
+            for (store, address, uid, until) in self._former
             if store == store_id and address == email and uid not in self._removed_uids
         ]
         rows = self._customer_rows([uid for uid, _ in found if uid not in self.customers])
@@ -366,28 +376,45 @@ class Workspace:
         ]
 
     def former_emails_of(self, customer: Customer) -> list[tuple[str, datetime]]:
-        """The addresses ``customer`` had before the current one, with when each was left."""
-        self._read_former(customer.store_id, "customer_uid", customer.uid)
+        """Each time ``customer`` left an address: the address, and when."""
+        self._read_former(customer.store_id, "customer_uid", [customer.uid])
         return [
             (address, until)
-            for (store, address, uid), until in self._former.items()
+            for (store, address, uid, until) in self._former
             if store == customer.store_id and uid == customer.uid
         ]
 
-    def former_email_until(self, key: tuple[str, str, str]) -> datetime:
-        return self._former[key]
+    def former_email_rows(self) -> list[dict[str, Any]]:
+        """The rows this batch adds (less those an erasure in it took back)."""
+        return [
+            {"store_id": s, "email": e, "customer_uid": u, "until": t, "since": self._former[key]}
+            for key in dict.fromkeys(self.former_emails_added)
+            if key in self._former
+            for s, e, u, t in [key]
+        ]
 
-    def _read_former(self, store_id: str, column: str, value: str) -> None:
-        if (store_id, column, value) in self._former_read:
-            return
-        self._former_read.add((store_id, column, value))
-        rows = self.conn.execute(
-            select(former_emails).where(
-                former_emails.c.store_id == store_id, former_emails.c[column] == value
+    def erase_former_emails(self, store_id: str, column: str, value: str, at: datetime) -> None:
+        """Forget the addresses had at or before ``at`` by a customer (``column``
+        ``customer_uid``) or of an address (``email``), here and at flush."""
+        self._read_former(store_id, column, [value])
+        index = 2 if column == "customer_uid" else 1
+        for key, since in list(self._former.items()):
+            if key[0] == store_id and key[index] == value and since <= at:
+                del self._former[key]
+        self.former_emails_erased.append((store_id, column, value, at))
+
+    def _read_former(self, store_id: str, column: str, values: Iterable[str]) -> None:
+        wanted = [v for v in set(values) if (store_id, column, v) not in self._former_read]
+        self._former_read.update((store_id, column, value) for value in wanted)
+        for chunk in _chunks(wanted):
+            rows = self.conn.execute(
+                select(former_emails).where(
+                    former_emails.c.store_id == store_id, former_emails.c[column].in_(chunk)
+                )
             )
-        )
-        for row in rows:
-            self._former.setdefault((row.store_id, row.email, row.customer_uid), row.until)
+            for row in rows:
+                key = (row.store_id, row.email, row.customer_uid, row.until)
+                self._former.setdefault(key, row.since)
 
     # -- orders, products, carts -------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""the addresses customers had before their current one
+"""each time a customer left an address, and since when they had it
 
 An unsubscribe of an address its customer has since left, delivered after the
 change, must still reach that customer (and follow them to their new address),
@@ -28,7 +28,10 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("customer_uid", sa.String(length=32), nullable=False),
         sa.Column("until", UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("store_id", "email", "customer_uid", name=op.f("pk_former_emails")),
+        sa.Column("since", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "store_id", "email", "customer_uid", "until", name=op.f("pk_former_emails")
+        ),
     )
     op.create_index(
         "ix_former_emails_customer", "former_emails", ["store_id", "customer_uid"], unique=False
