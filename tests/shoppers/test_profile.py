@@ -144,3 +144,28 @@ def test_a_merge_keeps_the_tags_appended_to_either_record_after_the_targets_own(
     merge_registers(source, target)
 
     assert target.tags == ["vip", "gift", "new"]
+
+
+def test_a_tag_appended_again_keeps_its_place_among_the_appended_ones():
+    customer = _customer()
+    set_field(customer, "tags", ["vip"], EXPLICIT, _minutes(1))
+    append_tags(customer, ["a"], _minutes(2))
+    append_tags(customer, ["b"], _minutes(3))
+    append_tags(customer, ["a", "c"], _minutes(4))
+
+    assert customer.tags == ["vip", "a", "b", "c"]
+
+
+def test_a_tag_appended_before_and_after_a_replacement_takes_the_later_place():
+    # (in every order of the four writes)
+    writes = [
+        lambda c: append_tags(c, ["a"], _minutes(2)),
+        lambda c: set_field(c, "tags", ["vip"], EXPLICIT, _minutes(3)),
+        lambda c: append_tags(c, ["b"], _minutes(4)),
+        lambda c: append_tags(c, ["a"], _minutes(5)),
+    ]
+    for order in itertools.permutations(writes):
+        customer = _customer()
+        for write in order:
+            write(customer)
+        assert customer.tags == ["vip", "b", "a"]

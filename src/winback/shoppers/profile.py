@@ -38,11 +38,12 @@ ID_SEEN = "_id"
 # erasure and merges treat each like a register, so a cart can tell it was bought
 # even if the order arrived first, has gone, or has since passed to another shopper.
 PURCHASES = "_purchases"
-# Tags sent with ``append_tags``: tag -> [when it was last appended, in microseconds,
-# its place in the tags then sent], so that they are shown in the order sent. Each
-# is shown after the tags register's own if it was appended at or after that
-# register's write, so a later replacement of the tags drops it, whichever of the
-# two arrives first.
+# Tags sent with ``append_tags``: tag -> [first, place, last, place]: when it was
+# first and last appended, in microseconds, each with its place among the tags then
+# sent. A tag is shown after the tags register's own if last appended at or after
+# that register's write, so a later replacement of the tags drops it whichever of
+# the two arrives first; in the order of its first append after that write (its
+# last one stands in when the first was before it: the ones between are not kept).
 APPENDED_TAGS = "_appended_tags"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COLUMN_FIELDS = (
@@ -107,9 +108,11 @@ def _tags_shown(customer: Customer, slot: list[Any] | None) -> list[str]:
     written = slot[0] if slot else None
     tags: list[str] = list(written) if written else []
     since = _micros(datetime.fromisoformat(slot[1][0])) if slot else -1
-    appended = customer.data.get(APPENDED_TAGS, {})
-    later = sorted((at, tag) for tag, at in appended.items() if at[0] >= since and tag not in tags)
-    return tags + [tag for _, tag in later]
+    shown = []
+    for tag, (first, first_place, last, last_place) in customer.data.get(APPENDED_TAGS, {}).items():
+        if last >= since and tag not in tags:
+            shown.append(((first, first_place) if first >= since else (last, last_place), tag))
+    return tags + [tag for _, tag in sorted(shown)]
 
 
 def append_tags(customer: Customer, tags: list[str], at: datetime) -> None:
@@ -117,9 +120,17 @@ def append_tags(customer: Customer, tags: list[str], at: datetime) -> None:
     micros = _micros(at)
     appended: dict[str, list[int]] = customer.data.setdefault(APPENDED_TAGS, {})
     for place, tag in enumerate(tags):
-        if tag not in appended or appended[tag][0] < micros:
-            appended[tag] = [micros, place]
+        _keep_append(appended, tag, [micros, place, micros, place])
     _show(customer, "tags", _registers(customer).get("tags", {}))
+
+
+def _keep_append(appended: dict[str, list[int]], tag: str, seen: list[int]) -> None:
+    """Fold ``seen`` (first and last append of ``tag``) into what is kept of it."""
+    kept = appended.get(tag)
+    if kept is None:
+        appended[tag] = seen
+        return
+    appended[tag] = [*min(kept[:2], seen[:2]), *max(kept[2:], seen[2:])]
 
 
 def lookup_value(value: Any) -> str | None:
@@ -158,9 +169,8 @@ def merge_registers(source: Customer, target: Customer) -> None:
                 _show(target, name, _registers(target)[name])
     for order_id, purchase in _purchases(source).items():
         _keep_newer_purchase(target, order_id, purchase)
-    for tag, at in source.data.get(APPENDED_TAGS, {}).items():
-        appended = target.data.setdefault(APPENDED_TAGS, {})
-        appended[tag] = max(at, appended.get(tag, at))
+    for tag, seen in source.data.get(APPENDED_TAGS, {}).items():
+        _keep_append(target.data.setdefault(APPENDED_TAGS, {}), tag, seen)
     _show(target, "tags", _registers(target).get("tags", {}))
 
 
@@ -194,8 +204,12 @@ def forget_until(customer: Customer, at: datetime) -> bool:
 
 
 def _forget_appended_tags_until(customer: Customer, micros: int) -> dict[str, list[int]]:
-    appended = customer.data.get(APPENDED_TAGS, {})
-    kept = {tag: at for tag, at in appended.items() if at[0] > micros}
+    kept = {
+        # (an append erased while a later one is kept: the later one is the first now)
+        tag: seen if seen[0] > micros else seen[2:] * 2
+        for tag, seen in customer.data.get(APPENDED_TAGS, {}).items()
+        if seen[2] > micros
+    }
     if kept:
         customer.data[APPENDED_TAGS] = kept
     else:
