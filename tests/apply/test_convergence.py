@@ -691,3 +691,21 @@ def test_an_erasure_forgets_the_addresses_left_in_any_place_among_the_changes(
     erase = ("customers/delete", erasure, _minutes(3))
     state = _at_every_place_ends_as_the_clean_one(engine, changes, erase, batch_size)
     assert state["former_emails"] == []
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_an_unsubscribe_follows_its_customer_whatever_order_the_changes_of_address_come_in(
+    engine: Engine, batch_size: int
+) -> None:
+    history = [
+        _customer("c1", 1),
+        _unsubscribe("c1-0@example.com", 2),
+        _customer("c1", 3, email="c1-1@example.com"),
+        _customer("c1", 4, email="c1-2@example.com"),
+    ]
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
+    assert [row[0] for row in state["suppressions"]] == [
+        f'"c1-{n}@example.com"'.encode() for n in range(3)
+    ]
+    [customer] = state["customers"]
+    assert customer[4] == b"false"

@@ -164,6 +164,7 @@ def write_profile(
     for name, value in values.items():
         set_field(customer, name, value, priority, at)
     _settle_identity(ws, customer, (old_email, old_email_since), old_external_id, at)
+    _learn_earlier_address(ws, customer, values.get("email"), at)
 
 
 def _settle_identity(
@@ -187,6 +188,43 @@ def _settle_identity(
     recall_unsubscribe(ws, customer)
 
 
+def _learn_earlier_address(
+    ws: Workspace, customer: Customer, email: str | None, at: datetime
+) -> None:
+    """An address the customer had at ``at``, learned after a newer one: they left it
+    at their next change after ``at``. Told in time, an unsubscribe of the address
+    they had then would have followed them to it, and one of it to the next."""
+    current_since = written_at(customer, "email")
+    if not email or email == customer.email or current_since is None or current_since <= at:
+        return  # (not an address written before the current one's write)
+    held = ws.former_emails_of(customer)
+    left_at = min(
+        [t for _, since, until in held for t in (since, until) if t > at] + [current_since]
+    )
+    ws.left_email(customer, email, at, left_at)
+    store_id = customer.store_id
+    before = [(since, address) for address, since, until in held if since <= at < until]
+    if before and _unsubscribed_by(ws, store_id, max(before)[1], at):
+        last_change = ws.marker(store_id, CONSENT, email)
+        if last_change is None or last_change <= at:
+            reason = f"unsubscribed as {max(before)[1]}"
+            ws.add_suppression(store_id, email, UNSUBSCRIBED, at, reason)
+    if _unsubscribed_by(ws, store_id, email, left_at):
+        unsubscribed_at = ws.marker(store_id, CONSENT, email)
+        if unsubscribed_at is not None and not erased_since(ws, customer, unsubscribed_at):
+            set_field(customer, "accepts_marketing", False, EXPLICIT, unsubscribed_at)
+        follow_unsubscribe(ws, customer, left_at)
+
+
+def _unsubscribed_by(ws: Workspace, store_id: str, email: str, at: datetime) -> bool:
+    """Whether ``email`` was unsubscribed by ``at``, as far as its state now tells (an
+    unsubscribe carried from another address has no time of its own: it counts)."""
+    if UNSUBSCRIBED not in ws.suppression_types(store_id, email):
+        return False
+    last_change = ws.marker(store_id, CONSENT, email)
+    return last_change is None or last_change <= at
+
+
 def _carry_unsubscribe(
     ws: Workspace, store_id: str, old_email: str, new_email: str, at: datetime
 ) -> None:
@@ -201,6 +239,7 @@ def set_implied_email(ws: Workspace, customer: Customer, email: str, at: datetim
     old = customer.email, written_at(customer, "email")
     set_field(customer, "email", email, IMPLIED, at)
     _settle_identity(ws, customer, old, customer.external_id, at)
+    _learn_earlier_address(ws, customer, email, at)
 
 
 def absorb_email_twin(ws: Workspace, customer: Customer, old_email: str | None) -> None:
@@ -235,6 +274,23 @@ def recall_unsubscribe(ws: Workspace, customer: Customer) -> None:
     if not erased_since(ws, customer, unsubscribed_at):
         # (if the person was erased since, the suppression alone remains)
         set_field(customer, "accepts_marketing", False, EXPLICIT, unsubscribed_at)
+
+
+def follow_unsubscribe(ws: Workspace, customer: Customer, left_at: datetime) -> None:
+    """Suppress each address ``customer`` took from ``left_at`` on, as the unsubscribe
+    would have followed them to it on each change, unless a newer consent change on
+    that address (a subscribe) would have lifted it."""
+    moves = sorted(
+        (until, address) for address, _, until in ws.former_emails_of(customer) if until >= left_at
+    )
+    taken = [address for _, address in moves[1:]] + [customer.email]
+    for (until, left), address in zip(moves, taken, strict=True):
+        if address is None or address == left:
+            continue
+        last_change = ws.marker(customer.store_id, CONSENT, address)
+        if last_change is None or last_change <= until:
+            reason = f"unsubscribed as {left}"
+            ws.add_suppression(customer.store_id, address, UNSUBSCRIBED, until, reason)
 
 
 def erased_since(ws: Workspace, customer: Customer, at: datetime) -> bool:

@@ -18,6 +18,7 @@ from winback.shoppers.apply import (
     deleted_since,
     erased_since,
     find_customer,
+    follow_unsubscribe,
     write_profile,
 )
 from winback.shoppers.model import Customer
@@ -105,7 +106,7 @@ def apply_unsubscribe(ws: Workspace, ctx: EventContext, payload: UnsubscribePayl
     # Told in time, it would have followed each of them to their next address when
     # they changed it, whatever has happened to this address since.
     for person, left_at in left_since.values():
-        _follow_to_later_addresses(ws, person, left_at)
+        follow_unsubscribe(ws, person, left_at)
     last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
     if last_change is not None and last_change > version:
         return STALE
@@ -124,20 +125,3 @@ def _first_departures(
         if left_at > version and (person.uid not in first or left_at < first[person.uid][1]):
             first[person.uid] = (person, left_at)
     return first
-
-
-def _follow_to_later_addresses(ws: Workspace, customer: Customer, left_at: datetime) -> None:
-    """Suppress each address ``customer`` took from ``left_at`` on, as the unsubscribe
-    would have followed them to it on each change, unless a newer consent change on
-    that address (a subscribe) would have lifted it."""
-    moves = sorted(
-        (until, address) for address, until in ws.former_emails_of(customer) if until >= left_at
-    )
-    taken = [address for _, address in moves[1:]] + [customer.email]
-    for (until, left), address in zip(moves, taken, strict=True):
-        if address is None or address == left:
-            continue
-        last_change = ws.marker(customer.store_id, CONSENT, address)
-        if last_change is None or last_change <= until:
-            reason = f"unsubscribed as {left}"
-            ws.add_suppression(customer.store_id, address, UNSUBSCRIBED, until, reason)

@@ -375,12 +375,13 @@ class Workspace:
             if uid in self.customers or uid in rows
         ]
 
-    def former_emails_of(self, customer: Customer) -> list[tuple[str, datetime]]:
-        """Each time ``customer`` left an address: the address, and when."""
+    def former_emails_of(self, customer: Customer) -> list[tuple[str, datetime, datetime]]:
+        """Each time ``customer`` left an address: the address, since when they had
+        it, and when they left it."""
         self._read_former(customer.store_id, "customer_uid", [customer.uid])
         return [
-            (address, until)
-            for (store, address, uid, until) in self._former
+            (address, since, until)
+            for (store, address, uid, until), since in self._former.items()
             if store == customer.store_id and uid == customer.uid
         ]
 
