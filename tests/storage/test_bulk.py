@@ -140,3 +140,54 @@ def test_a_small_batch_goes_through_sqlalchemy_and_writes_the_same(
             select(products.c.external_id, products.c.price).where(products.c.store_id == store_id)
         ).all()
     assert sorted(stored) == [("P0", Decimal("129.9000")), ("P1", Decimal("130.9000"))]
+
+
+def test_a_named_shape_is_compiled_once_and_writes_every_call_right(
+    engine: Engine, store_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "MIN_ROWS", 100)  # (a named shape takes the driver path anyway)
+    compiled: list[object] = []
+    plan = bulk._plan
+    monkeypatch.setattr(bulk, "_plan", lambda *args: compiled.append(args) or plan(*args))
+    shape = ("test: price by uid", secrets.token_hex(4))
+    rows = [_product(store_id, number) for number in range(3)]
+    with engine.begin() as conn:
+        execute_many(conn, insert(products), rows)
+        for row, price in ((rows[0], Decimal("1.25")), (rows[2], Decimal("7.5"))):
+            statement = (
+                update(products)
+                .where(products.c.uid == bindparam("b_uid"))
+                .values(price=bindparam("b_price"))
+            )
+            execute_many(conn, statement, [{"b_uid": row["uid"], "b_price": price}], shape=shape)
+    with engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                select(products.c.external_id, products.c.price).where(
+                    products.c.store_id == store_id
+                )
+            ).all()
+        )
+    assert stored == {"P0": Decimal("1.2500"), "P1": Decimal("130.9000"), "P2": Decimal("7.5000")}
+    assert len(compiled) == 1
+
+
+def test_a_shape_with_other_columns_is_another_plan(engine: Engine, store_id: str) -> None:
+    row = _product(store_id, 1)
+    shape = ("test: insert", secrets.token_hex(4))
+    short = {name: value for name, value in row.items() if name not in ("tags", "data")}
+    with engine.begin() as conn:
+        execute_many(conn, insert(products), [row], shape=shape)
+        execute_many(
+            conn,
+            insert(products),
+            [short | {"uid": secrets.token_hex(16), "external_id": "Q"}],
+            shape=shape,
+        )
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(products.c.external_id, products.c.tags, products.c.data)
+            .where(products.c.store_id == store_id)
+            .order_by(products.c.external_id)
+        ).all()
+    assert [tuple(r) for r in stored] == [("P1", ["a"], {"note": "x"}), ("Q", [], {})]

@@ -102,7 +102,8 @@ def _write_customers(conn: Connection, ws: Workspace, held: list[Customer]) -> N
 
 def _insert(conn: Connection, table: Table, cls: type[Any], entities: list[Any]) -> None:
     if entities:
-        execute_many(conn, insert(table), [to_row(entity) for entity in entities])
+        rows = [to_row(entity) for entity in entities]
+        execute_many(conn, insert(table), rows, shape=("insert", table.name))
 
 
 def _by_changed_columns(
@@ -138,7 +139,7 @@ def _update(
         {"b_uid": entity.uid} | {"b_" + name: getattr(entity, name) for name in columns}
         for entity in entities
     ]
-    execute_many(conn, statement, rows)
+    execute_many(conn, statement, rows, shape=("update by uid", table.name, tuple(columns)))
 
 
 def _write_lines(conn: Connection, new: list[Order], changed: list[Order]) -> None:
