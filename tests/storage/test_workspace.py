@@ -1,14 +1,17 @@
-"""The workspace's look-ups of contacts by email and pos_id follow changes made in the batch."""
+"""The workspace's look-ups (contacts by email and pos_id, a shopper's orders since a time)
+follow changes made in the batch."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, select
 
 from winback.catalog.model import Product
+from winback.orders.model import Order
 from winback.shoppers.model import Customer
 from winback.shoppers.profile import IMPLIED, set_field
 from winback.storage.flush import flush
@@ -144,3 +147,35 @@ def test_an_entity_touched_whole_is_written_whole_whatever_else_was_said(engine:
         ws.touch(stored)
         ws.touch_columns(stored, "tags")
         assert ws.is_dirty(stored) and ws.changed_columns(stored) is None
+
+
+def test_an_order_since_a_time_is_answered_from_the_preload_unless_the_batch_removed_it(
+    engine: Engine,
+) -> None:
+    # Given a stored customer with one stored order, placed LATER
+    store, _ = create_store(engine, name="Workspace " + secrets.token_hex(3))
+    buyer = _customer(store.id, "buyer@example.com", external_id="C1")
+    _store(engine, buyer)
+    order = Order(
+        uid=secrets.token_hex(16),
+        store_id=store.id,
+        external_id="O1",
+        created_at=LATER,
+        version_at=LATER,
+        total_price=Decimal("10"),
+        customer_uid=buyer.uid,
+    )
+    _store(engine, order)
+
+    with engine.begin() as conn:
+        ws = Workspace(conn)
+        ws.preload_last_orders(store.id, [buyer.uid])
+        # then the order counts from any time up to its own, not after it
+        assert ws.has_order_since(store.id, buyer.uid, AT)
+        assert ws.has_order_since(store.id, buyer.uid, LATER)
+        assert not ws.has_order_since(store.id, buyer.uid, LATER + timedelta(seconds=1))
+        # and once the batch removes it, it no longer counts
+        held = ws.order(store.id, "O1")
+        assert held is not None
+        ws.remove_order(held)
+        assert not ws.has_order_since(store.id, buyer.uid, AT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Row, Table
@@ -29,16 +30,27 @@ def field_names(cls: type[Any]) -> tuple[str, ...]:
 _ROW_PLANS: dict[tuple[type[Any], tuple[str, ...]], tuple[tuple[str, int], ...]] = {}
 
 
-def from_row(cls: type[T], row: Row[Any]) -> T:
-    """A dataclass built from a row, taking only the columns the dataclass knows."""
-    columns = tuple(row._fields)
-    # Which field sits at which position is worked out once per class and row shape
-    # (rows are read by the thousand).
-    plan = _ROW_PLANS.get((cls, columns))
+def row_reader(cls: type[T], columns: Sequence[str]) -> Callable[[Row[Any]], T]:
+    """A function building ``cls`` from rows of ``columns``, taking only the columns the
+    dataclass knows. Which field sits at which position is worked out once per class
+    and row shape: rows are read by the thousand, and asking each row for its column
+    names costs more than building the dataclass."""
+    shape = (cls, tuple(columns))
+    plan = _ROW_PLANS.get(shape)
     if plan is None:
-        plan = tuple((name, columns.index(name)) for name in field_names(cls) if name in columns)
-        _ROW_PLANS[(cls, columns)] = plan
-    return cls(**{name: row[position] for name, position in plan})
+        names = shape[1]
+        plan = tuple((name, names.index(name)) for name in field_names(cls) if name in names)
+        _ROW_PLANS[shape] = plan
+
+    def read(row: Row[Any]) -> T:
+        return cls(**{name: row[position] for name, position in plan})
+
+    return read
+
+
+def from_row(cls: type[T], row: Row[Any]) -> T:
+    """A dataclass built from one row (for many rows of one result, see ``row_reader``)."""
+    return row_reader(cls, row._fields)(row)
 
 
 def entity_columns(table: Table, cls: type[Any]) -> list[str]:

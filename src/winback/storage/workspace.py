@@ -19,7 +19,7 @@ from winback.catalog.model import Product
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
 from winback.storage.coupons import CouponUse
-from winback.storage.rows import from_row
+from winback.storage.rows import from_row, row_reader
 from winback.storage.schema import (
     UTCDateTime,
     carts,
@@ -219,7 +219,7 @@ class Workspace:
         known = self.customers.get(row.uid)
         if known is not None:
             return known
-        customer = from_row(Customer, row)
+        customer = _read_customer(row)
         self._register(customer)
         return customer
 
@@ -483,8 +483,9 @@ class Workspace:
             rows = self.conn.execute(
                 select(table).where(table.c.store_id == store_id, table.c.external_id.in_(chunk))
             )
+            read = row_reader(cls, table.c.keys())
             for row in rows:
-                self._register(from_row(cls, row))
+                self._register(read(row))
         for value in wanted:
             cache.setdefault((store_id, value), None)
 
@@ -549,13 +550,16 @@ class Workspace:
                 and order.created_at >= at
             ):
                 return True
+        removed = [o.uid for o in self.removed if isinstance(o, Order)]
         key = (store_id, customer_uid)
         if key in self._last_order_at:
-            # Preloaded: only a stored order at or after ``at`` needs the exact check.
+            # Preloaded from the stored orders, which the batch does not change until
+            # its flush: their newest answers, unless the batch removed an order.
             last = self._last_order_at[key]
             if last is None or last < at:
                 return False
-        removed = [o.uid for o in self.removed if isinstance(o, Order)]
+            if not removed:
+                return True
         query = select(orders.c.uid).where(
             orders.c.store_id == store_id,
             orders.c.customer_uid == customer_uid,
@@ -641,6 +645,10 @@ class Workspace:
         self.marker(store_id, kind, key)
         self.markers[(store_id, kind, key)] = at
         self.markers_changed.add((store_id, kind, key))
+
+
+# Every customer this workspace adopts comes from a ``select(customers)``.
+_read_customer = row_reader(Customer, customers.c.keys())
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
