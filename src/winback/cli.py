@@ -16,7 +16,7 @@ import typer
 import uvicorn
 
 from winback.apply.applier import Applier
-from winback.config import load_settings
+from winback.config import ConfigError, load_settings
 from winback.coupons.commands import coupon_app
 from winback.errors import WinbackError
 from winback.feeds.commands import feed_app
@@ -113,7 +113,7 @@ def worker() -> None:
     commits = watch_commits(engine)
     applier = Applier(
         gated(derived(engine)),
-        batch_size=settings.apply_batch_size,
+        batch_size=settings.batch_size_in("worker"),
         work_out_first=True,
         wakeup=commits,
     )
@@ -131,7 +131,7 @@ def replay(store_id: Annotated[str, typer.Argument(help="The store to rebuild")]
     """Rebuild a store's state from its raw log (after the apply logic changed)."""
     engine = _engine()
     count = replay_store(engine, store_id)
-    Applier(engine, batch_size=load_settings().apply_batch_size).drain(timeout=3600)
+    Applier(engine, batch_size=load_settings().batch_size_in("server")).drain(timeout=3600)
     typer.echo(f"replayed {count} events")
 
 
@@ -204,4 +204,9 @@ Read it back:
 
 def main() -> None:
     tune_garbage_collection()
-    app()
+    try:
+        app()
+    except ConfigError as error:
+        # A bad setting is the operator's to fix: what is wrong, not a traceback.
+        typer.echo(f"winback: {error}", err=True)
+        raise SystemExit(2) from None

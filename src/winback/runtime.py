@@ -67,7 +67,9 @@ def build_runtime(
         upgrade_to_head(engine)
     # Only an applier of this process can take the intake's checked payloads.
     checked = CheckedEvents() if apply_in_process else None
-    applier = Applier(gated(derived(engine)), batch_size=settings.apply_batch_size, checked=checked)
+    applier = Applier(
+        gated(derived(engine)), batch_size=settings.batch_size_in("server"), checked=checked
+    )
     backpressure = ApplyBackpressure(reader(engine), settings.apply_lag_limit_seconds)
     writer = RawLogWriter(
         gated(engine), on_commit=applier.wake.set, checked=checked, hold=backpressure.hold

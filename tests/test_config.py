@@ -1,0 +1,61 @@
+"""Settings read from the environment: defaults, and a clear error for a bad value."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from winback.config import (
+    APPLY_BATCH_IN_SERVER,
+    APPLY_BATCH_IN_WORKER,
+    ConfigError,
+    load_settings,
+)
+
+WINBACK = str(Path(sys.executable).parent / "winback")
+
+
+def test_the_applier_batch_defaults_by_the_process_it_runs_in() -> None:
+    settings = load_settings({})
+    assert settings.batch_size_in("server") == APPLY_BATCH_IN_SERVER == 100
+    assert settings.batch_size_in("worker") == APPLY_BATCH_IN_WORKER == 250
+
+
+def test_a_set_applier_batch_holds_in_every_process() -> None:
+    settings = load_settings({"WINBACK_APPLY_BATCH_SIZE": "60"})
+    assert settings.batch_size_in("server") == settings.batch_size_in("worker") == 60
+    assert load_settings({"WINBACK_APPLY_BATCH_SIZE": ""}).apply_batch_size is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("0", "WINBACK_APPLY_BATCH_SIZE must be at least 1, got '0'"),
+        ("-5", "WINBACK_APPLY_BATCH_SIZE must be at least 1, got '-5'"),
+        ("ten", "WINBACK_APPLY_BATCH_SIZE must be an integer, got 'ten'"),
+    ],
+)
+def test_an_applier_batch_that_could_apply_nothing_is_refused(raw: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"WINBACK_APPLY_BATCH_SIZE": raw})
+    assert str(refused.value) == reason
+
+
+@pytest.mark.parametrize("command", [["worker"], ["serve"], ["store", "list"]])
+def test_a_bad_setting_stops_the_cli_with_what_is_wrong_and_no_traceback(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path), "WINBACK_APPLY_BATCH_SIZE": "0"}
+    env.pop("WINBACK_DATABASE_URL", None)
+    finished = subprocess.run(
+        [WINBACK, *command], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert finished.returncode == 2
+    refusal = "winback: WINBACK_APPLY_BATCH_SIZE must be at least 1, got '0'"
+    assert finished.stderr.strip() == refusal
+    assert "Traceback" not in finished.stdout + finished.stderr
+    assert list(tmp_path.iterdir()) == []  # (nothing was created)
