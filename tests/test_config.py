@@ -1,4 +1,5 @@
-"""Settings read from the environment: defaults, and a clear error for a bad value."""
+"""Settings read from the environment: defaults, and a clear error for a bad value
+(what is wrong, with the variable's name and the value given)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,50 @@ def test_an_applier_batch_that_could_apply_nothing_is_refused(raw: str, reason: 
     with pytest.raises(ConfigError) as refused:
         load_settings({"WINBACK_APPLY_BATCH_SIZE": raw})
     assert str(refused.value) == reason
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "reason"),
+    [
+        ("WINBACK_PORT", "70000", "must be at most 65535"),
+        ("WINBACK_PORT", "-1", "must be at least 0"),
+        ("WINBACK_PORT", "http", "must be an integer"),
+        ("WINBACK_MAX_BODY_BYTES", "0", "must be at least 1"),
+        ("WINBACK_MAX_JSON_DEPTH", "0", "must be at least 1"),
+        ("WINBACK_RATE_LIMIT_PER_SECOND", "0", "must be more than 0"),
+        ("WINBACK_RATE_LIMIT_PER_SECOND", "nan", "must be a finite number"),
+        ("WINBACK_RATE_LIMIT_BURST", "0", "must be at least 1"),
+        ("WINBACK_OUTBOUND_TIMEOUT_SECONDS", "-2", "must be more than 0"),
+        ("WINBACK_APPLY_LAG_LIMIT_SECONDS", "inf", "must be a finite number"),
+        ("WINBACK_TRACKING_MAX_BODY_BYTES", "0", "must be at least 1"),
+        ("WINBACK_TRACKING_MAX_EVENTS", "0", "must be at least 1"),
+        ("WINBACK_TRACKING_VISITOR_PER_SECOND", "0", "must be more than 0"),
+        ("WINBACK_TRACKING_VISITOR_BURST", "-3", "must be at least 1"),
+        ("WINBACK_TRACKING_IP_PER_SECOND", "-1", "must be more than 0"),
+        ("WINBACK_TRACKING_IP_BURST", "0", "must be at least 1"),
+        ("WINBACK_LOG_LEVEL", "verbose", "must be one of debug, info, warning, error"),
+    ],
+)
+def test_a_setting_out_of_its_range_is_refused_by_name_and_value(
+    name: str, raw: str, reason: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({name: raw})
+    assert str(refused.value) == f"{name} {reason}, got {raw!r}"
+
+
+def test_settings_at_the_edges_of_their_ranges_are_taken() -> None:
+    settings = load_settings(
+        {
+            "WINBACK_PORT": "0",
+            "WINBACK_MAX_BODY_BYTES": "1",
+            "WINBACK_RATE_LIMIT_PER_SECOND": "0.5",
+            "WINBACK_LOG_LEVEL": " WARNING ",
+            "WINBACK_APPLY_LAG_LIMIT_SECONDS": "0",
+        }
+    )
+    assert (settings.port, settings.max_body_bytes, settings.rate_limit_per_second) == (0, 1, 0.5)
+    assert (settings.log_level, settings.apply_lag_limit_seconds) == ("warning", 0.0)
 
 
 @pytest.mark.parametrize("command", [["worker"], ["serve"], ["store", "list"]])

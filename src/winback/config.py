@@ -6,6 +6,7 @@ configuring to try winback. A malformed value fails at start-up, never later.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,28 +25,42 @@ class Secret(str):
         return "Secret('**********')" if self else "Secret('')"
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {raw!r}")
+    return value
 
 
 def _positive_int_or_none(env: Mapping[str, str], name: str) -> int | None:
     raw = env.get(name)
     if raw is None or raw == "":
         return None
-    value = _int(env, name, 0)
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {raw!r}")
-    return value
+    return _int(env, name, 0, minimum=1)
 
 
 def _float(
-    env: Mapping[str, str], name: str, default: float, *, minimum: float | None = None
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
 ) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -54,9 +69,23 @@ def _float(
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    if above is not None and value <= above:
+        raise ConfigError(f"{name} must be more than {above:g}, got {raw!r}")
     return value
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _log_level(env: Mapping[str, str], name: str) -> str:
+    raw = env.get(name) or "info"
+    if raw.strip().lower() not in LOG_LEVELS:
+        raise ConfigError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return raw.strip().lower()
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -154,26 +183,32 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=source.get("WINBACK_DATABASE_URL", ""),
         admin_token=Secret(source.get("WINBACK_ADMIN_TOKEN", "")),
         host=source.get("WINBACK_HOST", "127.0.0.1"),
-        port=_int(source, "WINBACK_PORT", 8000),
-        max_body_bytes=_int(source, "WINBACK_MAX_BODY_BYTES", 1024 * 1024),
-        max_json_depth=_int(source, "WINBACK_MAX_JSON_DEPTH", 32),
-        rate_limit_per_second=_float(source, "WINBACK_RATE_LIMIT_PER_SECOND", 20_000.0),
-        rate_limit_burst=_int(source, "WINBACK_RATE_LIMIT_BURST", 40_000),
+        port=_int(source, "WINBACK_PORT", 8000, minimum=0, maximum=65535),
+        max_body_bytes=_int(source, "WINBACK_MAX_BODY_BYTES", 1024 * 1024, minimum=1),
+        max_json_depth=_int(source, "WINBACK_MAX_JSON_DEPTH", 32, minimum=1),
+        rate_limit_per_second=_float(source, "WINBACK_RATE_LIMIT_PER_SECOND", 20_000.0, above=0.0),
+        rate_limit_burst=_int(source, "WINBACK_RATE_LIMIT_BURST", 40_000, minimum=1),
         apply_batch_size=_positive_int_or_none(source, "WINBACK_APPLY_BATCH_SIZE"),
         apply_lag_limit_seconds=_float(source, "WINBACK_APPLY_LAG_LIMIT_SECONDS", 0.5, minimum=0.0),
-        log_level=source.get("WINBACK_LOG_LEVEL", "info").lower(),
+        log_level=_log_level(source, "WINBACK_LOG_LEVEL"),
         log_json=_bool(source, "WINBACK_LOG_JSON", False),
         key_rotation_grace_hours=_float(
             source, "WINBACK_KEY_ROTATION_GRACE_HOURS", 24.0, minimum=0.0
         ),
         queue_url=source.get("WINBACK_QUEUE_URL", ""),
         outbound_allow_private=_bool(source, "WINBACK_OUTBOUND_ALLOW_PRIVATE", False),
-        outbound_timeout_seconds=_float(source, "WINBACK_OUTBOUND_TIMEOUT_SECONDS", 10.0),
+        outbound_timeout_seconds=_float(
+            source, "WINBACK_OUTBOUND_TIMEOUT_SECONDS", 10.0, above=0.0
+        ),
         public_url=source.get("WINBACK_PUBLIC_URL", "").rstrip("/"),
-        tracking_max_body_bytes=_int(source, "WINBACK_TRACKING_MAX_BODY_BYTES", 64 * 1024),
-        tracking_max_events=_int(source, "WINBACK_TRACKING_MAX_EVENTS", 50),
-        tracking_visitor_per_second=_float(source, "WINBACK_TRACKING_VISITOR_PER_SECOND", 2.0),
-        tracking_visitor_burst=_int(source, "WINBACK_TRACKING_VISITOR_BURST", 60),
-        tracking_ip_per_second=_float(source, "WINBACK_TRACKING_IP_PER_SECOND", 50.0),
-        tracking_ip_burst=_int(source, "WINBACK_TRACKING_IP_BURST", 500),
+        tracking_max_body_bytes=_int(
+            source, "WINBACK_TRACKING_MAX_BODY_BYTES", 64 * 1024, minimum=1
+        ),
+        tracking_max_events=_int(source, "WINBACK_TRACKING_MAX_EVENTS", 50, minimum=1),
+        tracking_visitor_per_second=_float(
+            source, "WINBACK_TRACKING_VISITOR_PER_SECOND", 2.0, above=0.0
+        ),
+        tracking_visitor_burst=_int(source, "WINBACK_TRACKING_VISITOR_BURST", 60, minimum=1),
+        tracking_ip_per_second=_float(source, "WINBACK_TRACKING_IP_PER_SECOND", 50.0, above=0.0),
+        tracking_ip_burst=_int(source, "WINBACK_TRACKING_IP_BURST", 500, minimum=1),
     )
