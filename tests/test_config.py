@@ -65,7 +65,9 @@ def test_an_applier_batch_that_could_apply_nothing_is_refused(raw: str, reason: 
         ("WINBACK_TRACKING_VISITOR_BURST", "-3", "must be at least 1"),
         ("WINBACK_TRACKING_IP_PER_SECOND", "-1", "must be more than 0"),
         ("WINBACK_TRACKING_IP_BURST", "0", "must be at least 1"),
-        ("WINBACK_LOG_LEVEL", "verbose", "must be one of debug, info, warning, error"),
+        ("WINBACK_TRACKING_IP_PER_SECOND", "-inf", "must be a finite number"),
+        ("WINBACK_OUTBOUND_TIMEOUT_SECONDS", "inf", "must be a finite number"),
+        ("WINBACK_LOG_LEVEL", "verbose", "must be one of debug, info, warning, error, critical"),
     ],
 )
 def test_a_setting_out_of_its_range_is_refused_by_name_and_value(
@@ -88,6 +90,34 @@ def test_settings_at_the_edges_of_their_ranges_are_taken() -> None:
     )
     assert (settings.port, settings.max_body_bytes, settings.rate_limit_per_second) == (0, 1, 0.5)
     assert (settings.log_level, settings.apply_lag_limit_seconds) == ("warning", 0.0)
+
+
+def test_a_rate_limit_may_be_infinite_meaning_no_limit() -> None:
+    settings = load_settings(
+        {"WINBACK_RATE_LIMIT_PER_SECOND": "inf", "WINBACK_LOG_LEVEL": "critical"}
+    )
+    assert settings.rate_limit_per_second == float("inf")
+    assert settings.log_level == "critical"
+
+
+@pytest.mark.parametrize("command", [["quickstart"], ["serve"]])
+def test_a_port_option_out_of_range_is_refused_before_anything_is_made(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path)}
+    env.pop("WINBACK_DATABASE_URL", None)
+    finished = subprocess.run(
+        [WINBACK, *command, "--port", "99999"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 2
+    assert "--port" in finished.stderr and "65535" in finished.stderr
+    assert "Traceback" not in finished.stdout + finished.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", [["worker"], ["serve"], ["store", "list"]])

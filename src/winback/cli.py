@@ -138,8 +138,8 @@ def replay(store_id: Annotated[str, typer.Argument(help="The store to rebuild")]
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option()] = None,
-    port: Annotated[int | None, typer.Option()] = None,
-    workers: Annotated[int, typer.Option(help="HTTP worker processes")] = 1,
+    port: Annotated[int | None, typer.Option(min=0, max=65535)] = None,
+    workers: Annotated[int, typer.Option(help="HTTP worker processes", min=1)] = 1,
     separate_applier: Annotated[
         bool, typer.Option(help="Apply in a separate process (always so with several workers)")
     ] = False,
@@ -175,7 +175,7 @@ def serve(
 
 
 @app.command()
-def quickstart(port: Annotated[int | None, typer.Option()] = None) -> None:
+def quickstart(port: Annotated[int | None, typer.Option(min=0, max=65535)] = None) -> None:
     """First run: create a store if there is none, print its id and key, then serve."""
     settings = load_settings()
     engine = _engine()

@@ -61,6 +61,7 @@ def _float(
     *,
     minimum: float | None = None,
     above: float | None = None,
+    unbounded: bool = False,
 ) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -69,7 +70,7 @@ def _float(
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not math.isfinite(value):
+    if math.isnan(value) or (math.isinf(value) and not (unbounded and value > 0)):
         raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
@@ -78,7 +79,7 @@ def _float(
     return value
 
 
-LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def _log_level(env: Mapping[str, str], name: str) -> str:
@@ -186,7 +187,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(source, "WINBACK_PORT", 8000, minimum=0, maximum=65535),
         max_body_bytes=_int(source, "WINBACK_MAX_BODY_BYTES", 1024 * 1024, minimum=1),
         max_json_depth=_int(source, "WINBACK_MAX_JSON_DEPTH", 32, minimum=1),
-        rate_limit_per_second=_float(source, "WINBACK_RATE_LIMIT_PER_SECOND", 20_000.0, above=0.0),
+        rate_limit_per_second=_float(
+            source, "WINBACK_RATE_LIMIT_PER_SECOND", 20_000.0, above=0.0, unbounded=True
+        ),
         rate_limit_burst=_int(source, "WINBACK_RATE_LIMIT_BURST", 40_000, minimum=1),
         apply_batch_size=_positive_int_or_none(source, "WINBACK_APPLY_BATCH_SIZE"),
         apply_lag_limit_seconds=_float(source, "WINBACK_APPLY_LAG_LIMIT_SECONDS", 0.5, minimum=0.0),
@@ -206,9 +209,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         tracking_max_events=_int(source, "WINBACK_TRACKING_MAX_EVENTS", 50, minimum=1),
         tracking_visitor_per_second=_float(
-            source, "WINBACK_TRACKING_VISITOR_PER_SECOND", 2.0, above=0.0
+            source, "WINBACK_TRACKING_VISITOR_PER_SECOND", 2.0, above=0.0, unbounded=True
         ),
         tracking_visitor_burst=_int(source, "WINBACK_TRACKING_VISITOR_BURST", 60, minimum=1),
-        tracking_ip_per_second=_float(source, "WINBACK_TRACKING_IP_PER_SECOND", 50.0, above=0.0),
+        tracking_ip_per_second=_float(
+            source, "WINBACK_TRACKING_IP_PER_SECOND", 50.0, above=0.0, unbounded=True
+        ),
         tracking_ip_burst=_int(source, "WINBACK_TRACKING_IP_BURST", 500, minimum=1),
     )
