@@ -25,6 +25,21 @@ class Secret(str):
         return "Secret('**********')" if self else "Secret('')"
 
 
+def _given(env: Mapping[str, str], name: str) -> str | None:
+    """The variable's value; None when it is unset or empty (the default then holds)."""
+    raw = env.get(name)
+    return None if raw is None or raw == "" else raw
+
+
+def _within(
+    name: str, raw: str, value: float, minimum: float | None, maximum: float | None
+) -> None:
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum:g}, got {raw!r}")
+
+
 def _int(
     env: Mapping[str, str],
     name: str,
@@ -33,25 +48,19 @@ def _int(
     minimum: int | None = None,
     maximum: int | None = None,
 ) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
+    raw = _given(env, name)
+    if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
-    if maximum is not None and value > maximum:
-        raise ConfigError(f"{name} must be at most {maximum}, got {raw!r}")
+    _within(name, raw, value, minimum, maximum)
     return value
 
 
 def _positive_int_or_none(env: Mapping[str, str], name: str) -> int | None:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return None
-    return _int(env, name, 0, minimum=1)
+    return None if _given(env, name) is None else _int(env, name, 0, minimum=1)
 
 
 def _float(
@@ -63,8 +72,8 @@ def _float(
     above: float | None = None,
     unbounded: bool = False,
 ) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
+    raw = _given(env, name)
+    if raw is None:
         return default
     try:
         value = float(raw)
@@ -72,8 +81,7 @@ def _float(
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if math.isnan(value) or (math.isinf(value) and not (unbounded and value > 0)):
         raise ConfigError(f"{name} must be a finite number, got {raw!r}")
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    _within(name, raw, value, minimum, None)
     if above is not None and value <= above:
         raise ConfigError(f"{name} must be more than {above:g}, got {raw!r}")
     return value
@@ -90,8 +98,8 @@ def _log_level(env: Mapping[str, str], name: str) -> str:
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
+    raw = _given(env, name)
+    if raw is None:
         return default
     lowered = raw.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:

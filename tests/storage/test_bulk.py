@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from winback.storage import bulk
@@ -51,6 +51,14 @@ def _product(store_id: str, number: int) -> dict[str, Any]:
     }
 
 
+def _prices(engine: Engine, store_id: str, *where: ColumnElement[bool]) -> dict[str, Decimal]:
+    """The store's stored prices by product id (of the products ``where`` picks)."""
+    with engine.connect() as conn:
+        query = select(products.c.external_id, products.c.price)
+        rows = conn.execute(query.where(products.c.store_id == store_id, *where)).all()
+    return {external_id: price for external_id, price in rows}
+
+
 def test_inserted_rows_read_back_with_their_types(engine: Engine, store_id: str) -> None:
     rows = [_product(store_id, number) for number in range(3)]
     with engine.begin() as conn:
@@ -85,15 +93,8 @@ def test_constants_of_the_statement_are_kept_beside_the_rows(engine: Engine, sto
                 {"b_store": store_id, "b_id": "P3", "b_price": Decimal("0.01")},
             ],
         )
-    with engine.connect() as conn:
-        stored = dict(
-            conn.execute(
-                select(products.c.external_id, products.c.price).where(
-                    products.c.store_id == store_id, products.c.status == "unavailable"
-                )
-            ).all()
-        )
-    assert stored == {"P1": Decimal("5.5500"), "P3": Decimal("0.0100")}
+    unavailable = _prices(engine, store_id, products.c.status == "unavailable")
+    assert unavailable == {"P1": Decimal("5.5500"), "P3": Decimal("0.0100")}
 
 
 def test_a_column_left_to_its_python_default_gets_it(engine: Engine, store_id: str) -> None:
@@ -135,11 +136,7 @@ def test_a_small_batch_goes_through_sqlalchemy_and_writes_the_same(
     rows = [_product(store_id, number) for number in range(2)]
     with engine.begin() as conn:
         execute_many(conn, insert(products), rows)
-    with engine.connect() as conn:
-        stored = conn.execute(
-            select(products.c.external_id, products.c.price).where(products.c.store_id == store_id)
-        ).all()
-    assert sorted(stored) == [("P0", Decimal("129.9000")), ("P1", Decimal("130.9000"))]
+    assert _prices(engine, store_id) == {"P0": Decimal("129.9000"), "P1": Decimal("130.9000")}
 
 
 def test_a_named_shape_is_compiled_once_and_writes_every_call_right(
@@ -148,7 +145,12 @@ def test_a_named_shape_is_compiled_once_and_writes_every_call_right(
     monkeypatch.setattr(bulk, "MIN_ROWS", 100)  # (a named shape takes the driver path anyway)
     compiled: list[object] = []
     plan = bulk._plan
-    monkeypatch.setattr(bulk, "_plan", lambda *args: compiled.append(args) or plan(*args))
+
+    def counted(*args: Any) -> Any:
+        compiled.append(args)
+        return plan(*args)
+
+    monkeypatch.setattr(bulk, "_plan", counted)
     shape = ("test: price by uid", secrets.token_hex(4))
     rows = [_product(store_id, number) for number in range(3)]
     with engine.begin() as conn:
@@ -160,14 +162,7 @@ def test_a_named_shape_is_compiled_once_and_writes_every_call_right(
                 .values(price=bindparam("b_price"))
             )
             execute_many(conn, statement, [{"b_uid": row["uid"], "b_price": price}], shape=shape)
-    with engine.connect() as conn:
-        stored = dict(
-            conn.execute(
-                select(products.c.external_id, products.c.price).where(
-                    products.c.store_id == store_id
-                )
-            ).all()
-        )
+    stored = _prices(engine, store_id)
     assert stored == {"P0": Decimal("1.2500"), "P1": Decimal("130.9000"), "P2": Decimal("7.5000")}
     assert len(compiled) == 1
 
