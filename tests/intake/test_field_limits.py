@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import StoreClient
-from tests.intake.logbook import log_entry
+from tests.intake.logbook import log_entries, log_entry
 
 LONG = "x" * 300
 
@@ -172,3 +172,17 @@ def test_an_event_time_header_outside_the_calendar_is_refused(store: StoreClient
     # then it is a 400 about the header, not a server error
     assert response.status_code == 400
     assert "x-event-time" in response.json()["error"]["reason"]
+
+
+def test_a_visitor_header_that_cannot_be_a_visitor_is_ignored_not_refused(store: StoreClient):
+    # (x-visitor-id is a header of winback's own: a sender's header is never a reason
+    # to refuse its event)
+    custom = {"email": "ada@example.com", "product_id": 55}
+
+    response = store.send("product_viewed", custom, headers={"x-visitor-id": "v" * 65})
+
+    assert response.status_code == 200
+    store.wait_applied()
+    [activity] = store.get("/api/v1/customers/ada@example.com/activity").json()["items"]
+    assert (activity["type"], activity["visitor_id"]) == ("product_viewed", None)
+    assert log_entries(store)[0]["headers"]["x-visitor-id"] == "v" * 65

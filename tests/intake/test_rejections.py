@@ -386,7 +386,9 @@ def test_an_empty_event_type_counts_as_missing(store: StoreClient):
     assert response.json()["error"]["code"] == "missing_event_type"
 
 
-@pytest.mark.parametrize("event_time", ["yesterday", "2026-01-01T00:00:00Z", "nan", "1e300"])
+@pytest.mark.parametrize(
+    "event_time", ["yesterday", "2026-01-01T00:00:00Z", "nan", "1e300", "1_795_780_800"]
+)
 def test_a_malformed_event_time_is_refused_and_logged(store: StoreClient, event_time: str):
     raw = orjson.dumps(CUSTOMER)
     response = store.send("customers/create", None, raw=raw, headers={"x-event-time": event_time})
@@ -394,9 +396,66 @@ def test_a_malformed_event_time_is_refused_and_logged(store: StoreClient, event_
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid_header"
-    assert error["reason"] == f"the x-event-time header must be UNIX seconds, got {event_time!r}"
+    assert error["reason"] == (
+        f"the x-event-time header must be UNIX seconds (like 1795780800), got {event_time!r}"
+    )
     assert_rejection_logged(store, response, raw, {"x-event-time": event_time})
     assert store.get("/api/v1/customers/7").status_code == 404
+
+
+@pytest.mark.parametrize("event_time", ["253402300800", "1795780800000"])
+def test_an_event_time_past_the_year_9999_is_refused_saying_so(store: StoreClient, event_time: str):
+    response = store.send("customers/create", CUSTOMER, headers={"x-event-time": event_time})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["reason"] == (
+        "the x-event-time header must be UNIX seconds between the years 1 and 9999"
+        f" (milliseconds are too many digits), got {event_time!r}"
+    )
+    assert store.get("/api/v1/customers/7").status_code == 404
+
+
+def test_a_long_event_time_is_cut_in_the_reason(store: StoreClient):
+    response = store.send("customers/create", CUSTOMER, headers={"x-event-time": "9" * 5000})
+
+    reason = response.json()["error"]["reason"]
+    assert response.status_code == 400
+    assert reason.endswith(f"got '{'9' * 40}...'")
+
+
+def test_an_event_time_in_the_future_is_refused_and_changes_nothing(
+    store: StoreClient, existing_customer: dict[str, Any]
+):
+    tomorrow = str(int(time.time()) + 86_400)
+    raw = orjson.dumps(CUSTOMER | {"first_name": "Tomorrow"})
+
+    # when an update says it happened tomorrow
+    response = store.send("customers/update", None, raw=raw, headers={"x-event-time": tomorrow})
+
+    # then it is refused, saying how far ahead it is, and the customer is as before
+    assert response.status_code == 400
+    reason = response.json()["error"]["reason"]
+    assert re.fullmatch(
+        r"the x-event-time header is 86[34]\d\d seconds ahead of this server's clock; it must"
+        r" say when the event happened \(up to 10 minutes ahead is taken as drift\)",
+        reason,
+    ), reason
+    assert_nothing_else_changed(store, existing_customer)
+    assert log_entries(store)[0]["reason"] == reason
+    # and a later update is applied as usual
+    assert store.send("customers/update", CUSTOMER | {"first_name": "Ada B."}).status_code == 200
+    store.wait_applied()
+    assert store.get("/api/v1/customers/7").json()["first_name"] == "Ada B."
+
+
+def test_an_event_time_a_minute_ahead_is_taken_as_clock_drift(store: StoreClient):
+    ahead = str(int(time.time()) + 60)
+
+    response = store.send("customers/create", CUSTOMER, headers={"x-event-time": ahead})
+
+    assert response.status_code == 200
+    store.wait_applied()
+    assert store.get("/api/v1/customers/7").json()["first_name"] == "Ada"
 
 
 def test_a_missing_key_is_refused_with_401_and_logged(store: StoreClient):

@@ -192,12 +192,33 @@ def test_a_customer_who_never_said_is_unknown_not_unsubscribed(store: StoreClien
     assert (customer["accepts_marketing"], customer["marketing_status"]) == (None, "unknown")
 
 
-def test_an_explicit_null_makes_a_known_flag_unknown_again(store: StoreClient):
-    send(store, "customers/create", {**ADA, "accepts_marketing": False})
+@pytest.mark.parametrize(("known", "status"), [(True, "subscribed"), (False, "unsubscribed")])
+def test_a_newer_null_keeps_a_known_flag(store: StoreClient, known: bool, status: str):
+    send(store, "customers/create", {**ADA, "accepts_marketing": known})
+
+    send(store, "customers/update", {**ADA, "accepts_marketing": None, "last_name": "King"})
+
+    customer = store.get("/api/v1/customers/7").json()
+    assert (customer["accepts_marketing"], customer["marketing_status"]) == (known, status)
+    assert customer["last_name"] == "King"  # (the update itself was applied)
+
+
+def test_a_subscriber_stays_subscribed_when_the_store_sends_null(store: StoreClient):
+    send(store, "newsletter/subscribe", {"email": ADA["email"], "customerId": ADA["id"]})
 
     send(store, "customers/update", {**ADA, "accepts_marketing": None})
 
-    assert store.get("/api/v1/customers/7").json()["marketing_status"] == "unknown"
+    assert store.get("/api/v1/customers/7").json()["marketing_status"] == "subscribed"
+
+
+def test_a_customer_created_with_null_takes_the_opt_in_of_a_later_order(store: StoreClient):
+    send(store, "customers/create", {**ADA, "accepts_marketing": None})
+
+    buyer = {**ADA, "accepts_marketing": True}
+    order = {"id": "o-1", "created_at": "2026-03-01T10:00:00Z", "customer": buyer}
+    send(store, "orders/create", order)
+
+    assert store.get("/api/v1/customers/7").json()["marketing_status"] == "subscribed"
 
 
 def test_an_update_that_does_not_mention_the_flag_keeps_it(store: StoreClient):

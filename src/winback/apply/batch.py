@@ -30,6 +30,7 @@ from winback.shoppers.payloads import CustomerPayload, SubscribePayload, Unsubsc
 from winback.storage.flush import flush
 from winback.storage.schema import raw_events, stores
 from winback.storage.workspace import Workspace
+from winback.tracking.model import linkable_visitor_id
 
 APPLIED_OUTCOMES = ("applied", "stale")
 
@@ -92,7 +93,7 @@ def _parse(event: PendingEvent, checked: CheckedEvents | None) -> ApplyItem:
         source=event.source,
         seq=event.seq,
         digest=event.digest,
-        visitor_id=event.headers.get("x-visitor-id"),
+        visitor_id=linkable_visitor_id(event.headers.get("x-visitor-id")),
     )
 
 

@@ -6,9 +6,10 @@ reason, so a store's developer can see what arrived and why it was refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -54,7 +55,10 @@ class Delivery:
 
 UTF8_BOM = b"\xef\xbb\xbf"
 MAX_EVENT_TYPE_LENGTH = 200
-MAX_VISITOR_ID_LENGTH = 64
+# Clocks drift: a sender's a little ahead of ours still says when its event happened.
+EVENT_TIME_AHEAD_ALLOWED = timedelta(minutes=10)
+_UNIX_SECONDS = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?", re.ASCII)
+SHOWN_HEADER_CHARACTERS = 40
 
 
 def _check_header_length(name: str, value: str, limit: int) -> None:
@@ -66,16 +70,54 @@ def _check_header_length(name: str, value: str, limit: int) -> None:
 
 
 def parse_event_time(raw: str | None, received_at: datetime) -> datetime:
-    """``x-event-time`` (UNIX seconds) when the sender back-fills, else arrival time."""
+    """``x-event-time`` (UNIX seconds) when the sender back-fills, else arrival time.
+
+    A time ahead of this server's clock (beyond the drift clocks have) is refused:
+    it cannot be when the event happened, and as the event's version it would make
+    every real update of the record stale until then.
+    """
     if raw is None or raw.strip() == "":
         return received_at
+    text = raw.strip()
+    if not _UNIX_SECONDS.fullmatch(text):
+        raise InvalidPayload(
+            f"the x-event-time header must be UNIX seconds (like 1795780800), got {_shown(raw)}",
+            code="invalid_header",
+        )
     try:
-        seconds = float(raw)
-        return datetime.fromtimestamp(seconds, UTC)
+        at = datetime.fromtimestamp(float(text), UTC)
     except (ValueError, OverflowError, OSError):
         raise InvalidPayload(
-            f"the x-event-time header must be UNIX seconds, got {raw!r}", code="invalid_header"
+            "the x-event-time header must be UNIX seconds between the years 1 and 9999"
+            f" (milliseconds are too many digits), got {_shown(raw)}",
+            code="invalid_header",
         ) from None
+    if at > received_at + EVENT_TIME_AHEAD_ALLOWED:
+        ahead = int((at - received_at).total_seconds())
+        raise InvalidPayload(
+            f"the x-event-time header is {ahead} seconds ahead of this server's clock; it"
+            " must say when the event happened (up to 10 minutes ahead is taken as drift)",
+            code="invalid_header",
+        )
+    return at
+
+
+def event_time_key(raw: str | None) -> str | None:
+    """The header as the duplicate check reads it: one text per instant
+    (``1795780800.0`` is ``1795780800``; a digest of the plain form is unchanged)."""
+    if raw is None or not raw.strip():
+        return raw
+    text = raw.strip().lstrip("+")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text if text not in ("", "-") else "0"
+
+
+def _shown(value: str) -> str:
+    """A header's value for an error reason: quoted, and cut where it is long."""
+    if len(value) > SHOWN_HEADER_CHARACTERS:
+        value = value[:SHOWN_HEADER_CHARACTERS] + "..."
+    return repr(value)
 
 
 def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -92,6 +134,7 @@ def _delivery_digest(
     send-time ``timestamp`` would otherwise make each retry a second event, and a
     custom event has no id or version of its own to catch it.
     """
+    time_header = event_time_key(time_header)
     if topic is not Topic.CUSTOM:
         return event_digest(topic.value, time_header, body)
     sender_id = body.get("event_id")
@@ -162,9 +205,6 @@ class Intake:
         if not event_type:
             raise InvalidPayload("the x-event-type header is required", code="missing_event_type")
         _check_header_length("x-event-type", event_type, MAX_EVENT_TYPE_LENGTH)
-        visitor_id = delivery.headers.get("x-visitor-id")
-        if visitor_id is not None:
-            _check_header_length("x-visitor-id", visitor_id, MAX_VISITOR_ID_LENGTH)
         time_header = delivery.headers.get("x-event-time")
         event_time = parse_event_time(time_header, received_at)
         body = decode_object(delivery.body, max_depth=self._settings.max_json_depth)

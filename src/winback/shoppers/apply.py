@@ -155,7 +155,8 @@ def write_profile(
         "created_at",
         "updated_at",
     ):
-        if name in sent and (getattr(payload, name) is not None or name == "accepts_marketing"):
+        # (null is "the store does not say", for the flag too: it never unsets a value)
+        if name in sent and getattr(payload, name) is not None:
             values[name] = getattr(payload, name)
     if "tags" in sent:
         values["tags"] = list(payload.tags)

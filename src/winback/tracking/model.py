@@ -5,6 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+# The longest visitor id kept (the tracking script's are 8 to 64 characters).
+MAX_VISITOR_ID_LENGTH = 64
+
+
+def linkable_visitor_id(header: str | None) -> str | None:
+    """The browser a server event names with ``x-visitor-id``, if it can be one.
+
+    A header that cannot be a visitor id links the event to no browser; it is never
+    a reason to refuse the event (headers a sender adds are not).
+    """
+    if header is None or not header.strip() or len(header) > MAX_VISITOR_ID_LENGTH:
+        return None
+    return header
+
 
 @dataclass
 class Visitor:
