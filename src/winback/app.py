@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,7 +30,9 @@ from winback.storage.schema import raw_events
 from winback.stores.http import router as admin_router
 from winback.tracking.http import router as tracking_router
 from winback.web.errors import (
+    database_error_response,
     http_error_response,
+    server_error_response,
     validation_error_response,
     winback_error_response,
 )
@@ -60,6 +63,8 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.add_exception_handler(WinbackError, winback_error_response)
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(HTTPException, http_error_response)
+    app.add_exception_handler(OperationalError, database_error_response)
+    app.add_exception_handler(Exception, server_error_response)
     app.add_middleware(KeepEncodedSlashes)
     app.add_middleware(RefuseNul)
     app.include_router(intake_router)

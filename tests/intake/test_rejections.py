@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import StoreClient
 from tests.intake.logbook import log_entries
 from winback.intake.receive import (
+    REJECTED_BODY_KEPT,
     UNAUTHENTICATED_LOGGED_BURST,
     UNAUTHENTICATED_LOGGED_PER_SECOND,
 )
@@ -619,15 +620,30 @@ def test_a_streamed_body_over_the_limit_without_a_length_is_413(store: StoreClie
     assert response.status_code == 413
 
 
-def test_a_body_over_the_limit_is_logged_as_rejected(store: StoreClient):
+@pytest.mark.parametrize("declared", [True, False], ids=["with a length", "streamed"])
+def test_a_body_over_the_limit_is_logged_as_rejected_with_its_start(
+    store: StoreClient, declared: bool
+):
     raw = body_of_size(LIMIT + 1)
-    response = store.send("page_viewed", None, raw=raw)
+    content = raw if declared else (raw[start : start + 4096] for start in range(0, len(raw), 4096))
+
+    response = store.http.post(
+        f"/webhooks/store/{store.store_id}",
+        content=content,
+        headers={
+            "content-type": "application/json",
+            "x-event-type": "page_viewed",
+            "x-token": store.api_key,
+        },
+    )
 
     assert response.status_code == 413
     entries = log_entries(store)
     assert len(entries) == 1
     assert (entries[0]["outcome"], entries[0]["http_status"]) == ("rejected", 413)
     assert entries[0]["reason"] == f"the body is larger than {LIMIT} bytes"
+    # (what a developer needs to see which event it was: its first 64 KiB)
+    assert entries[0]["body"] == raw[:REJECTED_BODY_KEPT].decode()
 
 
 def _unlogged_refusals(store: StoreClient) -> float:

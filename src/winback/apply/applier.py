@@ -44,6 +44,10 @@ IDLE_WAIT_SECONDS = 0.05
 # few events at a time, each batch paying its fixed reads and writes (and, on
 # SQLite, taking the write lock the raw log's commits wait for) again.
 GATHER_SECONDS = 0.01
+# After a failed look, the applier waits this long, doubled after each further
+# failure up to the most.
+FAILED_LOOK_WAIT_SECONDS = 0.1
+MAX_FAILED_WAIT = 5.0
 
 
 def _pending(
@@ -229,14 +233,20 @@ class Applier:
 
     def run(self, stop: threading.Event) -> None:
         """Apply forever until ``stop`` is set; woken early by new appends."""
+        failures = 0
         while not stop.is_set():
             # Cleared before the look: an append committed after it wakes the wait.
             self._wakeup.clear()
             try:
                 taken = self.apply_pending()
+                failures = 0
             except Exception as error:
-                log.error("applier error", error=repr(error))
-                taken = 0
+                # (the database out of reach: look again less and less often, not 15
+                # times a second with a log line each)
+                failures += 1
+                log.error("applier error", error=repr(error), failures_in_a_row=failures)
+                stop.wait(min(FAILED_LOOK_WAIT_SECONDS * 2 ** (failures - 1), MAX_FAILED_WAIT))
+                continue
             if taken < self._batch_size:
                 stop.wait(GATHER_SECONDS)
                 self._wakeup.wait(IDLE_WAIT_SECONDS)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from winback.errors import InvalidPayload
-from winback.intake.receive import Delivery
+from winback.intake.receive import REJECTED_BODY_KEPT, Delivery
 from winback.runtime import Runtime
 from winback.web.openapi import STORE_KEY, STORE_TOKEN, answers
 from winback.web.responses import JSONBody
@@ -92,16 +92,21 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
     integration log); the intake answers it with 413 once it knows the sender.
     """
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return b"", True
+    # (declared too large: only what the log keeps of it is read)
+    stop_at = (
+        REJECTED_BODY_KEPT
+        if declared is not None and declared.isdigit() and int(declared) > limit
+        else limit + 1
+    )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         chunks.append(chunk)
-        if size > limit:
-            return b"".join(chunks), True
-    return b"".join(chunks), False
+        if size >= stop_at:
+            break
+    body = b"".join(chunks)
+    return body, size > limit or stop_at == REJECTED_BODY_KEPT
 
 
 async def _receive(request: Request, store_id: str) -> JSONBody:

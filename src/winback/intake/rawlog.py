@@ -179,8 +179,7 @@ class RawLogWriter:
 
     def _run(self) -> None:
         while (group := self._take_group()) is not None:
-            if self._hold is not None:
-                self._hold()  # (back-pressure: see intake/backpressure.py)
+            self._hold_if_behind()
             try:
                 seqs = self._write([event for event, _, _, _ in group])
             except Exception as error:
@@ -198,6 +197,18 @@ class RawLogWriter:
                 loop.call_soon_threadsafe(_resolve_all, results)
             if self._on_commit is not None:
                 self._on_commit()
+
+    def _hold_if_behind(self) -> None:
+        """Back-pressure (see intake/backpressure.py). Its look at the applier fails
+        when the database does; the append that follows then fails the group's
+        requests (a 503 for each), where an escaping error would end this thread and
+        leave every later request waiting for good."""
+        if self._hold is None:
+            return
+        try:
+            self._hold()
+        except Exception as error:
+            log.error("raw log back-pressure look failed", error=str(error))
 
     def _write(self, events: list[RawEvent]) -> list[int]:
         return append_events(self._engine, events)

@@ -6,12 +6,19 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from winback.errors import RateLimited, WinbackError, json_pointer, validation_reason
 from winback.web.responses import JSONBody
+
+log = structlog.get_logger(__name__)
+
+# How long a sender should wait before trying again when the database is out of reach.
+RETRY_AFTER_UNAVAILABLE_SECONDS = 5
 
 
 async def winback_error_response(_request: Request, error: Exception) -> JSONBody:
@@ -62,3 +69,41 @@ def _reason(request: Request, error: HTTPException) -> str:
         allowed = (error.headers or {}).get("Allow", "")
         return f"method not allowed: {where} (allowed: {allowed})"
     return str(error.detail)
+
+
+async def database_error_response(request: Request, error: Exception) -> JSONBody:
+    """The database out of reach (locked past its timeout, or its server gone): a
+    temporary failure, so 503 and when to come back. Nothing was stored, and the
+    contract tells a sender to send it again."""
+    assert isinstance(error, OperationalError)
+    log.error(
+        "database_unavailable",
+        route=f"{request.method} {request.url.path}",
+        error=str(error.orig),
+    )
+    return JSONBody(
+        {
+            "error": {
+                "code": "service_unavailable",
+                "reason": "the database cannot be reached right now; nothing was"
+                " changed, send the request again",
+            }
+        },
+        status_code=HTTPStatus.SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_SECONDS)},
+    )
+
+
+async def server_error_response(request: Request, _error: Exception) -> JSONBody:
+    """Anything else that failed inside winback: a 500 in the shape of every other
+    error (the server logs the error itself)."""
+    where = f"{request.method} {request.url.path}"
+    return JSONBody(
+        {
+            "error": {
+                "code": "internal_error",
+                "reason": f"winback failed to answer {where}; the cause is in its log",
+            }
+        },
+        status_code=HTTPStatus.INTERNAL_SERVER_ERROR,
+    )

@@ -1,0 +1,100 @@
+"""Failures inside winback answer in the shape of every other error."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import orjson
+import psycopg
+import pytest
+from sqlalchemy.exc import OperationalError
+from starlette.requests import Request
+
+from tests.conftest import (
+    POSTGRES_UP,
+    POSTGRES_URL,
+    StoreClient,
+    _fresh_postgres_database,
+    serving,
+)
+from tests.conftest import test_settings as settings_for
+from winback.storage.engine import make_engine
+from winback.storage.migrate import upgrade_to_head
+from winback.stores.service import create_store
+from winback.web.errors import (
+    RETRY_AFTER_UNAVAILABLE_SECONDS,
+    database_error_response,
+    server_error_response,
+)
+
+
+def _request(path: str) -> Request:
+    return Request({"type": "http", "method": "POST", "path": path, "headers": []})
+
+
+def test_a_database_out_of_reach_is_a_503_saying_when_to_come_back() -> None:
+    locked = OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
+
+    response = asyncio.run(database_error_response(_request("/webhooks/store/st_1"), locked))
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == str(RETRY_AFTER_UNAVAILABLE_SECONDS)
+    assert response.headers["content-type"] == "application/json"
+    assert orjson.loads(response.body) == {
+        "error": {
+            "code": "service_unavailable",
+            "reason": "the database cannot be reached right now; nothing was changed,"
+            " send the request again",
+        }
+    }
+
+
+def test_any_other_failure_is_a_500_in_the_error_shape() -> None:
+    response = asyncio.run(server_error_response(_request("/api/v1/orders"), KeyError("x")))
+
+    assert response.status_code == 500
+    assert "retry-after" not in response.headers
+    assert orjson.loads(response.body) == {
+        "error": {
+            "code": "internal_error",
+            "reason": "winback failed to answer POST /api/v1/orders; the cause is in its log",
+        }
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_UP, reason="PostgreSQL is not reachable")
+def test_a_webhook_while_the_database_refuses_connections_is_a_503_then_taken(
+    tmp_path: Path,
+) -> None:
+    url = _fresh_postgres_database()
+    name = url.rsplit("/", 1)[1]
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    created, key = create_store(engine, name="Shop")
+    engine.dispose()
+    with serving(settings_for(url, tmp_path)) as live:
+        store = StoreClient(live, created.id, key)
+        assert store.send("page_viewed", {"n": 0}).status_code == 200
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            # when the database takes no connections, and those it had are gone
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            try:
+                refused = store.send("page_viewed", {"n": 1})
+            finally:
+                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        # then the sender is told to come back, in winback's error shape
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["retry-after"] == str(RETRY_AFTER_UNAVAILABLE_SECONDS)
+        assert refused.json()["error"]["code"] == "service_unavailable"
+        # and its retry, once the database is back, is stored
+        assert store.send("page_viewed", {"n": 1}).status_code == 200
+        store.wait_applied()
+        types = [entry["outcome"] for entry in store.read("/api/v1/events")["items"]]
+        assert types == ["applied", "applied"]
