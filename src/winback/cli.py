@@ -86,7 +86,8 @@ def store_rotate(
     ] = 24.0,
 ) -> None:
     """Issue a new key; the current one keeps working for the grace period, any older
-    one stops now (at most two keys are valid at a time)."""
+    one stops (at most two keys are valid at a time). A running server notices
+    within 5 seconds: it keeps each store's keys that long."""
     try:
         key = rotate_key(_engine(), store_id, grace=timedelta(hours=grace_hours))
     except WinbackError as error:
