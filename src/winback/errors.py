@@ -5,7 +5,6 @@ They are plain exceptions here; only the HTTP layer turns them into responses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 
@@ -68,17 +67,6 @@ class RateLimited(WinbackError):
 class Conflict(WinbackError):
     status = 409
     code = "conflict"
-
-
-def validation_reason(detail: Mapping[str, Any]) -> str:
-    """One of pydantic's errors as a reason a person reads: a sentence of ours, not its wording.
-
-    A missing field says so; our validators' messages lose the "Value error, " that
-    pydantic puts before them, which tells a reader nothing.
-    """
-    if detail["type"] == "missing":
-        return "this field is required"
-    return str(detail["msg"]).removeprefix("Value error, ")
 
 
 def json_pointer(location: tuple[str | int, ...]) -> str:

@@ -56,7 +56,7 @@ NOT_HTTP = "the feed URL must be an absolute http:// or https:// URL"
         (
             {"url": "https://shop.example/feed.csv", "schedule_hours": 0},
             "/schedule_hours",
-            "Input should be greater than or equal to 1",
+            "must be at least 1",
         ),
         ({}, "/url", "this field is required"),
     ],

@@ -68,7 +68,15 @@ def test_an_object_is_decoded_as_it_was_sent():
         (b"{not json", "the body is not valid JSON"),
         (b"id=1&email=a%40b.c", "the body is not valid JSON"),
         (b'{"a": 1', "the body is not valid JSON"),
-        (b"\xff\xfe{}", "the body is not valid JSON"),
+        (
+            b"\xff\xfe{}",
+            "the body is not UTF-8: the byte 0xff at offset 0 cannot be read; JSON is sent"
+            " as UTF-8",
+        ),
+        (
+            '{"first_name": "José"}'.encode("latin-1"),
+            "the body is not UTF-8: the byte 0xe9 at offset 19 cannot be read",
+        ),
     ],
 )
 def test_a_body_that_is_not_a_json_object_is_refused_with_the_reason(raw, reason):
@@ -78,12 +86,29 @@ def test_a_body_that_is_not_a_json_object_is_refused_with_the_reason(raw, reason
     assert raised.value.pointer == ""
 
 
-@pytest.mark.parametrize("raw", [b"42", b'"text"', b"true", b"null", b"1.5"])
-def test_a_json_scalar_is_not_an_object(raw):
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        (b"42", "a number"),
+        (b"1.5", "a number"),
+        (b'"text"', "a string"),
+        (b"true", "true"),
+        (b"null", "null"),
+        (b"[]", "an array"),
+    ],
+)
+def test_a_json_value_other_than_an_object_is_named_in_json_words(raw, kind):
     with pytest.raises(InvalidPayload) as raised:
         decode_object(raw, max_depth=32)
-    assert raised.value.reason.startswith("the body must be a JSON object, got a ")
+    assert raised.value.reason == f"the body must be a JSON object, got {kind}"
     assert raised.value.pointer == ""
+
+
+@pytest.mark.parametrize("number", [b"1e400", b"-1e400"])
+def test_a_number_past_a_doubles_range_is_inexact_at_its_field(number):
+    with pytest.raises(InvalidPayload) as raised:
+        decode_object(b'{"info": {"n": ' + number + b"}}", max_depth=32)
+    assert (raised.value.code, raised.value.pointer) == ("inexact_number", "/info/n")
 
 
 @pytest.mark.parametrize("container", ["object", "array"])

@@ -116,7 +116,8 @@ INVALID_BODIES = [
         "orders/create",
         {**ORDER, "created_at": "2026-11-01T10:00:00"},
         "/created_at",
-        "Input should have timezone info",
+        "this time has no time zone; send a time in ISO 8601 with its time zone, like"
+        " 2026-11-01T10:00:00Z or +02:00",
     ),
     (
         "price that is not a number",
@@ -137,7 +138,7 @@ INVALID_BODIES = [
         "orders/create",
         {**ORDER, "currency": "US"},
         "/currency",
-        "String should match pattern",
+        "must be a three-letter currency code (ISO 4217), like USD",
     ),
     (
         "id as an object",
@@ -172,14 +173,14 @@ INVALID_BODIES = [
         "products/create",
         {**PRODUCT, "currency": "EURO"},
         "/currency",
-        "String should match pattern",
+        "must be a three-letter currency code (ISO 4217), like USD",
     ),
     (
         "a variant's currency that is not a code",
         "products/update",
         {**PRODUCT, "variants": [{"id": "v1", "currency": 1e300}]},
         "/variants/0/currency",
-        "String should match pattern",
+        "must be a three-letter currency code (ISO 4217), like USD",
     ),
     (
         "a birthdate that is not YYYY-MM-DD",

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from winback.errors import InvalidPayload, UnsupportedMediaType
+from winback.reasons import json_kind
 
 
 def check_content_type(content_type: str | None) -> None:
@@ -124,6 +125,34 @@ def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
+def _not_decoded(raw: bytes, error: orjson.JSONDecodeError, max_depth: int) -> InvalidPayload:
+    """Why the parser stopped, said of the body rather than of the parser."""
+    if str(error).startswith("depth limit exceeded"):  # (orjson stops at 1024 levels)
+        return InvalidPayload(_too_deep(max_depth), pointer="")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return InvalidPayload(
+            f"the body is not UTF-8: the byte 0x{raw[bad.start]:02x} at offset {bad.start}"
+            " cannot be read; JSON is sent as UTF-8",
+            pointer="",
+        )
+    if "infinity" in str(error):  # (a number past a double's range, like 1e400)
+        inexact = _inexact_number(raw)
+        if inexact is not None:
+            return _inexact_at(inexact)
+    return InvalidPayload(f"the body is not valid JSON: {error}", pointer="")
+
+
+def _inexact_at(pointer: str) -> InvalidPayload:
+    return InvalidPayload(
+        "this number cannot be kept exactly (too many digits, or out of range); "
+        "send it as a string",
+        pointer=pointer,
+        code="inexact_number",
+    )
+
+
 def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
     """The body as a JSON object, or InvalidPayload saying why it is not one."""
     if not raw.strip():
@@ -131,12 +160,9 @@ def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        if str(error).startswith("depth limit exceeded"):  # (orjson stops at 1024 levels)
-            raise InvalidPayload(_too_deep(max_depth), pointer="") from None
-        raise InvalidPayload(f"the body is not valid JSON: {error}", pointer="") from None
+        raise _not_decoded(raw, error, max_depth) from None
     if not isinstance(value, dict):
-        kind = "an array" if isinstance(value, list) else f"a {type(value).__name__}"
-        raise InvalidPayload(f"the body must be a JSON object, got {kind}", pointer="")
+        raise InvalidPayload(f"the body must be a JSON object, got {json_kind(value)}", pointer="")
     too_deep, floats = _survey(value, max_depth)
     if too_deep:
         raise InvalidPayload(_too_deep(max_depth), pointer="")
@@ -151,10 +177,5 @@ def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
             )
     inexact = _inexact_number(raw) if _may_be_inexact(raw, floats) else None
     if inexact is not None:
-        raise InvalidPayload(
-            "this number cannot be kept exactly (too many digits, or out of range); "
-            "send it as a string",
-            pointer=inexact,
-            code="inexact_number",
-        )
+        raise _inexact_at(inexact)
     return value

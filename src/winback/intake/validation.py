@@ -9,9 +9,10 @@ from pydantic import BaseModel, ValidationError
 from winback.activity.apply import activity_identity
 from winback.carts.payloads import CartPayload
 from winback.catalog.payloads import ProductDeletePayload, ProductPayload
-from winback.errors import InvalidPayload, json_pointer, validation_reason
+from winback.errors import InvalidPayload, json_pointer
 from winback.intake.topics import Topic
 from winback.orders.payloads import OrderDeletePayload, OrderPayload
+from winback.reasons import validation_reason
 from winback.shoppers.payloads import (
     CustomerDeletePayload,
     CustomerPayload,

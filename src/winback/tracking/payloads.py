@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from winback.errors import InvalidPayload, json_pointer, validation_reason
+from winback.errors import InvalidPayload, json_pointer
+from winback.reasons import validation_reason
 from winback.shoppers.payloads import EmbeddedCustomer
 
 # The script makes 32 hex digits; other clients may use any short token.

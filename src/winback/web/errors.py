@@ -12,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from winback.errors import RateLimited, WinbackError, json_pointer, validation_reason
+from winback.errors import RateLimited, WinbackError, json_pointer
+from winback.reasons import validation_reason
 from winback.web.responses import JSONBody
 
 log = structlog.get_logger(__name__)

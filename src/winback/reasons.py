@@ -1,0 +1,90 @@
+"""A payload's faults as reasons a person reads: sentences of ours, not the validator's.
+
+pydantic says "Input should be a valid dictionary or instance of LineItem"; a
+store's developer needs "must be an object, got a string". Each kind of fault
+has its sentence here; our own validators' messages are already ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# The validator's patterns, as the form they ask for.
+_PATTERN_FORMS = {
+    r"^[A-Za-z]{3}$": "a three-letter currency code (ISO 4217), like USD",
+    r"^[A-Za-z0-9_-]{8,64}$": "8 to 64 letters, digits, '-' or '_'",
+}
+_TIME_FORM = "a time in ISO 8601 with its time zone, like 2026-11-01T10:00:00Z or +02:00"
+
+# Faults of type: the sentence, to which what was sent is added ("got a string").
+_WRONG_TYPE = {
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "list_type": "must be a list",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "decimal_parsing": "must be a number",
+    "datetime_type": f"must be {_TIME_FORM}",
+    "datetime_parsing": f"must be {_TIME_FORM}",
+    "datetime_from_date_parsing": f"must be {_TIME_FORM}",
+    "date_type": "must be a date as YYYY-MM-DD",
+    "date_parsing": "must be a date as YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a date as YYYY-MM-DD",
+}
+# Faults of value: a sentence filled from the fault's context.
+_WRONG_VALUE = {
+    "missing": "this field is required",
+    "timezone_aware": f"this time has no time zone; send {_TIME_FORM}",
+    "string_too_long": "must be at most {max_length} characters",
+    "string_too_short": "must be at least {min_length} characters",
+    "too_long": "must have at most {max_length} items",
+    "too_short": "must have at least {min_length} items",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "literal_error": "must be {expected}",
+    "enum": "must be {expected}",
+}
+
+
+def validation_reason(detail: Mapping[str, Any]) -> str:
+    """One of pydantic's errors (``ValidationError.errors()``) as our sentence."""
+    kind = str(detail["type"])
+    context = detail.get("ctx") or {}
+    if kind in _WRONG_TYPE:
+        return f"{_WRONG_TYPE[kind]}, got {json_kind(detail.get('input'))}"
+    if kind in _WRONG_VALUE:
+        return _WRONG_VALUE[kind].format(**context)
+    if kind == "string_pattern_mismatch":
+        pattern = str(context.get("pattern", ""))
+        return f"must be {_PATTERN_FORMS.get(pattern, 'of the form ' + pattern)}"
+    # Our validators' own sentences (and any fault not named above, reworded).
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    return message.replace("Input should be", "must be").replace("Input should", "must")
+
+
+def json_kind(value: Any) -> str:
+    """What a decoded JSON value is, in JSON's words: "a string", "null", ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a value of another kind"

@@ -1,0 +1,60 @@
+"""Payload faults read as our sentences, whatever the validator's wording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from winback.orders.payloads import OrderPayload
+from winback.reasons import validation_reason
+from winback.shoppers.payloads import CustomerPayload
+
+ORDER = {"id": 1, "created_at": "2026-11-01T10:00:00Z"}
+
+
+def reason_for(model: Any, body: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as raised:
+        model.model_validate(body)
+    return validation_reason(raised.value.errors()[0])
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (ORDER | {"line_items": ["mug"]}, "must be an object, got a string"),
+        (ORDER | {"customer": "ada"}, "must be an object, got a string"),
+        (ORDER | {"line_items": {"sku": "M"}}, "must be a list, got an object"),
+        (ORDER | {"currency": "EURO"}, "must be a three-letter currency code (ISO 4217), like USD"),
+        (ORDER | {"line_items": [{"sku": "s" * 256}]}, "must be at most 255 characters"),
+        (
+            ORDER | {"created_at": "2026-11-01T10:00:00"},
+            "this time has no time zone; send a time in ISO 8601 with its time zone, like"
+            " 2026-11-01T10:00:00Z or +02:00",
+        ),
+        (ORDER | {"test": "maybe"}, "must be true or false, got a string"),
+        ({"created_at": "2026-11-01T10:00:00Z"}, "this field is required"),
+    ],
+)
+def test_an_order_fault_reads_as_our_sentence(body: dict[str, Any], reason: str) -> None:
+    assert reason_for(OrderPayload, body) == reason
+
+
+def test_a_customer_fault_names_what_was_sent_in_json_words() -> None:
+    reason = reason_for(CustomerPayload, {"email": "ada@example.com", "accepts_marketing": [1]})
+
+    assert reason == "must be true or false, got an array"
+
+
+def test_no_reason_speaks_of_python_types() -> None:
+    bodies = [
+        ORDER | {"line_items": [None]},
+        ORDER | {"line_items": [7]},
+        ORDER | {"customer": True},
+        ORDER | {"created_at": [2026]},
+    ]
+    for body in bodies:
+        reason = reason_for(OrderPayload, body)
+        for word in ("NoneType", "int", "bool", "dict", "instance of", "Input should"):
+            assert word not in reason.split(), (body, reason)
