@@ -16,7 +16,7 @@ import typer
 import uvicorn
 
 from winback.apply.applier import Applier
-from winback.config import ConfigError, load_settings
+from winback.config import MAX_KEY_ROTATION_GRACE_HOURS, ConfigError, load_settings
 from winback.coupons.commands import coupon_app
 from winback.errors import WinbackError
 from winback.feeds.commands import feed_app
@@ -82,12 +82,20 @@ def store_list() -> None:
 def store_rotate(
     store_id: Annotated[str, typer.Argument(help="The store id")],
     grace_hours: Annotated[
-        float, typer.Option(min=0, help="Hours the current key stays valid")
-    ] = 24.0,
+        float | None,
+        typer.Option(
+            min=0,
+            max=MAX_KEY_ROTATION_GRACE_HOURS,
+            help="Hours the current key stays valid"
+            " (default: WINBACK_KEY_ROTATION_GRACE_HOURS, else 24)",
+        ),
+    ] = None,
 ) -> None:
-    """Issue a new key; the current one keeps working for the grace period, any older
-    one stops (at most two keys are valid at a time). A running server notices
-    within 5 seconds: it keeps each store's keys that long."""
+    """Issue a new key; the current one keeps working for the grace period, any
+    older one stops (at most two keys are valid at a time). A running server
+    notices within 5 seconds: it keeps each store's keys that long."""
+    if grace_hours is None:
+        grace_hours = load_settings().key_rotation_grace_hours
     try:
         key = rotate_key(_engine(), store_id, grace=timedelta(hours=grace_hours))
     except WinbackError as error:
@@ -205,6 +213,9 @@ Read it back:
 
 def main() -> None:
     tune_garbage_collection()
+    # (a command's answer is on standard output, often read by a script: what it
+    # logs on the way goes to standard error; serve and worker log to standard output)
+    configure_logging(stream=sys.stderr)
     try:
         app()
     except ConfigError as error:

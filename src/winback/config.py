@@ -69,6 +69,7 @@ def _float(
     default: float,
     *,
     minimum: float | None = None,
+    maximum: float | None = None,
     above: float | None = None,
     unbounded: bool = False,
 ) -> float:
@@ -81,7 +82,7 @@ def _float(
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if math.isnan(value) or (math.isinf(value) and not (unbounded and value > 0)):
         raise ConfigError(f"{name} must be a finite number, got {raw!r}")
-    _within(name, raw, value, minimum, None)
+    _within(name, raw, value, minimum, maximum)
     if above is not None and value <= above:
         raise ConfigError(f"{name} must be more than {above:g}, got {raw!r}")
     return value
@@ -119,6 +120,8 @@ def normalize_database_url(url: str) -> str:
 
 APPLY_BATCH_IN_SERVER = 100
 APPLY_BATCH_IN_WORKER = 250
+# A previous key kept longer than a year is not being rotated away.
+MAX_KEY_ROTATION_GRACE_HOURS = 24 * 365
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_log_level(source, "WINBACK_LOG_LEVEL"),
         log_json=_bool(source, "WINBACK_LOG_JSON", False),
         key_rotation_grace_hours=_float(
-            source, "WINBACK_KEY_ROTATION_GRACE_HOURS", 24.0, minimum=0.0
+            source,
+            "WINBACK_KEY_ROTATION_GRACE_HOURS",
+            24.0,
+            minimum=0.0,
+            maximum=MAX_KEY_ROTATION_GRACE_HOURS,
         ),
         queue_url=source.get("WINBACK_QUEUE_URL", ""),
         outbound_allow_private=_bool(source, "WINBACK_OUTBOUND_ALLOW_PRIVATE", False),

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -10,6 +17,8 @@ from sqlalchemy import Engine
 from winback.config import ConfigError, load_settings
 from winback.errors import InvalidPayload, Unauthorized
 from winback.stores.service import create_store, rotate_key, store_for_key
+
+WINBACK = str(Path(sys.executable).with_name("winback"))
 
 
 def test_a_second_rotation_ends_the_grace_of_the_first_key(engine: Engine) -> None:
@@ -38,3 +47,73 @@ def test_a_negative_grace_period_is_refused_and_changes_nothing(engine: Engine) 
 def test_a_negative_grace_setting_is_refused_at_start() -> None:
     with pytest.raises(ConfigError, match="WINBACK_KEY_ROTATION_GRACE_HOURS must be at least 0"):
         load_settings({"WINBACK_KEY_ROTATION_GRACE_HOURS": "-5"})
+
+
+def test_rotations_at_the_same_time_leave_two_keys_valid(engine: Engine) -> None:
+    # given a store whose key is rotated eight times at once (a panicked operator,
+    # a retrying script): the key that leaked must not survive them
+    store, first_key = create_store(engine, name="keys")
+    start = threading.Barrier(8)
+
+    def rotate() -> str:
+        start.wait()
+        return rotate_key(engine, store.id, grace=timedelta(hours=24))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        new_keys = list(pool.map(lambda _: rotate(), range(8)))
+
+    # then exactly two keys work: the newest, and the one it replaced (in its grace)
+    valid = [key for key in [first_key, *new_keys] if _works(engine, key)]
+    assert len(valid) == 2
+    with pytest.raises(Unauthorized):
+        store_for_key(engine, first_key)
+
+
+def _works(engine: Engine, key: str) -> bool:
+    try:
+        store_for_key(engine, key)
+    except Unauthorized:
+        return False
+    return True
+
+
+def test_a_grace_period_over_a_year_is_refused_and_changes_nothing(engine: Engine) -> None:
+    store, key = create_store(engine, name="keys")
+
+    with pytest.raises(InvalidPayload, match="must be at most 8760 hours"):
+        rotate_key(engine, store.id, grace=timedelta(hours=1e8))
+
+    assert store_for_key(engine, key).id == store.id
+
+
+def test_a_grace_setting_over_a_year_is_refused_at_start() -> None:
+    with pytest.raises(
+        ConfigError, match="WINBACK_KEY_ROTATION_GRACE_HOURS must be at most 8760, got '1e8'"
+    ):
+        load_settings({"WINBACK_KEY_ROTATION_GRACE_HOURS": "1e8"})
+
+
+def test_the_cli_rotates_with_the_grace_setting_and_refuses_an_endless_one(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path)}
+    env.pop("WINBACK_DATABASE_URL", None)
+
+    def winback(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [WINBACK, *args], env=env | extra, capture_output=True, text=True, timeout=60
+        )
+
+    created = winback("store", "create", "--name", "Shop")
+    store_id = json.loads(created.stdout)["store_id"]  # (stdout is the answer alone)
+    rotated = winback("store", "rotate-key", store_id, WINBACK_KEY_ROTATION_GRACE_HOURS="2")
+    assert json.loads(rotated.stdout)["previous_keys_expire_in_hours"] == 2.0
+    # and each act is on record in the log (standard error), never with the key
+    assert "store created" in created.stderr and store_id in created.stderr
+    assert "store key rotated" in rotated.stderr
+    assert json.loads(rotated.stdout)["api_key"] not in rotated.stderr
+
+    endless = winback("store", "rotate-key", store_id, "--grace-hours", "inf")
+    assert endless.returncode == 2
+    assert "--grace-hours" in endless.stderr and "8760" in endless.stderr
+    assert "Traceback" not in endless.stdout + endless.stderr

@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import Engine, insert, select, update
 
+from winback.config import MAX_KEY_ROTATION_GRACE_HOURS
 from winback.errors import InvalidPayload, NotFound, Unauthorized
 from winback.storage.schema import store_keys, stores
 from winback.stores.keys import generate_api_key, generate_store_id, hash_api_key
+
+log = structlog.get_logger(__name__)
 
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
@@ -93,6 +97,8 @@ def create_store(
         conn.execute(
             insert(store_keys).values(store_id=store.id, key_hash=hash_api_key(key), created_at=now)
         )
+    # (an operator's act: the log is its record; never the key)
+    log.info("store created", store_id=store.id, name=store.name)
     return store, key
 
 
@@ -119,10 +125,18 @@ def rotate_key(engine: Engine, store_id: str, *, grace: timedelta) -> str:
     """
     if grace < timedelta(0):
         raise InvalidPayload("the grace period must not be negative", code="invalid_grace")
+    if grace > timedelta(hours=MAX_KEY_ROTATION_GRACE_HOURS):
+        raise InvalidPayload(
+            f"the grace period must be at most {MAX_KEY_ROTATION_GRACE_HOURS} hours (a year)",
+            code="invalid_grace",
+        )
     get_store(engine, store_id)
-    now = datetime.now(UTC)
     key = generate_api_key()
     with engine.begin() as conn:
+        # One rotation of a store at a time: two at once (under PostgreSQL's read
+        # committed) would each miss the other's new key and leave both valid.
+        conn.execute(select(stores.c.id).where(stores.c.id == store_id).with_for_update())
+        now = datetime.now(UTC)
         keys = store_keys.c
         conn.execute(
             update(store_keys)
@@ -137,6 +151,7 @@ def rotate_key(engine: Engine, store_id: str, *, grace: timedelta) -> str:
         conn.execute(
             insert(store_keys).values(store_id=store_id, key_hash=hash_api_key(key), created_at=now)
         )
+    log.info("store key rotated", store_id=store_id, previous_key_expires_at=now + grace)
     return key
 
 
