@@ -134,3 +134,18 @@ def test_a_bad_setting_stops_the_cli_with_what_is_wrong_and_no_traceback(
     assert finished.stderr.strip() == refusal
     assert "Traceback" not in finished.stdout + finished.stderr
     assert list(tmp_path.iterdir()) == []  # (nothing was created)
+
+
+@pytest.mark.parametrize("command", [["store", "list"], ["store", "create", "--name", "Shop"]])
+def test_an_unreachable_database_stops_the_cli_with_one_line(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path)}
+    env["WINBACK_DATABASE_URL"] = "postgresql://postgres@127.0.0.1:1/winback"  # (nothing there)
+    finished = subprocess.run(
+        [WINBACK, *command], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert finished.returncode == 1
+    assert finished.stderr.startswith("winback: the database cannot be reached: ")
+    assert "port 1" in finished.stderr and len(finished.stderr.splitlines()) == 1
+    assert finished.stdout == ""

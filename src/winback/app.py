@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -40,6 +41,8 @@ from winback.web.nul import RefuseNul
 from winback.web.openapi import openapi_document
 from winback.web.paths import KeepEncodedSlashes
 from winback.web.responses import JSONBody
+
+log = structlog.get_logger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, apply_in_process: bool = True) -> FastAPI:
@@ -94,7 +97,11 @@ def healthz(request: Request) -> JSONBody:
                 .where(raw_events.c.outcome == "pending")
             ).scalar_one()
     except Exception as error:
-        return JSONBody({"status": "unavailable", "reason": str(error)}, status_code=503)
+        # The cause names the database's host, port and driver: for the operator's
+        # log, not for whoever can reach this URL.
+        log.error("health check failed", error=str(error))
+        reason = "the database does not answer (the cause is in winback's log)"
+        return JSONBody({"status": "unavailable", "reason": reason}, status_code=503)
     APPLY_PENDING.set(pending)
     body: dict[str, Any] = {
         "status": "ok",

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
+from sqlalchemy.exc import OperationalError
 
 from winback.apply.applier import Applier
 from winback.config import MAX_KEY_ROTATION_GRACE_HOURS, ConfigError, load_settings
@@ -222,3 +223,8 @@ def main() -> None:
         # A bad setting is the operator's to fix: what is wrong, not a traceback.
         typer.echo(f"winback: {error}", err=True)
         raise SystemExit(2) from None
+    except OperationalError as error:
+        # So is a database that cannot be reached: its own words, first line only.
+        cause = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+        typer.echo(f"winback: the database cannot be reached: {cause}", err=True)
+        raise SystemExit(1) from None

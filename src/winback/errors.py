@@ -14,10 +14,18 @@ class WinbackError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, reason: str, *, pointer: str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        pointer: str | None = None,
+        code: str | None = None,
+        parameter: str | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.pointer = pointer
+        self.parameter = parameter  # the query parameter at fault, if one is
         if code is not None:
             self.code = code
 
@@ -25,6 +33,8 @@ class WinbackError(Exception):
         body: dict[str, Any] = {"code": self.code, "reason": self.reason}
         if self.pointer is not None:
             body["pointer"] = self.pointer
+        if self.parameter is not None:
+            body["parameter"] = self.parameter
         return body
 
 

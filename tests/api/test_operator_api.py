@@ -154,16 +154,26 @@ def test_the_store_list_shows_stores_but_never_their_keys(admin_server: LiveServ
 
 @pytest.mark.parametrize(
     ("body", "pointer"),
-    [({"name": "Shop", "currency": "US"}, "/currency"), ({"name": ""}, "/name"), ({}, "/name")],
+    [
+        ({"name": "Shop", "currency": "US"}, "/currency"),
+        ({"name": ""}, "/name"),
+        ({}, "/name"),
+        ({"name": "Sh\u0000op"}, "/name"),
+        ({"name": "Shop", "domain": "shop\u0000.example"}, "/domain"),
+        ({"name": "Shop", "domain": "d" * 256}, "/domain"),
+    ],
+    ids=["currency", "empty name", "no name", "NUL in name", "NUL in domain", "long domain"],
 )
-def test_a_store_with_a_bad_name_or_currency_is_refused(
+def test_a_store_with_a_bad_name_domain_or_currency_is_refused_and_not_made(
     admin_server: LiveServer, body: dict[str, Any], pointer: str
 ):
     with operator(admin_server) as client:
+        before = client.get("/admin/v1/stores").json()["items"]
         response = client.post("/admin/v1/stores", json=body)
 
-    assert response.status_code == 400
-    assert response.json()["error"]["pointer"] == pointer
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["pointer"] == pointer
+        assert client.get("/admin/v1/stores").json()["items"] == before
 
 
 def test_rotating_a_key_keeps_the_old_one_working_for_the_grace_period(admin_server: LiveServer):

@@ -232,11 +232,30 @@ def test_the_event_log_can_be_filtered_by_outcome(store: StoreClient):
     assert len(store.get("/api/v1/events", outcome="rejected").json()["items"]) == 1
 
 
-def test_an_unknown_outcome_filter_is_400(store: StoreClient):
+def test_an_unknown_outcome_filter_is_400_naming_the_parameter(store: StoreClient):
     response = store.get("/api/v1/events", outcome="lost")
 
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_query"
+    assert response.json()["error"] == {
+        "code": "invalid_request",
+        "reason": "outcome must be one of applied, duplicate, failed, pending, rejected, stale",
+        "parameter": "outcome",
+    }
+
+
+def test_an_outcome_filter_is_read_in_any_case(store: StoreClient):
+    store.send("orders/create", {"id": 1})  # (rejected: no created_at)
+
+    found = store.get("/api/v1/events", outcome="Rejected").json()["items"]
+
+    assert [entry["outcome"] for entry in found] == ["rejected"]
+
+
+def test_an_empty_type_filter_is_400_naming_the_parameter(store: StoreClient):
+    response = store.get("/api/v1/events", type="")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["parameter"] == "type"
 
 
 @pytest.mark.parametrize("limit", [0, -1, 501, "ten"])
@@ -260,11 +279,16 @@ def test_a_cursor_this_api_did_not_give_out_is_400(ada: StoreClient, path: str, 
     assert response.json()["error"] == {
         "code": "invalid_cursor",
         "reason": "the cursor is not one this API gave out",
+        "parameter": "cursor",
     }
 
 
 @pytest.mark.parametrize("path", PAGED)
-@pytest.mark.parametrize("value", [[], [1.5], [True], [1, 2, 3], [None, None]], ids=repr)
+@pytest.mark.parametrize(
+    "value",
+    [[], [1.5], [True], [1, 2, 3], [None, None], [2**64 - 1], [2**63], ["a\u0000b", 1]],
+    ids=repr,
+)
 def test_a_tampered_cursor_of_the_wrong_shape_is_400(ada: StoreClient, path: str, value: Any):
     # a one-off connection: a 500 may close it, and the store's client is used after the test
     response = httpx.get(
@@ -273,7 +297,7 @@ def test_a_tampered_cursor_of_the_wrong_shape_is_400(ada: StoreClient, path: str
         headers={"x-api-key": ada.api_key},
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "invalid_cursor"
 
 

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import httpx
 import orjson
 import psycopg
 import pytest
@@ -87,14 +88,32 @@ def test_a_webhook_while_the_database_refuses_connections_is_a_503_then_taken(
             )
             try:
                 refused = store.send("page_viewed", {"n": 1})
+                health = httpx.get(live.url + "/healthz", timeout=10)
             finally:
                 admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         # then the sender is told to come back, in winback's error shape
         assert refused.status_code == 503, refused.text
         assert refused.headers["retry-after"] == str(RETRY_AFTER_UNAVAILABLE_SECONDS)
         assert refused.json()["error"]["code"] == "service_unavailable"
+        # and the health check says it is down, without the database's address
+        assert health.status_code == 503
+        assert health.json() == {
+            "status": "unavailable",
+            "reason": "the database does not answer (the cause is in winback's log)",
+        }
+        assert httpx.get(live.url + "/healthz", timeout=10).json()["status"] == "ok"
         # and its retry, once the database is back, is stored
         assert store.send("page_viewed", {"n": 1}).status_code == 200
         store.wait_applied()
         types = [entry["outcome"] for entry in store.read("/api/v1/events")["items"]]
         assert types == ["applied", "applied"]
+
+
+def test_the_health_check_says_ok_with_what_waits(store: StoreClient) -> None:
+    response = store.http.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] in ("sqlite", "postgresql")
+    assert isinstance(body["pending_events"], int)

@@ -244,8 +244,20 @@ def list_events(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     allowed = {"pending", "applied", "duplicate", "stale", "rejected", "failed"}
-    if outcome is not None and outcome not in allowed:
-        raise InvalidPayload(f"outcome must be one of {sorted(allowed)}", code="invalid_query")
+    if outcome is not None:
+        outcome = outcome.strip().lower()  # (as type is matched: in any case)
+        if outcome not in allowed:
+            raise InvalidPayload(
+                f"outcome must be one of {', '.join(sorted(allowed))}",
+                code="invalid_request",
+                parameter="outcome",
+            )
+    if type is not None and not type.strip():
+        raise InvalidPayload(
+            "type must not be empty (leave it out for every type)",
+            code="invalid_request",
+            parameter="type",
+        )
     with runtime.reader.connect() as conn:
         rows, next_cursor = reads.events_page(conn, store.id, type, outcome, cursor, limit)
     return {"items": [event_view(row) for row in rows], "next_cursor": next_cursor}

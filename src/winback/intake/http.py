@@ -139,5 +139,9 @@ async def webhook_by_path(request: Request, store_id: str) -> JSONBody:
 async def webhook_by_query(request: Request) -> JSONBody:
     store_id = request.query_params.get("storeId")
     if not store_id:
-        raise InvalidPayload("the storeId query parameter is required", code="missing_store_id")
+        raise InvalidPayload(
+            "the storeId query parameter is required",
+            code="missing_store_id",
+            parameter="storeId",
+        )
     return await _receive(request, store_id)

@@ -23,8 +23,17 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(values)).decode()
 
 
+# What the databases' BIGINT holds: a larger number in a cursor is none this API gave.
+_BIGINT = range(-(2**63), 2**63)
+
+
 def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
-    return isinstance(value, kind) and not isinstance(value, bool)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value in _BIGINT
+    # (PostgreSQL refuses a NUL in text, in a query's parameters too)
+    return not isinstance(value, str) or "\x00" not in value
 
 
 def decode_cursor(cursor: str, *shape: type | tuple[type, ...]) -> list[Any]:
@@ -42,7 +51,9 @@ def decode_cursor(cursor: str, *shape: type | tuple[type, ...]) -> list[Any]:
         or len(values) != len(shape)
         or not all(_is(value, kind) for value, kind in zip(values, shape, strict=True))
     ):
-        raise InvalidPayload("the cursor is not one this API gave out", code="invalid_cursor")
+        raise InvalidPayload(
+            "the cursor is not one this API gave out", code="invalid_cursor", parameter="cursor"
+        )
     return values
 
 

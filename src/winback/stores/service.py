@@ -69,12 +69,29 @@ def _store_from_row(row: Any) -> Store:
     )
 
 
+# The same limits whether the store is made by the CLI or over HTTP.
+MAX_NAME_LENGTH = 200
+MAX_DOMAIN_LENGTH = 255
+
+
+def _check_text(field: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise InvalidPayload(f"{field} must be at most {limit} characters", pointer=f"/{field}")
+    if "\x00" in value:  # (PostgreSQL text cannot hold one; no database keeps it)
+        raise InvalidPayload(
+            f"{field} must not contain the NUL character", pointer=f"/{field}", code="nul_character"
+        )
+
+
 def create_store(
     engine: Engine, *, name: str, domain: str | None = None, currency: str = "USD"
 ) -> tuple[Store, str]:
     """Create a store and its first key; the key is returned once and never stored."""
     if not name.strip():
         raise InvalidPayload("a store needs a non-empty name", pointer="/name")
+    _check_text("name", name, MAX_NAME_LENGTH)
+    if domain is not None:
+        _check_text("domain", domain, MAX_DOMAIN_LENGTH)
     currency = currency.upper()
     if not CURRENCY_PATTERN.match(currency):
         raise InvalidPayload("currency must be a 3-letter ISO code", pointer="/currency")
