@@ -289,3 +289,15 @@ def sender_fields(extra: dict[str, Any] | None) -> dict[str, Any]:
     whose names start with ``_``, the bookkeeping's own prefix, which a sender's
     field must not overwrite (the raw log keeps every field as sent)."""
     return {name: value for name, value in (extra or {}).items() if not name.startswith("_")}
+
+
+def image_urls(*images: Any) -> list[str]:
+    """Each image's address, in order and once: an image is a URL, or an object
+    with its URL in ``src`` or ``url`` (as platforms send them)."""
+    urls: list[str] = []
+    for image in images:
+        if isinstance(image, dict):
+            image = image.get("src") or image.get("url")
+        if isinstance(image, str) and image and image not in urls:
+            urls.append(image)
+    return urls

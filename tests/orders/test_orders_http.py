@@ -143,6 +143,36 @@ def test_an_unknown_product_of_a_line_item_is_created_disabled(store: StoreClien
     ]
 
 
+def test_a_line_names_its_product_by_title_its_variant_by_variant_title_and_all_images(
+    store: StoreClient,
+):
+    # when a line says its product, its variant and two pictures, as platforms do
+    line = {
+        "product_id": 56,
+        "variant_id": 561,
+        "name": "T-shirt - Red / L",
+        "title": "T-shirt",
+        "variant_title": "Red / L",
+        "image": "https://shop.example/tee.jpg",
+        "images": [{"src": "https://shop.example/tee-back.jpg"}, "https://shop.example/tee.jpg"],
+        "price": "20.00",
+    }
+    send(store, "orders/create", order(line_items=[line]))
+
+    # then the product is the T-shirt, its variant the red large one, with both pictures
+    product = store.get("/api/v1/products/56").json()
+    assert product["title"] == "T-shirt"
+    assert product["images"] == [
+        "https://shop.example/tee.jpg",
+        "https://shop.example/tee-back.jpg",
+    ]
+    assert product["variants"] == [
+        {"id": "561", "product_id": "56", "title": "Red / L", "price": "20.00"}
+    ]
+    # and the order's line keeps the name it was sold under
+    assert store.get("/api/v1/orders/1001").json()["line_items"][0]["name"] == "T-shirt - Red / L"
+
+
 def test_a_product_known_from_a_line_has_the_lines_variant(store: StoreClient):
     send(
         store,

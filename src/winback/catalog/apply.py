@@ -173,12 +173,13 @@ def ensure_line_product(
         return
     description = {
         "sku": line.sku,
-        "title": line.display_name,
+        "title": line.product_title,
+        "variant_title": line.variant_name,
         "url": line.url,
         "price": format_money(line.price),
         "currency": currency,
         "vendor": line.vendor,
-        "image": line.image_url,
+        "images": line.image_urls,
         "variant_id": line.variant_id,
     }
     stamp = make_stamp(version, description)
@@ -202,12 +203,12 @@ def _line_columns(
     """What a line says of its product, by the product's attribute names."""
     return {
         "sku": line.sku,
-        "title": line.display_name,
+        "title": line.product_title,
         "url": line.url,
         "price": line.price,
         "currency": currency,
         "vendor": line.vendor,
-        "images": [line.image_url] if line.image_url else [],
+        "images": description["images"],
         "variants": [_line_variant(external_id, description)],
     }
 
@@ -220,7 +221,7 @@ def _line_variant(product_id: str, description: dict[str, Any]) -> dict[str, Any
         "id": description["variant_id"] or product_id,
         "product_id": product_id,
         "sku": description["sku"],
-        "title": description["title"],
+        "title": description["variant_title"],
         "price": description["price"],
     }
     return {name: value for name, value in variant.items() if value is not None}

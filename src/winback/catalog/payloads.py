@@ -14,6 +14,7 @@ from winback.fields import (
     Sku,
     Tags,
     UTCTime,
+    image_urls,
     none_as_empty,
 )
 
@@ -31,15 +32,6 @@ def _category(value: Any) -> Any:
     if isinstance(value, dict) and "name" not in value and "code" in value:
         return {**value, "name": str(value["code"])}
     return value
-
-
-def _image_url(value: Any) -> str | None:
-    if isinstance(value, dict):
-        src = value.get("src") or value.get("url")
-        return str(src) if src else None
-    if isinstance(value, str) and value:
-        return value
-    return None
 
 
 class Variant(BaseModel):
@@ -120,12 +112,7 @@ class ProductPayload(BaseModel):
 
     @property
     def image_urls(self) -> list[str]:
-        urls = [_image_url(self.image)] + [_image_url(item) for item in self.images]
-        unique: list[str] = []
-        for url in urls:
-            if url and url not in unique:
-                unique.append(url)
-        return unique
+        return image_urls(self.image, *self.images)
 
     @property
     def effective_sale_price(self) -> Any:

@@ -28,6 +28,7 @@ from winback.fields import (
     UTCTime,
     check_places,
     decimal_places,
+    image_urls,
     none_as_empty,
     to_decimal,
 )
@@ -86,14 +87,19 @@ class LineItem(BaseModel):
         return self.name or self.title
 
     @property
-    def image_url(self) -> str | None:
-        image = self.image
-        if image is None and self.images:
-            image = self.images[0]
-        if isinstance(image, dict):
-            src = image.get("src") or image.get("url")
-            return str(src) if src else None
-        return str(image) if image else None
+    def product_title(self) -> str | None:
+        """The product's title: ``name`` is often the title and the variant together
+        ("T-shirt - Red / L"), so ``title`` comes first here."""
+        return self.title or self.name
+
+    @property
+    def variant_name(self) -> str | None:
+        return self.variant_title or self.name or self.title
+
+    @property
+    def image_urls(self) -> list[str]:
+        """Every image the line names (``image``, then ``images``), each once."""
+        return image_urls(self.image, *(self.images or []))
 
 
 def lines_total(lines: list[LineItem]) -> Decimal:
