@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
-from winback.storage.aggregates import aggregate_figures
+from winback.storage.aggregates import aggregate_figures, figure_columns
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
 
@@ -30,3 +32,22 @@ def test_the_figures_are_read_from_the_orders_index_without_their_rows(tmp_path:
     details = [row[-1] for row in plan]
     assert any("COVERING INDEX ix_orders_customer_figures" in detail for detail in details), details
     assert not any(detail.startswith("SCAN orders") for detail in details), details
+
+
+@pytest.mark.parametrize(
+    ("total", "counted", "average"),
+    [
+        ("52.7145", 2, "26.3573"),  # 26.35725: a half rounds up, as money does
+        ("20.0001", 2, "10.0001"),  # 10.00005
+        ("-20.0001", 2, "-10.0001"),  # (away from zero, refunds too)
+        ("10", 3, "3.3333"),
+        ("0", 0, None),
+    ],
+)
+def test_the_average_order_value_rounds_halves_up_to_four_places(
+    total: str, counted: int, average: str | None
+):
+    columns = figure_columns((counted, Decimal(total), counted, None, None))
+
+    expected = None if average is None else Decimal(average)
+    assert columns["average_order_value"] == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -69,10 +69,18 @@ def figure_columns(figures: Figures) -> dict[str, Any]:
     return {
         "orders_count": count,
         "total_spent": max(-MAX_TOTAL_SPENT, min(total, MAX_TOTAL_SPENT)),
-        "average_order_value": (total / counted).quantize(Decimal("0.0001")) if counted else None,
+        "average_order_value": _average(total, counted),
         "first_order_at": first,
         "last_order_at": last,
     }
+
+
+def _average(total: Decimal, counted: int) -> Decimal | None:
+    """Spend per order, to the ten-thousandth money is kept to; halves round up, as
+    money does (Decimal's own default is to the even digit)."""
+    if not counted:
+        return None
+    return (total / counted).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def write_figures(conn: Connection, figures: dict[str, Figures]) -> None:
