@@ -177,6 +177,28 @@ def test_subscribe_creates_an_unknown_contact_with_what_the_form_said(store: Sto
     assert (customer["accepts_marketing"], customer["marketing_status"]) == (True, "subscribed")
 
 
+def test_a_sign_up_adds_its_tags_to_a_known_customers_and_keeps_their_name(store: StoreClient):
+    # given a customer the store tagged and named
+    send(
+        store,
+        "customers/create",
+        {"id": 7, "email": "ada@example.com", "first_name": "Ada", "tags": ["vip"]},
+    )
+
+    # when they sign up through a form that tags where it was and asks a name
+    send(
+        store,
+        "newsletter/subscribe",
+        {"email": "ada@example.com", "first_name": "A.", "tags": ["newsletter-popup"]},
+    )
+
+    # then the form's tag is added to theirs, and the store's name for them stays
+    customer = store.get("/api/v1/customers/7").json()
+    assert customer["tags"] == ["vip", "newsletter-popup"]
+    assert customer["first_name"] == "Ada"
+    assert customer["marketing_status"] == "subscribed"
+
+
 def test_subscribe_with_a_customer_id_subscribes_that_customer(store: StoreClient):
     send(store, "customers/create", ADA)
 

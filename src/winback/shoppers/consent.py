@@ -77,12 +77,13 @@ def _subscriber(ws: Workspace, ctx: EventContext, payload: SubscribePayload) -> 
         ws.touch(customer)
     if payload.customerId:
         claim_id(customer, payload.customerId, ctx.event_time)
-    form = CustomerPayload.model_validate(
-        payload.model_dump(
-            include={"email", "first_name", "last_name", "tags", "sms_phone_number_e164"},
-            exclude_none=True,
-        )
+    fields = payload.model_dump(
+        include={"email", "first_name", "last_name", "tags", "sms_phone_number_e164"},
+        exclude_none=True,
     )
+    # A sign-up's tags (where they signed up, say) add to the customer's own: the
+    # rest of the form only fills what the customer record does not say.
+    form = CustomerPayload.model_validate(fields | {"append_tags": "tags" in fields})
     write_profile(ws, customer, form, priority=IMPLIED, at=ctx.event_time)
     return customer
 
