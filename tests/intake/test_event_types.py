@@ -248,3 +248,22 @@ def test_every_event_type_accepts_the_senders_extra_fields(
     entry = send_applied(store, event_type, body | extras)
 
     assert entry["outcome"] == "applied"
+
+
+def test_a_custom_event_type_written_in_utf8_is_kept_as_written(store: StoreClient):
+    event_type = "commande/créée"
+    response = store.http.post(
+        f"/webhooks/store/{store.store_id}",
+        content=b'{"email": "ada@example.com"}',
+        headers=[
+            (b"content-type", b"application/json"),
+            (b"x-event-type", event_type.encode()),
+            (b"x-domain", "bücher.example".encode()),
+            (b"x-token", store.api_key.encode()),
+        ],
+    )
+
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+    [entry] = store.get("/api/v1/events", type=event_type).json()["items"]
+    assert (entry["event_type"], entry["headers"]["x-domain"]) == (event_type, "bücher.example")

@@ -232,15 +232,22 @@ def raw_bytes(body: bytes | dict[str, Any]) -> bytes:
 
 
 def logged_body(raw: bytes) -> Any:
-    """What the log shows as the body of a rejection: the JSON if it parses, else the text."""
+    """What the log shows as the body of a rejection: an object or array as JSON,
+    anything else as the text sent."""
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return raw.decode()
+    return body if isinstance(body, (dict, list)) else raw.decode()
 
 
 def assert_rejection_logged(
-    store: StoreClient, response: httpx.Response, raw: bytes, headers_kept: dict[str, str]
+    store: StoreClient,
+    response: httpx.Response,
+    raw: bytes,
+    headers_kept: dict[str, str],
+    *,
+    body_shown: Any = None,
 ) -> dict[str, Any]:
     """The delivery is the only new log entry: rejected, with its status, reason and body."""
     error = response.json()["error"]
@@ -251,7 +258,7 @@ def assert_rejection_logged(
     assert entry["http_status"] == response.status_code
     assert entry["reason"] == error["reason"]
     assert entry["pointer"] == error.get("pointer")
-    assert entry["body"] == logged_body(raw)
+    assert entry["body"] == (logged_body(raw) if body_shown is None else body_shown)
     for name, value in headers_kept.items():
         assert entry["headers"][name] == value
     assert "x-token" not in entry["headers"]
@@ -348,7 +355,8 @@ def test_a_number_that_would_change_on_the_way_in_is_refused_and_logged(
     error = response.json()["error"]
     assert (error["code"], error["pointer"]) == ("inexact_number", pointer)
     assert error["reason"].startswith("this number cannot be kept exactly")
-    assert_rejection_logged(store, response, raw, {})
+    # (shown as sent: read as JSON, the number would show changed)
+    assert_rejection_logged(store, response, raw, {}, body_shown=raw.decode())
 
 
 def test_a_refused_body_too_deep_to_show_as_json_is_logged_as_its_text(store: StoreClient):
@@ -686,3 +694,21 @@ def test_a_flood_of_wrong_keys_is_refused_but_logged_only_at_a_bounded_rate(
     assert _unlogged_refusals(store) - unlogged_before == len(statuses) - logged
     # and the store's own sender is not held back by them
     assert store.send("customers/create", CUSTOMER).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"email": "ada@example.com", "info": {"n": 18446744073709551616}}',
+        b'{"email": "ada@example.com", "info": {"n": 1e-400}}',
+        b'"ada@example.com"',
+        b"ada@example.com",
+        b"null",
+    ],
+    ids=["past 64 bits", "below a double", "a JSON string", "not JSON", "null"],
+)
+def test_the_log_shows_a_refused_body_as_it_was_sent(store: StoreClient, raw: bytes):
+    response = store.send("customers/create", None, raw=raw)
+
+    assert response.status_code == 400
+    assert log_entries(store)[0]["body"] == raw.decode()

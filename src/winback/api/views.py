@@ -10,7 +10,7 @@ import orjson
 from winback.carts.model import Cart
 from winback.catalog.model import Product
 from winback.fields import format_money, to_decimal
-from winback.intake.body import nested_deeper_than
+from winback.intake.body import holds_inexact_number, nested_deeper_than
 from winback.orders.model import Order
 from winback.shoppers.model import Customer, marketing_status
 from winback.shoppers.profile import profile_data
@@ -176,12 +176,17 @@ _SHOWN_DEPTH = 200
 
 
 def _rejected_body(raw: bytes) -> Any:
-    """A refused body as JSON where it is JSON the log can show, else as its text."""
+    """A refused body as sent: as JSON where it is an object or array that reads back
+    exactly as sent, else as its text (a JSON string keeps its quotes, a number too
+    long for a double its digits)."""
+    text = raw.decode("utf-8", errors="replace")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return raw.decode("utf-8", errors="replace")
-    return raw.decode("utf-8", errors="replace") if nested_deeper_than(body, _SHOWN_DEPTH) else body
+        return text
+    if not isinstance(body, (dict, list)) or nested_deeper_than(body, _SHOWN_DEPTH):
+        return text
+    return text if holds_inexact_number(raw, body) else body
 
 
 def _buyer_email(own: str | None, buyer: Customer | None) -> str | None:

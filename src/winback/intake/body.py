@@ -86,6 +86,13 @@ def _may_be_inexact(raw: bytes, floats: list[float]) -> bool:
     return False
 
 
+def holds_inexact_number(raw: bytes, value: Any) -> bool:
+    """Whether ``value``, decoded from ``raw``, lost a number's exact value: read
+    back, it would not show the number that was sent."""
+    floats = _survey(value, 10**6)[1]
+    return _may_be_inexact(raw, floats) and _inexact_number(raw) is not None
+
+
 def _inexact_number(raw: bytes) -> str | None:
     """The JSON pointer of the first number a double cannot hold exactly, if any."""
     stack: list[tuple[Any, str]] = [(json.loads(raw, parse_float=Decimal), "")]

@@ -109,10 +109,22 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
     return body, size > limit or stop_at == REJECTED_BODY_KEPT
 
 
+def _as_utf8(value: str) -> str:
+    """A header value as its sender wrote it: HTTP servers hand header bytes over
+    as Latin-1, senders write UTF-8 (an event type "commande/créée")."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # (Latin-1 after all)
+        return value
+
+
 async def _receive(request: Request, store_id: str) -> JSONBody:
     runtime: Runtime = request.app.state.runtime
     body, too_large = await _read_body(request, runtime.settings.max_body_bytes)
-    headers = {name.lower(): value for name, value in request.headers.items()}
+    headers = {
+        name.lower(): value if value.isascii() else _as_utf8(value)
+        for name, value in request.headers.items()
+    }
     delivery = Delivery(store_id, headers, body, too_large=too_large)
     seq = await runtime.intake.receive_webhook(delivery)
     return JSONBody({"status": "accepted", "event_id": seq})
