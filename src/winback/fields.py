@@ -51,6 +51,10 @@ def to_external_id(value: Any) -> str:
     return text
 
 
+# A number as JSON writes one, as text: ASCII digits, a point, an exponent.
+_NUMERIC_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+
+
 def to_decimal(value: Any) -> Decimal:
     """Exact decimal from a JSON number or a numeric string (``"129.90"``, ``"1,299.00"`` no)."""
     if isinstance(value, bool):
@@ -63,6 +67,10 @@ def to_decimal(value: Any) -> Decimal:
         # repr of a float is the shortest string that round-trips: 129.9 -> "129.9".
         result = Decimal(repr(value))
     elif isinstance(value, str):
+        # (Decimal itself also takes "1_000", other scripts' digits and "NaN": no
+        # shop writes an amount that way, and the reader of a 400 learns more)
+        if not _NUMERIC_TEXT.fullmatch(value.strip()):
+            raise ValueError(f"{value!r} is not a number")
         try:
             result = Decimal(value.strip())
         except InvalidOperation:

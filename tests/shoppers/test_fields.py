@@ -48,7 +48,23 @@ def test_to_decimal_of_json_floats_adds_up_exactly():
 
 
 @pytest.mark.parametrize(
-    "sent", ["abc", "", "1,299.00", "NaN", "Infinity", "-inf", True, False, None, [1], {"a": 1}]
+    "sent",
+    [
+        "abc",
+        "",
+        "1,299.00",
+        "NaN",
+        "Infinity",
+        "-inf",
+        "1_000",
+        "\u0661\u0662",  # (Arabic-Indic digits: Decimal takes them)
+        "0x10",
+        True,
+        False,
+        None,
+        [1],
+        {"a": 1},
+    ],
 )
 def test_to_decimal_refuses_what_is_not_a_finite_number(sent):
     with pytest.raises(ValueError):
