@@ -30,3 +30,35 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
         cache_logger_on_first_use=True,
     )
+    if as_json:
+        _json_for_standard_logging(stream or sys.stdout)
+
+
+# The loggers the HTTP server writes through, besides the root logger.
+_SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+def _json_for_standard_logging(stream: TextIO) -> None:
+    """What is logged through the standard library (the HTTP server's lines, and the
+    traceback of a request that failed) as JSON lines too, the traceback in one
+    field: a log shipper reading JSON lines would otherwise split it into pieces."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+            ],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    logging.getLogger().handlers = [handler]
+    for name in _SERVER_LOGGERS:
+        server_logger = logging.getLogger(name)
+        server_logger.handlers = [handler]
+        server_logger.propagate = False

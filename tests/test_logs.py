@@ -1,0 +1,53 @@
+"""Log lines: JSON lines when asked, the server's own and tracebacks included."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import orjson
+import pytest
+import structlog
+
+from winback.logs import configure_logging
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    saved = {
+        name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate)
+        for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    }
+    configure_logging("info", as_json=True, stream=stream)
+    yield stream
+    for name, (handlers, propagate) in saved.items():
+        logging.getLogger(name).handlers = handlers
+        logging.getLogger(name).propagate = propagate
+    structlog.reset_defaults()
+
+
+def test_a_failed_requests_traceback_is_one_json_line(json_logs: io.StringIO) -> None:
+    try:
+        {}["missing"]
+    except KeyError as error:
+        logging.getLogger("uvicorn.error").error("Exception in ASGI application", exc_info=error)
+
+    [line] = json_logs.getvalue().splitlines()
+    record = orjson.loads(line)
+    assert (record["event"], record["level"]) == ("Exception in ASGI application", "error")
+    assert record["logger"] == "uvicorn.error"
+    assert "Traceback (most recent call last)" in record["exception"]
+    assert "KeyError: 'missing'" in record["exception"]
+
+
+def test_winbacks_own_lines_are_json_too(json_logs: io.StringIO) -> None:
+    structlog.get_logger("winback.test").info("store created", store_id="st_1")
+
+    record = orjson.loads(json_logs.getvalue())
+    assert (record["event"], record["store_id"], record["level"]) == (
+        "store created",
+        "st_1",
+        "info",
+    )
