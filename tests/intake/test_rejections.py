@@ -566,6 +566,17 @@ def test_an_unknown_store_is_404(store: StoreClient, path: str):
     assert log_entries(store) == []
 
 
+def test_a_long_unknown_store_id_is_cut_in_the_reason(store: StoreClient):
+    response = store.http.post(
+        "/webhooks/store/" + "s" * 20_000,
+        json=CUSTOMER,
+        headers={"x-event-type": "customers/create", "x-token": store.api_key},
+    )
+
+    assert response.status_code == 404
+    assert response.json()["error"]["reason"] == f"unknown store '{'s' * 64}...'"
+
+
 @pytest.mark.parametrize(
     "content_type",
     ["text/plain", "application/x-www-form-urlencoded", "text/plain; charset=utf-8"],

@@ -80,7 +80,8 @@ class StoreDirectory:
     def _reload(self, store_id: str) -> _Entry:
         entry = self._load(store_id)
         if entry is None:
-            raise NotFound(f"unknown store {store_id!r}")
+            shown = store_id if len(store_id) <= 64 else store_id[:64] + "..."
+            raise NotFound(f"unknown store {shown!r}")
         with self._lock:
             self._entries[store_id] = entry
         return entry
