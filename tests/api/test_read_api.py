@@ -146,6 +146,35 @@ def test_customers_can_be_found_by_email_whatever_its_case(ada: StoreClient):
     assert ada.get("/api/v1/customers", email="eve@example.com").json()["items"] == []
 
 
+def test_customers_sharing_an_email_come_in_pages(store: StoreClient):
+    # given three customers (three ids) who gave the same address
+    for customer_id in (1, 2, 3):
+        send(store, "customers/create", {"id": customer_id, "email": "family@example.com"})
+    store.wait_applied()
+
+    # when they are read one per page
+    seen: list[str] = []
+    cursor = None
+    for _ in range(4):
+        page = store.read(
+            "/api/v1/customers",
+            email="family@example.com",
+            limit=1,
+            **({"cursor": cursor} if cursor else {}),
+        )
+        assert len(page["items"]) <= 1
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    # then each comes once, and the last page says so
+    assert sorted(seen) == ["1", "2", "3"]
+    assert cursor is None
+    bad = store.get("/api/v1/customers", email="family@example.com", cursor="garbage")
+    assert bad.status_code == 400
+
+
 def test_unknown_ids_are_404_with_a_reason(store: StoreClient):
     for path, reason in [
         ("/api/v1/customers/404", "no customer with id '404'"),

@@ -140,10 +140,7 @@ def list_customers(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     with runtime.reader.connect() as conn:
-        if email is not None:
-            found, next_cursor = reads.customers_by_email(conn, store.id, email), None
-        else:
-            found, next_cursor = reads.customers_page(conn, store.id, cursor, limit)
+        found, next_cursor = reads.customers_page(conn, store.id, cursor, limit, email)
         emails = [c.email for c in found if c.email]
         types = reads.suppression_types(conn, store.id, emails)
     return {

@@ -67,12 +67,8 @@ def customer(conn: Connection, store_id: str, external_id: str) -> Customer | No
 
 
 def customers_by_email(conn: Connection, store_id: str, email: str) -> list[Customer]:
-    rows = conn.execute(
-        select(customers)
-        .where(customers.c.store_id == store_id, customers.c.email == email.strip().lower())
-        .order_by(customers.c.uid)
-    )
-    return [from_row(Customer, row) for row in rows]
+    """All the store's customers with ``email`` (in any case)."""
+    return customers_page(conn, store_id, None, MAX_CUSTOMERS_BY_EMAIL, email)[0]
 
 
 def customer_by_uid(conn: Connection, store_id: str, uid: str) -> Customer | None:
@@ -82,10 +78,17 @@ def customer_by_uid(conn: Connection, store_id: str, uid: str) -> Customer | Non
     return from_row(Customer, row) if row else None
 
 
+# (many customers may share an address, each under its own id; not without bound)
+MAX_CUSTOMERS_BY_EMAIL = 1000
+
+
 def customers_page(
-    conn: Connection, store_id: str, cursor: str | None, limit: int
+    conn: Connection, store_id: str, cursor: str | None, limit: int, email: str | None = None
 ) -> tuple[list[Customer], str | None]:
+    """A page of the store's customers (those with ``email``, in any case, if given)."""
     query = select(customers).where(customers.c.store_id == store_id).order_by(customers.c.uid)
+    if email is not None:
+        query = query.where(customers.c.email == email.strip().lower())
     if cursor:
         query = query.where(customers.c.uid > decode_cursor(cursor, str)[0])
     rows = conn.execute(query.limit(limit + 1)).all()
