@@ -51,3 +51,20 @@ def test_the_same_requests_without_a_nul_reach_the_routes(store: StoreClient) ->
 def test_requests_without_a_nul_are_let_through_untouched() -> None:
     assert nul_error("/api/v1/customers/ab", b"email=ada%40example.com&limit=10") is None
     assert nul_error("/webhooks", b"storeId=st_1%2500") is None  # (an escaped "%00" is text)
+
+
+@pytest.mark.parametrize(
+    "path", ["/webhooks/store/{store}?utm=a%00b", "/webhooks?storeId={store}&x=%00"]
+)
+def test_a_nul_in_a_parameter_a_webhook_does_not_read_is_no_fault(
+    store: StoreClient, path: str
+) -> None:
+    response = store.http.post(
+        path.format(store=store.store_id),
+        content=b'{"email": "ada@example.com"}',
+        headers=WEBHOOK_HEADERS | {"x-token": store.api_key},
+    )
+
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+    assert store.get("/api/v1/customers", email="ada@example.com").json()["items"] != []

@@ -22,16 +22,25 @@ def nul_error(path: str, query: bytes) -> WinbackError | None:
         return NotFound("nothing here has a NUL character (%00) in its id")
     if b"%00" not in query and b"\x00" not in query:
         return None
+    webhook = path == WEBHOOKS or path.startswith(WEBHOOKS + "/")
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-        if "\x00" in name or "\x00" in value:
-            if name == "storeId":  # as the other form of the webhook URL, in its path
-                return NotFound("unknown store: a store id has no NUL character (%00)")
-            return InvalidPayload(
-                f"the query parameter {name.replace(chr(0), '')!r} must not contain "
-                "the NUL character (%00)",
-                code="nul_character",
-            )
+        if "\x00" not in name and "\x00" not in value:
+            continue
+        if name == "storeId":  # as the other form of the webhook URL, in its path
+            return NotFound("unknown store: a store id has no NUL character (%00)")
+        if webhook:
+            continue  # (a webhook reads no other parameter: one a sender adds is no fault)
+        shown = name.replace(chr(0), "")
+        return InvalidPayload(
+            f"the query parameter {shown!r} must not contain the NUL character (%00)",
+            code="nul_character",
+            parameter=shown,
+        )
     return None
+
+
+# The webhook routes (intake/http.py) read one query parameter, storeId.
+WEBHOOKS = "/webhooks"
 
 
 class RefuseNul:
