@@ -142,6 +142,22 @@ def test_the_store_key_is_a_security_scheme_the_read_api_requires(document: dict
         assert not header_names & {"x-api-key", "authorization"}, path
 
 
+def test_the_operator_routes_require_the_operator_token(document: dict[str, Any]):
+    scheme = document["components"]["securitySchemes"]["operatorToken"]
+    assert {"type": "http", "scheme": "bearer"}.items() <= scheme.items()
+    operations = [
+        (path, operation)
+        for path, item in document["paths"].items()
+        if path.startswith("/admin/")
+        for operation in item.values()
+    ]
+    assert len(operations) >= 3
+    for path, operation in operations:
+        assert operation["security"] == [{"operatorToken": []}], path
+        header_names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "authorization" not in header_names, path
+
+
 @pytest.mark.parametrize("path", WEBHOOKS)
 def test_the_webhook_documents_its_headers_body_answers_and_keys(
     document: dict[str, Any], path: str

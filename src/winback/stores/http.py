@@ -6,7 +6,8 @@ import hmac
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from winback.errors import Unauthorized
@@ -18,17 +19,22 @@ from winback.web.openapi import error_responses
 router = APIRouter(prefix="/admin/v1", tags=["operator"], responses=error_responses(400, 401, 404))
 
 
+# Declared as a security scheme so that the OpenAPI document says how to call these.
+_OPERATOR_TOKEN = HTTPBearer(
+    auto_error=False,
+    scheme_name="operatorToken",
+    description="WINBACK_ADMIN_TOKEN, as Authorization: Bearer TOKEN",
+)
+
+
 def require_admin(
-    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_OPERATOR_TOKEN)],
 ) -> None:
     expected = runtime.settings.admin_token
     if not expected:
         raise Unauthorized("the operator API is off: set WINBACK_ADMIN_TOKEN to turn it on")
-    given = (
-        authorization[7:].strip()
-        if authorization and authorization.lower().startswith("bearer ")
-        else ""
-    )
+    given = credentials.credentials.strip() if credentials else ""
     if not hmac.compare_digest(given.encode(), str(expected).encode()):
         raise Unauthorized("send the operator token as Authorization: Bearer TOKEN")
 
