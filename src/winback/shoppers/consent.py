@@ -83,7 +83,8 @@ def _subscriber(ws: Workspace, ctx: EventContext, payload: SubscribePayload) -> 
     )
     # A sign-up's tags (where they signed up, say) add to the customer's own: the
     # rest of the form only fills what the customer record does not say.
-    form = CustomerPayload.model_validate(fields | {"append_tags": "tags" in fields})
+    signed_up_with = {"append_tags": True} if fields.get("tags") else {}
+    form = CustomerPayload.model_validate(fields | signed_up_with)
     write_profile(ws, customer, form, priority=IMPLIED, at=ctx.event_time)
     return customer
 
