@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -35,10 +37,16 @@ def _request(path: str) -> Request:
     return Request({"type": "http", "method": "POST", "path": path, "headers": []})
 
 
+def _answer(handler: Any, request: Request, error: Exception) -> Any:
+    # (in a thread of its own: another test's browser may run an event loop in this one)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, handler(request, error)).result()
+
+
 def test_a_database_out_of_reach_is_a_503_saying_when_to_come_back() -> None:
     locked = OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
 
-    response = asyncio.run(database_error_response(_request("/webhooks/store/st_1"), locked))
+    response = _answer(database_error_response, _request("/webhooks/store/st_1"), locked)
 
     assert response.status_code == 503
     assert response.headers["retry-after"] == str(RETRY_AFTER_UNAVAILABLE_SECONDS)
@@ -53,7 +61,7 @@ def test_a_database_out_of_reach_is_a_503_saying_when_to_come_back() -> None:
 
 
 def test_any_other_failure_is_a_500_in_the_error_shape() -> None:
-    response = asyncio.run(server_error_response(_request("/api/v1/orders"), KeyError("x")))
+    response = _answer(server_error_response, _request("/api/v1/orders"), KeyError("x"))
 
     assert response.status_code == 500
     assert "retry-after" not in response.headers

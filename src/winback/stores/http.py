@@ -6,6 +6,7 @@ import hmac
 from datetime import timedelta
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -15,6 +16,8 @@ from winback.stores.service import create_store, list_stores, rotate_key
 from winback.tracking.script import snippet
 from winback.web.deps import RuntimeDep
 from winback.web.openapi import error_responses
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"], responses=error_responses(400, 401, 404))
 
@@ -58,6 +61,8 @@ def post_store(body: NewStore, runtime: RuntimeDep) -> dict[str, Any]:
     store, key = create_store(
         runtime.engine, name=body.name, domain=body.domain, currency=body.currency
     )
+    # (an operator's act over the network: the server's log is its record; never the key)
+    log.info("store created", store_id=store.id, name=store.name)
     tracking = snippet(store.id, runtime.settings.resolved_public_url)
     return {**store.to_dict(), "api_key": key, "snippet": tracking}
 
@@ -75,6 +80,7 @@ def get_stores(runtime: RuntimeDep) -> dict[str, Any]:
 def post_rotate(store_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     grace = timedelta(hours=runtime.settings.key_rotation_grace_hours)
     key = rotate_key(runtime.engine, store_id, grace=grace)
+    log.info("store key rotated", store_id=store_id, grace_hours=grace / timedelta(hours=1))
     return {
         "store_id": store_id,
         "api_key": key,

@@ -7,15 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import structlog
 from sqlalchemy import Engine, insert, select, update
 
 from winback.config import MAX_KEY_ROTATION_GRACE_HOURS
 from winback.errors import InvalidPayload, NotFound, Unauthorized
 from winback.storage.schema import store_keys, stores
 from winback.stores.keys import generate_api_key, generate_store_id, hash_api_key
-
-log = structlog.get_logger(__name__)
 
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
@@ -114,8 +111,6 @@ def create_store(
         conn.execute(
             insert(store_keys).values(store_id=store.id, key_hash=hash_api_key(key), created_at=now)
         )
-    # (an operator's act: the log is its record; never the key)
-    log.info("store created", store_id=store.id, name=store.name)
     return store, key
 
 
@@ -168,7 +163,6 @@ def rotate_key(engine: Engine, store_id: str, *, grace: timedelta) -> str:
         conn.execute(
             insert(store_keys).values(store_id=store_id, key_hash=hash_api_key(key), created_at=now)
         )
-    log.info("store key rotated", store_id=store_id, previous_key_expires_at=now + grace)
     return key
 
 
