@@ -7,6 +7,7 @@ and changes nothing else.
 
 from __future__ import annotations
 
+import gzip
 import re
 import time
 from typing import Any
@@ -594,6 +595,31 @@ def test_a_body_that_is_not_json_by_content_type_is_415_and_logged(
     assert_rejection_logged(store, response, raw, {"content-type": content_type})
     store.wait_applied()
     assert store.get("/api/v1/customers/7").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [("gzip", gzip.compress), ("br", lambda raw: raw), ("identity, gzip", gzip.compress)],
+    ids=["gzip", "br (a plain body)", "a list"],
+)
+def test_a_compressed_body_is_415_naming_the_coding_and_changes_nothing(
+    store: StoreClient, coding: str, compress: Any
+):
+    raw = compress(orjson.dumps(CUSTOMER))
+    response = store.send("customers/create", None, raw=raw, headers={"content-encoding": coding})
+
+    assert response.status_code == 415
+    assert response.json()["error"]["reason"] == (
+        f"the body must be sent uncompressed, got Content-Encoding {coding.split(', ')[-1]!r}"
+    )
+    store.wait_applied()
+    assert store.get("/api/v1/customers/7").status_code == 404
+
+
+def test_a_body_marked_identity_is_read_as_it_came(store: StoreClient):
+    response = store.send("customers/create", CUSTOMER, headers={"content-encoding": "identity"})
+
+    assert response.status_code == 200
 
 
 LIMIT = 64 * 1024  # the test server's max_body_bytes (tests/conftest.py)

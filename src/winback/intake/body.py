@@ -25,6 +25,17 @@ def check_content_type(content_type: str | None) -> None:
     )
 
 
+def check_content_encoding(content_encoding: str | None) -> None:
+    """The body is read as it came: a compressed one (gzip, br) would be read as
+    garbage, or worse as something else, so it is refused as unsupported."""
+    codings = [part.strip().lower() for part in (content_encoding or "").split(",")]
+    unsupported = [coding for coding in codings if coding and coding != "identity"]
+    if unsupported:
+        raise UnsupportedMediaType(
+            f"the body must be sent uncompressed, got Content-Encoding {unsupported[0]!r}"
+        )
+
+
 def _too_deep(max_depth: int) -> str:
     return f"the body is nested deeper than {max_depth} levels"
 

@@ -22,7 +22,7 @@ from winback.errors import (
     Unauthorized,
     WinbackError,
 )
-from winback.intake.body import check_content_type, decode_object
+from winback.intake.body import check_content_encoding, check_content_type, decode_object
 from winback.intake.checked import CheckedEvent
 from winback.intake.ratelimit import RateLimiter
 from winback.intake.rawlog import RawEvent, RawLogWriter, event_digest, rejected_event
@@ -201,6 +201,7 @@ class Intake:
         if delivery.too_large or len(delivery.body) > self._settings.max_body_bytes:
             raise PayloadTooLarge(f"the body is larger than {self._settings.max_body_bytes} bytes")
         check_content_type(delivery.headers.get("content-type"))
+        check_content_encoding(delivery.headers.get("content-encoding"))
         event_type = (delivery.headers.get("x-event-type") or "").strip()
         if not event_type:
             raise InvalidPayload("the x-event-type header is required", code="missing_event_type")
