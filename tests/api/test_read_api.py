@@ -448,3 +448,27 @@ def test_an_empty_filter_is_400_naming_the_parameter(
     error = response.json()["error"]
     assert (error["code"], error["parameter"]) == ("invalid_request", parameter)
     assert "must not be empty" in error["reason"]
+
+
+def test_a_guests_orders_are_listed_by_their_email(store: StoreClient):
+    # given a guest who ordered twice, with no customer id, and a customer who ordered once
+    for order_id in (1, 2):
+        order = {"id": order_id, "created_at": "2026-11-01T10:00:00Z", "email": "guest@example.com"}
+        send(store, "orders/create", order)
+    send(
+        store,
+        "orders/create",
+        {
+            "id": 3,
+            "created_at": "2026-11-01T10:00:00Z",
+            "customer": {"id": 9, "email": "known@example.com"},
+        },
+    )
+    store.wait_applied()
+
+    # then the guest's orders are found by the address, in any case, and only theirs
+    orders = store.read("/api/v1/orders", customer_id="Guest@Example.com")["items"]
+    assert [order["id"] for order in orders] == ["1", "2"]
+    # and an address nobody has finds no orders, as an unknown id does
+    assert store.read("/api/v1/orders", customer_id="nobody@example.com")["items"] == []
+    assert store.read("/api/v1/orders", customer_id="404")["items"] == []

@@ -167,7 +167,12 @@ def get_order(order_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, 
 
 
 @_read(
-    "/orders", OrderPage, 400, 401, summary="Orders, optionally of one customer (cursor pagination)"
+    "/orders",
+    OrderPage,
+    400,
+    401,
+    409,
+    summary="Orders, optionally of one customer, by id or (a guest) email (cursor pagination)",
 )
 def list_orders(
     store: StoreDep,
@@ -179,10 +184,11 @@ def list_orders(
     with runtime.reader.connect() as conn:
         customer_uid = None
         if customer_id is not None:
-            customer = reads.customer(conn, store.id, customer_id)
-            if customer is None:
+            # (by the store's id; a guest, known only by email, by the email)
+            try:
+                customer_uid = _shopper(conn, store.id, customer_id).uid
+            except NotFound:
                 return {"items": [], "next_cursor": None}
-            customer_uid = customer.uid
         found, next_cursor = reads.orders_page(conn, store.id, customer_uid, cursor, limit)
     buyers = _buyers(runtime, store.id, {o.customer_uid for o in found})
     return {
