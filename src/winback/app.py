@@ -81,6 +81,11 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.add_api_route(
         "/metrics", metrics, methods=["GET"], tags=["operations"], response_class=Response
     )
+    # HEAD too, the way some load balancers and uptime probes ask (undocumented twins)
+    app.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)
+    app.add_api_route(
+        "/metrics", metrics, methods=["HEAD"], include_in_schema=False, response_class=Response
+    )
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
 

@@ -142,6 +142,17 @@ def test_the_store_key_is_a_security_scheme_the_read_api_requires(document: dict
         assert not header_names & {"x-api-key", "authorization"}, path
 
 
+def test_the_log_filter_lists_the_outcomes_it_takes(document: dict[str, Any]):
+    [outcome] = [
+        p
+        for p in document["paths"]["/api/v1/events"]["get"]["parameters"]
+        if p["name"] == "outcome"
+    ]
+    schema = outcome["schema"]
+    enum = schema.get("enum") or next(s["enum"] for s in schema["anyOf"] if "enum" in s)
+    assert enum == ["applied", "duplicate", "failed", "pending", "rejected", "stale"]
+
+
 def test_the_operator_routes_require_the_operator_token(document: dict[str, Any]):
     scheme = document["components"]["securitySchemes"]["operatorToken"]
     assert {"type": "http", "scheme": "bearer"}.items() <= scheme.items()

@@ -125,3 +125,11 @@ def test_the_health_check_says_ok_with_what_waits(store: StoreClient) -> None:
     assert body["status"] == "ok"
     assert body["database"] in ("sqlite", "postgresql")
     assert isinstance(body["pending_events"], int)
+
+
+def test_the_health_check_and_metrics_answer_a_head_request(store: StoreClient) -> None:
+    for path in ("/healthz", "/metrics"):
+        response = store.http.head(path)
+
+        assert response.status_code == 200, path
+        assert response.content == b""

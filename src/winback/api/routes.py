@@ -46,6 +46,10 @@ T = TypeVar("T")
 Route = TypeVar("Route", bound=Callable[..., Any])
 
 
+# What the integration log says of an event (apply/context.py, intake/rawlog.py).
+EVENT_OUTCOMES = frozenset({"pending", "applied", "duplicate", "stale", "rejected", "failed"})
+
+
 def _read(
     path: str, answer: type[BaseModel], *errors: int, summary: str
 ) -> Callable[[Route], Route]:
@@ -242,16 +246,17 @@ def list_events(
     store: StoreDep,
     runtime: RuntimeDep,
     type: str | None = None,
-    outcome: str | None = None,
+    outcome: Annotated[
+        str | None, Query(json_schema_extra={"enum": sorted(EVENT_OUTCOMES)})
+    ] = None,
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    allowed = {"pending", "applied", "duplicate", "stale", "rejected", "failed"}
     if outcome is not None:
         outcome = outcome.strip().lower()  # (as type is matched: in any case)
-        if outcome not in allowed:
+        if outcome not in EVENT_OUTCOMES:
             raise InvalidPayload(
-                f"outcome must be one of {', '.join(sorted(allowed))}",
+                f"outcome must be one of {', '.join(sorted(EVENT_OUTCOMES))}",
                 code="invalid_request",
                 parameter="outcome",
             )
