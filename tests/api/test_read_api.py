@@ -84,6 +84,7 @@ def test_without_a_key_nothing_is_readable(ada: StoreClient, path: str):
             "reason": "send the store's API key in x-api-key or Authorization: Bearer",
         }
     }
+    assert response.headers["www-authenticate"] == 'Bearer realm="winback"'
 
 
 @pytest.mark.parametrize(

@@ -484,6 +484,7 @@ def test_a_missing_key_is_refused_with_401_and_logged(store: StoreClient):
             "reason": "send the store's API key in x-token (or x-api-key)",
         }
     }
+    assert response.headers["www-authenticate"] == 'Bearer realm="winback"'
     assert_rejection_logged(store, response, raw, {"x-event-type": "customers/create"})
     store.wait_applied()
     assert store.get("/api/v1/customers/7").status_code == 404

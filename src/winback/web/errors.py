@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from winback.errors import RateLimited, WinbackError, json_pointer
+from winback.errors import RateLimited, Unauthorized, WinbackError, json_pointer
 from winback.reasons import validation_reason
 from winback.web.responses import JSONBody
 
@@ -24,7 +24,12 @@ RETRY_AFTER_UNAVAILABLE_SECONDS = 5
 
 async def winback_error_response(_request: Request, error: Exception) -> JSONBody:
     assert isinstance(error, WinbackError)
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    headers = None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
+    elif isinstance(error, Unauthorized):
+        # (HTTP wants a 401 to name a way in; the reason names the headers winback reads)
+        headers = {"WWW-Authenticate": 'Bearer realm="winback"'}
     return JSONBody({"error": error.to_dict()}, status_code=error.status, headers=headers)
 
 
