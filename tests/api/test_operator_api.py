@@ -156,13 +156,22 @@ def test_the_store_list_shows_stores_but_never_their_keys(admin_server: LiveServ
     ("body", "pointer"),
     [
         ({"name": "Shop", "currency": "US"}, "/currency"),
+        ({"name": "Shop", "currency": "UDS"}, "/currency"),
         ({"name": ""}, "/name"),
         ({}, "/name"),
         ({"name": "Sh\u0000op"}, "/name"),
         ({"name": "Shop", "domain": "shop\u0000.example"}, "/domain"),
         ({"name": "Shop", "domain": "d" * 256}, "/domain"),
     ],
-    ids=["currency", "empty name", "no name", "NUL in name", "NUL in domain", "long domain"],
+    ids=[
+        "currency",
+        "no such currency",
+        "empty name",
+        "no name",
+        "NUL in name",
+        "NUL in domain",
+        "long domain",
+    ],
 )
 def test_a_store_with_a_bad_name_domain_or_currency_is_refused_and_not_made(
     admin_server: LiveServer, body: dict[str, Any], pointer: str

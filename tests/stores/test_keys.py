@@ -113,3 +113,14 @@ def test_the_cli_rotates_with_the_grace_setting_and_refuses_an_endless_one(
     assert endless.returncode == 2
     assert "--grace-hours" in endless.stderr and "8760" in endless.stderr
     assert "Traceback" not in endless.stdout + endless.stderr
+
+
+def test_a_store_currency_is_an_iso_4217_code(engine: Engine) -> None:
+    # (a typo would count no order's spend: every order would be in "another" currency)
+    with pytest.raises(
+        InvalidPayload, match="must be an ISO 4217 code, like USD or EUR; got 'UDS'"
+    ):
+        create_store(engine, name="Shop", currency="UDS")
+
+    store, _ = create_store(engine, name="Shop", currency=" eur ")
+    assert store.currency == "EUR"

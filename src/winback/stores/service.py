@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pycountry
 from sqlalchemy import Engine, insert, select, update
 
 from winback.config import MAX_KEY_ROTATION_GRACE_HOURS
@@ -89,9 +90,14 @@ def create_store(
     _check_text("name", name, MAX_NAME_LENGTH)
     if domain is not None:
         _check_text("domain", domain, MAX_DOMAIN_LENGTH)
-    currency = currency.upper()
-    if not CURRENCY_PATTERN.match(currency):
-        raise InvalidPayload("currency must be a 3-letter ISO code", pointer="/currency")
+    currency = currency.strip().upper()
+    # A store's currency is what its revenue is counted in: an order in any other
+    # counts no spend, so a typo ("UDS") would silently count none at all.
+    if not CURRENCY_PATTERN.match(currency) or pycountry.currencies.get(alpha_3=currency) is None:
+        raise InvalidPayload(
+            f"currency must be an ISO 4217 code, like USD or EUR; got {currency[:10]!r}",
+            pointer="/currency",
+        )
     now = datetime.now(UTC)
     store = Store(
         id=generate_store_id(), name=name.strip(), domain=domain, currency=currency, created_at=now
