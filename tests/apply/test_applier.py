@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from tests.rawevents import webhook_event
 from winback.apply import applier as applier_module
-from winback.apply.applier import Applier
+from winback.apply.applier import Applier, wait_after_failures
 from winback.apply.batch import ApplyItem
 from winback.apply.direct import apply_direct
 from winback.intake.rawlog import append_events
@@ -239,3 +239,15 @@ def test_events_that_arrive_after_the_batch_is_read_wait_for_the_next(
     # Then the batch was the event it read (not parsed again inside the lock)
     assert _outcome(engine, read)[0] == "applied"
     assert _outcome(engine, arrived[0][0])[0] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("failures", "wait"),
+    [(1, 0.1), (2, 0.2), (3, 0.4), (6, 3.2), (7, 5.0), (100, 5.0), (5000, 5.0)],
+)
+def test_the_wait_after_failed_looks_doubles_to_5_seconds_however_long_it_fails(
+    failures: int, wait: float
+) -> None:
+    # (a power of 2 past 1024 overflows a float: an outage of an hour and a half used to
+    # end the applier for good)
+    assert wait_after_failures(failures) == pytest.approx(wait)

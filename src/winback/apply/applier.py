@@ -50,6 +50,17 @@ FAILED_LOOK_WAIT_SECONDS = 0.1
 MAX_FAILED_WAIT = 5.0
 
 
+def wait_after_failures(failures: int) -> float:
+    """Seconds to wait after ``failures`` failed looks in a row (however many: an
+    outage may last hours, and the applier must outlive it)."""
+    doublings = min(failures - 1, MAX_DOUBLINGS)
+    return min(FAILED_LOOK_WAIT_SECONDS * 2.0**doublings, MAX_FAILED_WAIT)
+
+
+# (enough to reach the most from the first wait; more would only overflow a float)
+MAX_DOUBLINGS = 16
+
+
 def _pending(
     conn: Connection, limit: int, seqs: Collection[int] | None = None
 ) -> list[PendingEvent]:
@@ -245,7 +256,7 @@ class Applier:
                 # times a second with a log line each)
                 failures += 1
                 log.error("applier error", error=repr(error), failures_in_a_row=failures)
-                stop.wait(min(FAILED_LOOK_WAIT_SECONDS * 2 ** (failures - 1), MAX_FAILED_WAIT))
+                stop.wait(wait_after_failures(failures))
                 continue
             if taken < self._batch_size:
                 stop.wait(GATHER_SECONDS)
