@@ -200,3 +200,18 @@ def test_nesting_is_measured_on_any_json_value(value: object):
     deep = isinstance(value, (list, dict))
     assert nested_deeper_than(value, 2) is deep
     assert nested_deeper_than(value, 3) is False
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"n": 1e400, "m": ' + b"1" * 5000 + b"}",  # (past what Python reads as a number)
+        b'{"a":' * 1000 + b"1e400" + b"}" * 1000,  # (deeper than Python's recursion)
+    ],
+    ids=["a 5,000-digit number beside", "nested 1,000 deep"],
+)
+def test_a_body_too_odd_to_look_into_is_still_refused_as_invalid_json(raw):
+    with pytest.raises(InvalidPayload) as raised:
+        decode_object(raw, max_depth=32)
+    assert raised.value.reason.startswith("the body is")
+    assert raised.value.pointer == ""

@@ -10,13 +10,16 @@ from __future__ import annotations
 import gzip
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from sqlalchemy import Engine
 
-from tests.conftest import StoreClient
+from tests.conftest import StoreClient, open_store, serving
+from tests.conftest import test_settings as settings_for
 from tests.intake.logbook import log_entries
 from winback.intake.receive import (
     REJECTED_BODY_KEPT,
@@ -398,7 +401,7 @@ def test_an_empty_event_type_counts_as_missing(store: StoreClient):
 
 
 @pytest.mark.parametrize(
-    "event_time", ["yesterday", "2026-01-01T00:00:00Z", "nan", "1e300", "1_795_780_800"]
+    "event_time", ["yesterday", "2026-01-01T00:00:00Z", "nan", "0x6B0E3A40", "1_795_780_800"]
 )
 def test_a_malformed_event_time_is_refused_and_logged(store: StoreClient, event_time: str):
     raw = orjson.dumps(CUSTOMER)
@@ -414,7 +417,7 @@ def test_a_malformed_event_time_is_refused_and_logged(store: StoreClient, event_
     assert store.get("/api/v1/customers/7").status_code == 404
 
 
-@pytest.mark.parametrize("event_time", ["253402300800", "1795780800000"])
+@pytest.mark.parametrize("event_time", ["253402300800", "1795780800000", "1e300"])
 def test_an_event_time_past_the_year_9999_is_refused_saying_so(store: StoreClient, event_time: str):
     response = store.send("customers/create", CUSTOMER, headers={"x-event-time": event_time})
 
@@ -750,3 +753,16 @@ def test_the_log_shows_a_refused_body_as_it_was_sent(store: StoreClient, raw: by
 
     assert response.status_code == 400
     assert log_entries(store)[0]["body"] == raw.decode()
+
+
+@pytest.mark.parametrize("limit", [REJECTED_BODY_KEPT - 1, REJECTED_BODY_KEPT, 1000])
+def test_a_body_limit_near_what_the_log_keeps_takes_a_small_body(
+    database_url: str, engine: Engine, tmp_path: Path, limit: int
+):
+    # (a limit of 65,535 took every body for one over the limit: 65,536 is what the log
+    # keeps of a body declared too large)
+    with serving(settings_for(database_url, tmp_path, max_body_bytes=limit)) as live:
+        store = open_store(StoreClient, live, engine, "Limited store")
+        assert store.send("page_viewed", {"n": 1}).status_code == 200
+        assert store.send("page_viewed", None, raw=body_of_size(limit)).status_code == 200
+        assert store.send("page_viewed", None, raw=body_of_size(limit + 1)).status_code == 413

@@ -156,7 +156,10 @@ def _not_decoded(raw: bytes, error: orjson.JSONDecodeError, max_depth: int) -> I
             pointer="",
         )
     if "infinity" in str(error):  # (a number past a double's range, like 1e400)
-        inexact = _inexact_number(raw)
+        try:
+            inexact = _inexact_number(raw)
+        except (ValueError, RecursionError):  # (too many digits, or too deep, to look)
+            inexact = None
         if inexact is not None:
             return _inexact_at(inexact)
     return InvalidPayload(f"the body is not valid JSON: {error}", pointer="")

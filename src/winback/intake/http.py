@@ -92,12 +92,9 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
     integration log); the intake answers it with 413 once it knows the sender.
     """
     declared = request.headers.get("content-length")
+    declared_too_large = declared is not None and declared.isdigit() and int(declared) > limit
     # (declared too large: only what the log keeps of it is read)
-    stop_at = (
-        REJECTED_BODY_KEPT
-        if declared is not None and declared.isdigit() and int(declared) > limit
-        else limit + 1
-    )
+    stop_at = REJECTED_BODY_KEPT if declared_too_large else limit + 1
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -105,8 +102,7 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
         chunks.append(chunk)
         if size >= stop_at:
             break
-    body = b"".join(chunks)
-    return body, size > limit or stop_at == REJECTED_BODY_KEPT
+    return b"".join(chunks), declared_too_large or size > limit
 
 
 def _as_utf8(value: str) -> str:
