@@ -52,7 +52,7 @@ def to_external_id(value: Any) -> str:
 
 
 # A number as JSON writes one, as text: ASCII digits, a point, an exponent.
-_NUMERIC_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+NUMERIC_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -69,7 +69,7 @@ def to_decimal(value: Any) -> Decimal:
     elif isinstance(value, str):
         # (Decimal itself also takes "1_000", other scripts' digits and "NaN": no
         # shop writes an amount that way, and the reader of a 400 learns more)
-        if not _NUMERIC_TEXT.fullmatch(value.strip()):
+        if not NUMERIC_TEXT.fullmatch(value.strip()):
             raise ValueError(f"{value!r} is not a number")
         try:
             result = Decimal(value.strip())

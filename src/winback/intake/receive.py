@@ -6,10 +6,10 @@ reason, so a store's developer can see what arrived and why it was refused.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import structlog
@@ -22,6 +22,7 @@ from winback.errors import (
     Unauthorized,
     WinbackError,
 )
+from winback.fields import NUMERIC_TEXT
 from winback.intake.body import check_content_encoding, check_content_type, decode_object
 from winback.intake.checked import CheckedEvent
 from winback.intake.ratelimit import RateLimiter
@@ -57,7 +58,6 @@ UTF8_BOM = b"\xef\xbb\xbf"
 MAX_EVENT_TYPE_LENGTH = 200
 # Clocks drift: a sender's a little ahead of ours still says when its event happened.
 EVENT_TIME_AHEAD_ALLOWED = timedelta(minutes=10)
-_UNIX_SECONDS = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?", re.ASCII)
 SHOWN_HEADER_CHARACTERS = 40
 
 
@@ -79,7 +79,7 @@ def parse_event_time(raw: str | None, received_at: datetime) -> datetime:
     if raw is None or raw.strip() == "":
         return received_at
     text = raw.strip()
-    if not _UNIX_SECONDS.fullmatch(text):
+    if not NUMERIC_TEXT.fullmatch(text):
         raise InvalidPayload(
             f"the x-event-time header must be UNIX seconds (like 1795780800), got {_shown(raw)}",
             code="invalid_header",
@@ -103,14 +103,16 @@ def parse_event_time(raw: str | None, received_at: datetime) -> datetime:
 
 
 def event_time_key(raw: str | None) -> str | None:
-    """The header as the duplicate check reads it: one text per instant
-    (``1795780800.0`` is ``1795780800``; a digest of the plain form is unchanged)."""
+    """The header as the duplicate check reads it: one text per instant, however it
+    is written (``1795780800.0``, ``01795780800``: ``1795780800``, the plain form,
+    whose digest is then what it always was)."""
     if raw is None or not raw.strip():
         return raw
-    text = raw.strip().lstrip("+")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text if text not in ("", "-") else "0"
+    try:
+        seconds = Decimal(raw.strip())
+    except InvalidOperation:
+        return raw  # (refused before it is read: parse_event_time)
+    return "0" if seconds == 0 else format(seconds.normalize(), "f")
 
 
 def _shown(value: str) -> str:
