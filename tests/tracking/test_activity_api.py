@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+import orjson
 import pytest
 
 from tests.conftest import StoreClient
@@ -153,3 +155,31 @@ def test_another_stores_key_cannot_read_the_timeline(
 
     assert response.status_code == 404
     assert without_key.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2026-11-01T10:00:00+00:00", "cart", 7],
+        ["2026-11-01T10:00:00+00:00", "order", 7],
+        ["2026-11-01T10:00:00+00:00", "activity", "x"],
+        ["2026-11-01T10:00:00+00:00", "wish", "x"],
+        ["yesterday", "order", "x"],
+    ],
+    ids=["cart by number", "order by number", "activity by text", "no such kind", "no time"],
+)
+def test_a_timeline_cursor_winback_never_gave_is_400_naming_it(
+    store: StoreClient, values: list[Any]
+):
+    ok(store.send("customers/create", {"id": 7, "email": "ada@example.com"}))
+    store.wait_applied()
+    cursor = base64.urlsafe_b64encode(orjson.dumps(values)).decode()
+
+    response = store.get("/api/v1/customers/7/activity", cursor=cursor)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == {
+        "code": "invalid_cursor",
+        "reason": "the cursor is not one this API gave out",
+        "parameter": "cursor",
+    }

@@ -44,17 +44,24 @@ class _Cursor:
     key: Any
 
 
+# Each kind's key: an activity's number, a cart's or an order's uid.
+_KEY_TYPES: dict[str, type] = {ACTIVITY: int, CART: str, ORDER: str}
+
+
 def _cursor(cursor: str | None) -> _Cursor | None:
     if not cursor:
         return None
-    values = decode_cursor(cursor, str, str, (str, int))
+    at_text, kind, key = decode_cursor(cursor, str, str, (str, int))
     try:
-        at_text, kind, key = values
-        return _Cursor(datetime.fromisoformat(at_text), str(kind), key)
-    except (TypeError, ValueError):
+        at = datetime.fromisoformat(at_text)
+    except ValueError:
+        at = None
+    # (a key of the wrong type would reach the query: PostgreSQL refuses comparing it)
+    if at is None or not isinstance(key, _KEY_TYPES.get(kind, type(None))):
         raise InvalidPayload(
-            "the cursor is not one this API gave out", code="invalid_cursor"
-        ) from None
+            "the cursor is not one this API gave out", code="invalid_cursor", parameter="cursor"
+        )
+    return _Cursor(at, kind, key)
 
 
 def _after(
