@@ -22,7 +22,7 @@ from winback.coupons.commands import coupon_app
 from winback.errors import WinbackError
 from winback.feeds.commands import feed_app
 from winback.imports.commands import import_app
-from winback.logs import configure_logging
+from winback.logs import COMMAND_LOG_STREAM, configure_logging
 from winback.memory import tune_garbage_collection
 from winback.storage.engine import derived, gated, make_engine
 from winback.storage.migrate import upgrade_to_head
@@ -216,7 +216,7 @@ def main() -> None:
     tune_garbage_collection()
     # (a command's answer is on standard output, often read by a script: what it
     # logs on the way goes to standard error; serve and worker log to standard output)
-    configure_logging(stream=sys.stderr)
+    configure_logging(stream=COMMAND_LOG_STREAM)
     try:
         app()
     except ConfigError as error:

@@ -34,6 +34,21 @@ def configure_logging(
         _json_for_standard_logging(stream or sys.stdout)
 
 
+class _CurrentStderr:
+    """Standard error as it is when a line is written, not when logging was set up
+    (a test runner swaps it for each command it runs)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+# Where a command that prints its answer on standard output logs.
+COMMAND_LOG_STREAM: TextIO = _CurrentStderr()  # type: ignore[assignment]
+
+
 # The loggers the HTTP server writes through, besides the root logger.
 _SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 

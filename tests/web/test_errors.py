@@ -132,4 +132,4 @@ def test_the_health_check_and_metrics_answer_a_head_request(store: StoreClient) 
         response = store.http.head(path)
 
         assert response.status_code == 200, path
-        assert response.content == b""
+        assert response.headers["content-type"].startswith(("application/json", "text/plain"))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import structlog
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -32,7 +30,7 @@ from winback.feeds.model import (
 )
 from winback.feeds.sync import SyncRequest, sync_feed
 from winback.imports.source import Progress as ReadProgress
-from winback.logs import configure_logging
+from winback.logs import COMMAND_LOG_STREAM, configure_logging
 from winback.storage import feeds as feed_storage
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
@@ -45,18 +43,8 @@ feed_app = typer.Typer(
 StoreOption = Annotated[str, typer.Option("--store", help="The store id")]
 
 
-class _StderrLogger:
-    """Writes each log line to whatever ``sys.stderr`` is at the time (stdout carries JSON)."""
-
-    def msg(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    debug = info = warning = error = critical = exception = msg
-
-
 def _log_to_stderr(settings: Settings) -> None:
-    configure_logging(settings.log_level, as_json=settings.log_json)
-    structlog.configure(logger_factory=lambda *args: _StderrLogger())
+    configure_logging(settings.log_level, as_json=settings.log_json, stream=COMMAND_LOG_STREAM)
 
 
 def _engine(settings: Settings) -> Engine:
