@@ -204,3 +204,9 @@ def test_the_quick_check_of_plain_addresses_agrees_with_the_full_one(address: st
         return  # the full check decides
     full = validate_email(address, check_deliverability=False)
     assert quick == full.normalized.lower()
+
+
+@pytest.mark.parametrize("sent", [1795780800, "1795780800", 1795780800000, 1795780800.0])
+def test_a_time_may_be_unix_seconds_or_milliseconds(sent):
+    # (as docs/integration.md says: ISO 8601, or UNIX time past 2e10 read as milliseconds)
+    assert TypeAdapter(UTCTime).validate_python(sent) == datetime(2026, 11, 27, 12, tzinfo=UTC)
