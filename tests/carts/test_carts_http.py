@@ -207,3 +207,25 @@ def test_a_cart_total_with_more_than_four_places_is_refused(store: StoreClient):
     error = response.json()["error"]
     assert error["pointer"] == "/total_price"
     assert error["reason"].startswith("money has at most 4 decimal places")
+
+
+def test_a_cart_without_a_total_shows_its_lines_sum_as_an_order_does(store: StoreClient):
+    lines = [{"sku": "MUG", "price": "12.45", "quantity": 2}, {"sku": "CUP", "price": "3"}]
+    assert store.send("carts/create", {"id": "c1", "line_items": lines}).status_code == 200
+    assert store.send("carts/create", {"id": "c2"}).status_code == 200
+    store.wait_applied()
+
+    assert store.get("/api/v1/carts/c1").json()["total_price"] == "27.90"
+    assert store.get("/api/v1/carts/c2").json()["total_price"] is None  # (no lines: no sum)
+
+
+def test_a_cart_whose_lines_sum_cannot_be_kept_exactly_needs_its_total(store: StoreClient):
+    line = {"sku": "RIBBON", "price": "0.0001", "quantity": "0.5"}
+
+    response = store.send("carts/create", {"id": "c1", "line_items": [line]})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["pointer"] == "/total_price"
+    assert error["reason"].endswith("send the total")
+    assert store.get("/api/v1/carts/c1").status_code == 404

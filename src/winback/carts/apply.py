@@ -55,7 +55,7 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     # As for orders, an address borrowed from the shopper is read from the shopper.
     cart.email = payload.buyer_email or (None if cart.customer_uid else cart.email)
     cart.currency = currency
-    cart.total_price = payload.total_price
+    cart.total_price = payload.computed_total()
     cart.abandoned_checkout_url = payload.abandoned_checkout_url
     cart.line_items = [line_record(line) for line in payload.line_items]
     cart.created_at = payload.created_at or cart.created_at

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from winback.fields import (
     PAYLOAD_CONFIG,
@@ -16,7 +17,12 @@ from winback.fields import (
     UTCTime,
     none_as_empty,
 )
-from winback.orders.payloads import DiscountCode, LineItems
+from winback.orders.payloads import (
+    DiscountCode,
+    LineItems,
+    lines_sum_kept_exactly,
+    lines_total,
+)
 from winback.shoppers.payloads import EmbeddedCustomer
 
 
@@ -37,11 +43,21 @@ class CartPayload(BaseModel):
         default_factory=list
     )
     total_discounts: Discount | None = None
-    total_price: Money | None = None
+    # Checked even when left out: the total is then the lines' sum (see orders').
+    total_price: Money | None = Field(default=None, validate_default=True)
     subtotal_price: Money | None = None
+
+    _lines_total_kept_exactly = field_validator("total_price")(lines_sum_kept_exactly)
 
     @property
     def buyer_email(self) -> str | None:
         if self.email:
             return self.email
         return self.customer.email if self.customer else None
+
+    def computed_total(self) -> Decimal | None:
+        """``total_price``, or the sum of the lines when a sender leaves it out (none
+        for a cart without lines)."""
+        if self.total_price is not None or not self.line_items:
+            return self.total_price
+        return lines_total(self.line_items)

@@ -107,6 +107,22 @@ def lines_total(lines: list[LineItem]) -> Decimal:
     return sum(((line.price or Decimal(0)) * line.quantity for line in lines), Decimal(0))
 
 
+def lines_sum_kept_exactly(value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+    """An order's or a cart's ``total_price``, checked: without one the lines' sum is
+    stored as the total, and 4-place prices times 4-place quantities can have 8
+    places, which storage would round."""
+    if value is not None or "line_items" not in info.data:
+        return value
+    places = decimal_places(lines_total(info.data["line_items"]))
+    if places > MAX_PLACES:
+        raise ValueError(
+            "without a total the total is the sum of the lines (price times quantity), "
+            f"which here has {places} decimal places; money has at most {MAX_PLACES}: "
+            "send the total"
+        )
+    return value
+
+
 def _lines_within_limit(lines: list[LineItem]) -> list[LineItem]:
     # Each price and quantity is under the limit, their products need not be: an
     # order's total falls back on this sum, and money storage holds less than MAX_AMOUNT.
@@ -164,23 +180,7 @@ class OrderPayload(BaseModel):
     total_price: Money | None = Field(default=None, validate_default=True)
     total_weight: Weight | None = None
 
-    @field_validator("total_price")
-    @classmethod
-    def _lines_total_kept_exactly(
-        cls, value: Decimal | None, info: ValidationInfo
-    ) -> Decimal | None:
-        # Without a total, the lines' sum is stored as the total, and 4-place prices
-        # times 4-place quantities can have 8 places: storage would round them.
-        if value is not None or "line_items" not in info.data:
-            return value
-        places = decimal_places(lines_total(info.data["line_items"]))
-        if places > MAX_PLACES:
-            raise ValueError(
-                "without a total the order's total is the sum of its lines (price times "
-                f"quantity), which here has {places} decimal places; money has at most "
-                f"{MAX_PLACES}: send the total"
-            )
-        return value
+    _lines_total_kept_exactly = field_validator("total_price")(lines_sum_kept_exactly)
 
     @property
     def buyer_email(self) -> str | None:
