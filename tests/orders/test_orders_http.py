@@ -360,6 +360,14 @@ def test_negative_total_discounts_are_stored_as_the_same_positive_amount(store: 
     assert store.get("/api/v1/orders/1002").json()["total_discounts"] == "5.50"
 
 
+def test_a_negative_discount_code_amount_is_the_same_positive_amount(store: StoreClient):
+    code = {"code": "WELCOME", "amount": "-5.50", "type": "fixed_amount"}
+    send(store, "orders/create", order(discount_codes=[code], total_price="20.00"))
+
+    [shown] = store.get("/api/v1/orders/1001").json()["discount_codes"]
+    assert (shown["code"], shown["amount"]) == ("WELCOME", "5.50")
+
+
 def test_numbers_may_be_strings_and_ids_may_be_numbers(store: StoreClient):
     # given an order whose ids are numbers and whose numbers are strings
     send(

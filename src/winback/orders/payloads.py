@@ -144,7 +144,7 @@ class DiscountCode(BaseModel):
     model_config = PAYLOAD_CONFIG
 
     code: str
-    amount: Money | None = None
+    amount: Discount | None = None  # (negative from some senders: the same amount)
     type: str | None = None
 
 
