@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from winback.coupons.http import router as coupons_router
 from winback.errors import WinbackError
 from winback.feeds.http import router as feed_router
 from winback.imports.http import router as imports_router
+from winback.intake.backpressure import oldest_pending_age
 from winback.intake.http import router as intake_router
 from winback.logs import configure_logging
 from winback.metrics import APPLY_PENDING
@@ -91,16 +93,17 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
 
 
 def healthz(request: Request) -> JSONBody:
-    """Up when the database answers; reports how many events wait to be applied."""
+    """Up when the database answers and this process's applier runs; reports how
+    many events wait to be applied and how long the oldest has waited."""
     runtime: Runtime = request.app.state.runtime
     try:
         with runtime.reader.connect() as conn:
-            conn.execute(text("SELECT 1"))
             pending = conn.execute(
                 select(func.count())
                 .select_from(raw_events)
                 .where(raw_events.c.outcome == "pending")
             ).scalar_one()
+            oldest_waited = oldest_pending_age(conn, datetime.now(UTC))
     except Exception as error:
         # The cause names the database's host, port and driver: for the operator's
         # log, not for whoever can reach this URL.
@@ -108,12 +111,19 @@ def healthz(request: Request) -> JSONBody:
         reason = "the database does not answer (the cause is in winback's log)"
         return JSONBody({"status": "unavailable", "reason": reason}, status_code=503)
     APPLY_PENDING.set(pending)
+    applier = runtime.applier_state()
     body: dict[str, Any] = {
         "status": "ok",
         "version": __version__,
         "pending_events": pending,
+        "oldest_pending_seconds": round(oldest_waited, 3),
+        "applier": applier,
         "database": runtime.engine.dialect.name,
     }
+    if applier == "stopped":
+        # Events are still taken in and kept, but none is applied: a restart is due.
+        body |= {"status": "unavailable", "reason": "the applier has stopped"}
+        return JSONBody(body, status_code=503)
     return JSONBody(body)
 
 

@@ -47,6 +47,13 @@ class Runtime:
             )
             self._thread.start()
 
+    def applier_state(self) -> str:
+        """``running`` or ``stopped`` for this process's applier; ``apart`` when the
+        events are applied by ``winback worker``, whose health is its own."""
+        if not self.apply_in_process:
+            return "apart"
+        return "running" if self._thread is not None and self._thread.is_alive() else "stopped"
+
     def close(self) -> None:
         self._stop.set()
         self.applier.wake.set()

@@ -122,9 +122,29 @@ def test_the_health_check_says_ok_with_what_waits(store: StoreClient) -> None:
 
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok"
+    assert (body["status"], body["applier"]) == ("ok", "running")
     assert body["database"] in ("sqlite", "postgresql")
     assert isinstance(body["pending_events"], int)
+    assert body["oldest_pending_seconds"] >= 0
+
+
+def test_the_health_check_fails_once_the_applier_has_stopped(
+    database_url: str, tmp_path: Path
+) -> None:
+    with serving(settings_for(database_url, tmp_path)) as live:
+        assert httpx.get(live.url + "/healthz", timeout=10).json()["applier"] == "running"
+        # when the applier thread ends (as an error escaping it once made it do)
+        runtime = live.server.config.app.state.runtime
+        runtime._stop.set()
+        runtime.applier.wake.set()
+        runtime._thread.join(timeout=10)
+
+        # then the health check says so, for a supervisor to restart the process
+        response = httpx.get(live.url + "/healthz", timeout=10)
+        assert response.status_code == 503
+        body = response.json()
+        assert (body["status"], body["applier"]) == ("unavailable", "stopped")
+        assert body["reason"] == "the applier has stopped"
 
 
 def test_the_health_check_and_metrics_answer_a_head_request(store: StoreClient) -> None:
