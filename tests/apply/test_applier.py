@@ -13,8 +13,8 @@ from sqlalchemy import Engine, select
 from tests.rawevents import webhook_event
 from winback.apply import applier as applier_module
 from winback.apply.applier import Applier, wait_after_failures
-from winback.apply.batch import ApplyItem
 from winback.apply.direct import apply_direct
+from winback.apply.item import ApplyItem
 from winback.intake.rawlog import append_events
 from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine, event, select
 
 import winback.apply.batch
-from winback.apply.batch import ApplyItem
 from winback.apply.direct import BulkApplier, apply_direct
+from winback.apply.item import ApplyItem
 from winback.catalog.payloads import ProductPayload
 from winback.intake.topics import Topic
 from winback.orders.payloads import OrderPayload

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, select
 
-from winback.apply.batch import ApplyItem
 from winback.apply.direct import apply_direct
+from winback.apply.item import ApplyItem
 from winback.intake.topics import Topic
 from winback.orders.payloads import OrderPayload
 from winback.storage.schema import customers

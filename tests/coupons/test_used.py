@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from tests.conftest import StoreClient
 from tests.coupons.conftest import Behaviour, Coupons
-from winback.apply.batch import ApplyItem
 from winback.apply.direct import apply_direct
+from winback.apply.item import ApplyItem
 from winback.imports import ImportedOrder, parse_orders_csv
 from winback.intake.topics import Topic
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from tests.imports.conftest import snapshot
-from winback.apply.batch import ApplyItem
 from winback.apply.direct import apply_direct
+from winback.apply.item import ApplyItem
 from winback.imports.service import import_contacts, import_orders
 from winback.imports.table import MAX_FIELD_CHARS
 from winback.intake.topics import Topic

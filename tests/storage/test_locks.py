@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 
 from tests.rawevents import webhook_event
 from winback.apply.applier import Applier
-from winback.apply.batch import ApplyItem
 from winback.apply.direct import apply_direct
+from winback.apply.item import ApplyItem
 from winback.intake.rawlog import append_events
 from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload

@@ -168,6 +168,11 @@ class EventView(BaseModel):
     body: Any = Field(
         default=None, description="Rejected events only: the body as sent (JSON, else text)"
     )
+    redacted_at: Time | None = Field(
+        default=None,
+        description="When the erasure of the person it names took their details out of the"
+        " stored body (a rejected one is emptied)",
+    )
 
 
 class TimelineEntryView(BaseModel):

@@ -164,6 +164,7 @@ def event_view(row: Any) -> dict[str, Any]:
         "reason": row.reason,
         "pointer": row.pointer,
         "headers": row.headers,
+        "redacted_at": _time(row.redacted_at),
     }
     if row.outcome == "rejected":
         view["body"] = _rejected_body(row.body)

@@ -16,7 +16,6 @@ import structlog
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from winback.apply.batch import (
-    ApplyItem,
     Outcome,
     PendingEvent,
     WorkedOut,
@@ -27,6 +26,7 @@ from winback.apply.batch import (
     write_worked_out,
 )
 from winback.apply.context import FAILED
+from winback.apply.item import ApplyItem
 from winback.intake.checked import CheckedEvents
 from winback.metrics import APPLY_LAG, EVENTS_APPLIED
 from winback.storage.engine import reader

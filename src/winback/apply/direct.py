@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
 
-from winback.apply.batch import ApplyItem, CarriedProducts, apply_items
+from winback.apply.batch import CarriedProducts, apply_items
+from winback.apply.item import ApplyItem
 from winback.storage.checkpoints import BackgroundCheckpointer
 from winback.storage.engine import data_version
 from winback.storage.locks import take_apply_lock

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from winback.apply.batch import ApplyItem, apply_items
+from winback.apply.batch import apply_items
+from winback.apply.item import ApplyItem
 from winback.catalog.model import SOURCE_FEED
 from winback.feeds.model import FeedRun
 from winback.feeds.records import DescribedProduct, FeedProduct, ReadProduct, UnchangedProduct

@@ -16,9 +16,9 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from winback.apply.batch import ApplyItem
 from winback.apply.context import DUPLICATE, STALE
 from winback.apply.direct import BulkApplier, apply_and_discard, apply_direct
+from winback.apply.item import ApplyItem
 from winback.imports.jobs import ImportSummary
 from winback.imports.problems import RowError
 from winback.intake.topics import Topic

@@ -391,6 +391,7 @@ def erase_person(
     """
     customer = find_customer(ws, store_id, external_id, email)
     keys = tombstone_keys(external_id, email)
+    _note_erased(ws, store_id, external_id, email, at)
     if email:  # (whoever had it before: the address is the person's data too)
         ws.erase_former_emails(store_id, "email", email, at)
     if customer is None:
@@ -401,6 +402,15 @@ def erase_person(
         contact = ws.customer_by_email(store_id, email)
         if contact is not None and contact is not customer and contact.external_id is None:
             _erase_customer(ws, contact, keys, at)
+
+
+def _note_erased(
+    ws: Workspace, store_id: str, external_id: str | None, email: str | None, at: datetime
+) -> None:
+    """So that the events logged about the person lose their details too (see
+    ``apply/redact.py``)."""
+    ids = frozenset([external_id] if external_id else [])
+    ws.erased_people.append((store_id, ids, frozenset([email] if email else []), at))
 
 
 def honour_erasures(ws: Workspace, customer: Customer) -> None:
@@ -441,6 +451,7 @@ def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: date
     """Facts newer than the deletion (an order placed after it, delivered first)
     survive it, so the outcome does not depend on delivery order."""
     store_id = customer.store_id
+    _note_erased(ws, store_id, customer.external_id, customer.email, at)
     _bury(ws, store_id, keys + tombstone_keys(customer.external_id, customer.email), at)
     ws.erasures.append((store_id, customer.uid, customer.email, at))
     ws.erase_former_emails(store_id, "customer_uid", customer.uid, at)

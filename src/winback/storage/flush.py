@@ -23,6 +23,7 @@ from winback.shoppers.model import Customer
 from winback.storage.aggregates import aggregate_figures, figure_columns, write_figures
 from winback.storage.bulk import execute_many
 from winback.storage.coupons import mark_used
+from winback.storage.redaction import rewrite_bodies
 from winback.storage.rows import entity_columns, to_row
 from winback.storage.schema import (
     activities,
@@ -80,6 +81,7 @@ def flush(ws: Workspace) -> None:
     _convert_carts(conn, ws)
     mark_used(conn, ws.coupons_used)
     _erase(conn, ws)
+    rewrite_bodies(conn, ws.redacted_bodies)
     _erase_former_emails(conn, ws)
     _write_customers(conn, ws, entities[Customer])
 

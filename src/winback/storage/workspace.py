@@ -81,6 +81,10 @@ class Workspace:
         self.carts_to_convert: list[tuple[str, str, datetime]] = []
         self.activities: list[dict[str, Any]] = []
         self.erasures: list[tuple[str, str, str | None, datetime]] = []
+        # Whom the batch erased (store, ids, emails, as of when), and the logged events
+        # about them rewritten without their details: seq -> the body left
+        self.erased_people: list[tuple[str, frozenset[str], frozenset[str], datetime]] = []
+        self.redacted_bodies: dict[int, bytes] = {}
         self.coupons_used: list[CouponUse] = []
         self.visitors: dict[Key, Visitor | None] = {}
         self.visitor_claims: list[VisitorClaim] = []
