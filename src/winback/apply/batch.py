@@ -326,9 +326,11 @@ def _work_out(
     contexts = _store_contexts(conn, {item.store_id for item in items})
     _preload(ws, items)
     results: list[str] = []
+    repeats: list[ApplyItem] = []
     for item in items:
         if _repeats(item, seen):
             results.append(DUPLICATE)
+            repeats.append(item)
             continue
         currency, double_opt_in = contexts[item.store_id]
         ctx = EventContext(
@@ -343,5 +345,5 @@ def _work_out(
         results.append(apply_payload(ws, ctx, item.topic, item.event_type, item.payload, item.body))
         if item.digest is not None:
             seen.add((item.store_id, item.digest))
-    redact_erased(ws, items)
+    redact_erased(ws, items, repeats)
     return ws, results

@@ -1,19 +1,26 @@
 """Take an erased person's details out of the logged events about them.
 
-Which events, and what is left of each, is decided in ``shoppers/redaction.py``;
-this finds them for a batch. Two ways cover every event logged before or after
-the erasure arrives:
+What is left of each event is decided in ``shoppers/redaction.py``; which events,
+here. An event is rewritten when a replay of it before the erasure would have
+everything it wrote wiped again:
 
-- when a batch erases someone, the events logged about them up to the erasure
-  (``storage/redaction.py`` finds candidates in the log);
-- an event the batch applies that names someone erased at or after the event's
-  time: logged late, or in the same batch as the erasure.
+- when a batch erases a customer record, the events logged up to the erasure
+  whose data went to that record (``applied_to``): those naming its id, and
+  those naming only its email if no other record ever held that address (else
+  the event may have gone to whoever had it then). ``storage/redaction.py``
+  finds candidates in the log;
+- an event the batch applies that the erasure had already made stale (an
+  apply function notes it in ``ws.erased_on_arrival``), or a resend the batch
+  does not apply, of an event about someone erased since: either wrote nothing
+  of the person.
 
+A rejected event, never applied, is emptied when it names the person at all.
 The rewritten bodies are written with the batch (``flush``), in its transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +35,7 @@ from winback.intake.validation import parse_payload
 from winback.shoppers.apply import DELETED, tombstone_keys
 from winback.shoppers.redaction import (
     REDACTED_TOPICS,
-    names_any,
+    applied_to,
     people_named,
     redacted,
     version_of,
@@ -37,30 +44,48 @@ from winback.storage.redaction import events_mentioning
 from winback.storage.workspace import Workspace
 
 
-def redact_erased(ws: Workspace, items: list[ApplyItem]) -> None:
-    """Note in ``ws`` the logged bodies to rewrite after the batch's applying."""
-    for item in items:
+@dataclass
+class _Erasure:
+    """A customer record a batch erased: its id, and its address where only it ever had it."""
+
+    at: datetime
+    ids: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    any_email: set[str] = field(default_factory=set)  # (for refused events, never replayed)
+
+    def reaches(self, person: tuple[str, str] | None, version: datetime) -> bool:
+        if person is None or version > self.at:
+            return False
+        kind, name = person
+        return name in (self.ids if kind == "id" else self.emails)
+
+
+def redact_erased(ws: Workspace, items: list[ApplyItem], repeats: list[ApplyItem]) -> None:
+    """Note in ``ws`` the logged bodies to rewrite after the batch's applying.
+
+    ``repeats``: those of ``items`` not applied, being resends of events applied
+    before. A resend of an event about someone erased since loses their details
+    too: it wrote nothing.
+    """
+    for item in repeats:
         if item.seq is not None and item.topic in REDACTED_TOPICS and _erased_since(ws, item):
+            ws.erased_on_arrival.add(item.seq)
+    for item in items:
+        if item.seq is not None and item.seq in ws.erased_on_arrival:
             _rewrite(ws, item.seq, item.topic, item.body)
-    in_batch = {item.seq for item in items}
-    for (store_id, at), (ids, emails) in _erased_by_time(ws).items():
-        for row in events_mentioning(ws.conn, store_id, ids, emails):
-            if row.seq not in in_batch:
-                _redact_logged(ws, row, ids, emails, at)
-
-
-def _erased_by_time(ws: Workspace) -> dict[tuple[str, datetime], tuple[set[str], set[str]]]:
-    """The batch's erasures, one per store and time: one erasure may reach a customer
-    and a contact, each noted with its own id and email."""
-    erased: dict[tuple[str, datetime], tuple[set[str], set[str]]] = {}
-    for store_id, ids, emails, at in ws.erased_people:
-        known_ids, known_emails = erased.setdefault((store_id, at), (set(), set()))
-        known_ids.update(ids)
-        known_emails.update(emails)
-    return erased
+    by_store: dict[str, list[_Erasure]] = {}
+    for store_id, erasure in _erasures(ws):
+        by_store.setdefault(store_id, []).append(erasure)
+    for store_id, erasures in by_store.items():
+        ids = set().union(*(e.ids for e in erasures))
+        emails = set().union(*(e.any_email for e in erasures))
+        topics = [topic.value for topic in REDACTED_TOPICS]
+        for row in events_mentioning(ws.conn, store_id, topics, ids, emails):
+            _redact_logged(ws, row, erasures)
 
 
 def _erased_since(ws: Workspace, item: ApplyItem) -> bool:
+    """Whether a person the item names was erased at or after its time."""
     payload = item.payload if isinstance(item.payload, BaseModel) else None
     version = version_of(payload, item.event_time)
     for external_id, email in people_named(item.topic, payload, item.body):
@@ -71,25 +96,67 @@ def _erased_since(ws: Workspace, item: ApplyItem) -> bool:
     return False
 
 
-def _redact_logged(ws: Workspace, row: Any, ids: set[str], emails: set[str], at: datetime) -> None:
-    if row.outcome == REJECTED:
-        # Never applied, so never replayed: a refused body that holds the address goes
-        # whole (its reason still says what was wrong with it).
-        if any(email.encode() in bytes(row.body).lower() for email in emails):
-            ws.redacted_bodies[row.seq] = b""
-        return
-    topic = Topic(row.topic)
-    if topic not in REDACTED_TOPICS:
-        return
+def _erasures(ws: Workspace) -> list[tuple[str, _Erasure]]:
+    found: list[tuple[str, _Erasure]] = []
+    for store_id, external_id, email, only_holder, at in ws.erased_people:
+        erasure = _Erasure(at)
+        if external_id:
+            erasure.ids.add(external_id)
+        if email:
+            erasure.any_email.add(email)
+            if only_holder:
+                erasure.emails.add(email)
+        found.append((store_id, erasure))
+    return found
+
+
+def _redact_logged(ws: Workspace, row: Any, erasures: list[_Erasure]) -> None:
     try:
         body = orjson.loads(row.body)
-        payload = parse_payload(topic, body) if isinstance(body, dict) else None
-    except (orjson.JSONDecodeError, WinbackError, ValueError):
-        return  # (it did not apply, so nothing of it outlives the erasure anyway)
-    if not isinstance(body, dict) or version_of(payload, row.event_time) > at:
+    except orjson.JSONDecodeError:
+        body = None
+    if row.outcome == REJECTED:
+        _empty_if_named(ws, row, body, erasures)
         return
-    if names_any(people_named(topic, payload, body), ids, emails):
+    topic = Topic(row.topic)
+    if topic not in REDACTED_TOPICS or not isinstance(body, dict):
+        return
+    if not _raw_names(body) & set().union(*(e.ids | e.emails for e in erasures)):
+        return  # (the needle was only part of some other value: no need to parse)
+    try:
+        payload = parse_payload(topic, body)
+    except (WinbackError, ValueError):
+        return  # (it did not apply, so nothing of it outlives the erasure anyway)
+    person = applied_to(topic, payload, body)
+    version = version_of(payload, row.event_time)
+    if any(erasure.reaches(person, version) for erasure in erasures):
         _rewrite(ws, row.seq, topic, body)
+
+
+def _empty_if_named(ws: Workspace, row: Any, body: Any, erasures: list[_Erasure]) -> None:
+    """A refused delivery that names an erased person goes whole (its reason stays)."""
+    names = set().union(*(e.ids | e.any_email for e in erasures))
+    lowered = bytes(row.body).lower()
+    if (isinstance(body, dict) and _raw_names(body) & names) or any(
+        email.encode() in lowered for e in erasures for email in e.any_email
+    ):
+        ws.redacted_bodies[row.seq] = b""
+
+
+_NAMING = ("id", "email", "customer_id", "customerId")
+
+
+def _raw_names(body: dict[str, Any]) -> set[str]:
+    """The ids and addresses a body holds where any payload names a person, as text
+    (addresses lower-case): a cheap first look, before the body is parsed."""
+    holders = [body, body.get("customer")]
+    return {
+        str(value).strip().lower() if key == "email" else str(value).strip()
+        for holder in holders
+        if isinstance(holder, dict)
+        for key in _NAMING
+        if (value := holder.get(key)) is not None
+    }
 
 
 def _rewrite(ws: Workspace, seq: int, topic: Topic, body: dict[str, Any]) -> None:

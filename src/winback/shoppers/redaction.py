@@ -5,22 +5,24 @@ from the shoppers, orders and carts built from it. The log is also what a
 replay rebuilds the store from, so an event about the person keeps exactly what
 outlives the erasure when it is applied again before it:
 
-- who it names (the store's customer id and the email: the erasure event itself
-  names the person by them, and the tombstone is keyed by them);
+- whatever names a person (the store's customer id, the email, the point-of-sale
+  id and the phone number): replayed, the event must reach the same record, and
+  later events must find it by them as they did;
 - the sale of an order (its figures and lines) and the products its or a
   cart's lines describe;
 - consent (``accepts_marketing``, a sign-up's double opt-in): an unsubscribe
   outlives the person on the suppression list.
 
-Everything else is the person's details (names, addresses, phone numbers, notes,
-a custom event's properties, fields a store added) and goes. An event the
-erasure already wipes from the stored state has nothing of it kept, so a replay
-ends where the store was before it.
+Everything else is the person's details (names, addresses, notes, a custom
+event's properties, fields a store added) and goes. Only an event whose data
+went to a record the erasure erased is rewritten (``applied_to``, and the
+erasure's own choice of which of its names are safe: see ``apply/redact.py``),
+or one the erasure had already made stale when it arrived. Either way the
+erasure wipes all the event wrote, so a replay ends where the store was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -30,11 +32,17 @@ from winback.activity.apply import activity_identity
 from winback.carts.payloads import CartPayload
 from winback.intake.topics import Topic
 from winback.orders.payloads import OrderPayload
-from winback.shoppers.payloads import CustomerPayload, SubscribePayload, UnsubscribePayload
+from winback.shoppers.payloads import (
+    CustomerDeletePayload,
+    CustomerPayload,
+    SubscribePayload,
+    UnsubscribePayload,
+)
 
 Person = tuple[str | None, str | None]
 
-_CUSTOMER_KEPT = frozenset({"id", "email", "created_at", "updated_at", "accepts_marketing"})
+_NAMES = frozenset({"id", "email", "pos_id", "sms_phone_number_e164"})
+_CUSTOMER_KEPT = _NAMES | {"created_at", "updated_at", "accepts_marketing"}
 _SALE_KEPT = frozenset(
     {
         "id",
@@ -72,7 +80,7 @@ _CART_KEPT = frozenset(
         "total_price",
     }
 )
-_SIGN_UP_KEPT = frozenset({"email", "customerId", "double_optin_required"})
+_SIGN_UP_KEPT = frozenset({"email", "customerId", "sms_phone_number_e164", "double_optin_required"})
 _ACTIVITY_KEPT = frozenset({"customer_id", "customerId", "email", "event_id", "customer"})
 
 _KEPT: dict[Topic, frozenset[str]] = {
@@ -83,11 +91,12 @@ _KEPT: dict[Topic, frozenset[str]] = {
     Topic.CART_CREATE: _CART_KEPT,
     Topic.CART_UPDATE: _CART_KEPT,
     Topic.SUBSCRIBE: _SIGN_UP_KEPT,
+    Topic.UNSUBSCRIBE: frozenset({"email"}),
+    Topic.CUSTOMER_DELETE: frozenset({"id", "email"}),
     Topic.CUSTOM: _ACTIVITY_KEPT,
 }
 
-# Topics whose events may hold a person's details. An unsubscribe holds only the
-# address, a deletion only who it deletes, and products nobody's.
+# Topics whose events may hold a person's details (a product's hold nobody's).
 REDACTED_TOPICS = frozenset(_KEPT)
 
 
@@ -109,11 +118,27 @@ def people_named(topic: Topic, payload: BaseModel | None, body: dict[str, Any]) 
     return []
 
 
-def names_any(people: list[Person], ids: AbstractSet[str], emails: AbstractSet[str]) -> bool:
-    return any(
-        (external_id is not None and external_id in ids) or (email is not None and email in emails)
-        for external_id, email in people
-    )
+def applied_to(
+    topic: Topic, payload: BaseModel | None, body: dict[str, Any]
+) -> tuple[str, str] | None:
+    """Who the event's data went to, as its apply function finds them: ``("id", id)``
+    where it names a customer id (found first), else ``("email", address)``; None
+    for an event that names nobody by either (found by a point-of-sale id or a
+    phone number, if at all)."""
+    if isinstance(payload, CustomerDeletePayload):
+        external_id, email = payload.id, payload.email
+    elif isinstance(payload, (OrderPayload, CartPayload)):
+        buyer = payload.customer
+        external_id = buyer.id if buyer else None
+        email = (buyer.email if buyer else None) or payload.email
+    elif isinstance(payload, SubscribePayload):
+        external_id, email = payload.customerId, payload.email
+    else:
+        named = people_named(topic, payload, body)
+        external_id, email = named[0] if named else (None, None)
+    if external_id:
+        return "id", external_id
+    return ("email", email) if email else None
 
 
 def version_of(payload: BaseModel | None, event_time: datetime) -> datetime:

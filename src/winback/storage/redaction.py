@@ -27,17 +27,24 @@ from winback.storage.schema import raw_events
 
 
 def events_mentioning(
-    conn: Connection, store_id: str, ids: Iterable[str], emails: Iterable[str]
+    conn: Connection,
+    store_id: str,
+    topics: Iterable[str],
+    ids: Iterable[str],
+    emails: Iterable[str],
 ) -> Sequence[Any]:
-    """A store's logged events, not yet rewritten, whose body holds one of ``ids`` as
-    it is or one of ``emails`` (lower-case) in any case.
+    """A store's logged events of ``topics`` (and refused ones), not yet rewritten,
+    whose body holds one of ``ids`` as it is or one of ``emails`` (lower-case) in
+    any case.
 
     A coarse look done by the database, so that only candidates cross into Python:
     the caller reads each one and decides. (An id is compared as it is: ids are
     case-sensitive, and the bytes as stored are cheaper to search than lowered text.)
     """
     lowered = _lowered_body(conn)
-    found = [_position(conn, raw_events.c.body, _as_bytes(conn, i)) > 0 for i in sorted(set(ids))]
+    # (an id holding "/" may come escaped, "\/", as PHP's json_encode writes it)
+    spellings = {spelled for i in ids for spelled in (i, i.replace("/", "\\/"))}
+    found = [_position(conn, raw_events.c.body, _as_bytes(conn, i)) > 0 for i in sorted(spellings)]
     found += [_position(conn, lowered, email) > 0 for email in sorted(set(emails))]
     if not found:
         return []
@@ -51,6 +58,7 @@ def events_mentioning(
         ).where(
             raw_events.c.store_id == store_id,
             raw_events.c.redacted_at.is_(None),
+            or_(raw_events.c.topic.in_(sorted(topics)), raw_events.c.outcome == "rejected"),
             or_(*found),
         )
     ).all()

@@ -81,9 +81,12 @@ class Workspace:
         self.carts_to_convert: list[tuple[str, str, datetime]] = []
         self.activities: list[dict[str, Any]] = []
         self.erasures: list[tuple[str, str, str | None, datetime]] = []
-        # Whom the batch erased (store, ids, emails, as of when), and the logged events
-        # about them rewritten without their details: seq -> the body left
-        self.erased_people: list[tuple[str, frozenset[str], frozenset[str], datetime]] = []
+        # The records the batch erased (store, id, email, whether no other record ever
+        # held that email, as of when), the events an erasure made stale on arrival
+        # (their seq), and the logged events rewritten without the person's details
+        # (seq -> the body left): see apply/redact.py
+        self.erased_people: list[tuple[str, str | None, str | None, bool, datetime]] = []
+        self.erased_on_arrival: set[int] = set()
         self.redacted_bodies: dict[int, bytes] = {}
         self.coupons_used: list[CouponUse] = []
         self.visitors: dict[Key, Visitor | None] = {}
