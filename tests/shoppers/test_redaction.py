@@ -375,3 +375,25 @@ def _raw_bodies(engine: Engine, store_id: str) -> bytes:
     with engine.connect() as conn:
         rows = conn.execute(select(raw_events.c.body).where(raw_events.c.store_id == store_id))
         return b"\n".join(bytes(row.body) for row in rows)
+
+
+def test_an_id_sent_json_escaped_and_a_refusal_naming_only_the_id_are_reached(
+    store: StoreClient, engine: Engine
+) -> None:
+    # Given an order whose buyer id is written as PHP's json_encode writes it, and a
+    # refused update that names the customer by id alone
+    escaped = (
+        b'{"id":"o1","created_at":"2026-01-01T00:00:00Z","note":"Ann",'
+        b'"customer":{"id":"gid:\\/\\/shop\\/Customer\\/1","first_name":"Ann"}}'
+    )
+    assert store.send("orders/create", None, raw=escaped).status_code == 200
+    refused = {"id": "gid://shop/Customer/1", "first_name": "Ann", "accepts_marketing": "no"}
+    assert store.send("customers/update", refused).status_code == 400
+    store.wait_applied()
+    # When the customer is erased by that id
+    assert store.send("customers/delete", {"id": "gid://shop/Customer/1"}).status_code == 200
+    store.wait_applied()
+    # Then neither keeps her name
+    assert b"Ann" not in _raw_bodies(engine, store.store_id)
+    order = store.read("/api/v1/orders/o1")
+    assert (order["customer_id"], order["total_price"]) == (None, "0.00")

@@ -11,8 +11,10 @@ from sqlalchemy import (
     Connection,
     Integer,
     LargeBinary,
+    Text,
     bindparam,
     case,
+    cast,
     func,
     literal,
     or_,
@@ -34,18 +36,24 @@ def events_mentioning(
     emails: Iterable[str],
 ) -> Sequence[Any]:
     """A store's logged events of ``topics`` (and refused ones), not yet rewritten,
-    whose body holds one of ``ids`` as it is or one of ``emails`` (lower-case) in
-    any case.
+    whose body holds one of ``ids`` or ``emails`` (lower-case; an email in any
+    case, an id at least as it is).
 
     A coarse look done by the database, so that only candidates cross into Python:
-    the caller reads each one and decides. (An id is compared as it is: ids are
-    case-sensitive, and the bytes as stored are cheaper to search than lowered text.)
+    the caller reads each one and decides.
     """
-    lowered = _lowered_body(conn)
     # (an id holding "/" may come escaped, "\/", as PHP's json_encode writes it)
     spellings = {spelled for i in ids for spelled in (i, i.replace("/", "\\/"))}
-    found = [_position(conn, raw_events.c.body, _as_bytes(conn, i)) > 0 for i in sorted(spellings)]
-    found += [_position(conn, lowered, email) > 0 for email in sorted(set(emails))]
+    if conn.dialect.name == "postgresql":
+        found = [_holds_as_is(i) for i in sorted(spellings)]
+        found += [_holds_in_any_case(email) for email in sorted(set(emails))]
+    else:
+        # SQLite's LIKE ignores ASCII case, and looks through a body about four times
+        # faster than instr() of it lowered (measured on 100,000 bodies of 3 KB). It
+        # never matches a blob: the body is read as text.
+        needles = sorted(spellings | set(emails))
+        as_text = cast(raw_events.c.body, Text)
+        found = [as_text.like(f"%{_escaped(n)}%", escape="\\") for n in needles]
     if not found:
         return []
     return conn.execute(
@@ -64,30 +72,32 @@ def events_mentioning(
     ).all()
 
 
-def _as_bytes(conn: Connection, text: str) -> Any:
-    return literal(text.encode(), LargeBinary) if conn.dialect.name == "postgresql" else text
+def _escaped(needle: str) -> str:
+    return needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _position(conn: Connection, within: Any, needle: Any) -> ColumnElement[int]:
-    """Where ``needle`` starts in ``within`` (from 1; 0 if nowhere), text or bytes."""
-    if conn.dialect.name == "postgresql":
-        # (POSITION's function form, which takes bytea too; the name must be quoted)
-        return Function(quoted_name("position", True), within, needle, type_=Integer)
-    return func.instr(within, needle)
+def _holds_as_is(needle: str) -> ColumnElement[bool]:
+    # (POSITION's function form, which takes bytea; the name must be quoted)
+    at = Function(
+        quoted_name("position", True),
+        raw_events.c.body,
+        literal(needle.encode(), LargeBinary),
+        type_=Integer,
+    )
+    return at > 0
 
 
-def _lowered_body(conn: Connection) -> ColumnElement[Any]:
-    if conn.dialect.name == "postgresql":
-        # An applied body is UTF-8 (it was read as JSON), and decoding it is three times
-        # cheaper than escaping it; a refused one may not be: its bytes above ASCII are
-        # escaped, and an address is compared in its ASCII part only.
-        return func.lower(
-            case(
-                (raw_events.c.outcome == "rejected", func.encode(raw_events.c.body, "escape")),
-                else_=func.convert_from(raw_events.c.body, "UTF8"),
-            )
+def _holds_in_any_case(needle: str) -> ColumnElement[bool]:
+    # An applied body is UTF-8 (it was read as JSON), and decoding it is cheaper than
+    # escaping it; a refused one may not be: its bytes above ASCII are escaped, and
+    # an address is compared in its ASCII part only.
+    lowered = func.lower(
+        case(
+            (raw_events.c.outcome == "rejected", func.encode(raw_events.c.body, "escape")),
+            else_=func.convert_from(raw_events.c.body, "UTF8"),
         )
-    return func.lower(raw_events.c.body)
+    )
+    return func.strpos(lowered, needle) > 0
 
 
 def rewrite_bodies(conn: Connection, bodies: dict[int, bytes]) -> None:
