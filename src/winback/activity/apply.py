@@ -7,11 +7,7 @@ from typing import Any
 from winback.apply.context import APPLIED, STALE, EventContext
 from winback.errors import InvalidPayload
 from winback.fields import to_email, to_external_id
-from winback.shoppers.apply import (
-    deleted_since,
-    note_erased_on_arrival,
-    upsert_embedded_customer,
-)
+from winback.shoppers.apply import deleted_since, upsert_embedded_customer
 from winback.shoppers.payloads import EmbeddedCustomer
 from winback.storage.workspace import Workspace
 
@@ -63,7 +59,6 @@ def record_activity(ws: Workspace, ctx: EventContext, event_type: str, body: dic
     customer = None
     if external_id or email:
         if deleted_since(ws, ctx.store_id, external_id, email, ctx.event_time):
-            note_erased_on_arrival(ws, ctx)
             return STALE
         named = _NOBODY.model_copy(update={"id": external_id, "email": email}, deep=True)
         customer = (

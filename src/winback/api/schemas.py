@@ -170,8 +170,7 @@ class EventView(BaseModel):
     )
     redacted_at: Time | None = Field(
         default=None,
-        description="When the erasure of the person it names took their details out of the"
-        " stored body (a rejected one is emptied)",
+        description="Rejected events only: when the erasure of a person it named emptied its body",
     )
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
-from pydantic import BaseModel
 from sqlalchemy import Connection, select
 
+from winback.activity.apply import activity_identity
 from winback.apply.context import DUPLICATE, REJECTED, STALE, EventContext
 from winback.apply.dispatch import apply_payload
 from winback.apply.item import ApplyItem
-from winback.apply.redact import redact_erased
+from winback.apply.redact import empty_refusals_of_erased
 from winback.carts.model import CART_ERASED
 from winback.carts.payloads import CartPayload
 from winback.catalog.description import ProductDescription
@@ -27,8 +27,7 @@ from winback.orders.apply import DELETED as ORDER_DELETED
 from winback.orders.payloads import OrderPayload
 from winback.shoppers.apply import CONSENT, tombstone_keys
 from winback.shoppers.apply import DELETED as CUSTOMER_DELETED
-from winback.shoppers.payloads import CustomerPayload
-from winback.shoppers.redaction import people_named
+from winback.shoppers.payloads import CustomerPayload, SubscribePayload, UnsubscribePayload
 from winback.storage.flush import flush
 from winback.storage.schema import raw_events, stores
 from winback.storage.workspace import Workspace
@@ -121,8 +120,21 @@ def _seen_digests(conn: Connection, items: list[ApplyItem]) -> set[tuple[str, st
 
 def _people(item: ApplyItem) -> list[tuple[str | None, str | None]]:
     """The (id, email) pairs an item names, as its apply function will look them up."""
-    payload = item.payload if isinstance(item.payload, BaseModel) else None
-    return people_named(item.topic, payload, item.body)
+    payload = item.payload
+    if isinstance(payload, CustomerPayload):
+        return [(payload.id, payload.email)]
+    if isinstance(payload, (OrderPayload, CartPayload)):
+        buyer_id = payload.customer.id if payload.customer else None
+        buyer_email = payload.customer.email if payload.customer else None
+        # The buyer is checked against erasures by the order's email and by its own.
+        return [(buyer_id, payload.buyer_email), (buyer_id, buyer_email)]
+    if isinstance(payload, SubscribePayload):
+        return [(payload.customerId, payload.email)]
+    if isinstance(payload, UnsubscribePayload):
+        return [(None, payload.email)]
+    if item.topic is Topic.CUSTOM:
+        return [activity_identity(item.body)]
+    return []
 
 
 def _named_otherwise(item: ApplyItem) -> tuple[str | None, str | None]:
@@ -326,11 +338,9 @@ def _work_out(
     contexts = _store_contexts(conn, {item.store_id for item in items})
     _preload(ws, items)
     results: list[str] = []
-    repeats: list[ApplyItem] = []
     for item in items:
         if _repeats(item, seen):
             results.append(DUPLICATE)
-            repeats.append(item)
             continue
         currency, double_opt_in = contexts[item.store_id]
         ctx = EventContext(
@@ -345,5 +355,5 @@ def _work_out(
         results.append(apply_payload(ws, ctx, item.topic, item.event_type, item.payload, item.body))
         if item.digest is not None:
             seen.add((item.store_id, item.digest))
-    redact_erased(ws, items, repeats)
+    empty_refusals_of_erased(ws)
     return ws, results

@@ -9,7 +9,7 @@ from winback.carts.model import CART_ERASED, CONVERTED, OPEN, Cart
 from winback.carts.payloads import CartPayload
 from winback.catalog.apply import ensure_line_product
 from winback.orders.apply import line_record
-from winback.shoppers.apply import deleted_since, note_erased_on_arrival, upsert_embedded_customer
+from winback.shoppers.apply import deleted_since, upsert_embedded_customer
 from winback.shoppers.profile import IMPLIED, bought_since, set_field
 from winback.storage.workspace import Workspace
 
@@ -25,7 +25,6 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     buyer_id = payload.customer.id if payload.customer else None
     if deleted_since(ws, ctx.store_id, buyer_id, payload.buyer_email, version):
         # The shopper was erased after this cart: it goes with the rest of their data.
-        note_erased_on_arrival(ws, ctx)
         _erase_cart_as_of(ws, ctx.store_id, payload.id, version)
         return STALE
     buyer = upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)

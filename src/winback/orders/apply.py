@@ -11,7 +11,7 @@ from winback.catalog.apply import ensure_line_product
 from winback.coupons.codes import normalize_code
 from winback.orders.model import Order
 from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
-from winback.shoppers.apply import deleted_since, note_erased_on_arrival, upsert_embedded_customer
+from winback.shoppers.apply import deleted_since, upsert_embedded_customer
 from winback.shoppers.profile import record_purchase
 from winback.storage.coupons import CouponUse
 from winback.storage.workspace import Workspace
@@ -32,8 +32,6 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
     currency = (payload.currency or ctx.store_currency).upper()
     buyer_id = payload.customer.id if payload.customer else None
     erased = deleted_since(ws, ctx.store_id, buyer_id, payload.buyer_email, version)
-    if erased:
-        note_erased_on_arrival(ws, ctx)
     buyer = (
         None
         if erased

@@ -307,7 +307,6 @@ def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -
     """customers/create and customers/update: both upsert."""
     version = payload.updated_at or ctx.event_time
     if deleted_since(ws, ctx.store_id, payload.id, payload.email, version):
-        note_erased_on_arrival(ws, ctx)
         return STALE
     customer = find_customer(
         ws,
@@ -392,6 +391,9 @@ def erase_person(
     """
     customer = find_customer(ws, store_id, external_id, email)
     keys = tombstone_keys(external_id, email)
+    ws.erased_names.append((store_id, external_id, email))
+    if email:  # (whoever had it before: the address is the person's data too)
+        ws.erase_former_emails(store_id, "email", email, at)
     if customer is None:
         _bury(ws, store_id, keys, at)
     else:
@@ -400,25 +402,6 @@ def erase_person(
         contact = ws.customer_by_email(store_id, email)
         if contact is not None and contact is not customer and contact.external_id is None:
             _erase_customer(ws, contact, keys, at)
-    # (after the records: what they say of who held the address is read first)
-    if email:  # (whoever had it before: the address is the person's data too)
-        ws.erase_former_emails(store_id, "email", email, at)
-
-
-def _note_erased(ws: Workspace, customer: Customer, at: datetime) -> None:
-    """So that the events logged about the record lose the person's details too (see
-    ``apply/redact.py``): an event that named it only by its address went to it only
-    if no other record ever held that address."""
-    email = customer.email
-    only_holder = email is not None and not ws.former_owners(customer.store_id, email)
-    ws.erased_people.append((customer.store_id, customer.external_id, email, only_holder, at))
-
-
-def note_erased_on_arrival(ws: Workspace, ctx: EventContext) -> None:
-    """The event names someone erased after it: its apply function keeps nothing of
-    the person, and its logged body loses their details (see ``apply/redact.py``)."""
-    if ctx.seq is not None:
-        ws.erased_on_arrival.add(ctx.seq)
 
 
 def honour_erasures(ws: Workspace, customer: Customer) -> None:
@@ -459,7 +442,7 @@ def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: date
     """Facts newer than the deletion (an order placed after it, delivered first)
     survive it, so the outcome does not depend on delivery order."""
     store_id = customer.store_id
-    _note_erased(ws, customer, at)
+    ws.erased_names.append((store_id, customer.external_id, customer.email))
     _bury(ws, store_id, keys + tombstone_keys(customer.external_id, customer.email), at)
     ws.erasures.append((store_id, customer.uid, customer.email, at))
     ws.erase_former_emails(store_id, "customer_uid", customer.uid, at)

@@ -19,7 +19,6 @@ from winback.shoppers.apply import (
     erased_since,
     find_customer,
     follow_unsubscribe,
-    note_erased_on_arrival,
     write_profile,
 )
 from winback.shoppers.model import Customer
@@ -46,8 +45,6 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
         else ctx.double_opt_in
     )
     erased = deleted_since(ws, ctx.store_id, payload.customerId, payload.email, version)
-    if erased:
-        note_erased_on_arrival(ws, ctx)
     pending = bool(double_opt_in)
     if not erased:
         customer = _subscriber(ws, ctx, payload)

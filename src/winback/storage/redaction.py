@@ -1,4 +1,4 @@
-"""The logged events an erasure may have to rewrite, and their rewriting."""
+"""The refused deliveries an erasure empties (see apply/redact.py), found and emptied."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlalchemy import (
     LargeBinary,
     Text,
     bindparam,
-    case,
     cast,
     func,
     literal,
@@ -28,16 +27,11 @@ from winback.storage.bulk import execute_many
 from winback.storage.schema import raw_events
 
 
-def events_mentioning(
-    conn: Connection,
-    store_id: str,
-    topics: Iterable[str],
-    ids: Iterable[str],
-    emails: Iterable[str],
+def refusals_mentioning(
+    conn: Connection, store_id: str, ids: Iterable[str], emails: Iterable[str]
 ) -> Sequence[Any]:
-    """A store's logged events of ``topics`` (and refused ones), not yet rewritten,
-    whose body holds one of ``ids`` or ``emails`` (lower-case; an email in any
-    case, an id at least as it is).
+    """A store's refused deliveries, not yet emptied, whose body holds one of ``ids``
+    or ``emails`` (lower-case; an email in any case, an id at least as it is).
 
     A coarse look done by the database, so that only candidates cross into Python:
     the caller reads each one and decides.
@@ -59,14 +53,11 @@ def events_mentioning(
     return conn.execute(
         select(
             raw_events.c.seq,
-            raw_events.c.topic,
             raw_events.c.body,
-            raw_events.c.event_time,
-            raw_events.c.outcome,
         ).where(
             raw_events.c.store_id == store_id,
+            raw_events.c.outcome == "rejected",
             raw_events.c.redacted_at.is_(None),
-            or_(raw_events.c.topic.in_(sorted(topics)), raw_events.c.outcome == "rejected"),
             or_(*found),
         )
     ).all()
@@ -88,15 +79,9 @@ def _holds_as_is(needle: str) -> ColumnElement[bool]:
 
 
 def _holds_in_any_case(needle: str) -> ColumnElement[bool]:
-    # An applied body is UTF-8 (it was read as JSON), and decoding it is cheaper than
-    # escaping it; a refused one may not be: its bytes above ASCII are escaped, and
-    # an address is compared in its ASCII part only.
-    lowered = func.lower(
-        case(
-            (raw_events.c.outcome == "rejected", func.encode(raw_events.c.body, "escape")),
-            else_=func.convert_from(raw_events.c.body, "UTF8"),
-        )
-    )
+    # (a refused body may not be UTF-8: as escaped text, its bytes above ASCII become
+    # escapes, and an address is compared in its ASCII part only)
+    lowered = func.lower(func.encode(raw_events.c.body, "escape"))
     return func.strpos(lowered, needle) > 0
 
 

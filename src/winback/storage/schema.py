@@ -158,7 +158,7 @@ raw_events = Table(
     Column("reason", Text),
     Column("pointer", Text),
     Column("applied_at", UTCDateTime),
-    # When an erasure took the person's details out of ``body`` (see shoppers/redaction.py).
+    # When an erasure emptied ``body``, a refused delivery naming the person (apply/redact.py).
     Column("redacted_at", UTCDateTime),
     Index("ix_raw_events_store_seq", "store_id", "seq"),
     Index("ix_raw_events_store_digest", "store_id", "digest"),

@@ -81,12 +81,9 @@ class Workspace:
         self.carts_to_convert: list[tuple[str, str, datetime]] = []
         self.activities: list[dict[str, Any]] = []
         self.erasures: list[tuple[str, str, str | None, datetime]] = []
-        # The records the batch erased (store, id, email, whether no other record ever
-        # held that email, as of when), the events an erasure made stale on arrival
-        # (their seq), and the logged events rewritten without the person's details
-        # (seq -> the body left): see apply/redact.py
-        self.erased_people: list[tuple[str, str | None, str | None, bool, datetime]] = []
-        self.erased_on_arrival: set[int] = set()
+        # Whom the batch erased (store, an id or an email of theirs), and the logged
+        # bodies to write instead (seq -> body): see apply/redact.py
+        self.erased_names: list[tuple[str, str | None, str | None]] = []
         self.redacted_bodies: dict[int, bytes] = {}
         self.coupons_used: list[CouponUse] = []
         self.visitors: dict[Key, Visitor | None] = {}

@@ -1,9 +1,8 @@
-"""when an erasure took a person's details out of a logged event
+"""when an erasure emptied a refused delivery that named the person
 
-A customers/delete erases the person from the integration log as well as from
-the shoppers, orders and carts: the events about them keep what replaying the
-log needs (their ids, email, the sale) and lose the rest. The time says which
-events were rewritten, and when.
+A customers/delete empties the refused deliveries that name the person (they
+are shown on /api/v1/events, and never applied); the time says which were
+emptied, and when.
 
 Revision ID: 0011
 Revises: 0010
