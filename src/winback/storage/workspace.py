@@ -146,8 +146,7 @@ class Workspace:
                 self._customer_by_ext[(entity.store_id, entity.external_id)] = entity.uid
             else:
                 self._idless[entity.uid] = entity
-            if entity.email is not None:
-                self._customer_by_email[(entity.store_id, entity.email)] = entity.uid
+            self._offer_email(entity)
             self._claim_secondary(entity)
         elif isinstance(entity, Order):
             self.orders[(entity.store_id, entity.external_id)] = entity
@@ -168,7 +167,7 @@ class Workspace:
             old_email
             and self._customer_by_email.get((customer.store_id, old_email)) == customer.uid
         ):
-            self._customer_by_email[(customer.store_id, old_email)] = None
+            self._rechoose_holder(customer.store_id, old_email)
         if old_external_id and old_external_id != customer.external_id:
             self._customer_by_ext[(customer.store_id, old_external_id)] = None
         self._register(customer)
@@ -179,7 +178,7 @@ class Workspace:
         self._removed_uids.add(customer.uid)
         self._customer_by_ext[(customer.store_id, customer.external_id or "")] = None
         if customer.email:
-            self._customer_by_email[(customer.store_id, customer.email)] = None
+            self._rechoose_holder(customer.store_id, customer.email)
         if id(customer) in self.new:
             self.new.discard(id(customer))
         else:
@@ -288,7 +287,7 @@ class Workspace:
 
     def customer_by_email(self, store_id: str, email: str) -> Customer | None:
         key = (store_id, email)
-        if key not in self._customer_by_email:
+        if key not in self._emails_loaded:
             self._load_customers(store_id, emails=[email])
         uid = self._customer_by_email.get(key)
         return self.customers.get(uid) if uid else None
@@ -331,16 +330,43 @@ class Workspace:
                 .order_by(customers.c.external_id.is_(None), customers.c.uid)
             ).all()
             unheld = self._customer_rows([uid for uid, _ in found if uid not in self.customers])
-            for uid, email in found:
+            for uid, _ in found:
                 if uid in self._removed_uids:
                     continue
-                adopted = self.customers.get(uid) or self._adopt_customer(unheld[uid])
-                if self._customer_by_email.get((store_id, email)) is None:
-                    self._customer_by_email[(store_id, email)] = adopted.uid
+                held = self.customers.get(uid)
+                if held is None:
+                    self._adopt_customer(unheld[uid])
+                else:
+                    self._offer_email(held)
         for value in ext:
             self._customer_by_ext.setdefault((store_id, value), None)
         for value in mails:
             self._customer_by_email.setdefault((store_id, value), None)
+
+    def _offer_email(self, customer: Customer) -> None:
+        """Make ``customer`` the one its email names, if it comes first among the
+        records holding that address: with an id before without, then by id. Which
+        record an address names must not depend on the order records were read in,
+        nor on their random uids, or a replay could give a sign-up to another one."""
+        if customer.email is None:
+            return
+        key = (customer.store_id, customer.email)
+        holder = self.customers.get(self._customer_by_email.get(key) or "")
+        if (
+            holder is None
+            or holder.email != customer.email
+            or holder.uid in self._removed_uids
+            or _naming_order(customer) < _naming_order(holder)
+        ):
+            self._customer_by_email[key] = customer.uid
+
+    def _rechoose_holder(self, store_id: str, email: str) -> None:
+        """The record ``email`` names after its holder left it or went: the first of
+        the others held here (all are, once the address was looked up)."""
+        self._customer_by_email[(store_id, email)] = None
+        for customer in self.customers.values():
+            if customer.store_id == store_id and customer.email == email:
+                self._offer_email(customer)
 
     def _customer_rows(self, uids: list[str]) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -658,3 +684,7 @@ _read_customer = row_reader(Customer, customers.c.keys())
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def _naming_order(customer: Customer) -> tuple[bool, str, str]:
+    return (customer.external_id is None, customer.external_id or "", customer.uid)
