@@ -2,13 +2,15 @@
 
 A refused delivery is kept whole so that a store's developer can see what was
 wrong with it, and ``/api/v1/events`` shows it: after an erasure, one that names
-the person (by the store's customer id or an email of theirs, anywhere in it)
-is emptied, its reason kept. It was never applied, so no replay reads it.
+the person (by the store's customer id where a payload names a customer, or by
+an email of theirs anywhere in it) is emptied, its reason kept. It was never
+applied, so no replay reads it.
 
 The deliveries that were applied keep their bodies: ``winback replay`` rebuilds
 the store from them, and which of them an erasure wipes entirely is not known
 from the names they carry (a record that left an address, two records with one
-address, a resend taken for new on replay). See docs/integration.md.
+address, a resend taken for new on replay). See docs/architecture.md, "Erasure
+and the raw log".
 """
 
 from __future__ import annotations
