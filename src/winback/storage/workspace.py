@@ -249,26 +249,30 @@ class Workspace:
         holder = self.customers.get(uid)
         if holder is not None and getattr(holder, column) == value:
             return holder
-        # The customer it pointed at has since lost the value or gone: any other held.
-        return next(
-            (
-                c
-                for c in self.customers.values()
-                if c.store_id == store_id and getattr(c, column) == value
-            ),
-            None,
-        )
+        # The customer it pointed at has since lost the value or gone: the first other.
+        others = [
+            c
+            for c in self.customers.values()
+            if c.store_id == store_id and getattr(c, column) == value
+        ]
+        return min(others, key=_naming_order, default=None)
 
     def _claim_secondary(self, customer: Customer) -> None:
         """Index the customer's pos_id and phone, unless a customer that still has
-        them is indexed there already (the first found keeps them)."""
+        them and comes first (as for an address: see ``_offer_email``) is indexed
+        there already."""
         for column in (POS_ID, PHONE):
             value = getattr(customer, column)
             if value is None:
                 continue
             key = (customer.store_id, column, value)
             holder = self.customers.get(self._customer_by_secondary.get(key) or "")
-            if holder is None or getattr(holder, column) != value:
+            if (
+                holder is None
+                or getattr(holder, column) != value
+                or holder.uid in self._removed_uids
+                or _naming_order(customer) < _naming_order(holder)
+            ):
                 self._customer_by_secondary[key] = customer.uid
 
     def _load_by_secondary(self, store_id: str, column: str, values: Iterable[str]) -> None:
@@ -276,13 +280,15 @@ class Workspace:
         self._secondary_loaded.update(keys)
         for chunk in _chunks([value for _, _, value in keys]):
             rows = self.conn.execute(
-                select(customers)
-                .where(customers.c.store_id == store_id, customers.c[column].in_(chunk))
-                # (customers with an id first, so the same one is found every time)
-                .order_by(customers.c.external_id.is_(None), customers.c.uid)
+                select(customers).where(
+                    customers.c.store_id == store_id, customers.c[column].in_(chunk)
+                )
             )
             for row in rows:
-                if row.uid not in self._removed_uids:
+                held = self.customers.get(row.uid)
+                if held is not None:
+                    self._claim_secondary(held)
+                elif row.uid not in self._removed_uids:
                     self._adopt_customer(row)
 
     def customer_by_email(self, store_id: str, email: str) -> Customer | None:
