@@ -47,12 +47,27 @@ POSTGRES_UP = _postgres_available()
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
+# The PostgreSQL databases this run made: dropped when it ends (pytest_sessionfinish),
+# so that runs on one server do not pile them up.
+_MADE_DATABASES: list[str] = []
+
+
 def _fresh_postgres_database() -> str:
     name = "winback_test_" + secrets.token_hex(4)
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+    _MADE_DATABASES.append(name)
     base = POSTGRES_URL.rsplit("/", 1)[0]
     return normalize_database_url(f"{base}/{name}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _MADE_DATABASES:
+        return
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        for name in _MADE_DATABASES:
+            # (FORCE: a server a test started may still hold a pooled connection)
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
