@@ -171,7 +171,7 @@ class CollectorTarget(Target):
 
 def events_per_second(result: dict[str, Any]) -> float:
     """Events stored per second of load: the phase's raw-log rows over its duration."""
-    seconds = max(result["ended_wall"] - result["started_wall"], 1e-9)
+    seconds: float = max(result["ended_wall"] - result["started_wall"], 1e-9)
     return float(result["apply"]["events"]) / seconds
 
 
@@ -300,6 +300,7 @@ def parse_options() -> Options:
         threads=1,
         kill_test=False,
         profile=False,
+        separate_applier=False,
     )
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 import orjson
-from collector_bench import LIMITS, OUT_DIR, prepare
+from collector_bench import LIMITS, prepare
+from intake_bench import OUT_DIR
 from measure import max_seq, stored_events, wait_drained
 from payloads import read_requests
 from report import machine, write_results
@@ -112,7 +113,7 @@ def kill_test(kind: str) -> dict[str, Any]:
             restarted.stop()
     finally:
         database.drop()
-    result = {
+    result: dict[str, Any] = {
         "acknowledged_events": len(ids),
         "acknowledged_requests": counts.get("ok", 0),
         "requests_failed_after_the_kill": counts.get("failed", 0),

@@ -92,9 +92,13 @@ class _FeedHandler(BaseHTTPRequestHandler):
 
 @contextmanager
 def serving(path: Path) -> Iterator[str]:
-    handler = type("Handler", (_FeedHandler,), {"path_served": path})
-    handler.etag = '"' + hashlib.sha256(str(path.stat()).encode()).hexdigest()[:16] + '"'
-    http = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    tag = '"' + hashlib.sha256(str(path.stat()).encode()).hexdigest()[:16] + '"'
+
+    class Handler(_FeedHandler):
+        path_served = path
+        etag = tag
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:

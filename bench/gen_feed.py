@@ -18,7 +18,6 @@ import io
 import random
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 HEADER = [
     "id",
@@ -102,7 +101,7 @@ def rows(count: int, seed: int) -> Iterator[list[str]]:
         made += variants
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path) -> gzip.GzipFile | io.BufferedWriter:
     if path.suffix == ".gz":
         return gzip.open(path, "wb", compresslevel=6)
     return path.open("wb")

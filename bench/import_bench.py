@@ -35,7 +35,7 @@ import sqlite3
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -221,7 +221,7 @@ def _cents(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _stored_time(value: Any) -> datetime | None:
+def _stored_time(value: datetime | str | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):  # SQLite through text(): the stored text
@@ -229,7 +229,7 @@ def _stored_time(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _mismatches(stored: list[Any], figures: FileFigures) -> list[str]:
+def _mismatches(stored: Sequence[Sequence[Any]], figures: FileFigures) -> list[str]:
     found: list[str] = []
     seen: set[str] = set()
     for external_id, email, count, spent, first, last in stored:

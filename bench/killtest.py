@@ -62,7 +62,7 @@ def _sent_bodies(requests_file: Path, indexes: list[int]) -> dict[int, bytes]:
 def _verify(
     database: Database, server: Server, api_key: str, load: dict[str, Any], requests_file: Path
 ) -> dict[str, Any]:
-    acks: list[tuple[int, int]] = [tuple(pair) for pair in load["acks"]]  # type: ignore[misc]
+    acks: list[tuple[int, int]] = [tuple(pair) for pair in load["acks"]]
     probes = [p for p in load["probes"] if p.get("ack_status") == 200]
     seqs = [seq for _, seq in acks] + [p["seq"] for p in probes]
     stored = stored_events(database, seqs)

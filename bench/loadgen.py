@@ -247,6 +247,7 @@ async def run(config: Config) -> dict[str, Any]:
     requests = load_requests(config)
     load = OpenLoop(config, requests)
     probes = Probes(config, config.token)
+    summary: dict[str, Any]
     summary, _ = await asyncio.gather(load.run(), probes.run())
     summary["probes"] = probes.results
     return summary
