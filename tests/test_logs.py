@@ -29,8 +29,9 @@ def json_logs() -> Iterator[io.StringIO]:
 
 
 def test_a_failed_requests_traceback_is_one_json_line(json_logs: io.StringIO) -> None:
+    empty: dict[str, int] = {}
     try:
-        {}["missing"]
+        empty["missing"]
     except KeyError as error:
         logging.getLogger("uvicorn.error").error("Exception in ASGI application", exc_info=error)
 

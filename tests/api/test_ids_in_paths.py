@@ -52,7 +52,7 @@ def slashed(store: StoreClient) -> StoreClient:
 )
 def test_an_id_with_a_slash_is_read_back_when_sent_encoded(
     slashed: StoreClient, collection: str, store_id: str
-):
+) -> None:
     # when the id is sent with its slash as %2F
     response = slashed.get(path_of(collection, store_id))
 
@@ -61,12 +61,12 @@ def test_an_id_with_a_slash_is_read_back_when_sent_encoded(
     assert response.json()["id"] == store_id
 
 
-def test_an_id_with_a_slash_sent_unencoded_is_found_too(slashed: StoreClient):
+def test_an_id_with_a_slash_sent_unencoded_is_found_too(slashed: StoreClient) -> None:
     assert slashed.get("/api/v1/products/cat/shirt-1").json()["id"] == "cat/shirt-1"
     assert slashed.get("/api/v1/orders/2026/1001").json()["id"] == "2026/1001"
 
 
-def test_the_activity_of_a_customer_whose_id_has_a_slash_is_read(slashed: StoreClient):
+def test_the_activity_of_a_customer_whose_id_has_a_slash_is_read(slashed: StoreClient) -> None:
     body = slashed.read(path_of("customers", "team/ada") + "/activity")
 
     assert body["customer_id"] == "team/ada"
@@ -76,7 +76,7 @@ def test_the_activity_of_a_customer_whose_id_has_a_slash_is_read(slashed: StoreC
     ]
 
 
-def test_an_id_that_ends_in_activity_is_a_customer_not_a_timeline(store: StoreClient):
+def test_an_id_that_ends_in_activity_is_a_customer_not_a_timeline(store: StoreClient) -> None:
     # given customer "x" and customer "x/activity"
     send(store, "customers/create", {"id": "x", "email": "x@example.com"})
     send(store, "customers/create", {"id": "x/activity", "email": "xa@example.com"})
@@ -94,7 +94,7 @@ def test_an_id_that_ends_in_activity_is_a_customer_not_a_timeline(store: StoreCl
 @pytest.mark.parametrize("store_id", ["50%", "a%2Fb", "100%25", "café/☕", "a b", "/lead"])
 def test_ids_with_percent_signs_and_other_characters_are_read_back_exactly(
     store: StoreClient, store_id: str
-):
+) -> None:
     send(store, "products/create", {"id": store_id, "title": "Odd"})
     store.wait_applied()
 
@@ -104,7 +104,7 @@ def test_ids_with_percent_signs_and_other_characters_are_read_back_exactly(
     assert response.json()["id"] == store_id
 
 
-def test_an_unknown_id_with_a_slash_is_404_naming_it_whole(store: StoreClient):
+def test_an_unknown_id_with_a_slash_is_404_naming_it_whole(store: StoreClient) -> None:
     response = store.get(path_of("products", "cat/none"))
 
     assert response.status_code == 404
@@ -113,7 +113,7 @@ def test_an_unknown_id_with_a_slash_is_404_naming_it_whole(store: StoreClient):
     }
 
 
-def test_a_trailing_slash_still_redirects_to_the_record(slashed: StoreClient):
+def test_a_trailing_slash_still_redirects_to_the_record(slashed: StoreClient) -> None:
     response = slashed.get(path_of("products", "cat/shirt-1") + "/")
 
     assert response.status_code == 307
@@ -121,7 +121,7 @@ def test_a_trailing_slash_still_redirects_to_the_record(slashed: StoreClient):
 
 
 @pytest.mark.parametrize("path", ["/nothing-here", "/api/v1/nope", "/api/v1/feed/runs/1/x"])
-def test_an_unknown_route_is_404_in_winbacks_error_shape(store: StoreClient, path: str):
+def test_an_unknown_route_is_404_in_winbacks_error_shape(store: StoreClient, path: str) -> None:
     response = store.get(path)
 
     assert response.status_code == 404
@@ -130,7 +130,7 @@ def test_an_unknown_route_is_404_in_winbacks_error_shape(store: StoreClient, pat
     }
 
 
-def test_a_method_a_route_does_not_take_is_405_in_winbacks_error_shape(store: StoreClient):
+def test_a_method_a_route_does_not_take_is_405_in_winbacks_error_shape(store: StoreClient) -> None:
     # a one-off connection: the store's client is used after the test
     response = httpx.delete(
         f"{store.server.url}/api/v1/customers/7", headers={"x-api-key": store.api_key}
@@ -148,7 +148,7 @@ def test_a_method_a_route_does_not_take_is_405_in_winbacks_error_shape(store: St
 
 def test_a_webhook_sent_with_the_wrong_method_is_405_in_winbacks_error_shape(
     store: StoreClient,
-):
+) -> None:
     response = store.http.get(f"/webhooks/store/{store.store_id}")
 
     assert response.status_code == 405

@@ -76,7 +76,7 @@ def json_schema(operation: dict[str, Any], status: str) -> dict[str, Any]:
     return found
 
 
-def test_every_reference_in_the_document_resolves(document: dict[str, Any]):
+def test_every_reference_in_the_document_resolves(document: dict[str, Any]) -> None:
     found = set(refs(document))
 
     assert found, "the document references no schema at all"
@@ -84,7 +84,9 @@ def test_every_reference_in_the_document_resolves(document: dict[str, Any]):
         assert isinstance(resolve(document, ref), dict), ref
 
 
-def test_no_operation_lists_a_422_validation_error_it_never_answers(document: dict[str, Any]):
+def test_no_operation_lists_a_422_validation_error_it_never_answers(
+    document: dict[str, Any],
+) -> None:
     schemas = document["components"]["schemas"]
 
     assert "HTTPValidationError" not in schemas
@@ -100,7 +102,7 @@ def test_no_operation_lists_a_422_validation_error_it_never_answers(document: di
 @pytest.mark.parametrize(("path", "model"), READ_API.items())
 def test_read_api_answers_are_declared_as_their_json_objects(
     document: dict[str, Any], path: str, model: str
-):
+) -> None:
     operation = document["paths"][path]["get"]
 
     assert json_schema(operation, "200") == {"$ref": f"#/components/schemas/{model}"}
@@ -110,7 +112,7 @@ def test_read_api_answers_are_declared_as_their_json_objects(
 
 def test_a_read_by_id_declares_404_and_a_list_declares_400_in_the_error_shape(
     document: dict[str, Any],
-):
+) -> None:
     paths = document["paths"]
 
     for path in ["/api/v1/customers/{customer_id}", "/api/v1/products/{product_id}"]:
@@ -119,7 +121,7 @@ def test_a_read_by_id_declares_404_and_a_list_declares_400_in_the_error_shape(
         assert json_schema(paths[path]["get"], "400") == {"$ref": ERROR_REF}
 
 
-def test_the_error_shape_is_an_object_with_a_code_and_a_reason(document: dict[str, Any]):
+def test_the_error_shape_is_an_object_with_a_code_and_a_reason(document: dict[str, Any]) -> None:
     body = resolve(document, ERROR_REF)
     detail = resolve(document, body["properties"]["error"]["$ref"])
 
@@ -128,7 +130,7 @@ def test_the_error_shape_is_an_object_with_a_code_and_a_reason(document: dict[st
     assert {"pointer", "parameter"} <= set(detail["properties"])
 
 
-def test_the_store_key_is_a_security_scheme_the_read_api_requires(document: dict[str, Any]):
+def test_the_store_key_is_a_security_scheme_the_read_api_requires(document: dict[str, Any]) -> None:
     schemes = document["components"]["securitySchemes"]
 
     assert {"type": "apiKey", "in": "header", "name": "x-api-key"}.items() <= schemes[
@@ -142,7 +144,7 @@ def test_the_store_key_is_a_security_scheme_the_read_api_requires(document: dict
         assert not header_names & {"x-api-key", "authorization"}, path
 
 
-def test_the_log_filter_lists_the_outcomes_it_takes(document: dict[str, Any]):
+def test_the_log_filter_lists_the_outcomes_it_takes(document: dict[str, Any]) -> None:
     [outcome] = [
         p
         for p in document["paths"]["/api/v1/events"]["get"]["parameters"]
@@ -153,7 +155,7 @@ def test_the_log_filter_lists_the_outcomes_it_takes(document: dict[str, Any]):
     assert enum == ["applied", "duplicate", "failed", "pending", "rejected", "stale"]
 
 
-def test_the_operator_routes_require_the_operator_token(document: dict[str, Any]):
+def test_the_operator_routes_require_the_operator_token(document: dict[str, Any]) -> None:
     scheme = document["components"]["securitySchemes"]["operatorToken"]
     assert {"type": "http", "scheme": "bearer"}.items() <= scheme.items()
     operations = [
@@ -172,7 +174,7 @@ def test_the_operator_routes_require_the_operator_token(document: dict[str, Any]
 @pytest.mark.parametrize("path", WEBHOOKS)
 def test_the_webhook_documents_its_headers_body_answers_and_keys(
     document: dict[str, Any], path: str
-):
+) -> None:
     operation = document["paths"][path]["post"]
     headers = {p["name"]: p for p in operation["parameters"] if p["in"] == "header"}
 
@@ -190,13 +192,13 @@ def test_the_webhook_documents_its_headers_body_answers_and_keys(
     assert document["components"]["securitySchemes"]["storeToken"]["name"] == "x-token"
 
 
-def test_the_query_form_of_the_webhook_documents_its_store_id(document: dict[str, Any]):
+def test_the_query_form_of_the_webhook_documents_its_store_id(document: dict[str, Any]) -> None:
     parameters = document["paths"]["/webhooks"]["post"]["parameters"]
 
     assert {"name": "storeId", "in": "query", "required": True}.items() <= parameters[0].items()
 
 
-def test_real_answers_are_what_the_document_says(store: StoreClient):
+def test_real_answers_are_what_the_document_says(store: StoreClient) -> None:
     # given a store with a customer, an order, a product, a cart, a suppression and
     # a rejected event
     for event_type, body in [

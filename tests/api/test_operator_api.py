@@ -28,13 +28,17 @@ def live_server(
 
 
 @pytest.fixture(scope="module")
-def admin_server(database_url: str, tmp_path_factory: pytest.TempPathFactory):
+def admin_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """A server with the operator API on and the default 24-hour key rotation grace."""
     yield from live_server(database_url, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def no_grace_server(database_url: str, tmp_path_factory: pytest.TempPathFactory):
+def no_grace_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """A server whose rotated keys expire at once."""
     yield from live_server(database_url, tmp_path_factory, key_rotation_grace_hours=0.0)
 
@@ -78,7 +82,7 @@ def read_status(store: StoreClient, key: str) -> int:
 )
 def test_without_an_admin_token_configured_the_operator_api_is_off(
     server: LiveServer, method: str, path: str
-):
+) -> None:
     with operator(server, token="anything") as client:
         response = client.request(method, path, json={"name": "Shop"})
 
@@ -92,7 +96,9 @@ def test_without_an_admin_token_configured_the_operator_api_is_off(
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token", ADMIN_TOKEN.upper()])
-def test_the_operator_api_needs_the_exact_admin_token(admin_server: LiveServer, token: str | None):
+def test_the_operator_api_needs_the_exact_admin_token(
+    admin_server: LiveServer, token: str | None
+) -> None:
     with operator(admin_server, token=token) as client:
         response = client.get("/admin/v1/stores")
 
@@ -103,14 +109,14 @@ def test_the_operator_api_needs_the_exact_admin_token(admin_server: LiveServer, 
     }
 
 
-def test_a_store_key_is_not_an_admin_token(admin_server: LiveServer):
+def test_a_store_key_is_not_an_admin_token(admin_server: LiveServer) -> None:
     store = new_store(admin_server)
 
     with operator(admin_server, token=store.api_key) as client:
         assert client.get("/admin/v1/stores").status_code == 401
 
 
-def test_creating_a_store_shows_its_key_once_and_the_key_works(admin_server: LiveServer):
+def test_creating_a_store_shows_its_key_once_and_the_key_works(admin_server: LiveServer) -> None:
     # when the operator creates a store
     with operator(admin_server) as client:
         response = client.post(
@@ -140,7 +146,7 @@ def test_creating_a_store_shows_its_key_once_and_the_key_works(admin_server: Liv
     assert store.get("/api/v1/customers/7").json()["email"] == "ada@example.com"
 
 
-def test_the_store_list_shows_stores_but_never_their_keys(admin_server: LiveServer):
+def test_the_store_list_shows_stores_but_never_their_keys(admin_server: LiveServer) -> None:
     store = new_store(admin_server, name="Listed shop")
 
     with operator(admin_server) as client:
@@ -175,7 +181,7 @@ def test_the_store_list_shows_stores_but_never_their_keys(admin_server: LiveServ
 )
 def test_a_store_with_a_bad_name_domain_or_currency_is_refused_and_not_made(
     admin_server: LiveServer, body: dict[str, Any], pointer: str
-):
+) -> None:
     with operator(admin_server) as client:
         before = client.get("/admin/v1/stores").json()["items"]
         response = client.post("/admin/v1/stores", json=body)
@@ -185,7 +191,9 @@ def test_a_store_with_a_bad_name_domain_or_currency_is_refused_and_not_made(
         assert client.get("/admin/v1/stores").json()["items"] == before
 
 
-def test_rotating_a_key_keeps_the_old_one_working_for_the_grace_period(admin_server: LiveServer):
+def test_rotating_a_key_keeps_the_old_one_working_for_the_grace_period(
+    admin_server: LiveServer,
+) -> None:
     # given a store
     store = new_store(admin_server)
     old_key = store.api_key
@@ -205,7 +213,7 @@ def test_rotating_a_key_keeps_the_old_one_working_for_the_grace_period(admin_ser
         assert read_status(store, key) == 200
 
 
-def test_a_rotated_key_works_for_webhooks_at_once(admin_server: LiveServer):
+def test_a_rotated_key_works_for_webhooks_at_once(admin_server: LiveServer) -> None:
     # given a store whose webhooks are flowing
     store = new_store(admin_server)
     assert webhook_status(store, store.api_key) == 200
@@ -217,7 +225,7 @@ def test_a_rotated_key_works_for_webhooks_at_once(admin_server: LiveServer):
     assert webhook_status(store, new_key) == 200
 
 
-def test_a_key_past_its_expiry_no_longer_works(no_grace_server: LiveServer):
+def test_a_key_past_its_expiry_no_longer_works(no_grace_server: LiveServer) -> None:
     # given a store whose key was rotated with no grace period
     store = new_store(no_grace_server)
     old_key = store.api_key
@@ -230,7 +238,7 @@ def test_a_key_past_its_expiry_no_longer_works(no_grace_server: LiveServer):
     assert webhook_status(store, new_key) == 200
 
 
-def test_rotating_the_key_of_an_unknown_store_is_404(admin_server: LiveServer):
+def test_rotating_the_key_of_an_unknown_store_is_404(admin_server: LiveServer) -> None:
     response = rotate(admin_server, "st_0000000000000000")
 
     assert response.status_code == 404

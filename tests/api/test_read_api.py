@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -64,7 +65,9 @@ def ada(store: StoreClient) -> StoreClient:
     ],
     ids=["x-api-key", "bearer", "lower-case bearer", "upper-case header name"],
 )
-def test_the_store_key_is_accepted_as_x_api_key_or_a_bearer_token(ada: StoreClient, auth):
+def test_the_store_key_is_accepted_as_x_api_key_or_a_bearer_token(
+    ada: StoreClient, auth: Callable[[str], dict[str, str]]
+) -> None:
     response = get(ada, "/api/v1/customers/7", auth(ada.api_key))
 
     assert response.status_code == 200
@@ -74,7 +77,7 @@ def test_the_store_key_is_accepted_as_x_api_key_or_a_bearer_token(ada: StoreClie
 @pytest.mark.parametrize(
     "path", ["/api/v1/customers", "/api/v1/customers/7", "/api/v1/orders", "/api/v1/events"]
 )
-def test_without_a_key_nothing_is_readable(ada: StoreClient, path: str):
+def test_without_a_key_nothing_is_readable(ada: StoreClient, path: str) -> None:
     response = get(ada, path, {})
 
     assert response.status_code == 401
@@ -95,7 +98,7 @@ def test_without_a_key_nothing_is_readable(ada: StoreClient, path: str):
         {"authorization": "Basic dXNlcjpwYXNz"},
     ],
 )
-def test_a_wrong_key_reads_nothing(ada: StoreClient, headers: dict[str, str]):
+def test_a_wrong_key_reads_nothing(ada: StoreClient, headers: dict[str, str]) -> None:
     response = get(ada, "/api/v1/customers/7", headers)
 
     assert response.status_code == 401
@@ -105,7 +108,7 @@ def test_a_wrong_key_reads_nothing(ada: StoreClient, headers: dict[str, str]):
 @pytest.mark.parametrize("stale_in", ["x-api-key", "authorization"])
 def test_with_the_key_in_both_headers_either_one_lets_the_reader_in(
     ada: StoreClient, stale_in: str
-):
+) -> None:
     stale = "wbk_rotated-away"
     headers = {"x-api-key": ada.api_key, "authorization": f"Bearer {ada.api_key}"}
     headers[stale_in] = stale if stale_in == "x-api-key" else f"Bearer {stale}"
@@ -117,7 +120,7 @@ def test_with_the_key_in_both_headers_either_one_lets_the_reader_in(
 
 def test_another_stores_key_never_reads_this_stores_data(
     ada: StoreClient, other_store: StoreClient
-):
+) -> None:
     # given the key of another store (that knows nothing yet)
     as_other = {"x-api-key": other_store.api_key}
 
@@ -132,7 +135,9 @@ def test_another_stores_key_never_reads_this_stores_data(
     assert get(ada, "/api/v1/suppressions", as_other).json()["items"] == []
 
 
-def test_the_same_ids_in_two_stores_are_two_customers(ada: StoreClient, other_store: StoreClient):
+def test_the_same_ids_in_two_stores_are_two_customers(
+    ada: StoreClient, other_store: StoreClient
+) -> None:
     send(other_store, "customers/create", {"id": 7, "email": "someone@example.com"})
     other_store.wait_applied()
 
@@ -140,14 +145,14 @@ def test_the_same_ids_in_two_stores_are_two_customers(ada: StoreClient, other_st
     assert other_store.get("/api/v1/customers/7").json()["email"] == "someone@example.com"
 
 
-def test_customers_can_be_found_by_email_whatever_its_case(ada: StoreClient):
+def test_customers_can_be_found_by_email_whatever_its_case(ada: StoreClient) -> None:
     [customer] = ada.get("/api/v1/customers", email="ADA@example.com").json()["items"]
 
     assert customer["id"] == "7"
     assert ada.get("/api/v1/customers", email="eve@example.com").json()["items"] == []
 
 
-def test_customers_sharing_an_email_come_in_pages(store: StoreClient):
+def test_customers_sharing_an_email_come_in_pages(store: StoreClient) -> None:
     # given three customers (three ids) who gave the same address
     for customer_id in (1, 2, 3):
         send(store, "customers/create", {"id": customer_id, "email": "family@example.com"})
@@ -176,7 +181,7 @@ def test_customers_sharing_an_email_come_in_pages(store: StoreClient):
     assert bad.status_code == 400
 
 
-def test_unknown_ids_are_404_with_a_reason(store: StoreClient):
+def test_unknown_ids_are_404_with_a_reason(store: StoreClient) -> None:
     for path, reason in [
         ("/api/v1/customers/404", "no customer with id '404'"),
         ("/api/v1/orders/404", "no order with id '404'"),
@@ -188,7 +193,7 @@ def test_unknown_ids_are_404_with_a_reason(store: StoreClient):
         assert response.json() == {"error": {"code": "not_found", "reason": reason}}
 
 
-def test_customers_are_paged_with_a_cursor_without_gaps_or_repeats(store: StoreClient):
+def test_customers_are_paged_with_a_cursor_without_gaps_or_repeats(store: StoreClient) -> None:
     for number in range(5):
         send(store, "customers/create", {"id": number, "email": f"c{number}@example.com"})
     store.wait_applied()
@@ -200,7 +205,7 @@ def test_customers_are_paged_with_a_cursor_without_gaps_or_repeats(store: StoreC
     assert sorted(ids) == ["0", "1", "2", "3", "4"]
 
 
-def test_a_page_that_holds_everything_has_no_next_cursor(store: StoreClient):
+def test_a_page_that_holds_everything_has_no_next_cursor(store: StoreClient) -> None:
     send(store, "customers/create", {"id": 1, "email": "c1@example.com"})
     store.wait_applied()
 
@@ -208,7 +213,7 @@ def test_a_page_that_holds_everything_has_no_next_cursor(store: StoreClient):
     assert (len(body["items"]), body["next_cursor"]) == (1, None)
 
 
-def test_orders_of_one_customer_are_paged_with_a_cursor(store: StoreClient):
+def test_orders_of_one_customer_are_paged_with_a_cursor(store: StoreClient) -> None:
     # given customer 7 with three orders and customer 8 with two
     for order_id, customer_id in [(1, 7), (2, 8), (3, 7), (4, 8), (5, 7)]:
         send(
@@ -232,14 +237,14 @@ def test_orders_of_one_customer_are_paged_with_a_cursor(store: StoreClient):
     assert len([o for page in all_pages(store, "/api/v1/orders", limit=2) for o in page]) == 5
 
 
-def test_orders_of_an_unknown_customer_are_an_empty_page(ada: StoreClient):
+def test_orders_of_an_unknown_customer_are_an_empty_page(ada: StoreClient) -> None:
     assert ada.get("/api/v1/orders", customer_id="404").json() == {
         "items": [],
         "next_cursor": None,
     }
 
 
-def test_the_event_log_is_newest_first_and_paged_with_a_cursor(store: StoreClient):
+def test_the_event_log_is_newest_first_and_paged_with_a_cursor(store: StoreClient) -> None:
     sent = [store.send("product_viewed", {"n": n}).json()["event_id"] for n in range(5)]
     store.wait_applied()
 
@@ -249,7 +254,7 @@ def test_the_event_log_is_newest_first_and_paged_with_a_cursor(store: StoreClien
     assert [entry["event_id"] for page in pages for entry in page] == sorted(sent, reverse=True)
 
 
-def test_the_event_log_can_be_filtered_by_outcome(store: StoreClient):
+def test_the_event_log_can_be_filtered_by_outcome(store: StoreClient) -> None:
     store.send("product_viewed", {"n": 1})
     store.send("product_viewed", {"n": 1})
     store.send("orders/create", {"id": 1})
@@ -262,7 +267,7 @@ def test_the_event_log_can_be_filtered_by_outcome(store: StoreClient):
     assert len(store.get("/api/v1/events", outcome="rejected").json()["items"]) == 1
 
 
-def test_an_unknown_outcome_filter_is_400_naming_the_parameter(store: StoreClient):
+def test_an_unknown_outcome_filter_is_400_naming_the_parameter(store: StoreClient) -> None:
     response = store.get("/api/v1/events", outcome="lost")
 
     assert response.status_code == 400
@@ -273,7 +278,7 @@ def test_an_unknown_outcome_filter_is_400_naming_the_parameter(store: StoreClien
     }
 
 
-def test_an_outcome_filter_is_read_in_any_case(store: StoreClient):
+def test_an_outcome_filter_is_read_in_any_case(store: StoreClient) -> None:
     store.send("orders/create", {"id": 1})  # (rejected: no created_at)
 
     found = store.get("/api/v1/events", outcome="Rejected").json()["items"]
@@ -281,7 +286,7 @@ def test_an_outcome_filter_is_read_in_any_case(store: StoreClient):
     assert [entry["outcome"] for entry in found] == ["rejected"]
 
 
-def test_an_empty_type_filter_is_400_naming_the_parameter(store: StoreClient):
+def test_an_empty_type_filter_is_400_naming_the_parameter(store: StoreClient) -> None:
     response = store.get("/api/v1/events", type="")
 
     assert response.status_code == 400
@@ -289,7 +294,7 @@ def test_an_empty_type_filter_is_400_naming_the_parameter(store: StoreClient):
 
 
 @pytest.mark.parametrize("limit", [0, -1, 501, "ten"])
-def test_a_limit_out_of_range_is_400_naming_the_parameter(store: StoreClient, limit: Any):
+def test_a_limit_out_of_range_is_400_naming_the_parameter(store: StoreClient, limit: Any) -> None:
     response = store.get("/api/v1/customers", limit=limit)
 
     assert response.status_code == 400
@@ -302,7 +307,9 @@ PAGED = ["/api/v1/customers", "/api/v1/orders", "/api/v1/events", "/api/v1/suppr
 
 @pytest.mark.parametrize("path", PAGED)
 @pytest.mark.parametrize("cursor", ["not-a-cursor", "%%%", cursor_of({"seq": 1}), cursor_of("x")])
-def test_a_cursor_this_api_did_not_give_out_is_400(ada: StoreClient, path: str, cursor: str):
+def test_a_cursor_this_api_did_not_give_out_is_400(
+    ada: StoreClient, path: str, cursor: str
+) -> None:
     response = ada.get(path, cursor=cursor)
 
     assert response.status_code == 400
@@ -319,7 +326,9 @@ def test_a_cursor_this_api_did_not_give_out_is_400(ada: StoreClient, path: str, 
     [[], [1.5], [True], [1, 2, 3], [None, None], [2**64 - 1], [2**63], ["a\u0000b", 1]],
     ids=repr,
 )
-def test_a_tampered_cursor_of_the_wrong_shape_is_400(ada: StoreClient, path: str, value: Any):
+def test_a_tampered_cursor_of_the_wrong_shape_is_400(
+    ada: StoreClient, path: str, value: Any
+) -> None:
     # a one-off connection: a 500 may close it, and the store's client is used after the test
     response = httpx.get(
         ada.server.url + path,
@@ -331,7 +340,7 @@ def test_a_tampered_cursor_of_the_wrong_shape_is_400(ada: StoreClient, path: str
     assert response.json()["error"]["code"] == "invalid_cursor"
 
 
-def test_the_openapi_schema_lists_the_routes(store: StoreClient):
+def test_the_openapi_schema_lists_the_routes(store: StoreClient) -> None:
     response = store.http.get("/openapi.json")
 
     assert response.status_code == 200
@@ -365,7 +374,7 @@ def event_types(store: StoreClient, **params: Any) -> list[str]:
 )
 def test_the_event_log_filtered_by_type_finds_every_name_of_that_type(
     store: StoreClient, asked: str
-):
+) -> None:
     # given one order sent under each name of orders/create, and an order update
     for number, sent_as in enumerate(["orders/create", "orders/created", "Orders/Create"]):
         send(store, sent_as, {"id": number, "created_at": "2026-11-01T10:00:00Z"})
@@ -379,7 +388,7 @@ def test_the_event_log_filtered_by_type_finds_every_name_of_that_type(
     assert found == ["Orders/Create", "orders/created", "orders/create"]
 
 
-def test_a_rejected_event_is_found_under_its_types_other_names(store: StoreClient):
+def test_a_rejected_event_is_found_under_its_types_other_names(store: StoreClient) -> None:
     store.send("orders/created", {"id": 1})
     store.wait_applied()
 
@@ -388,7 +397,7 @@ def test_a_rejected_event_is_found_under_its_types_other_names(store: StoreClien
     assert (entry["event_type"], entry["body"]) == ("orders/created", {"id": 1})
 
 
-def test_a_custom_event_type_is_found_whatever_its_case(store: StoreClient):
+def test_a_custom_event_type_is_found_whatever_its_case(store: StoreClient) -> None:
     # given a custom type sent in two cases, and another custom type
     send(store, "Wishlist_Added", {"n": 1})
     send(store, "wishlist_added", {"n": 2})
@@ -409,7 +418,7 @@ def unsubscribe(store: StoreClient, *emails: str) -> None:
 
 def test_the_suppression_list_is_paged_with_a_cursor_without_gaps_or_repeats(
     store: StoreClient,
-):
+) -> None:
     # given five addresses on the list
     unsubscribe(store, *(f"s{n}@example.com" for n in range(5)))
 
@@ -422,7 +431,7 @@ def test_the_suppression_list_is_paged_with_a_cursor_without_gaps_or_repeats(
     assert emails == [f"s{n}@example.com" for n in range(5)]
 
 
-def test_one_addresss_suppressions_are_a_single_page(store: StoreClient):
+def test_one_addresss_suppressions_are_a_single_page(store: StoreClient) -> None:
     unsubscribe(store, "ada@example.com", "eve@example.com")
 
     body = store.read("/api/v1/suppressions", email="ADA@example.com")
@@ -442,7 +451,7 @@ def test_one_addresss_suppressions_are_a_single_page(store: StoreClient):
 @pytest.mark.parametrize("value", ["", "  "])
 def test_an_empty_filter_is_400_naming_the_parameter(
     ada: StoreClient, path: str, parameter: str, value: str
-):
+) -> None:
     response = ada.get(path, **{parameter: value})
 
     assert response.status_code == 400
@@ -451,7 +460,7 @@ def test_an_empty_filter_is_400_naming_the_parameter(
     assert "must not be empty" in error["reason"]
 
 
-def test_a_guests_orders_are_listed_by_their_email(store: StoreClient):
+def test_a_guests_orders_are_listed_by_their_email(store: StoreClient) -> None:
     # given a guest who ordered twice, with no customer id, and a customer who ordered once
     for order_id in (1, 2):
         order = {"id": order_id, "created_at": "2026-11-01T10:00:00Z", "email": "guest@example.com"}

@@ -38,7 +38,7 @@ def full_order(**overrides: Any) -> dict[str, Any]:
     } | overrides
 
 
-def test_an_order_shows_every_contract_field_it_carried(store: StoreClient):
+def test_an_order_shows_every_contract_field_it_carried(store: StoreClient) -> None:
     # given an order with the contract's optional fields and one of the sender's own
     send(store, "orders/create", full_order())
     store.wait_applied()
@@ -67,7 +67,7 @@ def test_an_order_shows_every_contract_field_it_carried(store: StoreClient):
 SHOWN_AS_BEFORE = {"id", "created_at", "customer", "line_items", "total_price"}
 
 
-def test_the_fields_an_order_showed_before_are_unchanged(store: StoreClient):
+def test_the_fields_an_order_showed_before_are_unchanged(store: StoreClient) -> None:
     # given the same order with and without the optional fields
     send(store, "orders/create", full_order())
     send(
@@ -92,7 +92,7 @@ def test_the_fields_an_order_showed_before_are_unchanged(store: StoreClient):
     assert "customer" not in full
 
 
-def test_the_senders_fields_never_replace_winbacks_own(store: StoreClient):
+def test_the_senders_fields_never_replace_winbacks_own(store: StoreClient) -> None:
     # given an order whose sender also sent fields winback computes or shows itself
     send(store, "orders/create", full_order(customer_id="999", test="no", updated_at=None))
     store.wait_applied()
@@ -102,7 +102,7 @@ def test_the_senders_fields_never_replace_winbacks_own(store: StoreClient):
     assert (order["customer_id"], order["test"], order["updated_at"]) == ("7", False, None)
 
 
-def test_an_erased_buyers_order_keeps_the_sale_and_loses_the_rest(store: StoreClient):
+def test_an_erased_buyers_order_keeps_the_sale_and_loses_the_rest(store: StoreClient) -> None:
     # given an order, then its buyer erased
     send(store, "orders/create", full_order())
     store.wait_applied()
@@ -116,7 +116,7 @@ def test_an_erased_buyers_order_keeps_the_sale_and_loses_the_rest(store: StoreCl
     assert "note" not in order
 
 
-def test_a_cart_shows_the_fields_it_carried(store: StoreClient):
+def test_a_cart_shows_the_fields_it_carried(store: StoreClient) -> None:
     # given a cart with a token, codes, money fields and a field of the sender's own
     send(
         store,

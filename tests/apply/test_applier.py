@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 
 from tests.rawevents import webhook_event
 from winback.apply import applier as applier_module
+from winback.apply import batch
 from winback.apply.applier import Applier, wait_after_failures
 from winback.apply.direct import apply_direct
 from winback.apply.item import ApplyItem
@@ -81,7 +82,7 @@ def _ours(store_id: str, rows: list[Any]) -> bool:
 def _meanwhile(monkeypatch: pytest.MonkeyPatch, store_id: str, action: Callable[[], T]) -> list[T]:
     """Run ``action`` once, right after an applier has parsed a batch of the store's
     events (before it takes the write lock); its result lands in the returned list."""
-    parse = applier_module.parse_events
+    parse = batch.parse_events
     done: list[T] = []
     started: list[bool] = []  # (set first: the action may itself parse, as another applier)
 
@@ -148,7 +149,7 @@ def test_a_batch_is_worked_out_before_the_lock_only_by_an_applier_of_its_own_pro
     body = {"id": "w1", "email": "wen@example.com", "first_name": "Wen"}
     [seq] = append_events(engine, [webhook_event(own_store, "customers/update", body)])
     applied_inside_the_lock: list[Any] = []
-    inside = applier_module.apply_parsed
+    inside = batch.apply_parsed
 
     def recorded(conn: Any, items: list[Any], refused: list[Any]) -> Any:
         if _ours(own_store, items):
@@ -181,7 +182,7 @@ def test_a_write_after_the_snapshot_makes_the_batch_be_applied_again_inside_the_
     )
     # and, while the applier works its batch out on a snapshot, a newer write of
     # another of her fields (an import's) commits
-    work_out = applier_module.work_out
+    work_out = batch.work_out
 
     def work_out_then_another_writer_commits(*args: Any) -> Any:
         worked = work_out(*args)

@@ -15,6 +15,7 @@ from winback.apply.item import ApplyItem
 from winback.catalog.payloads import ProductPayload
 from winback.intake.topics import Topic
 from winback.orders.payloads import OrderPayload
+from winback.storage.flush import flush as real_flush
 from winback.storage.schema import products
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -62,11 +63,12 @@ def product_reads(engine: Engine) -> Iterator[list[str]]:
 
 def _title(engine: Engine, store_id: str) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(
+        title: str | None = conn.execute(
             select(products.c.title).where(
                 products.c.store_id == store_id, products.c.external_id == "P1"
             )
         ).scalar_one()
+    return title
 
 
 def test_a_change_made_elsewhere_between_batches_is_read_not_overwritten(
@@ -109,7 +111,6 @@ def test_a_batch_that_fails_leaves_nothing_to_carry(
 ) -> None:
     # given a batch applied, then one whose write fails after it changed the product
     bulk.apply([_order(store_id, 1, "Mug")])
-    real_flush = winback.apply.batch.flush
 
     def failing(_ws: Any) -> None:
         raise RuntimeError("the disk is full")

@@ -54,7 +54,7 @@ def written_tables(engine: Engine) -> Iterator[list[str]]:
 
 def test_the_same_order_again_writes_neither_it_nor_its_lines_nor_their_products(
     engine: Engine, store_id: str, written_tables: list[str]
-):
+) -> None:
     assert apply_direct(engine, [_order(store_id)]) == ["applied"]
     assert {"orders", "order_lines", "products"} <= set(written_tables)
     written_tables.clear()
@@ -67,7 +67,7 @@ def test_the_same_order_again_writes_neither_it_nor_its_lines_nor_their_products
 
 def test_the_same_order_with_one_field_changed_is_written_again(
     engine: Engine, store_id: str, written_tables: list[str]
-):
+) -> None:
     apply_direct(engine, [_order(store_id)])
     written_tables.clear()
 
@@ -79,7 +79,7 @@ def test_the_same_order_with_one_field_changed_is_written_again(
 
 def test_an_order_older_than_its_buyers_last_mention_still_records_the_purchase(
     engine: Engine, store_id: str
-):
+) -> None:
     # given the buyer stored as of a newer order (nothing of the profile will change)
     apply_direct(engine, [_order(store_id)])
     older = OrderPayload.model_validate(

@@ -29,7 +29,7 @@ def place_order(store: StoreClient, created_at: str, customer: dict[str, Any] = 
     )
 
 
-def test_a_cart_is_stored_as_sent_and_open(store: StoreClient):
+def test_a_cart_is_stored_as_sent_and_open(store: StoreClient) -> None:
     send(
         store,
         "carts/create",
@@ -66,14 +66,14 @@ def test_a_cart_is_stored_as_sent_and_open(store: StoreClient):
     assert store.get("/api/v1/products/55").json()["status"] == "disabled"
 
 
-def test_a_negative_total_discounts_is_kept_as_the_same_positive_amount(store: StoreClient):
+def test_a_negative_total_discounts_is_kept_as_the_same_positive_amount(store: StoreClient) -> None:
     # as for an order: a sender that sends the discount negative means the same amount
     send(store, "carts/update", {"id": "c1", "total_discounts": "-5.50", "line_items": []})
 
     assert cart(store)["total_discounts"] == "5.50"
 
 
-def test_the_same_id_replaces_the_carts_contents(store: StoreClient):
+def test_the_same_id_replaces_the_carts_contents(store: StoreClient) -> None:
     send(
         store,
         "carts/create",
@@ -103,7 +103,7 @@ def test_the_same_id_replaces_the_carts_contents(store: StoreClient):
     assert (stored["total_price"], stored["updated_at"]) == ("5.00", "2026-11-01T10:30:00+00:00")
 
 
-def test_an_emptied_cart_has_no_lines(store: StoreClient):
+def test_an_emptied_cart_has_no_lines(store: StoreClient) -> None:
     send(store, "carts/create", {"id": "c1", "customer": ADA, "line_items": [{"sku": "MUG"}]})
 
     send(store, "carts/update", {"id": "c1", "customer": ADA, "line_items": []})
@@ -111,7 +111,7 @@ def test_an_emptied_cart_has_no_lines(store: StoreClient):
     assert cart(store)["line_items"] == []
 
 
-def test_an_order_converts_the_buyers_open_cart(store: StoreClient):
+def test_an_order_converts_the_buyers_open_cart(store: StoreClient) -> None:
     # given an open cart of customer 7
     send(store, "carts/create", {"id": "c1", "customer": ADA, "updated_at": "2026-11-01T10:00:00Z"})
 
@@ -122,7 +122,7 @@ def test_an_order_converts_the_buyers_open_cart(store: StoreClient):
     assert cart(store)["status"] == "converted"
 
 
-def test_an_order_found_by_email_converts_a_guest_cart_with_that_email(store: StoreClient):
+def test_an_order_found_by_email_converts_a_guest_cart_with_that_email(store: StoreClient) -> None:
     send(
         store,
         "carts/create",
@@ -134,7 +134,7 @@ def test_an_order_found_by_email_converts_a_guest_cart_with_that_email(store: St
     assert cart(store)["status"] == "converted"
 
 
-def test_an_order_that_arrives_before_the_cart_still_converts_it(store: StoreClient):
+def test_an_order_that_arrives_before_the_cart_still_converts_it(store: StoreClient) -> None:
     # given an order placed at 10:20 that was delivered first
     place_order(store, "2026-11-01T10:20:00Z")
 
@@ -145,7 +145,7 @@ def test_an_order_that_arrives_before_the_cart_still_converts_it(store: StoreCli
     assert cart(store)["status"] == "converted"
 
 
-def test_a_cart_changed_after_the_order_stays_open(store: StoreClient):
+def test_a_cart_changed_after_the_order_stays_open(store: StoreClient) -> None:
     place_order(store, "2026-11-01T10:20:00Z")
 
     send(store, "carts/create", {"id": "c2", "customer": ADA, "updated_at": "2026-11-01T11:00:00Z"})
@@ -153,7 +153,7 @@ def test_a_cart_changed_after_the_order_stays_open(store: StoreClient):
     assert cart(store, "c2")["status"] == "open"
 
 
-def test_another_customers_order_does_not_convert_the_cart(store: StoreClient):
+def test_another_customers_order_does_not_convert_the_cart(store: StoreClient) -> None:
     send(store, "carts/create", {"id": "c1", "customer": ADA, "updated_at": "2026-11-01T10:00:00Z"})
 
     place_order(store, "2026-11-01T10:20:00Z", customer={"id": 8, "email": "charles@example.com"})
@@ -161,7 +161,7 @@ def test_another_customers_order_does_not_convert_the_cart(store: StoreClient):
     assert cart(store)["status"] == "open"
 
 
-def test_an_anonymous_cart_is_kept_without_creating_a_customer(store: StoreClient):
+def test_an_anonymous_cart_is_kept_without_creating_a_customer(store: StoreClient) -> None:
     send(
         store,
         "carts/create",
@@ -173,7 +173,7 @@ def test_an_anonymous_cart_is_kept_without_creating_a_customer(store: StoreClien
     assert store.get("/api/v1/customers").json()["items"] == []
 
 
-def test_a_guest_cart_with_an_email_is_linked_to_that_shopper(store: StoreClient):
+def test_a_guest_cart_with_an_email_is_linked_to_that_shopper(store: StoreClient) -> None:
     send(store, "customers/create", {"email": "guest@example.com", "first_name": "Gus"})
 
     send(store, "carts/create", {"id": "c1", "email": "Guest@Example.com"})
@@ -183,13 +183,17 @@ def test_a_guest_cart_with_an_email_is_linked_to_that_shopper(store: StoreClient
     assert cart(store)["email"] == "guest@example.com"
 
 
-def test_carts_of_one_store_are_invisible_to_another(store: StoreClient, other_store: StoreClient):
+def test_carts_of_one_store_are_invisible_to_another(
+    store: StoreClient, other_store: StoreClient
+) -> None:
     send(store, "carts/create", {"id": "c1", "customer": ADA})
 
     assert other_store.get("/api/v1/carts/c1").status_code == 404
 
 
-def test_cart_lines_whose_sum_reaches_the_money_limit_are_refused_at_once(store: StoreClient):
+def test_cart_lines_whose_sum_reaches_the_money_limit_are_refused_at_once(
+    store: StoreClient,
+) -> None:
     # when a cart's line is worth more than money can hold (price times quantity)
     line = {"product_id": "q", "quantity": 99999999999999, "price": 99999999999999}
     response = store.send("carts/create", {"id": "c1", "line_items": [line]})
@@ -200,7 +204,7 @@ def test_cart_lines_whose_sum_reaches_the_money_limit_are_refused_at_once(store:
     assert store.get("/api/v1/carts/c1").status_code == 404
 
 
-def test_a_cart_total_with_more_than_four_places_is_refused(store: StoreClient):
+def test_a_cart_total_with_more_than_four_places_is_refused(store: StoreClient) -> None:
     response = store.send("carts/create", {"id": "c1", "total_price": "12.45001"})
 
     assert response.status_code == 400
@@ -209,7 +213,7 @@ def test_a_cart_total_with_more_than_four_places_is_refused(store: StoreClient):
     assert error["reason"].startswith("money has at most 4 decimal places")
 
 
-def test_a_cart_without_a_total_shows_its_lines_sum_as_an_order_does(store: StoreClient):
+def test_a_cart_without_a_total_shows_its_lines_sum_as_an_order_does(store: StoreClient) -> None:
     lines = [{"sku": "MUG", "price": "12.45", "quantity": 2}, {"sku": "CUP", "price": "3"}]
     assert store.send("carts/create", {"id": "c1", "line_items": lines}).status_code == 200
     assert store.send("carts/create", {"id": "c2"}).status_code == 200
@@ -219,7 +223,7 @@ def test_a_cart_without_a_total_shows_its_lines_sum_as_an_order_does(store: Stor
     assert store.get("/api/v1/carts/c2").json()["total_price"] is None  # (no lines: no sum)
 
 
-def test_a_cart_whose_lines_sum_cannot_be_kept_exactly_needs_its_total(store: StoreClient):
+def test_a_cart_whose_lines_sum_cannot_be_kept_exactly_needs_its_total(store: StoreClient) -> None:
     line = {"sku": "RIBBON", "price": "0.0001", "quantity": "0.5"}
 
     response = store.send("carts/create", {"id": "c1", "line_items": [line]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -23,7 +24,7 @@ def _at(minutes: int) -> datetime:
 
 def _events(store_id: str) -> list[RawEvent]:
     order = {"id": "o1", "email": "g@example.com", "line_items": LINES, "total_price": "1.00"}
-    deliveries = [
+    deliveries: list[tuple[str, dict[str, Any], int]] = [
         ("carts/update", {"id": "k1", "email": "g@example.com", "line_items": LINES}, 1),
         ("orders/create", order | {"created_at": _at(2).isoformat()}, 2),
         ("customers/update", {"id": "c1", "email": "g@example.com"}, 3),

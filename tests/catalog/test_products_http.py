@@ -23,7 +23,7 @@ def product(store: StoreClient, product_id: str = "55") -> dict[str, Any]:
     return dict(response.json())
 
 
-def test_a_product_is_stored_as_sent_and_is_for_sale(store: StoreClient):
+def test_a_product_is_stored_as_sent_and_is_for_sale(store: StoreClient) -> None:
     send(
         store,
         "products/create",
@@ -75,7 +75,7 @@ def test_a_product_is_stored_as_sent_and_is_for_sale(store: StoreClient):
 
 def test_a_product_without_variants_has_one_that_repeats_its_id_sku_and_price(
     store: StoreClient,
-):
+) -> None:
     send(store, "products/create", {"id": 55, "sku": "MUG", "title": "Mug", "price": 19.99})
 
     assert product(store)["variants"] == [
@@ -83,7 +83,7 @@ def test_a_product_without_variants_has_one_that_repeats_its_id_sku_and_price(
     ]
 
 
-def test_a_price_sent_as_a_json_number_stays_exact(store: StoreClient):
+def test_a_price_sent_as_a_json_number_stays_exact(store: StoreClient) -> None:
     send(store, "products/create", {"id": 55, "price": 19.99, "sale_price": 0.1})
 
     assert (product(store)["price"], product(store)["sale_price"]) == ("19.99", "0.10")
@@ -102,13 +102,13 @@ def test_a_price_sent_as_a_json_number_stays_exact(store: StoreClient):
 )
 def test_product_exists_or_enabled_false_means_unavailable(
     store: StoreClient, flags: dict[str, bool], status: str
-):
+) -> None:
     send(store, "products/create", {"id": 55, "title": "Mug"} | flags)
 
     assert product(store)["status"] == status
 
 
-def test_a_product_back_in_the_shop_is_available_again(store: StoreClient):
+def test_a_product_back_in_the_shop_is_available_again(store: StoreClient) -> None:
     send(
         store,
         "products/create",
@@ -124,7 +124,7 @@ def test_a_product_back_in_the_shop_is_available_again(store: StoreClient):
     assert product(store)["status"] == "active"
 
 
-def test_a_deleted_product_is_never_removed_only_unavailable(store: StoreClient):
+def test_a_deleted_product_is_never_removed_only_unavailable(store: StoreClient) -> None:
     # given a product for sale
     send(store, "products/create", {"id": 55, "sku": "MUG", "title": "Mug", "price": "12.45"})
     before = product(store)
@@ -141,13 +141,13 @@ def test_a_deleted_product_is_never_removed_only_unavailable(store: StoreClient)
     }
 
 
-def test_deleting_an_unknown_product_keeps_it_known_as_unavailable(store: StoreClient):
+def test_deleting_an_unknown_product_keeps_it_known_as_unavailable(store: StoreClient) -> None:
     send(store, "products/delete", {"id": 55})
 
     assert product(store)["status"] == "unavailable"
 
 
-def test_an_order_for_a_deleted_product_does_not_make_it_available(store: StoreClient):
+def test_an_order_for_a_deleted_product_does_not_make_it_available(store: StoreClient) -> None:
     send(store, "products/create", {"id": 55, "title": "Mug"})
     send(store, "products/delete", {"id": 55})
 
@@ -160,7 +160,9 @@ def test_an_order_for_a_deleted_product_does_not_make_it_available(store: StoreC
     assert product(store)["status"] == "unavailable"
 
 
-def test_a_product_known_from_an_order_is_replaced_when_the_store_sends_it(store: StoreClient):
+def test_a_product_known_from_an_order_is_replaced_when_the_store_sends_it(
+    store: StoreClient,
+) -> None:
     # given a product known only from an order line (disabled)
     send(
         store,
@@ -185,7 +187,7 @@ def test_a_product_known_from_an_order_is_replaced_when_the_store_sends_it(store
     assert (stored["status"], stored["title"], stored["price"]) == ("active", "Mug", "12.45")
 
 
-def test_an_update_older_than_a_delete_does_not_bring_the_product_back(store: StoreClient):
+def test_an_update_older_than_a_delete_does_not_bring_the_product_back(store: StoreClient) -> None:
     send(store, "products/create", {"id": 55, "title": "Mug", "updated_at": "2026-10-01T00:00:00Z"})
     send(store, "products/delete", {"id": 55})
 
@@ -197,7 +199,7 @@ def test_an_update_older_than_a_delete_does_not_bring_the_product_back(store: St
     assert product(store)["status"] == "unavailable"
 
 
-def test_an_update_replaces_the_variants(store: StoreClient):
+def test_an_update_replaces_the_variants(store: StoreClient) -> None:
     send(
         store,
         "products/create",
@@ -219,7 +221,7 @@ def test_an_update_replaces_the_variants(store: StoreClient):
 
 def test_products_of_one_store_are_invisible_to_another(
     store: StoreClient, other_store: StoreClient
-):
+) -> None:
     send(store, "products/create", {"id": 55, "title": "Mug"})
 
     assert other_store.get("/api/v1/products/55").status_code == 404
@@ -235,7 +237,7 @@ def test_products_of_one_store_are_invisible_to_another(
 )
 def test_a_price_with_more_than_four_places_is_refused_not_rounded(
     store: StoreClient, body: dict[str, Any], pointer: str
-):
+) -> None:
     # when a price has more places than winback keeps
     response = store.send("products/create", body)
 

@@ -8,7 +8,7 @@ from tests.coupons.conftest import STORE_KEY, Coupons, StoreSide
 
 def test_an_endpoint_answering_in_the_contract_shape_is_kept(
     coupons: Coupons, store_side: StoreSide
-):
+) -> None:
     url, behaviour = store_side.new_endpoint()
 
     response = coupons.set_endpoint(url)
@@ -33,24 +33,26 @@ def assert_refused(coupons: Coupons, url: str, key: str, reason_part: str) -> No
     assert coupons.store.get("/api/v1/coupons/endpoint").json()["url"] is None
 
 
-def test_a_wrong_key_is_refused_and_nothing_is_kept(coupons: Coupons, store_side: StoreSide):
+def test_a_wrong_key_is_refused_and_nothing_is_kept(
+    coupons: Coupons, store_side: StoreSide
+) -> None:
     url, _ = store_side.new_endpoint()
 
     assert_refused(coupons, url, "not-the-key", "refused winback's key")
 
 
-def test_an_html_answer_is_refused(coupons: Coupons, store_side: StoreSide):
+def test_an_html_answer_is_refused(coupons: Coupons, store_side: StoreSide) -> None:
     url, behaviour = store_side.new_endpoint()
     behaviour.mode = "html"
 
     assert_refused(coupons, url, STORE_KEY, "not JSON (text/html): <html><body>Maintenance")
 
 
-def test_an_endpoint_that_is_down_is_refused(coupons: Coupons):
+def test_an_endpoint_that_is_down_is_refused(coupons: Coupons) -> None:
     assert_refused(coupons, f"http://127.0.0.1:{free_port()}", STORE_KEY, "could not be reached")
 
 
-def test_a_url_that_is_not_http_is_refused(coupons: Coupons):
+def test_a_url_that_is_not_http_is_refused(coupons: Coupons) -> None:
     response = coupons.set_endpoint("ftp://shop.example/")
 
     assert response.status_code == 400

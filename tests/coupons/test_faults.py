@@ -30,7 +30,9 @@ def issue_and_expect_failure(coupons: Coupons, reason_part: str) -> dict[str, An
     return coupon  # type: ignore[no-any-return]
 
 
-def test_a_refusal_is_recorded_with_the_stores_message(coupons: Coupons, connected: Behaviour):
+def test_a_refusal_is_recorded_with_the_stores_message(
+    coupons: Coupons, connected: Behaviour
+) -> None:
     response = coupons.issue(rule_id="NO_SUCH_RULE")
 
     coupon = response.json()["coupon"]
@@ -42,7 +44,9 @@ def test_a_refusal_is_recorded_with_the_stores_message(coupons: Coupons, connect
     )
 
 
-def test_a_401_is_recorded_as_a_refused_key_and_not_retried(coupons: Coupons, connected: Behaviour):
+def test_a_401_is_recorded_as_a_refused_key_and_not_retried(
+    coupons: Coupons, connected: Behaviour
+) -> None:
     connected.mode = "wrong_key"
 
     coupon = issue_and_expect_failure(coupons, "refused winback's key")
@@ -50,7 +54,7 @@ def test_a_401_is_recorded_as_a_refused_key_and_not_retried(coupons: Coupons, co
     assert coupon["attempts"] == 1
 
 
-def test_an_html_answer_is_recorded_as_not_json(coupons: Coupons, connected: Behaviour):
+def test_an_html_answer_is_recorded_as_not_json(coupons: Coupons, connected: Behaviour) -> None:
     connected.mode = "html"
 
     coupon = issue_and_expect_failure(coupons, "not JSON (text/html)")
@@ -58,7 +62,9 @@ def test_an_html_answer_is_recorded_as_not_json(coupons: Coupons, connected: Beh
     assert coupon["attempts"] == 1
 
 
-def test_a_slow_store_is_retried_then_recorded_as_timed_out(coupons: Coupons, connected: Behaviour):
+def test_a_slow_store_is_retried_then_recorded_as_timed_out(
+    coupons: Coupons, connected: Behaviour
+) -> None:
     connected.mode = "slow"
     started = time.monotonic()
 
@@ -72,7 +78,7 @@ def test_a_slow_store_is_retried_then_recorded_as_timed_out(coupons: Coupons, co
 
 def test_a_store_that_is_down_is_retried_then_recorded(
     coupons: Coupons, connected: Behaviour, engine: Engine, store: StoreClient
-):
+) -> None:
     saved = dict(get_store(engine, store.store_id).settings[SETTINGS_KEY])
     saved["url"] = f"http://127.0.0.1:{free_port()}"
     update_settings(engine, store.store_id, {SETTINGS_KEY: saved})
@@ -84,7 +90,7 @@ def test_a_store_that_is_down_is_retried_then_recorded(
 
 def test_5xx_answers_are_retried_with_backoff_until_the_code_is_created(
     coupons: Coupons, connected: Behaviour
-):
+) -> None:
     connected.mode = "fail_first"
     connected.failures_left = 2
 
@@ -101,7 +107,7 @@ def test_5xx_answers_are_retried_with_backoff_until_the_code_is_created(
 
 def test_an_endpoint_that_never_recovers_from_5xx_is_recorded_as_failed(
     coupons: Coupons, connected: Behaviour
-):
+) -> None:
     connected.mode = "fail_first"
     connected.failures_left = 1000
 

@@ -12,7 +12,9 @@ from winback.coupons.codes import ALPHABET
 CODE = re.compile(rf"^WB-[{ALPHABET}]{{10}}$")
 
 
-def test_a_code_is_created_by_the_store_and_recorded(coupons: Coupons, connected: Behaviour):
+def test_a_code_is_created_by_the_store_and_recorded(
+    coupons: Coupons, connected: Behaviour
+) -> None:
     before = datetime.now(UTC)
 
     response = coupons.issue(rule_id="TEN_OFF", email="Ada@Example.com", expires_in="7d")
@@ -33,7 +35,7 @@ def test_a_code_is_created_by_the_store_and_recorded(coupons: Coupons, connected
 
 def test_codes_are_never_reused_and_use_only_unambiguous_characters(
     coupons: Coupons, connected: Behaviour
-):
+) -> None:
     codes = [coupons.issue(rule_id="TEN_OFF").json()["code"] for _ in range(20)]
 
     assert len(set(codes)) == 20
@@ -42,7 +44,7 @@ def test_codes_are_never_reused_and_use_only_unambiguous_characters(
     assert set(connected.created) == set(codes)
 
 
-def test_the_prefix_is_configurable(coupons: Coupons, store_side: StoreSide):
+def test_the_prefix_is_configurable(coupons: Coupons, store_side: StoreSide) -> None:
     url, behaviour = store_side.new_endpoint()
     assert coupons.set_endpoint(url, prefix="spring-").status_code == 200
 
@@ -52,7 +54,7 @@ def test_the_prefix_is_configurable(coupons: Coupons, store_side: StoreSide):
     assert code in behaviour.created
 
 
-def test_the_list_filters_by_email_and_status(coupons: Coupons, connected: Behaviour):
+def test_the_list_filters_by_email_and_status(coupons: Coupons, connected: Behaviour) -> None:
     ada = coupons.issue(rule_id="TEN_OFF", email="ada@example.com").json()
     bo = coupons.issue(rule_id="TEN_OFF", email="bo@example.com").json()
     refused = coupons.issue(rule_id="NO_SUCH_RULE", email="ada@example.com").json()["coupon"]
@@ -66,7 +68,7 @@ def test_the_list_filters_by_email_and_status(coupons: Coupons, connected: Behav
     assert coupons.list(email="bo@example.com", status="failed") == []
 
 
-def test_the_list_pages_with_a_cursor(coupons: Coupons, connected: Behaviour):
+def test_the_list_pages_with_a_cursor(coupons: Coupons, connected: Behaviour) -> None:
     codes = [coupons.issue(rule_id="TEN_OFF").json()["code"] for _ in range(3)]
 
     first = coupons.store.get("/api/v1/coupons", limit=2).json()
@@ -76,7 +78,9 @@ def test_the_list_pages_with_a_cursor(coupons: Coupons, connected: Behaviour):
     assert second["next_cursor"] is None
 
 
-def test_a_bad_request_is_refused_before_any_code_is_made(coupons: Coupons, connected: Behaviour):
+def test_a_bad_request_is_refused_before_any_code_is_made(
+    coupons: Coupons, connected: Behaviour
+) -> None:
     cases = [
         ({"rule_id": "TEN_OFF", "email": "not-an-address"}, "/email"),
         ({"rule_id": "TEN_OFF", "expires_in": "soon"}, "/expires_in"),
@@ -92,7 +96,7 @@ def test_a_bad_request_is_refused_before_any_code_is_made(coupons: Coupons, conn
     assert connected.calls == [connected.calls[0]]  # only the endpoint check
 
 
-def test_issuing_needs_an_endpoint(coupons: Coupons):
+def test_issuing_needs_an_endpoint(coupons: Coupons) -> None:
     response = coupons.issue(rule_id="TEN_OFF")
 
     assert response.status_code == 409
@@ -100,7 +104,7 @@ def test_issuing_needs_an_endpoint(coupons: Coupons):
     assert coupons.list() == []
 
 
-def test_the_key_is_never_shown(coupons: Coupons, connected: Behaviour, store: StoreClient):
+def test_the_key_is_never_shown(coupons: Coupons, connected: Behaviour, store: StoreClient) -> None:
     shown = coupons.store.get("/api/v1/coupons/endpoint").json()
 
     assert shown["key_set"] is True

@@ -32,7 +32,7 @@ def send_order(store: StoreClient, order_id: int, codes: list[str], **extra: Any
 
 def test_an_order_with_the_code_marks_it_used(
     coupons: Coupons, connected: Behaviour, store: StoreClient
-):
+) -> None:
     code = coupons.issue(rule_id="TEN_OFF", email="ada@example.com").json()["code"]
     other = coupons.issue(rule_id="TEN_OFF", email="ada@example.com").json()["code"]
 
@@ -48,7 +48,7 @@ def test_an_order_with_the_code_marks_it_used(
 
 def test_a_duplicate_or_a_second_order_changes_nothing(
     coupons: Coupons, connected: Behaviour, store: StoreClient
-):
+) -> None:
     code = coupons.issue(rule_id="TEN_OFF").json()["code"]
     send_order(store, 5001, [code])
     first = coupons.list()
@@ -61,7 +61,7 @@ def test_a_duplicate_or_a_second_order_changes_nothing(
 
 def test_a_code_in_a_csv_import_is_marked_used(
     coupons: Coupons, connected: Behaviour, store: StoreClient, engine: Engine
-):
+) -> None:
     code = coupons.issue(rule_id="TEN_OFF", email="bo@example.com").json()["code"]
     csv = (
         "order_id,order_created_at,order_status,order_coupon_code,customer_email,"
@@ -92,7 +92,7 @@ def test_a_code_in_a_csv_import_is_marked_used(
 
 def test_codes_of_another_store_are_not_touched(
     coupons: Coupons, connected: Behaviour, other_store: StoreClient
-):
+) -> None:
     code = coupons.issue(rule_id="TEN_OFF").json()["code"]
 
     send_order(other_store, 9001, [code])

@@ -73,7 +73,7 @@ def timeline(demo: Demo, customer_id: str) -> list[dict[str, Any]]:
 
 def test_a_shopper_browses_logs_in_and_buys_and_winback_sees_all_of_it(
     demo: Demo, browser: Browser
-):
+) -> None:
     feed = wait_for(
         lambda: (
             (runs := demo.get("/api/v1/feed")["runs"])
@@ -116,11 +116,13 @@ def test_a_shopper_browses_logs_in_and_buys_and_winback_sees_all_of_it(
     cart = demo.get(f"/api/v1/carts/{sold['cart_token']}")
     assert (cart["status"], cart["customer_id"]) == ("converted", customer_id)
     assert cart["abandoned_checkout_url"].endswith(f"/cart/restore/{sold['cart_token']}")
+
     # The product viewed before logging in joins the shopper once the snippet identifies them.
-    events = wait_for(
-        lambda: (found := timeline(demo, customer_id)) and len(_viewed(found)) >= 2 and found,
-        what="the product views in the timeline",
-    )
+    def both_views() -> list[dict[str, Any]] | None:
+        found = timeline(demo, customer_id)
+        return found if len(_viewed(found)) >= 2 else None
+
+    events = wait_for(both_views, what="the product views in the timeline")
     assert _viewed(events)[-2:] == ["101", "107"]
     assert ("order", order_id) in [(e["kind"], e["data"].get("id")) for e in events]
     page.close()
@@ -134,7 +136,7 @@ def _viewed(events: list[dict[str, Any]]) -> list[str]:
 
 def test_a_coupon_issued_by_winback_exists_in_the_shop_and_is_marked_used_once_redeemed(
     demo: Demo, browser: Browser
-):
+) -> None:
     email, customer_id = sign_up(demo, "Bo")
 
     issued = demo.api(
@@ -170,7 +172,7 @@ def test_a_coupon_issued_by_winback_exists_in_the_shop_and_is_marked_used_once_r
 
 def test_orders_placed_while_winback_is_down_arrive_when_it_is_back_as_if_it_never_was(
     demo: Demo,
-):
+) -> None:
     regular, regular_id = sign_up(demo, "Cleo")
     with httpx.Client(base_url=demo.shop_url, follow_redirects=True) as shopper:
         shopper.post("/login", data={"email": regular, "password": PASSWORD})

@@ -14,7 +14,7 @@ from tests.demo.conftest import wait_for
 
 def test_a_refused_event_is_parked_with_the_reason_and_the_rest_flows(
     store: StoreClient, tmp_path: Path
-):
+) -> None:
     settings = OutboxSettings(
         base_url=store.server.url,
         store_id=store.store_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,7 +34,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(describe.time, "monotonic", clock)
+    monkeypatch.setattr(time, "monotonic", clock)  # the clock winback.feeds.describe reads
     return clock
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from winback import pipes
 from winback.feeds import FeedProduct, reader
 
 ROWS = 30_000  # far more than the queue and the pipe hold, so the child must wait
@@ -36,7 +35,7 @@ def _capture_children(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[
         started.append(child)
         return child
 
-    monkeypatch.setattr(pipes.subprocess, "Popen", capture)
+    monkeypatch.setattr(subprocess, "Popen", capture)  # the module winback.pipes calls
     return started
 
 

@@ -23,7 +23,7 @@ def schedule_runs(shop: Shop) -> list[dict[str, object]]:
 
 def test_a_due_feed_is_synced_by_the_queue_of_a_server_started_after_it_came_due(
     shop: Shop, feed_host: FeedHost, engine: Engine, database_url: str, tmp_path: Path
-):
+) -> None:
     shop.put_feed(feed_host.serve(FEED))
     with engine.begin() as conn:
         conn.execute(
@@ -52,7 +52,7 @@ def test_a_due_feed_is_synced_by_the_queue_of_a_server_started_after_it_came_due
     assert timedelta(hours=23) < next_run_at - datetime.now(UTC) <= timedelta(hours=24)
 
 
-def test_a_feed_not_yet_due_is_left_alone(shop: Shop, feed_host: FeedHost):
+def test_a_feed_not_yet_due_is_left_alone(shop: Shop, feed_host: FeedHost) -> None:
     url = feed_host.serve(FEED)
     shop.put_feed(url, schedule_hours=1)
 
@@ -64,7 +64,7 @@ def test_a_feed_not_yet_due_is_left_alone(shop: Shop, feed_host: FeedHost):
 
 def test_a_sync_asked_for_while_another_runs_is_recorded_as_skipped(
     shop: Shop, feed_host: FeedHost, engine: Engine
-):
+) -> None:
     url = feed_host.serve(FEED)
     shop.put_feed(url)
 
@@ -77,7 +77,7 @@ def test_a_sync_asked_for_while_another_runs_is_recorded_as_skipped(
     assert shop.get("/api/v1/products/MUG").status_code == 404
 
 
-def test_two_syncs_queued_at_once_never_run_together(shop: Shop, feed_host: FeedHost):
+def test_two_syncs_queued_at_once_never_run_together(shop: Shop, feed_host: FeedHost) -> None:
     shop.put_feed(feed_host.serve(FEED, drip=0.2))
 
     queued = [shop.post("/api/v1/feed/sync").json()["run"]["id"] for _ in range(2)]

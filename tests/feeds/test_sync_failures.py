@@ -50,7 +50,7 @@ REASONS = {
 @pytest.mark.parametrize("failure", list(REASONS))
 def test_a_failing_feed_changes_nothing_and_the_run_says_why(
     shop: Shop, feed_host: FeedHost, failure: str
-):
+) -> None:
     url = feed_host.serve(GOOD)
     shop.put_feed(url)
     shop.sync()
@@ -70,7 +70,9 @@ def test_a_failing_feed_changes_nothing_and_the_run_says_why(
         )
 
 
-def test_after_a_failed_fetch_the_next_sync_reads_the_feed_again(shop: Shop, feed_host: FeedHost):
+def test_after_a_failed_fetch_the_next_sync_reads_the_feed_again(
+    shop: Shop, feed_host: FeedHost
+) -> None:
     url = feed_host.serve(GOOD)
     path = url.removeprefix(feed_host.url)
     shop.put_feed(url)
@@ -85,7 +87,9 @@ def test_after_a_failed_fetch_the_next_sync_reads_the_feed_again(shop: Shop, fee
     assert shop.product("MUG")["price"] == "11.00"
 
 
-def test_a_feed_with_no_valid_product_makes_nothing_unavailable(shop: Shop, feed_host: FeedHost):
+def test_a_feed_with_no_valid_product_makes_nothing_unavailable(
+    shop: Shop, feed_host: FeedHost
+) -> None:
     url = feed_host.serve(GOOD)
     shop.put_feed(url)
     shop.sync()
@@ -100,7 +104,7 @@ def test_a_feed_with_no_valid_product_makes_nothing_unavailable(shop: Shop, feed
 
 def test_a_feed_on_a_private_address_is_refused_unless_allowed(
     server: LiveServer, engine: Engine, feed_host: FeedHost
-):
+) -> None:
     # The session server keeps the default: outgoing calls reach public addresses only.
     shop = new_shop(server, engine)
     shop.put_feed(feed_host.serve(GOOD))
@@ -116,7 +120,7 @@ def test_a_feed_on_a_private_address_is_refused_unless_allowed(
     shop.http.close()
 
 
-def test_an_uploaded_html_page_is_refused_as_a_file(shop: Shop):
+def test_an_uploaded_html_page_is_refused_as_a_file(shop: Shop) -> None:
     # when the uploaded file is an HTML page
     run = shop.upload(b"<!DOCTYPE html><html><body>Log in</body></html>")
 
@@ -126,7 +130,7 @@ def test_an_uploaded_html_page_is_refused_as_a_file(shop: Shop):
 
 def test_an_upload_arriving_while_a_sync_runs_is_recorded_skipped_and_not_kept(
     shop: Shop, engine: Engine
-):
+) -> None:
     # given a sync of the store running (its lock held)
     with sync_lock(engine, shop.store_id) as held:
         assert held

@@ -26,7 +26,7 @@ def counts(run: dict[str, Any]) -> dict[str, Any]:
     return {name: run[name] for name in (*names, "rejected")}
 
 
-def test_a_feed_set_by_put_is_shown_with_its_schedule(shop: Shop, feed_host: FeedHost):
+def test_a_feed_set_by_put_is_shown_with_its_schedule(shop: Shop, feed_host: FeedHost) -> None:
     url = feed_host.serve(feed(MUG))
 
     put = shop.put_feed(url, schedule_hours=6)
@@ -39,7 +39,7 @@ def test_a_feed_set_by_put_is_shown_with_its_schedule(shop: Shop, feed_host: Fee
     assert shown.json()["runs"] == []
 
 
-def test_the_default_schedule_is_daily(shop: Shop, feed_host: FeedHost):
+def test_the_default_schedule_is_daily(shop: Shop, feed_host: FeedHost) -> None:
     shop.put_feed(feed_host.serve(feed(MUG)))
 
     assert shop.get("/api/v1/feed").json()["feed"]["schedule_hours"] == 24
@@ -63,7 +63,7 @@ NOT_HTTP = "the feed URL must be an absolute http:// or https:// URL"
 )
 def test_a_feed_setting_that_cannot_work_is_refused_with_its_field(
     shop: Shop, body: dict[str, Any], pointer: str, reason: str
-):
+) -> None:
     response = shop.http.put("/api/v1/feed", json=body, headers={"x-api-key": shop.api_key})
 
     assert response.status_code == 400
@@ -76,7 +76,7 @@ def test_a_feed_setting_that_cannot_work_is_refused_with_its_field(
     assert shop.get("/api/v1/feed").json()["feed"] is None
 
 
-def test_a_feed_setting_that_is_not_json_is_refused_without_a_pointer(shop: Shop):
+def test_a_feed_setting_that_is_not_json_is_refused_without_a_pointer(shop: Shop) -> None:
     # when the body of PUT /api/v1/feed is not valid JSON
     response = shop.http.put(
         "/api/v1/feed",
@@ -92,7 +92,7 @@ def test_a_feed_setting_that_is_not_json_is_refused_without_a_pointer(shop: Shop
     assert shop.get("/api/v1/feed").json()["feed"] is None
 
 
-def test_a_sync_applies_every_column_with_exact_money(shop: Shop, feed_host: FeedHost):
+def test_a_sync_applies_every_column_with_exact_money(shop: Shop, feed_host: FeedHost) -> None:
     shop.put_feed(feed_host.serve(feed(MUG, JUG)))
 
     run = shop.sync()
@@ -126,7 +126,7 @@ def test_a_sync_applies_every_column_with_exact_money(shop: Shop, feed_host: Fee
 
 def test_rows_sharing_an_item_group_id_become_one_product_with_variants(
     shop: Shop, feed_host: FeedHost
-):
+) -> None:
     shop.put_feed(feed_host.serve(feed(SHIRT_S, SHIRT_M)))
 
     run = shop.sync()
@@ -143,7 +143,7 @@ def test_rows_sharing_an_item_group_id_become_one_product_with_variants(
     assert shop.get("/api/v1/products/SHIRT-S").status_code == 404
 
 
-def test_an_unchanged_feed_is_not_read_again(shop: Shop, feed_host: FeedHost):
+def test_an_unchanged_feed_is_not_read_again(shop: Shop, feed_host: FeedHost) -> None:
     url = feed_host.serve(feed(MUG, JUG))
     shop.put_feed(url)
     shop.sync()
@@ -157,7 +157,9 @@ def test_an_unchanged_feed_is_not_read_again(shop: Shop, feed_host: FeedHost):
     assert shop.product("MUG")["price"] == "12.90"
 
 
-def test_the_same_content_under_a_new_etag_rewrites_no_product(shop: Shop, feed_host: FeedHost):
+def test_the_same_content_under_a_new_etag_rewrites_no_product(
+    shop: Shop, feed_host: FeedHost
+) -> None:
     url = feed_host.serve(feed(MUG, JUG, SHIRT_S, SHIRT_M))
     shop.put_feed(url)
     shop.sync()
@@ -177,7 +179,7 @@ def test_the_same_content_under_a_new_etag_rewrites_no_product(shop: Shop, feed_
     }
 
 
-def test_a_changed_row_updates_only_its_product(shop: Shop, feed_host: FeedHost):
+def test_a_changed_row_updates_only_its_product(shop: Shop, feed_host: FeedHost) -> None:
     url = feed_host.serve(feed(MUG, JUG))
     shop.put_feed(url)
     shop.sync()
@@ -192,7 +194,7 @@ def test_a_changed_row_updates_only_its_product(shop: Shop, feed_host: FeedHost)
 
 def test_a_product_gone_from_the_feed_becomes_unavailable_and_is_kept(
     shop: Shop, feed_host: FeedHost
-):
+) -> None:
     url = feed_host.serve(feed(MUG, SHIRT_S, SHIRT_M))
     shop.put_feed(url)
     shop.sync()
@@ -215,7 +217,7 @@ def test_a_product_gone_from_the_feed_becomes_unavailable_and_is_kept(
 
 def test_bad_rows_are_recorded_with_line_column_and_reason_and_their_product_kept(
     shop: Shop, feed_host: FeedHost
-):
+) -> None:
     url = feed_host.serve(feed(MUG, JUG))
     shop.put_feed(url)
     shop.sync()
@@ -237,7 +239,7 @@ def test_bad_rows_are_recorded_with_line_column_and_reason_and_their_product_kep
 
 def test_an_id_twice_in_a_feed_is_a_row_error_and_the_first_row_wins(
     shop: Shop, feed_host: FeedHost
-):
+) -> None:
     shop.put_feed(feed_host.serve(feed(MUG, MUG.replace("12.90 USD", "1.00 USD"))))
 
     run = shop.sync()
@@ -250,7 +252,7 @@ def test_an_id_twice_in_a_feed_is_a_row_error_and_the_first_row_wins(
 
 def test_a_product_first_seen_in_an_order_is_described_and_enabled_by_the_feed(
     shop: Shop, feed_host: FeedHost
-):
+) -> None:
     order = {
         "id": 1,
         "created_at": "2026-01-01T00:00:00Z",
@@ -268,7 +270,7 @@ def test_a_product_first_seen_in_an_order_is_described_and_enabled_by_the_feed(
     assert (shop.product("MUG")["status"], shop.product("MUG")["title"]) == ("active", "Mug")
 
 
-def test_an_uploaded_gzipped_tsv_file_is_applied_like_a_fetched_feed(shop: Shop):
+def test_an_uploaded_gzipped_tsv_file_is_applied_like_a_fetched_feed(shop: Shop) -> None:
     tsv = feed(MUG, SHIRT_S).decode().replace(",", "\t")
 
     run = shop.upload(gzip.compress(tsv.encode()))
@@ -278,14 +280,14 @@ def test_an_uploaded_gzipped_tsv_file_is_applied_like_a_fetched_feed(shop: Shop)
     assert [v["id"] for v in shop.product("SHIRT")["variants"]] == ["SHIRT-S"]
 
 
-def test_an_empty_upload_is_refused(shop: Shop):
+def test_an_empty_upload_is_refused(shop: Shop) -> None:
     response = shop.post("/api/v1/feed/upload", content=b"")
 
     assert response.status_code == 400
     assert shop.get("/api/v1/feed").json()["runs"] == []
 
 
-def test_an_rss_feed_with_google_fields_is_applied(shop: Shop, feed_host: FeedHost):
+def test_an_rss_feed_with_google_fields_is_applied(shop: Shop, feed_host: FeedHost) -> None:
     rss = b"""<?xml version="1.0"?>
     <rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel>
       <item><g:id>CUP</g:id><g:title>Cup</g:title><g:link>https://shop.example/cup</g:link>
@@ -301,7 +303,7 @@ def test_an_rss_feed_with_google_fields_is_applied(shop: Shop, feed_host: FeedHo
     assert (cup["price"], cup["currency"], cup["vendor"]) == ("4.50", "EUR", "Potter")
 
 
-def test_the_runs_list_newest_first_with_their_counts(shop: Shop, feed_host: FeedHost):
+def test_the_runs_list_newest_first_with_their_counts(shop: Shop, feed_host: FeedHost) -> None:
     shop.put_feed(feed_host.serve(feed(MUG)))
     first = shop.sync()
     second = shop.sync()
@@ -313,7 +315,7 @@ def test_the_runs_list_newest_first_with_their_counts(shop: Shop, feed_host: Fee
     assert runs[1]["finished_at"] >= runs[1]["started_at"]
 
 
-def test_a_sync_without_a_feed_url_is_refused(shop: Shop):
+def test_a_sync_without_a_feed_url_is_refused(shop: Shop) -> None:
     response = shop.post("/api/v1/feed/sync")
 
     assert response.status_code == 409
@@ -322,7 +324,7 @@ def test_a_sync_without_a_feed_url_is_refused(shop: Shop):
 
 def test_the_feed_api_needs_the_store_key_and_shows_only_its_store(
     shop: Shop, feed_host: FeedHost, engine: Any
-):
+) -> None:
     from tests.feeds.conftest import new_shop
 
     shop.put_feed(feed_host.serve(feed(MUG)))

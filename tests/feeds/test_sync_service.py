@@ -48,7 +48,7 @@ def product_count(engine: Engine, store_id: str) -> int:
 
 def test_a_feed_file_is_synced_in_batches_and_a_second_time_left_unchanged(
     engine: Engine, settings: Settings, store_id: str, tmp_path: Path
-):
+) -> None:
     path = tmp_path / "feed.csv.gz"
     path.write_bytes(gzip.compress(FEED))
 
@@ -67,7 +67,7 @@ def test_a_feed_file_is_synced_in_batches_and_a_second_time_left_unchanged(
 
 def test_a_nul_byte_near_the_end_fails_the_feed_before_anything_is_applied(
     engine: Engine, settings: Settings, store_id: str
-):
+) -> None:
     broken = FEED + b"P999,Pot\x00,https://shop.example/p999,1\n"
 
     run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=broken))
@@ -79,7 +79,7 @@ def test_a_nul_byte_near_the_end_fails_the_feed_before_anything_is_applied(
 
 def test_bad_utf8_fails_the_feed_before_anything_is_applied(
     engine: Engine, settings: Settings, store_id: str
-):
+) -> None:
     # Past the first 64 KiB, which are checked when the feed is opened.
     rows = "".join(f"Q{n},Pan {n},https://shop.example/q{n},1\n" for n in range(3000))
     broken = FEED + rows.encode() + "P999,Pot\u00e9,https://s/p,1\n".encode("latin-1")
@@ -94,7 +94,7 @@ def test_bad_utf8_fails_the_feed_before_anything_is_applied(
 
 def test_a_local_html_file_is_refused_as_a_file(
     engine: Engine, settings: Settings, store_id: str, tmp_path: Path
-):
+) -> None:
     page = tmp_path / "feed.csv"
     page.write_bytes(b"<!DOCTYPE html><html><body>Log in</body></html>")
 
@@ -103,7 +103,7 @@ def test_a_local_html_file_is_refused_as_a_file(
     assert (run.status, run.reason) == ("failed", "the file is an HTML page, not a feed")
 
 
-def test_a_missing_file_fails_the_run(engine: Engine, settings: Settings, store_id: str):
+def test_a_missing_file_fails_the_run(engine: Engine, settings: Settings, store_id: str) -> None:
     run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=Path("/nonexistent")))
 
     assert run.status == "failed"
@@ -112,7 +112,7 @@ def test_a_missing_file_fails_the_run(engine: Engine, settings: Settings, store_
 
 def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_sync(
     engine: Engine, settings: Settings, store_id: str
-):
+) -> None:
     with engine.begin() as conn:
         orphan = conn.execute(
             insert(feed_runs)
@@ -134,7 +134,9 @@ def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_sync(
     assert (row.status, row.reason) == ("failed", "the process running it stopped")
 
 
-def test_the_sync_lock_is_taken_by_one_holder_at_a_time_and_released(engine: Engine, store_id: str):
+def test_the_sync_lock_is_taken_by_one_holder_at_a_time_and_released(
+    engine: Engine, store_id: str
+) -> None:
     with sync_lock(engine, store_id) as first:
         with sync_lock(engine, store_id) as second:
             assert (first, second) == (True, False)
@@ -146,7 +148,7 @@ def test_the_sync_lock_is_taken_by_one_holder_at_a_time_and_released(engine: Eng
 
 def test_the_feed_command_sets_syncs_a_file_and_shows_the_runs(
     database_url: str, tmp_path: Path, store_id: str, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     monkeypatch.setenv("WINBACK_DATABASE_URL", database_url)
     monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path))
     feed_file = tmp_path / "feed.tsv"
@@ -171,7 +173,7 @@ def test_the_feed_command_sets_syncs_a_file_and_shows_the_runs(
 
 def test_the_feed_command_refuses_an_unknown_store_and_a_missing_file(
     database_url: str, tmp_path: Path, store_id: str, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     monkeypatch.setenv("WINBACK_DATABASE_URL", database_url)
     monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path))
     runner = CliRunner()
@@ -191,7 +193,7 @@ def test_a_large_feed_read_in_a_child_process_syncs_the_same(
     store_id: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-):
+) -> None:
     monkeypatch.setattr(reader, "CHILD_THRESHOLD_BYTES", 0)
     path = tmp_path / "feed.csv"
     path.write_bytes(FEED + b"BAD,Pot,https://shop.example/bad,cheap\n")
@@ -211,7 +213,7 @@ def test_a_large_feed_read_in_a_child_process_syncs_the_same(
     assert (second.created, second.unchanged, second.rejected) == (0, 300, 1)
 
 
-def test_a_feed_the_child_process_refuses_raises_the_same_feed_error(tmp_path: Path):
+def test_a_feed_the_child_process_refuses_raises_the_same_feed_error(tmp_path: Path) -> None:
     path = tmp_path / "feed.csv"
     path.write_bytes(b"sku,title,link,price\nS1,Pot,https://shop.example/p,1\n")
 
@@ -274,7 +276,7 @@ def _read_by_the_child(path: Path, database_url: str, store_id: str) -> list[str
 
 def test_the_reader_process_hands_on_unchanged_products_as_such_and_describes_changed_ones(
     engine: Engine, database_url: str, settings: Settings, store_id: str, tmp_path: Path
-):
+) -> None:
     path = tmp_path / "feed.csv"
     path.write_bytes(FEED)
 
@@ -294,7 +296,7 @@ def test_the_reader_process_hands_on_unchanged_products_as_such_and_describes_ch
 
 def test_products_described_by_the_reader_process_are_stored_as_described_here(
     engine: Engine, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     path = tmp_path / "feed.csv"
     path.write_bytes(VARIANT_FEED)
     here, _ = create_store(engine, name="Described here " + secrets.token_hex(3))
@@ -316,7 +318,7 @@ def test_products_described_by_the_reader_process_are_stored_as_described_here(
 
 def test_a_run_lists_its_first_1000_row_errors_and_counts_the_rest(
     engine: Engine, settings: Settings, store_id: str
-):
+) -> None:
     # given a feed of one good row and 5,000 rows with a bad price
     bad = "".join(f"B{n},Pot,https://shop.example/b{n},cheap\n" for n in range(5000))
     feed = f"id,title,link,price\nP1,Pot,https://shop.example/p1,1\n{bad}".encode()
@@ -335,7 +337,7 @@ def test_a_run_lists_its_first_1000_row_errors_and_counts_the_rest(
 
 def test_a_run_with_few_errors_leaves_none_unlisted(
     engine: Engine, settings: Settings, store_id: str
-):
+) -> None:
     run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=FEED))
 
     assert (run.rejected, run.errors_not_listed, run.to_dict()["errors_not_listed"]) == (0, 0, 0)
@@ -343,7 +345,7 @@ def test_a_run_with_few_errors_leaves_none_unlisted(
 
 def test_a_bare_price_is_in_the_stores_currency_and_a_stated_one_is_kept(
     engine: Engine, settings: Settings, tmp_path: Path
-):
+) -> None:
     created, _ = create_store(engine, name="Krona store " + secrets.token_hex(3), currency="SEK")
     path = tmp_path / "feed.csv"
     path.write_bytes(b"id,title,link,price\nP1,Pot,https://s/1,129.90\nP2,Pan,https://s/2,15 EUR\n")

@@ -77,7 +77,7 @@ def test_a_variant_row_with_a_field_missing_names_its_group_and_its_own_id() -> 
 
 def test_a_row_with_the_wrong_number_of_fields_leaves_its_product_as_it_was(
     engine: Engine, settings: Settings, store_id: str
-):
+) -> None:
     # given P1 and P2 synced from a feed
     sync_feed(
         engine, settings, SyncRequest(store_id, "cli", source=(HEADER + RED_SHIRT + MUG).encode())
@@ -104,7 +104,7 @@ def test_a_row_with_the_wrong_number_of_fields_leaves_its_product_as_it_was(
 
 def test_a_product_whose_row_is_gone_still_becomes_unavailable(
     engine: Engine, settings: Settings, store_id: str
-):
+) -> None:
     # given P1 and P2 synced from a feed
     sync_feed(
         engine, settings, SyncRequest(store_id, "cli", source=(HEADER + RED_SHIRT + MUG).encode())
@@ -210,7 +210,7 @@ def test_an_unclosed_quote_over_the_limit_rejects_its_row_and_ends_the_feed(
 
 def test_a_row_with_a_field_over_the_limit_leaves_its_product_as_it_was(
     engine: Engine, settings: Settings, store_id: str, tmp_path: Path, monkeypatch: MonkeyPatch
-):
+) -> None:
     # given P1 and P2 synced from a feed
     sync_feed(
         engine, settings, SyncRequest(store_id, "cli", source=(HEADER + RED_SHIRT + MUG).encode())
@@ -238,7 +238,7 @@ def test_a_row_with_a_field_over_the_limit_leaves_its_product_as_it_was(
 
 def test_a_feed_with_a_200000_character_description_is_synced_whole(
     engine: Engine, settings: Settings, store_id: str
-):
+) -> None:
     # given a CSV feed whose second row has a 200,000-character description
     text = "id,title,link,price,description\n" + (
         f"L1,Mug,https://s/m,1,\nL2,Cup,https://s/c,2,{LONG_DESCRIPTION}\nL3,Jug,https://s/j,3,\n"

@@ -8,13 +8,16 @@ from decimal import Decimal
 from winback.catalog.description import describe_product
 from winback.catalog.payloads import Category
 from winback.feeds import FeedProduct, RowError, parse_feed
+from winback.feeds.grouping import DEFAULT_MAX_HELD_ROWS
 from winback.feeds.records import DescribedProduct
 
 HEADER = "id,title,link,price,sale_price,availability,product_type,item_group_id,gtin,sku\n"
 
 
-def parse(rows: str, **options: int) -> list[FeedProduct | RowError]:
-    return list(parse_feed((HEADER + rows).encode(), **options))
+def parse(
+    rows: str, *, max_held_variant_rows: int = DEFAULT_MAX_HELD_ROWS
+) -> list[FeedProduct | RowError]:
+    return list(parse_feed((HEADER + rows).encode(), max_held_variant_rows=max_held_variant_rows))
 
 
 def test_rows_sharing_an_item_group_id_become_one_parent_with_variants() -> None:

@@ -60,7 +60,7 @@ def shell(tmp_path: Path) -> Shell:
     return Shell(tmp_path)
 
 
-def test_an_orders_file_is_imported_with_a_summary_that_names_the_bad_line(shell: Shell):
+def test_an_orders_file_is_imported_with_a_summary_that_names_the_bad_line(shell: Shell) -> None:
     path = shell.file("orders.csv", ORDERS)
 
     done = shell.run("import", "orders", path, "--store", shell.store_id)
@@ -84,7 +84,7 @@ def test_an_orders_file_is_imported_with_a_summary_that_names_the_bad_line(shell
     ]
 
 
-def test_the_summary_can_be_json(shell: Shell):
+def test_the_summary_can_be_json(shell: Shell) -> None:
     path = shell.file("orders.csv", ORDERS)
 
     done = shell.run("import", "orders", path, "--store", shell.store_id, "--json")
@@ -98,7 +98,9 @@ def test_the_summary_can_be_json(shell: Shell):
     }
 
 
-def test_a_missing_column_refuses_the_file_with_exit_code_2_and_writes_nothing(shell: Shell):
+def test_a_missing_column_refuses_the_file_with_exit_code_2_and_writes_nothing(
+    shell: Shell,
+) -> None:
     body = "order_id,order_created_at,customer_id\nA1,2024-01-01T00:00:00Z,C1\n"
     path = shell.file("orders.csv", body)
 
@@ -109,7 +111,7 @@ def test_a_missing_column_refuses_the_file_with_exit_code_2_and_writes_nothing(s
     assert shell.query("SELECT count(*) FROM orders") == [(0,)]
 
 
-def test_a_dry_run_writes_nothing(shell: Shell):
+def test_a_dry_run_writes_nothing(shell: Shell) -> None:
     path = shell.file("orders.csv", ORDERS)
 
     done = shell.run("import", "orders", path, "--store", shell.store_id, "--dry-run")
@@ -120,7 +122,7 @@ def test_a_dry_run_writes_nothing(shell: Shell):
     assert shell.query("SELECT count(*) FROM customers") == [(0,)]
 
 
-def test_importing_twice_changes_nothing(shell: Shell):
+def test_importing_twice_changes_nothing(shell: Shell) -> None:
     path = shell.file("orders.csv", ORDERS)
     tables = ("customers", "orders", "order_lines", "products")
     shell.run("import", "orders", path, "--store", shell.store_id)
@@ -134,7 +136,7 @@ def test_importing_twice_changes_nothing(shell: Shell):
     assert [shell.query(f"SELECT * FROM {table} ORDER BY 1, 2") for table in tables] == before
 
 
-def test_a_file_that_is_not_utf8_is_refused_unless_its_encoding_is_named(shell: Shell):
+def test_a_file_that_is_not_utf8_is_refused_unless_its_encoding_is_named(shell: Shell) -> None:
     path = shell.file("contacts.csv", "email,first_name\nzoe@example.com,Zoë\n".encode("latin-1"))
 
     refused = shell.run("import", "contacts", path, "--store", shell.store_id)
@@ -148,7 +150,7 @@ def test_a_file_that_is_not_utf8_is_refused_unless_its_encoding_is_named(shell: 
     assert shell.query("SELECT email, first_name FROM customers") == [("zoe@example.com", "Zoë")]
 
 
-def test_a_mapping_file_names_other_headers(shell: Shell):
+def test_a_mapping_file_names_other_headers(shell: Shell) -> None:
     path = shell.file("contacts.csv", "E-Mail,Vorname\nzoe@example.com,Zoe\n")
     mapping = shell.file("mapping.json", '{"E-Mail": "email", "Vorname": "first_name"}')
 
@@ -159,7 +161,7 @@ def test_a_mapping_file_names_other_headers(shell: Shell):
     assert shell.query("SELECT email, first_name FROM customers") == [("zoe@example.com", "Zoe")]
 
 
-def test_an_unknown_store_is_an_error(shell: Shell):
+def test_an_unknown_store_is_an_error(shell: Shell) -> None:
     done = shell.run("import", "orders", shell.file("orders.csv", ORDERS), "--store", "nope")
 
     assert done.returncode == 2

@@ -75,7 +75,7 @@ def stored_aggregates(engine: Engine, store_id: str) -> dict[str, tuple[int, Dec
         }
 
 
-def test_aggregates_are_exact_when_a_shoppers_orders_span_many_batches(engine: Engine):
+def test_aggregates_are_exact_when_a_shoppers_orders_span_many_batches(engine: Engine) -> None:
     store_id = new_store(engine)
     body, expected = history(seed=3, orders=400)
 
@@ -85,7 +85,7 @@ def test_aggregates_are_exact_when_a_shoppers_orders_span_many_batches(engine: E
     assert stored_aggregates(engine, store_id) == expected
 
 
-def test_a_second_import_of_the_same_history_changes_no_row(engine: Engine):
+def test_a_second_import_of_the_same_history_changes_no_row(engine: Engine) -> None:
     store_id = new_store(engine)
     body, _ = history(seed=4, orders=120)
     import_orders(engine, store_id, body, batch_size=25)
@@ -96,7 +96,7 @@ def test_a_second_import_of_the_same_history_changes_no_row(engine: Engine):
     assert snapshot(engine, store_id) == before
 
 
-def test_progress_is_heard_and_the_last_report_is_the_summary(engine: Engine):
+def test_progress_is_heard_and_the_last_report_is_the_summary(engine: Engine) -> None:
     store_id = new_store(engine)
     body, _ = history(seed=5, orders=2500)
     heard: list[tuple[int, int]] = []
@@ -114,7 +114,7 @@ def test_progress_is_heard_and_the_last_report_is_the_summary(engine: Engine):
     assert any(imported == 1000 for _, imported in heard)  # after the first batch
 
 
-def test_a_contacts_file_is_applied_as_of_its_first_import(engine: Engine):
+def test_a_contacts_file_is_applied_as_of_its_first_import(engine: Engine) -> None:
     store_id = new_store(engine)
     first = b"id,email,first_name\nC1,ann@example.com,Ann\n"
     changed = b"id,email,first_name\nC1,ann@example.com,Anna\n"
@@ -131,7 +131,7 @@ def test_a_contacts_file_is_applied_as_of_its_first_import(engine: Engine):
     assert name == "Anna"
 
 
-def test_a_dry_run_of_contacts_leaves_no_trace(engine: Engine):
+def test_a_dry_run_of_contacts_leaves_no_trace(engine: Engine) -> None:
     store_id = new_store(engine)
 
     summary = import_contacts(engine, store_id, b"email\na@example.com\n", dry_run=True)
@@ -194,7 +194,7 @@ def _with_a_refused_order(refuse_status: str) -> bytes:
 
 def test_an_order_the_database_refuses_is_reported_and_its_batch_still_goes_in(
     engine: Engine, refuse_status: str
-):
+) -> None:
     store_id = new_store(engine)
 
     summary = import_orders(engine, store_id, _with_a_refused_order(refuse_status))
@@ -209,7 +209,7 @@ def test_an_order_the_database_refuses_is_reported_and_its_batch_still_goes_in(
 
 def test_a_dry_run_reports_what_the_database_would_refuse_and_writes_nothing(
     engine: Engine, refuse_status: str
-):
+) -> None:
     # given a file with one order the database itself refuses
     store_id = new_store(engine)
 
@@ -224,7 +224,7 @@ def test_a_dry_run_reports_what_the_database_would_refuse_and_writes_nothing(
     assert snapshot(engine, store_id) == snapshot(engine, "no such store")
 
 
-def test_a_dry_run_of_a_file_already_imported_counts_its_orders_unchanged(engine: Engine):
+def test_a_dry_run_of_a_file_already_imported_counts_its_orders_unchanged(engine: Engine) -> None:
     # given an orders file imported, then one of its orders changed in the file
     store_id = new_store(engine)
     body, _ = history(seed=5, orders=40)
@@ -247,7 +247,11 @@ def test_a_dry_run_of_a_file_already_imported_counts_its_orders_unchanged(engine
 POS_ORDERS = "order_id,order_created_at,order_status,customer_pos_id,order_total\n"
 
 
-def stored_people(engine: Engine, store_id: str) -> list[tuple[str | None, ...]]:
+# (id, email, pos_id, phone, first name, orders count)
+Person = tuple[str | None, str | None, str | None, str | None, str | None, int]
+
+
+def stored_people(engine: Engine, store_id: str) -> list[Person]:
     """Every customer of the store as (id, email, pos_id, phone, first name, orders count)."""
     columns = (
         customers.c.external_id,
@@ -275,7 +279,7 @@ def buyers(engine: Engine, store_id: str) -> dict[str, str | None]:
 
 def test_an_order_whose_buyer_is_named_only_by_pos_id_goes_to_the_contact_with_it(
     engine: Engine,
-):
+) -> None:
     # Given a contact known by its point-of-sale id and email
     store_id = new_store(engine)
     import_contacts(engine, store_id, b"pos_id,email,first_name\nPOS55,pos55@example.com,Pos\n")
@@ -294,7 +298,7 @@ def test_an_order_whose_buyer_is_named_only_by_pos_id_goes_to_the_contact_with_i
 
 def test_a_buyer_named_only_by_an_unknown_pos_id_is_created_with_it_and_found_again(
     engine: Engine,
-):
+) -> None:
     store_id = new_store(engine)
     body = (
         POS_ORDERS
@@ -317,7 +321,7 @@ def test_a_buyer_named_only_by_an_unknown_pos_id_is_created_with_it_and_found_ag
 )
 def test_a_contact_known_only_by_pos_id_or_phone_is_imported_and_found_again(
     engine: Engine, column: str, cell: str, stored: tuple[str | None, str | None]
-):
+) -> None:
     store_id = new_store(engine)
 
     first = import_contacts(engine, store_id, f"{column},first_name\n{cell},Ann\n".encode())
@@ -332,7 +336,7 @@ def test_a_contact_known_only_by_pos_id_or_phone_is_imported_and_found_again(
     assert last_name == "Lee"
 
 
-def test_an_id_or_an_email_is_looked_up_and_a_pos_id_is_not(engine: Engine):
+def test_an_id_or_an_email_is_looked_up_and_a_pos_id_is_not(engine: Engine) -> None:
     # Given a customer with the store's id C1 and the pos_id P1
     store_id = new_store(engine)
     import_contacts(engine, store_id, b"id,pos_id,first_name\nC1,P1,Ann\n")
@@ -353,7 +357,7 @@ def test_an_id_or_an_email_is_looked_up_and_a_pos_id_is_not(engine: Engine):
     ]
 
 
-def test_an_erasure_takes_the_pos_id_so_it_names_no_one_afterwards(engine: Engine):
+def test_an_erasure_takes_the_pos_id_so_it_names_no_one_afterwards(engine: Engine) -> None:
     # Given a customer known by id, email and pos_id, who is then erased
     store_id = new_store(engine)
     import_contacts(engine, store_id, b"id,email,pos_id\nC1,c1@example.com,P1\n")
@@ -381,7 +385,7 @@ def test_an_erasure_takes_the_pos_id_so_it_names_no_one_afterwards(engine: Engin
 @pytest.mark.parametrize(("first", "second"), [("First", "Second"), ("Second", "First")])
 def test_a_later_row_of_the_same_contact_wins_and_a_second_import_changes_nothing(
     engine: Engine, first: str, second: str
-):
+) -> None:
     # Given a contacts file that names K7 twice, the later row with another last name
     store_id = new_store(engine)
     body = f"id,last_name,first_name\nK7,{first},Kay\nK7,{second},\n".encode()
@@ -421,7 +425,9 @@ def stored_lines(engine: Engine, store_id: str) -> dict[str, tuple[Decimal, list
     return found
 
 
-def test_an_order_split_in_the_file_goes_in_whole_once_the_file_is_corrected(engine: Engine):
+def test_an_order_split_in_the_file_goes_in_whole_once_the_file_is_corrected(
+    engine: Engine,
+) -> None:
     # Given an orders file where a row of order 4001 comes after order 4002
     store_id = new_store(engine)
     split = (
@@ -460,7 +466,7 @@ def test_an_order_split_in_the_file_goes_in_whole_once_the_file_is_corrected(eng
     assert stored_aggregates(engine, store_id)["C1"][:2] == (2, Decimal("40.00"))
 
 
-def test_a_value_over_the_limit_skips_its_order_and_the_file_goes_on(engine: Engine):
+def test_a_value_over_the_limit_skips_its_order_and_the_file_goes_on(engine: Engine) -> None:
     # Given an order whose second line's product id is longer than a cell may be
     store_id = new_store(engine)
     too_long = "x" * (MAX_FIELD_CHARS + 1)
@@ -483,7 +489,7 @@ def test_a_value_over_the_limit_skips_its_order_and_the_file_goes_on(engine: Eng
     assert (summary.imported, summary.skipped) == (2, 2)
 
 
-def test_the_skipped_count_never_falls_while_the_import_goes(engine: Engine):
+def test_the_skipped_count_never_falls_while_the_import_goes(engine: Engine) -> None:
     # Given a history whose every 40th order has a price that is not a number
     store_id = new_store(engine)
     body, _ = history(seed=9, orders=2500)

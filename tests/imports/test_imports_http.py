@@ -28,7 +28,7 @@ def aggregates(importer: Importer, customer_path: str) -> tuple[object, ...]:
     return (*(customer[name] for name in names), customer["last_order_at"])
 
 
-def test_an_orders_file_is_imported_as_a_job_with_its_figures(importer: Importer):
+def test_an_orders_file_is_imported_as_a_job_with_its_figures(importer: Importer) -> None:
     job = importer.run_import("orders", ORDERS, x_filename="history.csv")
 
     assert {name: job[name] for name in ("status", "kind", "dry_run", "rows_read")} == {
@@ -42,7 +42,7 @@ def test_an_orders_file_is_imported_as_a_job_with_its_figures(importer: Importer
     assert job["started_at"] is not None and job["finished_at"] is not None
 
 
-def test_imported_orders_are_read_back_with_their_lines_and_exact_money(importer: Importer):
+def test_imported_orders_are_read_back_with_their_lines_and_exact_money(importer: Importer) -> None:
     importer.run_import("orders", ORDERS)
 
     order = importer.read("/api/v1/orders/A1")
@@ -62,7 +62,7 @@ def test_imported_orders_are_read_back_with_their_lines_and_exact_money(importer
     assert importer.read("/api/v1/orders/A2")["updated_at"] == "2024-03-02T00:00:00+00:00"
 
 
-def test_after_an_orders_import_the_shoppers_aggregates_are_exact(importer: Importer):
+def test_after_an_orders_import_the_shoppers_aggregates_are_exact(importer: Importer) -> None:
     importer.run_import("orders", ORDERS)
 
     ann = aggregates(importer, "/api/v1/customers/C1")
@@ -85,7 +85,7 @@ def test_after_an_orders_import_the_shoppers_aggregates_are_exact(importer: Impo
     assert bo["first_order_at"] == bo["last_order_at"] == "2024-02-01T12:00:00+00:00"
 
 
-def test_products_met_only_in_the_file_are_created_disabled(importer: Importer):
+def test_products_met_only_in_the_file_are_created_disabled(importer: Importer) -> None:
     importer.run_import("orders", ORDERS)
 
     mug = importer.read("/api/v1/products/P1")
@@ -96,7 +96,7 @@ def test_products_met_only_in_the_file_are_created_disabled(importer: Importer):
     assert (kite["status"], kite["sku"], kite["price"]) == ("disabled", "SKU-9", "7.00")
 
 
-def test_a_bad_row_is_skipped_with_its_line_number_and_the_rest_goes_in(importer: Importer):
+def test_a_bad_row_is_skipped_with_its_line_number_and_the_rest_goes_in(importer: Importer) -> None:
     body = (
         HEADER
         + "X1,2024-01-01T00:00:00Z,complete,,1.00,C7,cy@example.com,Cy,P1,,Mug,1,1.00\n"
@@ -126,7 +126,7 @@ def test_a_bad_row_is_skipped_with_its_line_number_and_the_rest_goes_in(importer
 
 def test_a_file_missing_a_mandatory_column_is_refused_before_anything_is_written(
     importer: Importer, engine: Engine
-):
+) -> None:
     body = b"order_id,order_created_at,customer_id,product_id\nZ1,2024-01-01T00:00:00Z,C1,P1\n"
 
     response = importer.post_import("orders", body)
@@ -140,7 +140,7 @@ def test_a_file_missing_a_mandatory_column_is_refused_before_anything_is_written
     assert snapshot(engine, importer.store_id) == snapshot(engine, "no such store")
 
 
-def test_a_dry_run_reports_the_same_and_writes_nothing(importer: Importer, engine: Engine):
+def test_a_dry_run_reports_the_same_and_writes_nothing(importer: Importer, engine: Engine) -> None:
     body = ORDERS + b"A9,2024-04-01T00:00:00Z,complete,,1,C1,ann@example.com,Ann,P1,,Mug,-1,1\n"
 
     job = importer.run_import("orders", body, dry_run=True)
@@ -156,7 +156,9 @@ def test_a_dry_run_reports_the_same_and_writes_nothing(importer: Importer, engin
     assert snapshot(engine, importer.store_id) == snapshot(engine, "no such store")
 
 
-def test_importing_the_same_orders_file_twice_changes_nothing(importer: Importer, engine: Engine):
+def test_importing_the_same_orders_file_twice_changes_nothing(
+    importer: Importer, engine: Engine
+) -> None:
     first = importer.run_import("orders", ORDERS)
     after_first = snapshot(engine, importer.store_id)
 
@@ -168,7 +170,7 @@ def test_importing_the_same_orders_file_twice_changes_nothing(importer: Importer
     assert len(after_first["orders"]) == 4 and len(after_first["customers"]) == 2
 
 
-def test_an_older_file_does_not_undo_a_newer_webhook(importer: Importer):
+def test_an_older_file_does_not_undo_a_newer_webhook(importer: Importer) -> None:
     importer.run_import("orders", ORDERS)
     newer = {
         "id": "A2",
@@ -188,7 +190,9 @@ def test_an_older_file_does_not_undo_a_newer_webhook(importer: Importer):
     assert aggregates(importer, "/api/v1/customers/C1")[:2] == (3, "110.11")
 
 
-def test_a_file_that_is_not_utf8_is_refused_unless_its_encoding_is_named(importer: Importer):
+def test_a_file_that_is_not_utf8_is_refused_unless_its_encoding_is_named(
+    importer: Importer,
+) -> None:
     latin1 = (HEADER + ROWS.replace("Bowl", "Schüssel")).encode("latin-1")
 
     refused = importer.post_import("orders", latin1)
@@ -202,7 +206,7 @@ def test_a_file_that_is_not_utf8_is_refused_unless_its_encoding_is_named(importe
 
 def test_a_bad_byte_far_into_the_file_fails_the_job_before_anything_is_written(
     importer: Importer, engine: Engine
-):
+) -> None:
     filler = "".join(
         f"F{n},2024-01-01T00:00:00Z,complete,,1.00,C{n},f{n}@example.com,Fay,P1,,Mug,1,1.00\n"
         for n in range(1200)
@@ -219,7 +223,7 @@ def test_a_bad_byte_far_into_the_file_fails_the_job_before_anything_is_written(
     assert (job["imported"], snapshot(engine, importer.store_id)["orders"]) == (0, [])
 
 
-def test_a_column_mapping_reads_other_header_names(importer: Importer):
+def test_a_column_mapping_reads_other_header_names(importer: Importer) -> None:
     body = (
         b"Order Number,Date,State,Buyer,Item,Qty,Unit Price\n"
         b"M1,2024-06-01T08:00:00Z,complete,dee@example.com,P5,3,1.10\n"
@@ -241,7 +245,7 @@ def test_a_column_mapping_reads_other_header_names(importer: Importer):
     assert importer.read("/api/v1/orders/M1")["total_price"] == "3.30"
 
 
-def test_a_contacts_file_creates_and_updates_customers(importer: Importer, engine: Engine):
+def test_a_contacts_file_creates_and_updates_customers(importer: Importer, engine: Engine) -> None:
     assert (
         importer.send("customers/create", {"id": "C1", "email": "ann@example.com"}).status_code
         == 200
@@ -277,14 +281,14 @@ def test_a_contacts_file_creates_and_updates_customers(importer: Importer, engin
     assert snapshot(engine, importer.store_id) == after_first
 
 
-def test_a_job_of_another_store_is_not_found(importer: Importer, other_importer: Importer):
+def test_a_job_of_another_store_is_not_found(importer: Importer, other_importer: Importer) -> None:
     job = importer.run_import("orders", ORDERS)
 
     assert other_importer.get(f"/api/v1/imports/{job['id']}").status_code == 404
     assert other_importer.get("/api/v1/orders/A1").status_code == 404
 
 
-def test_the_latest_imports_are_listed_newest_first(importer: Importer):
+def test_the_latest_imports_are_listed_newest_first(importer: Importer) -> None:
     first = importer.run_import("orders", ORDERS, dry_run=True)
     second = importer.run_import("contacts", b"email\na@example.com\n")
 
@@ -293,7 +297,7 @@ def test_the_latest_imports_are_listed_newest_first(importer: Importer):
     assert [job["id"] for job in listed] == [second["id"], first["id"]]
 
 
-def test_uploads_that_cannot_be_imported_are_refused_with_the_reason(importer: Importer):
+def test_uploads_that_cannot_be_imported_are_refused_with_the_reason(importer: Importer) -> None:
     form = importer.post_import(
         "orders", b"--x\r\n", content_type="multipart/form-data; boundary=x"
     )

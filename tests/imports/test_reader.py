@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from tests.imports.test_import_service import history, new_store, stored_aggregates
-from winback import pipes
 from winback.imports.jobs import CONTACTS, ORDERS
 from winback.imports.orders import ImportedOrder
 from winback.imports.problems import ImportRefused, RowError
@@ -156,7 +155,7 @@ def test_a_child_that_dies_is_an_error_not_a_short_file(
         children.append(popen(*args, **kwargs))
         return children[-1]
 
-    monkeypatch.setattr(pipes.subprocess, "Popen", capture)
+    monkeypatch.setattr(subprocess, "Popen", capture)  # the module winback.pipes calls
     options = ReadOptions(ORDERS, "USD")
     with (
         pytest.raises(RuntimeError, match="the import reader process stopped"),

@@ -34,22 +34,22 @@ def dumps(value: Any) -> bytes:
         "application/vnd.store+json",
     ],
 )
-def test_json_content_types_and_a_missing_one_are_accepted(content_type):
-    assert check_content_type(content_type) is None
+def test_json_content_types_and_a_missing_one_are_accepted(content_type: str | None) -> None:
+    check_content_type(content_type)  # accepted: it returns without raising
 
 
 @pytest.mark.parametrize(
     "content_type",
     ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"],
 )
-def test_other_content_types_are_unsupported_media(content_type):
+def test_other_content_types_are_unsupported_media(content_type: str) -> None:
     with pytest.raises(UnsupportedMediaType) as raised:
         check_content_type(content_type)
     assert raised.value.status == 415
     assert content_type.split(";")[0] in raised.value.reason
 
 
-def test_an_object_is_decoded_as_it_was_sent():
+def test_an_object_is_decoded_as_it_was_sent() -> None:
     raw = b'{"id": 1001, "total_price": "24.90", "tags": ["a"], "nested": {"x": null}}'
     assert decode_object(raw, max_depth=32) == {
         "id": 1001,
@@ -79,7 +79,9 @@ def test_an_object_is_decoded_as_it_was_sent():
         ),
     ],
 )
-def test_a_body_that_is_not_a_json_object_is_refused_with_the_reason(raw, reason):
+def test_a_body_that_is_not_a_json_object_is_refused_with_the_reason(
+    raw: bytes, reason: str
+) -> None:
     with pytest.raises(InvalidPayload) as raised:
         decode_object(raw, max_depth=32)
     assert raised.value.reason.startswith(reason)
@@ -97,7 +99,7 @@ def test_a_body_that_is_not_a_json_object_is_refused_with_the_reason(raw, reason
         (b"[]", "an array"),
     ],
 )
-def test_a_json_value_other_than_an_object_is_named_in_json_words(raw, kind):
+def test_a_json_value_other_than_an_object_is_named_in_json_words(raw: bytes, kind: str) -> None:
     with pytest.raises(InvalidPayload) as raised:
         decode_object(raw, max_depth=32)
     assert raised.value.reason == f"the body must be a JSON object, got {kind}"
@@ -105,28 +107,28 @@ def test_a_json_value_other_than_an_object_is_named_in_json_words(raw, kind):
 
 
 @pytest.mark.parametrize("number", [b"1e400", b"-1e400"])
-def test_a_number_past_a_doubles_range_is_inexact_at_its_field(number):
+def test_a_number_past_a_doubles_range_is_inexact_at_its_field(number: bytes) -> None:
     with pytest.raises(InvalidPayload) as raised:
         decode_object(b'{"info": {"n": ' + number + b"}}", max_depth=32)
     assert (raised.value.code, raised.value.pointer) == ("inexact_number", "/info/n")
 
 
 @pytest.mark.parametrize("container", ["object", "array"])
-def test_nesting_up_to_the_limit_is_accepted(container):
+def test_nesting_up_to_the_limit_is_accepted(container: str) -> None:
     body = {"deep": nested(31, container)}
     assert decode_object(dumps(body), max_depth=32) == body
 
 
 @pytest.mark.parametrize("container", ["object", "array"])
-def test_nesting_one_level_past_the_limit_is_refused(container):
+def test_nesting_one_level_past_the_limit_is_refused(container: str) -> None:
     with pytest.raises(InvalidPayload) as raised:
         decode_object(dumps({"deep": nested(32, container)}), max_depth=32)
     assert raised.value.reason == "the body is nested deeper than 32 levels"
     assert raised.value.pointer == ""
 
 
-def test_the_nesting_limit_is_configurable():
-    body = {"a": {"b": {}}}
+def test_the_nesting_limit_is_configurable() -> None:
+    body: dict[str, Any] = {"a": {"b": {}}}
     assert decode_object(dumps(body), max_depth=3) == body
     with pytest.raises(InvalidPayload):
         decode_object(dumps(body), max_depth=2)
@@ -147,7 +149,9 @@ def test_the_nesting_limit_is_configurable():
         (b'{"line_items": [{"price": 0.0}, {"price": 5e-400}]}', "/line_items/1/price"),
     ],
 )
-def test_a_number_a_double_cannot_hold_is_refused_with_its_pointer(raw: bytes, pointer: str):
+def test_a_number_a_double_cannot_hold_is_refused_with_its_pointer(
+    raw: bytes, pointer: str
+) -> None:
     with pytest.raises(InvalidPayload) as refused:
         decode_object(raw, max_depth=32)
 
@@ -165,7 +169,7 @@ def test_a_number_a_double_cannot_hold_is_refused_with_its_pointer(raw: bytes, p
         b'{"id": 12345678901234567, "price": 1.5, "zero": 0.0}',
     ],
 )
-def test_numbers_kept_exactly_and_long_digit_strings_pass(raw: bytes):
+def test_numbers_kept_exactly_and_long_digit_strings_pass(raw: bytes) -> None:
     assert decode_object(raw, max_depth=32)
 
 
@@ -177,18 +181,18 @@ def test_numbers_kept_exactly_and_long_digit_strings_pass(raw: bytes):
         (b'{"info": {"k\\u0000": 1}}', "/info"),
     ],
 )
-def test_a_nul_character_is_refused_with_its_pointer(raw: bytes, pointer: str):
+def test_a_nul_character_is_refused_with_its_pointer(raw: bytes, pointer: str) -> None:
     with pytest.raises(InvalidPayload) as refused:
         decode_object(raw, max_depth=32)
 
     assert (refused.value.code, refused.value.pointer) == ("nul_character", pointer)
 
 
-def test_an_escaped_backslash_before_u0000_is_not_a_nul():
+def test_an_escaped_backslash_before_u0000_is_not_a_nul() -> None:
     assert decode_object(b'{"path": "C:\\\\u0000"}', max_depth=32) == {"path": "C:\\u0000"}
 
 
-def test_a_body_deeper_than_the_parser_goes_is_refused_for_its_nesting():
+def test_a_body_deeper_than_the_parser_goes_is_refused_for_its_nesting() -> None:
     with pytest.raises(InvalidPayload) as refused:
         decode_object(b"[" * 2000 + b"]" * 2000, max_depth=32)
 
@@ -196,7 +200,7 @@ def test_a_body_deeper_than_the_parser_goes_is_refused_for_its_nesting():
 
 
 @pytest.mark.parametrize("value", [5, 1.5, "text", None, [[[1]]], {"a": {"b": {"c": 1}}}])
-def test_nesting_is_measured_on_any_json_value(value: object):
+def test_nesting_is_measured_on_any_json_value(value: object) -> None:
     deep = isinstance(value, (list, dict))
     assert nested_deeper_than(value, 2) is deep
     assert nested_deeper_than(value, 3) is False
@@ -210,7 +214,7 @@ def test_nesting_is_measured_on_any_json_value(value: object):
     ],
     ids=["a 5,000-digit number beside", "nested 1,000 deep"],
 )
-def test_a_body_too_odd_to_look_into_is_still_refused_as_invalid_json(raw):
+def test_a_body_too_odd_to_look_into_is_still_refused_as_invalid_json(raw: bytes) -> None:
     with pytest.raises(InvalidPayload) as raised:
         decode_object(raw, max_depth=32)
     assert raised.value.reason.startswith("the body is")

@@ -30,7 +30,7 @@ def post(store: StoreClient, path: str, body: object, headers: dict[str, str]) -
 )
 def test_each_url_form_with_and_without_a_trailing_slash_stores_the_event(
     store: StoreClient, path: str
-):
+) -> None:
     # given a customer event sent to one of the contract's URL forms
     headers = {
         "content-type": "application/json",
@@ -50,7 +50,7 @@ def test_each_url_form_with_and_without_a_trailing_slash_stores_the_event(
     assert store.get("/api/v1/customers/7").json()["email"] == "ada@example.com"
 
 
-def test_the_query_form_without_a_store_id_is_refused(store: StoreClient):
+def test_the_query_form_without_a_store_id_is_refused(store: StoreClient) -> None:
     response = store.http.post(
         "/webhooks", json=CUSTOMER, headers={"x-event-type": "customers/create"}
     )
@@ -58,7 +58,7 @@ def test_the_query_form_without_a_store_id_is_refused(store: StoreClient):
     assert response.json()["error"]["code"] == "missing_store_id"
 
 
-def test_a_200_means_the_event_is_already_in_the_log(store: StoreClient):
+def test_a_200_means_the_event_is_already_in_the_log(store: StoreClient) -> None:
     # when an event is acknowledged
     event_id = store.send("customers/create", CUSTOMER).json()["event_id"]
 
@@ -66,7 +66,7 @@ def test_a_200_means_the_event_is_already_in_the_log(store: StoreClient):
     assert log_entry(store, event_id)["outcome"] in {"pending", "applied"}
 
 
-def test_header_names_are_case_insensitive(store: StoreClient):
+def test_header_names_are_case_insensitive(store: StoreClient) -> None:
     headers = {
         "Content-Type": "application/json",
         "X-Event-Type": "customers/create",
@@ -83,7 +83,7 @@ def test_header_names_are_case_insensitive(store: StoreClient):
 
 
 @pytest.mark.parametrize("key_header", ["x-token", "x-api-key"])
-def test_the_key_is_accepted_in_x_token_or_x_api_key(store: StoreClient, key_header: str):
+def test_the_key_is_accepted_in_x_token_or_x_api_key(store: StoreClient, key_header: str) -> None:
     headers = {
         "content-type": "application/json",
         "x-event-type": "customers/create",
@@ -96,7 +96,7 @@ def test_the_key_is_accepted_in_x_token_or_x_api_key(store: StoreClient, key_hea
     assert store.get("/api/v1/customers/7").status_code == 200
 
 
-def test_a_charset_in_the_content_type_is_fine(store: StoreClient):
+def test_a_charset_in_the_content_type_is_fine(store: StoreClient) -> None:
     response = store.send(
         "customers/create", CUSTOMER, headers={"content-type": "application/json; charset=UTF-8"}
     )
@@ -105,7 +105,7 @@ def test_a_charset_in_the_content_type_is_fine(store: StoreClient):
 
 def test_optional_and_unknown_headers_are_kept_in_the_log_but_keys_never_are(
     store: StoreClient,
-):
+) -> None:
     # given a sender that adds its own headers and sends the key in both headers
     headers = {
         "x-domain": "shop.example",
@@ -133,7 +133,7 @@ def test_optional_and_unknown_headers_are_kept_in_the_log_but_keys_never_are(
 
 def test_extra_body_fields_are_accepted_and_the_raw_body_is_kept_byte_for_byte(
     store: StoreClient, engine: Engine
-):
+) -> None:
     # given a body with the sender's own debugging fields
     raw = (
         b'{"id": 7, "email": "ada@example.com", "timestamp": 1764201600,'
@@ -156,7 +156,7 @@ def test_extra_body_fields_are_accepted_and_the_raw_body_is_kept_byte_for_byte(
 
 def test_a_body_starting_with_a_byte_order_mark_is_accepted_without_it(
     store: StoreClient, engine: Engine
-):
+) -> None:
     # given a body as some platforms' encoders write it, after a UTF-8 byte order mark
     raw = b'{"id": 7, "email": "ada@example.com"}'
 
@@ -172,7 +172,7 @@ def test_a_body_starting_with_a_byte_order_mark_is_accepted_without_it(
     assert store.get("/api/v1/customers/7").json()["email"] == "ada@example.com"
 
 
-def test_x_event_time_back_fills_when_the_event_happened(store: StoreClient):
+def test_x_event_time_back_fills_when_the_event_happened(store: StoreClient) -> None:
     # when a sender back-fills an event that happened on 1 January 2026
     response = store.send(
         "customers/create",
@@ -186,14 +186,14 @@ def test_x_event_time_back_fills_when_the_event_happened(store: StoreClient):
     assert entry["received_at"] > "2026-01-01T00:00:01+00:00"
 
 
-def test_x_event_time_may_carry_fractions_of_a_second(store: StoreClient):
+def test_x_event_time_may_carry_fractions_of_a_second(store: StoreClient) -> None:
     response = store.send("page_viewed", {"url": "/"}, headers={"x-event-time": "1767225600.5"})
     assert log_entry(store, response.json()["event_id"])["event_time"] == (
         "2026-01-01T00:00:00.500000+00:00"
     )
 
 
-def test_without_x_event_time_the_event_time_is_the_arrival_time(store: StoreClient):
+def test_without_x_event_time_the_event_time_is_the_arrival_time(store: StoreClient) -> None:
     response = store.send("customers/create", CUSTOMER)
     entry = log_entry(store, response.json()["event_id"])
     assert entry["event_time"] == entry["received_at"]
@@ -201,7 +201,7 @@ def test_without_x_event_time_the_event_time_is_the_arrival_time(store: StoreCli
 
 def test_a_back_filled_event_older_than_what_is_stored_does_not_overwrite_it(
     store: StoreClient,
-):
+) -> None:
     # given a customer last changed now
     store.send("customers/create", CUSTOMER)
     store.wait_applied()
@@ -220,14 +220,14 @@ def test_a_back_filled_event_older_than_what_is_stored_does_not_overwrite_it(
 
 def test_the_log_of_a_store_starts_empty_and_lists_only_its_own_events(
     store: StoreClient, other_store: StoreClient
-):
+) -> None:
     assert log_entries(store) == []
     other_store.send("customers/create", CUSTOMER)
     assert log_entries(store) == []
     assert len(log_entries(other_store)) == 1
 
 
-def test_concurrent_deliveries_are_all_stored_and_applied(store: StoreClient):
+def test_concurrent_deliveries_are_all_stored_and_applied(store: StoreClient) -> None:
     # given 24 customers sent at the same time over separate connections
     def deliver(number: int) -> int:
         with httpx.Client(base_url=store.server.url, timeout=20) as client:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import StoreClient
@@ -13,7 +15,7 @@ def names(topic: str) -> list[str]:
     return [topic, topic + ("d" if topic.endswith("e") else "ed")]
 
 
-def send_applied(store: StoreClient, event_type: str, body: dict) -> dict:
+def send_applied(store: StoreClient, event_type: str, body: dict[str, Any]) -> dict[str, Any]:
     """Send, wait for the applier, and return the event's log entry."""
     response = store.send(event_type, body)
     assert response.status_code == 200, response.text
@@ -21,12 +23,12 @@ def send_applied(store: StoreClient, event_type: str, body: dict) -> dict:
     return log_entry(store, response.json()["event_id"])
 
 
-def assert_logged_as(entry: dict, event_type: str, topic: str) -> None:
+def assert_logged_as(entry: dict[str, Any], event_type: str, topic: str) -> None:
     assert (entry["event_type"], entry["topic"], entry["outcome"]) == (event_type, topic, "applied")
 
 
 @pytest.mark.parametrize("event_type", names("customers/create"))
-def test_customers_create_stores_the_customer(store: StoreClient, event_type: str):
+def test_customers_create_stores_the_customer(store: StoreClient, event_type: str) -> None:
     entry = send_applied(store, event_type, {"id": 7, "email": "ada@example.com"})
 
     assert_logged_as(entry, event_type, "customers/create")
@@ -34,7 +36,7 @@ def test_customers_create_stores_the_customer(store: StoreClient, event_type: st
 
 
 @pytest.mark.parametrize("event_type", names("customers/update"))
-def test_customers_update_changes_the_customer(store: StoreClient, event_type: str):
+def test_customers_update_changes_the_customer(store: StoreClient, event_type: str) -> None:
     send_applied(store, "customers/create", {"id": 7, "email": "ada@example.com"})
 
     entry = send_applied(store, event_type, {"id": 7, "email": "ada@example.com", "last_name": "L"})
@@ -44,7 +46,7 @@ def test_customers_update_changes_the_customer(store: StoreClient, event_type: s
 
 
 @pytest.mark.parametrize("event_type", names("customers/delete"))
-def test_customers_delete_erases_the_customer(store: StoreClient, event_type: str):
+def test_customers_delete_erases_the_customer(store: StoreClient, event_type: str) -> None:
     send_applied(store, "customers/create", {"id": 7, "email": "ada@example.com"})
 
     entry = send_applied(store, event_type, {"id": 7})
@@ -57,7 +59,7 @@ ORDER = {"id": 1001, "created_at": "2026-11-01T10:00:00Z", "total_price": "10.00
 
 
 @pytest.mark.parametrize("event_type", names("orders/create"))
-def test_orders_create_stores_the_order(store: StoreClient, event_type: str):
+def test_orders_create_stores_the_order(store: StoreClient, event_type: str) -> None:
     entry = send_applied(store, event_type, ORDER)
 
     assert_logged_as(entry, event_type, "orders/create")
@@ -65,7 +67,7 @@ def test_orders_create_stores_the_order(store: StoreClient, event_type: str):
 
 
 @pytest.mark.parametrize("event_type", names("orders/update"))
-def test_orders_update_changes_the_order(store: StoreClient, event_type: str):
+def test_orders_update_changes_the_order(store: StoreClient, event_type: str) -> None:
     send_applied(store, "orders/create", {**ORDER, "updated_at": "2026-11-01T10:00:00Z"})
 
     entry = send_applied(
@@ -77,7 +79,7 @@ def test_orders_update_changes_the_order(store: StoreClient, event_type: str):
 
 
 @pytest.mark.parametrize("event_type", names("orders/delete"))
-def test_orders_delete_removes_the_order(store: StoreClient, event_type: str):
+def test_orders_delete_removes_the_order(store: StoreClient, event_type: str) -> None:
     send_applied(store, "orders/create", ORDER)
 
     entry = send_applied(store, event_type, {"id": 1001})
@@ -87,7 +89,7 @@ def test_orders_delete_removes_the_order(store: StoreClient, event_type: str):
 
 
 @pytest.mark.parametrize("event_type", names("products/create"))
-def test_products_create_stores_an_active_product(store: StoreClient, event_type: str):
+def test_products_create_stores_an_active_product(store: StoreClient, event_type: str) -> None:
     entry = send_applied(store, event_type, {"id": 55, "title": "Mug"})
 
     assert_logged_as(entry, event_type, "products/create")
@@ -95,7 +97,7 @@ def test_products_create_stores_an_active_product(store: StoreClient, event_type
 
 
 @pytest.mark.parametrize("event_type", names("products/update"))
-def test_products_update_changes_the_product(store: StoreClient, event_type: str):
+def test_products_update_changes_the_product(store: StoreClient, event_type: str) -> None:
     send_applied(store, "products/create", {"id": 55, "title": "Mug"})
 
     entry = send_applied(store, event_type, {"id": 55, "title": "Big mug"})
@@ -105,7 +107,7 @@ def test_products_update_changes_the_product(store: StoreClient, event_type: str
 
 
 @pytest.mark.parametrize("event_type", names("products/delete"))
-def test_products_delete_makes_the_product_unavailable(store: StoreClient, event_type: str):
+def test_products_delete_makes_the_product_unavailable(store: StoreClient, event_type: str) -> None:
     send_applied(store, "products/create", {"id": 55, "title": "Mug"})
 
     entry = send_applied(store, event_type, {"id": 55})
@@ -115,7 +117,7 @@ def test_products_delete_makes_the_product_unavailable(store: StoreClient, event
 
 
 @pytest.mark.parametrize("event_type", names("carts/create"))
-def test_carts_create_stores_an_open_cart(store: StoreClient, event_type: str):
+def test_carts_create_stores_an_open_cart(store: StoreClient, event_type: str) -> None:
     entry = send_applied(store, event_type, {"id": "c1", "email": "ada@example.com"})
 
     assert_logged_as(entry, event_type, "carts/create")
@@ -123,7 +125,7 @@ def test_carts_create_stores_an_open_cart(store: StoreClient, event_type: str):
 
 
 @pytest.mark.parametrize("event_type", names("carts/update"))
-def test_carts_update_changes_the_cart(store: StoreClient, event_type: str):
+def test_carts_update_changes_the_cart(store: StoreClient, event_type: str) -> None:
     send_applied(store, "carts/create", {"id": "c1", "email": "ada@example.com"})
 
     entry = send_applied(
@@ -135,7 +137,7 @@ def test_carts_update_changes_the_cart(store: StoreClient, event_type: str):
 
 
 @pytest.mark.parametrize("event_type", names("newsletter/subscribe"))
-def test_newsletter_subscribe_subscribes_the_address(store: StoreClient, event_type: str):
+def test_newsletter_subscribe_subscribes_the_address(store: StoreClient, event_type: str) -> None:
     entry = send_applied(store, event_type, {"email": "ada@example.com"})
 
     assert_logged_as(entry, event_type, "newsletter/subscribe")
@@ -144,7 +146,7 @@ def test_newsletter_subscribe_subscribes_the_address(store: StoreClient, event_t
 
 
 @pytest.mark.parametrize("event_type", names("newsletter/unsubscribe"))
-def test_newsletter_unsubscribe_suppresses_the_address(store: StoreClient, event_type: str):
+def test_newsletter_unsubscribe_suppresses_the_address(store: StoreClient, event_type: str) -> None:
     entry = send_applied(store, event_type, {"email": "ada@example.com"})
 
     assert_logged_as(entry, event_type, "newsletter/unsubscribe")
@@ -161,8 +163,8 @@ def test_newsletter_unsubscribe_suppresses_the_address(store: StoreClient, event
     ],
 )
 def test_any_other_type_is_a_custom_event_kept_as_activity(
-    store: StoreClient, event_type: str, body: dict
-):
+    store: StoreClient, event_type: str, body: dict[str, Any]
+) -> None:
     # when a custom event that names nobody arrives, whatever its shape
     entry = send_applied(store, event_type, body)
 
@@ -182,8 +184,8 @@ def test_any_other_type_is_a_custom_event_kept_as_activity(
     ],
 )
 def test_a_custom_event_naming_a_shopper_makes_them_a_contact(
-    store: StoreClient, body: dict, lookup: tuple[str, str]
-):
+    store: StoreClient, body: dict[str, Any], lookup: tuple[str, str]
+) -> None:
     # when a custom event names a shopper winback has not heard of
     send_applied(store, "wishlist_added", body)
 
@@ -199,7 +201,7 @@ def test_a_custom_event_naming_a_shopper_makes_them_a_contact(
     assert store.get("/api/v1/products/55").status_code == 404
 
 
-def test_custom_events_can_be_filtered_by_type_in_the_log(store: StoreClient):
+def test_custom_events_can_be_filtered_by_type_in_the_log(store: StoreClient) -> None:
     send_applied(store, "product_viewed", {"product_id": 1})
     send_applied(store, "Signed Up", {"plan": "gold"})
     send_applied(store, "product_viewed", {"product_id": 2})
@@ -209,7 +211,7 @@ def test_custom_events_can_be_filtered_by_type_in_the_log(store: StoreClient):
     assert len(log_entries(store, type="Signed Up")) == 1
 
 
-def test_a_custom_event_about_a_known_customer_is_applied(store: StoreClient):
+def test_a_custom_event_about_a_known_customer_is_applied(store: StoreClient) -> None:
     send_applied(store, "customers/create", {"id": 7, "email": "ada@example.com"})
 
     entry = send_applied(store, "product_viewed", {"customer_id": 7, "product_id": 55})
@@ -241,8 +243,8 @@ BODIES_WITH_SENDER_EXTRAS = [
     ids=[event_type for event_type, _ in BODIES_WITH_SENDER_EXTRAS],
 )
 def test_every_event_type_accepts_the_senders_extra_fields(
-    store: StoreClient, event_type: str, body: dict
-):
+    store: StoreClient, event_type: str, body: dict[str, Any]
+) -> None:
     extras = {"timestamp": 1764201600, "event_id": "evt-1", "debug": {"trace": [1, 2]}}
 
     entry = send_applied(store, event_type, body | extras)
@@ -250,7 +252,7 @@ def test_every_event_type_accepts_the_senders_extra_fields(
     assert entry["outcome"] == "applied"
 
 
-def test_a_custom_event_type_written_in_utf8_is_kept_as_written(store: StoreClient):
+def test_a_custom_event_type_written_in_utf8_is_kept_as_written(store: StoreClient) -> None:
     event_type = "commande/créée"
     response = store.http.post(
         f"/webhooks/store/{store.store_id}",

@@ -73,7 +73,7 @@ def test_a_long_value_is_refused_at_once_or_applied(
     body: dict[str, Any],
     headers: dict[str, str],
     pointer: str | None,
-):
+) -> None:
     response = store.send(event_type, body, headers=headers or None)
 
     if response.status_code == 400:
@@ -86,7 +86,7 @@ def test_a_long_value_is_refused_at_once_or_applied(
 
 def test_a_long_custom_event_type_is_answered_without_a_server_error(
     store: StoreClient,
-):
+) -> None:
     # when a custom event's type is longer than 200 characters
     response = store.send("checkout_step_" + "x" * 250, {"step": 1})
 
@@ -136,7 +136,7 @@ OUT_OF_RANGE_TIMES = [
 )
 def test_a_time_that_leaves_the_calendar_in_utc_is_refused_naming_it(
     store: StoreClient, event_type: str, body: dict[str, Any], pointer: str
-):
+) -> None:
     # when a time is a real date where it was written, but not once moved to UTC
     response = store.send(event_type, body)
 
@@ -147,7 +147,7 @@ def test_a_time_that_leaves_the_calendar_in_utc_is_refused_naming_it(
     assert "out of range" in error["reason"]
 
 
-def test_the_first_and_last_moments_of_the_calendar_in_utc_are_kept(store: StoreClient):
+def test_the_first_and_last_moments_of_the_calendar_in_utc_are_kept(store: StoreClient) -> None:
     # when orders are placed at the very edges of the range winback keeps
     edges = (("first", "0001-01-01T00:00:00Z"), ("last", "9999-12-31T23:59:59Z"))
     for order_id, created_at in edges:
@@ -161,7 +161,9 @@ def test_the_first_and_last_moments_of_the_calendar_in_utc_are_kept(store: Store
 
 
 @pytest.mark.parametrize("seconds", ["-62135600000", "253402400000", "1e300", "nan"])
-def test_an_event_time_header_outside_the_calendar_is_refused(store: StoreClient, seconds: str):
+def test_an_event_time_header_outside_the_calendar_is_refused(
+    store: StoreClient, seconds: str
+) -> None:
     # when the back-filled event time is not a moment between years 1 and 9999
     response = store.send(
         "orders/create",
@@ -174,7 +176,9 @@ def test_an_event_time_header_outside_the_calendar_is_refused(store: StoreClient
     assert "x-event-time" in response.json()["error"]["reason"]
 
 
-def test_a_visitor_header_that_cannot_be_a_visitor_is_ignored_not_refused(store: StoreClient):
+def test_a_visitor_header_that_cannot_be_a_visitor_is_ignored_not_refused(
+    store: StoreClient,
+) -> None:
     # (x-visitor-id is a header of winback's own: a sender's header is never a reason
     # to refuse its event)
     custom = {"email": "ada@example.com", "product_id": 55}

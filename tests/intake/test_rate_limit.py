@@ -33,7 +33,7 @@ def customer(number: int) -> dict[str, object]:
 
 def test_a_store_over_its_rate_limit_gets_429_with_retry_after(
     limited_server: LiveServer, engine: Engine
-):
+) -> None:
     store = another_store(limited_server, engine)
 
     # when a store sends more than its burst allows
@@ -52,7 +52,9 @@ def test_a_store_over_its_rate_limit_gets_429_with_retry_after(
     assert store.get("/api/v1/customers/3").status_code == 404
 
 
-def test_one_store_over_its_limit_does_not_slow_another(limited_server: LiveServer, engine: Engine):
+def test_one_store_over_its_limit_does_not_slow_another(
+    limited_server: LiveServer, engine: Engine
+) -> None:
     busy = another_store(limited_server, engine)
     quiet: StoreClient = another_store(limited_server, engine)
     for number in range(3):

@@ -284,7 +284,8 @@ def existing_customer(store: StoreClient) -> dict[str, Any]:
     """A customer stored before the refused delivery, and the log emptied of it."""
     store.send("customers/create", CUSTOMER)
     store.wait_applied()
-    return store.get("/api/v1/customers/7").json()
+    customer: dict[str, Any] = store.get("/api/v1/customers/7").json()
+    return customer
 
 
 def assert_nothing_else_changed(store: StoreClient, before: dict[str, Any]) -> None:
@@ -303,7 +304,7 @@ def assert_nothing_else_changed(store: StoreClient, before: dict[str, Any]) -> N
 )
 def test_an_invalid_body_is_refused_with_400_naming_the_field_and_logged(
     store: StoreClient, event_type: str, body: Any, pointer: str, reason: str
-):
+) -> None:
     # given a body the contract does not allow
     raw = raw_bytes(body)
 
@@ -325,7 +326,7 @@ def test_an_invalid_body_is_refused_with_400_naming_the_field_and_logged(
 
 def test_a_refused_update_leaves_the_stored_customer_as_it_was(
     store: StoreClient, existing_customer: dict[str, Any]
-):
+) -> None:
     # when an update of the same customer arrives with a malformed email
     response = store.send(
         "customers/update", {"id": 7, "email": "not-an-email", "first_name": "Eve"}
@@ -338,7 +339,7 @@ def test_a_refused_update_leaves_the_stored_customer_as_it_was(
 
 def test_a_refused_order_creates_no_order_no_product_and_no_aggregates(
     store: StoreClient, existing_customer: dict[str, Any]
-):
+) -> None:
     bad = {**ORDER, "total_price": "abc"}
     response = store.send("orders/create", bad)
 
@@ -361,7 +362,7 @@ def test_a_refused_order_creates_no_order_no_product_and_no_aggregates(
 )
 def test_a_number_that_would_change_on_the_way_in_is_refused_and_logged(
     store: StoreClient, event_type: str, raw: bytes, pointer: str
-):
+) -> None:
     response = store.send(event_type, None, raw=raw)
 
     assert response.status_code == 400
@@ -372,7 +373,7 @@ def test_a_number_that_would_change_on_the_way_in_is_refused_and_logged(
     assert_rejection_logged(store, response, raw, {}, body_shown=raw.decode())
 
 
-def test_a_refused_body_too_deep_to_show_as_json_is_logged_as_its_text(store: StoreClient):
+def test_a_refused_body_too_deep_to_show_as_json_is_logged_as_its_text(store: StoreClient) -> None:
     raw = b'{"a":' * 299 + b"{}" + b"}" * 299  # (valid JSON, 300 levels)
     response = store.send("page_viewed", None, raw=raw)
 
@@ -382,12 +383,12 @@ def test_a_refused_body_too_deep_to_show_as_json_is_logged_as_its_text(store: St
     assert listing.json()["items"][0]["body"] == raw.decode()
 
 
-def test_the_nesting_limit_itself_is_accepted(store: StoreClient):
+def test_the_nesting_limit_itself_is_accepted(store: StoreClient) -> None:
     response = store.send("page_viewed", {"info": deeply_nested(31)})
     assert response.status_code == 200
 
 
-def test_a_missing_event_type_is_refused_and_logged(store: StoreClient):
+def test_a_missing_event_type_is_refused_and_logged(store: StoreClient) -> None:
     raw = orjson.dumps(CUSTOMER)
     response = deliver(store, raw, JSON | {"x-token": store.api_key})
 
@@ -399,7 +400,7 @@ def test_a_missing_event_type_is_refused_and_logged(store: StoreClient):
     assert entry["event_type"] == ""
 
 
-def test_an_empty_event_type_counts_as_missing(store: StoreClient):
+def test_an_empty_event_type_counts_as_missing(store: StoreClient) -> None:
     response = store.send("", CUSTOMER)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "missing_event_type"
@@ -408,7 +409,7 @@ def test_an_empty_event_type_counts_as_missing(store: StoreClient):
 @pytest.mark.parametrize(
     "event_time", ["yesterday", "2026-01-01T00:00:00Z", "nan", "0x6B0E3A40", "1_795_780_800"]
 )
-def test_a_malformed_event_time_is_refused_and_logged(store: StoreClient, event_time: str):
+def test_a_malformed_event_time_is_refused_and_logged(store: StoreClient, event_time: str) -> None:
     raw = orjson.dumps(CUSTOMER)
     response = store.send("customers/create", None, raw=raw, headers={"x-event-time": event_time})
 
@@ -423,7 +424,9 @@ def test_a_malformed_event_time_is_refused_and_logged(store: StoreClient, event_
 
 
 @pytest.mark.parametrize("event_time", ["253402300800", "1795780800000", "1e300"])
-def test_an_event_time_past_the_year_9999_is_refused_saying_so(store: StoreClient, event_time: str):
+def test_an_event_time_past_the_year_9999_is_refused_saying_so(
+    store: StoreClient, event_time: str
+) -> None:
     response = store.send("customers/create", CUSTOMER, headers={"x-event-time": event_time})
 
     assert response.status_code == 400
@@ -434,7 +437,7 @@ def test_an_event_time_past_the_year_9999_is_refused_saying_so(store: StoreClien
     assert store.get("/api/v1/customers/7").status_code == 404
 
 
-def test_a_long_event_time_is_cut_in_the_reason(store: StoreClient):
+def test_a_long_event_time_is_cut_in_the_reason(store: StoreClient) -> None:
     response = store.send("customers/create", CUSTOMER, headers={"x-event-time": "9" * 5000})
 
     reason = response.json()["error"]["reason"]
@@ -444,7 +447,7 @@ def test_a_long_event_time_is_cut_in_the_reason(store: StoreClient):
 
 def test_an_event_time_in_the_future_is_refused_and_changes_nothing(
     store: StoreClient, existing_customer: dict[str, Any]
-):
+) -> None:
     tomorrow = str(int(time.time()) + 86_400)
     raw = orjson.dumps(CUSTOMER | {"first_name": "Tomorrow"})
 
@@ -467,7 +470,7 @@ def test_an_event_time_in_the_future_is_refused_and_changes_nothing(
     assert store.get("/api/v1/customers/7").json()["first_name"] == "Ada B."
 
 
-def test_an_event_time_a_minute_ahead_is_taken_as_clock_drift(store: StoreClient):
+def test_an_event_time_a_minute_ahead_is_taken_as_clock_drift(store: StoreClient) -> None:
     ahead = str(int(time.time()) + 60)
 
     response = store.send("customers/create", CUSTOMER, headers={"x-event-time": ahead})
@@ -477,7 +480,7 @@ def test_an_event_time_a_minute_ahead_is_taken_as_clock_drift(store: StoreClient
     assert store.get("/api/v1/customers/7").json()["first_name"] == "Ada"
 
 
-def test_a_missing_key_is_refused_with_401_and_logged(store: StoreClient):
+def test_a_missing_key_is_refused_with_401_and_logged(store: StoreClient) -> None:
     raw = orjson.dumps(CUSTOMER)
     response = deliver(store, raw, JSON | {"x-event-type": "customers/create"})
 
@@ -495,7 +498,9 @@ def test_a_missing_key_is_refused_with_401_and_logged(store: StoreClient):
 
 
 @pytest.mark.parametrize("key_header", ["x-token", "x-api-key"])
-def test_a_wrong_key_is_refused_with_401_and_never_stored(store: StoreClient, key_header: str):
+def test_a_wrong_key_is_refused_with_401_and_never_stored(
+    store: StoreClient, key_header: str
+) -> None:
     raw = orjson.dumps(CUSTOMER)
     wrong = "wbk_" + "x" * 43
     response = deliver(store, raw, JSON | {"x-event-type": "customers/create", key_header: wrong})
@@ -514,7 +519,7 @@ def test_a_wrong_key_is_refused_with_401_and_never_stored(store: StoreClient, ke
 @pytest.mark.parametrize("stale_in", ["x-token", "x-api-key"])
 def test_with_a_key_in_both_headers_either_one_lets_the_delivery_in(
     store: StoreClient, stale_in: str
-):
+) -> None:
     # given a sender that sends the key twice, one of them stale after a rotation
     headers = {"x-token": store.api_key, "x-api-key": store.api_key}
     headers[stale_in] = "wbk_" + "s" * 43
@@ -529,7 +534,7 @@ def test_with_a_key_in_both_headers_either_one_lets_the_delivery_in(
 
 def test_another_stores_key_is_refused_and_changes_neither_store(
     store: StoreClient, other_store: StoreClient
-):
+) -> None:
     # given the key of another store
     raw = orjson.dumps(CUSTOMER)
 
@@ -551,7 +556,7 @@ def test_another_stores_key_is_refused_and_changes_neither_store(
 @pytest.mark.parametrize(
     "path", ["/webhooks/store/st_0000000000000000", "/webhooks?storeId=st_0000000000000000"]
 )
-def test_an_unknown_store_is_404(store: StoreClient, path: str):
+def test_an_unknown_store_is_404(store: StoreClient, path: str) -> None:
     response = store.http.post(
         path,
         json=CUSTOMER,
@@ -564,7 +569,7 @@ def test_an_unknown_store_is_404(store: StoreClient, path: str):
     assert log_entries(store) == []
 
 
-def test_a_long_unknown_store_id_is_cut_in_the_reason(store: StoreClient):
+def test_a_long_unknown_store_id_is_cut_in_the_reason(store: StoreClient) -> None:
     response = store.http.post(
         "/webhooks/store/" + "s" * 20_000,
         json=CUSTOMER,
@@ -581,7 +586,7 @@ def test_a_long_unknown_store_id_is_cut_in_the_reason(store: StoreClient):
 )
 def test_a_body_that_is_not_json_by_content_type_is_415_and_logged(
     store: StoreClient, content_type: str
-):
+) -> None:
     raw = orjson.dumps(CUSTOMER)
     response = store.send("customers/create", None, raw=raw, headers={"content-type": content_type})
 
@@ -601,7 +606,7 @@ def test_a_body_that_is_not_json_by_content_type_is_415_and_logged(
 )
 def test_a_compressed_body_is_415_naming_the_coding_and_changes_nothing(
     store: StoreClient, coding: str, compress: Any
-):
+) -> None:
     raw = compress(orjson.dumps(CUSTOMER))
     response = store.send("customers/create", None, raw=raw, headers={"content-encoding": coding})
 
@@ -613,7 +618,7 @@ def test_a_compressed_body_is_415_naming_the_coding_and_changes_nothing(
     assert store.get("/api/v1/customers/7").status_code == 404
 
 
-def test_a_body_marked_identity_is_read_as_it_came(store: StoreClient):
+def test_a_body_marked_identity_is_read_as_it_came(store: StoreClient) -> None:
     response = store.send("customers/create", CUSTOMER, headers={"content-encoding": "identity"})
 
     assert response.status_code == 200
@@ -628,13 +633,13 @@ def body_of_size(size: int) -> bytes:
     return frame[:-2] + b"x" * (size - len(frame)) + frame[-2:]
 
 
-def test_a_body_exactly_at_the_limit_is_accepted(store: StoreClient):
+def test_a_body_exactly_at_the_limit_is_accepted(store: StoreClient) -> None:
     raw = body_of_size(LIMIT)
     assert len(raw) == LIMIT
     assert store.send("page_viewed", None, raw=raw).status_code == 200
 
 
-def test_a_body_one_byte_over_the_limit_is_413(store: StoreClient):
+def test_a_body_one_byte_over_the_limit_is_413(store: StoreClient) -> None:
     response = store.send("page_viewed", None, raw=body_of_size(LIMIT + 1))
 
     assert response.status_code == 413
@@ -647,7 +652,7 @@ def test_a_body_one_byte_over_the_limit_is_413(store: StoreClient):
 @pytest.mark.parametrize("declared", [True, False], ids=["with a length", "streamed"])
 def test_a_body_over_the_limit_is_logged_as_rejected_with_its_start(
     store: StoreClient, declared: bool
-):
+) -> None:
     raw = body_of_size(LIMIT + 1)
     content = raw if declared else (raw[start : start + 4096] for start in range(0, len(raw), 4096))
 
@@ -676,7 +681,7 @@ def _unlogged_refusals(store: StoreClient) -> float:
 
 def test_a_flood_of_wrong_keys_is_refused_but_logged_only_at_a_bounded_rate(
     store: StoreClient,
-):
+) -> None:
     # given a sender who knows the store's id but not its key
     raw = orjson.dumps(CUSTOMER)
     headers = JSON | {"x-event-type": "customers/create"}
@@ -712,7 +717,7 @@ def test_a_flood_of_wrong_keys_is_refused_but_logged_only_at_a_bounded_rate(
     ],
     ids=["past 64 bits", "below a double", "a JSON string", "not JSON", "null"],
 )
-def test_the_log_shows_a_refused_body_as_it_was_sent(store: StoreClient, raw: bytes):
+def test_the_log_shows_a_refused_body_as_it_was_sent(store: StoreClient, raw: bytes) -> None:
     response = store.send("customers/create", None, raw=raw)
 
     assert response.status_code == 400
@@ -722,7 +727,7 @@ def test_the_log_shows_a_refused_body_as_it_was_sent(store: StoreClient, raw: by
 @pytest.mark.parametrize("limit", [REJECTED_BODY_KEPT - 1, REJECTED_BODY_KEPT, 1000])
 def test_a_body_limit_near_what_the_log_keeps_takes_a_small_body(
     database_url: str, engine: Engine, tmp_path: Path, limit: int
-):
+) -> None:
     # (a limit of 65,535 took every body for one over the limit: 65,536 is what the log
     # keeps of a body declared too large)
     with serving(settings_for(database_url, tmp_path, max_body_bytes=limit)) as live:

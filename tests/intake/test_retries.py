@@ -25,7 +25,7 @@ def send(store: StoreClient, event_type: str, body: Any, **headers: str) -> int:
     return int(response.json()["event_id"])
 
 
-def test_the_same_order_twice_is_stored_and_counted_once(store: StoreClient):
+def test_the_same_order_twice_is_stored_and_counted_once(store: StoreClient) -> None:
     # given an order that was applied
     send(store, "orders/create", ORDER)
     store.wait_applied()
@@ -42,7 +42,7 @@ def test_the_same_order_twice_is_stored_and_counted_once(store: StoreClient):
     assert (customer["orders_count"], customer["total_spent"]) == (1, "24.90")
 
 
-def test_duplicates_sent_back_to_back_are_applied_once(store: StoreClient):
+def test_duplicates_sent_back_to_back_are_applied_once(store: StoreClient) -> None:
     # when the same order is delivered three times before anything is applied
     for _ in range(3):
         send(store, "orders/create", ORDER)
@@ -54,7 +54,7 @@ def test_duplicates_sent_back_to_back_are_applied_once(store: StoreClient):
     assert (customer["orders_count"], customer["total_spent"]) == (1, "24.90")
 
 
-def test_a_late_duplicate_does_not_undo_a_newer_change(store: StoreClient):
+def test_a_late_duplicate_does_not_undo_a_newer_change(store: StoreClient) -> None:
     # given a customer created, then renamed
     send(store, "customers/create", CUSTOMER)
     store.wait_applied()
@@ -70,7 +70,7 @@ def test_a_late_duplicate_does_not_undo_a_newer_change(store: StoreClient):
     assert store.get("/api/v1/customers/7").json()["first_name"] == "Augusta"
 
 
-def test_a_resend_under_the_alias_name_is_the_same_event(store: StoreClient):
+def test_a_resend_under_the_alias_name_is_the_same_event(store: StoreClient) -> None:
     send(store, "orders/create", ORDER)
     store.wait_applied()
 
@@ -81,7 +81,7 @@ def test_a_resend_under_the_alias_name_is_the_same_event(store: StoreClient):
     assert store.get("/api/v1/customers/7").json()["orders_count"] == 1
 
 
-def test_the_same_custom_event_twice_is_one_activity(store: StoreClient):
+def test_the_same_custom_event_twice_is_one_activity(store: StoreClient) -> None:
     send(store, "product_viewed", {"product_id": 55, "event_id": "e-1"})
     send(store, "product_viewed", {"product_id": 55, "event_id": "e-1"})
     store.wait_applied()
@@ -91,7 +91,7 @@ def test_the_same_custom_event_twice_is_one_activity(store: StoreClient):
 
 def test_a_custom_event_resent_with_a_new_timestamp_is_one_activity_by_its_event_id(
     store: StoreClient,
-):
+) -> None:
     # given a custom event, and its resend stamped with the time it was resent
     event = {"email": "ada@example.com", "product_id": 901, "event_id": "evt-1"}
     send(store, "wishlist/added", event | {"timestamp": 1})
@@ -106,7 +106,7 @@ def test_a_custom_event_resent_with_a_new_timestamp_is_one_activity_by_its_event
     assert [entry["data"]["event_id"] for entry in timeline["items"]] == ["evt-2", "evt-1"]
 
 
-def test_the_same_body_at_two_different_event_times_is_two_events(store: StoreClient):
+def test_the_same_body_at_two_different_event_times_is_two_events(store: StoreClient) -> None:
     send(store, "product_viewed", {"product_id": 55}, **{"x-event-time": "1767225600"})
     send(store, "product_viewed", {"product_id": 55}, **{"x-event-time": "1767225660"})
     store.wait_applied()
@@ -118,7 +118,9 @@ def test_the_same_body_at_two_different_event_times_is_two_events(store: StoreCl
     "written_again",
     ["1767225600.0", "1767225600.000", "+1767225600", "01767225600", "1767225600.", "1.7672256e9"],
 )
-def test_one_event_time_written_two_ways_is_one_event(store: StoreClient, written_again: str):
+def test_one_event_time_written_two_ways_is_one_event(
+    store: StoreClient, written_again: str
+) -> None:
     send(store, "product_viewed", {"product_id": 55}, **{"x-event-time": "1767225600"})
     send(store, "product_viewed", {"product_id": 55}, **{"x-event-time": written_again})
     store.wait_applied()
@@ -126,7 +128,7 @@ def test_one_event_time_written_two_ways_is_one_event(store: StoreClient, writte
     assert outcomes(store) == ["applied", "duplicate"]
 
 
-def test_a_corrected_resend_after_a_rejection_is_applied(store: StoreClient):
+def test_a_corrected_resend_after_a_rejection_is_applied(store: StoreClient) -> None:
     # given a delivery refused for a malformed field
     assert store.send("orders/create", {**ORDER, "total_price": "24,90"}).status_code == 400
 
@@ -187,12 +189,12 @@ STALE_CASES = [
 def test_an_update_older_than_what_is_stored_is_kept_in_the_log_as_stale_and_ignored(
     store: StoreClient,
     event_type: str,
-    newer: dict,
-    older: dict,
+    newer: dict[str, Any],
+    older: dict[str, Any],
     path: str,
     field: str,
     value: str,
-):
+) -> None:
     # given the newer version is stored
     send(store, event_type, newer)
     store.wait_applied()
@@ -210,7 +212,7 @@ def test_an_update_older_than_what_is_stored_is_kept_in_the_log_as_stale_and_ign
     assert store.get(path).json() == before
 
 
-def test_a_stale_order_does_not_change_the_buyers_aggregates(store: StoreClient):
+def test_a_stale_order_does_not_change_the_buyers_aggregates(store: StoreClient) -> None:
     send(store, "orders/create", {**ORDER, "total_price": "20.00", "updated_at": NEWER})
     store.wait_applied()
 
@@ -296,7 +298,7 @@ def replay_store(other_store: StoreClient) -> StoreClient:
 
 def test_a_history_resent_in_any_order_converges_on_the_same_state(
     store: StoreClient, replay_store: StoreClient
-):
+) -> None:
     # given one store that received its history in order
     for event_type, body in HISTORY:
         send(store, event_type, body)
@@ -323,7 +325,7 @@ def test_a_history_resent_in_any_order_converges_on_the_same_state(
 
 def test_an_unsubscribe_and_an_older_customer_event_converge_in_either_order(
     store: StoreClient, replay_store: StoreClient
-):
+) -> None:
     created = {**CUSTOMER, "accepts_marketing": True, "updated_at": "2026-10-01T00:00:00Z"}
     unsubscribe = {"email": "ada@example.com"}
 
@@ -347,7 +349,7 @@ def test_an_unsubscribe_and_an_older_customer_event_converge_in_either_order(
 
 def test_an_update_older_than_its_customers_erasure_is_logged_as_stale_saying_so(
     store: StoreClient,
-):
+) -> None:
     # given a customer erased
     send(store, "customers/delete", {"id": "gone-1"})
     store.wait_applied()

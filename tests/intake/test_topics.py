@@ -24,18 +24,20 @@ NAMES_AND_ALIASES = [
 
 
 @pytest.mark.parametrize(("name", "alias", "topic"), NAMES_AND_ALIASES)
-def test_a_documented_name_and_its_past_tense_alias_mean_the_same_topic(name, alias, topic):
+def test_a_documented_name_and_its_past_tense_alias_mean_the_same_topic(
+    name: str, alias: str, topic: Topic
+) -> None:
     assert topic_for(name) is topic
     assert topic_for(alias) is topic
     assert topic.value == name
 
 
-def test_every_topic_but_custom_has_a_documented_name():
+def test_every_topic_but_custom_has_a_documented_name() -> None:
     assert {topic for _, _, topic in NAMES_AND_ALIASES} == set(Topic) - {Topic.CUSTOM}
 
 
 @pytest.mark.parametrize("sent", ["Orders/Create", "  orders/created  ", "ORDERS/CREATED"])
-def test_case_and_surrounding_spaces_do_not_change_the_topic(sent):
+def test_case_and_surrounding_spaces_do_not_change_the_topic(sent: str) -> None:
     assert topic_for(sent) is Topic.ORDER_CREATE
 
 
@@ -43,11 +45,11 @@ def test_case_and_surrounding_spaces_do_not_change_the_topic(sent):
     "sent",
     ["product_viewed", "Signed Up", "order/create", "orders/creates", "orders", "custom", ""],
 )
-def test_any_other_type_is_a_custom_event(sent):
+def test_any_other_type_is_a_custom_event(sent: str) -> None:
     assert topic_for(sent) is Topic.CUSTOM
 
 
-def test_a_browser_may_not_create_orders_or_products_or_erase_people():
+def test_a_browser_may_not_create_orders_or_products_or_erase_people() -> None:
     assert BROWSER_TOPICS.isdisjoint(
         {
             Topic.ORDER_CREATE,

@@ -14,7 +14,9 @@ ORDER = {
 }
 
 
-def test_an_order_is_acknowledged_then_visible_with_its_buyer_and_product(store: StoreClient):
+def test_an_order_is_acknowledged_then_visible_with_its_buyer_and_product(
+    store: StoreClient,
+) -> None:
     response = store.send("orders/create", ORDER)
     assert response.status_code == 200
     assert response.json()["status"] == "accepted"

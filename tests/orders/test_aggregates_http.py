@@ -32,7 +32,7 @@ def aggregates(store: StoreClient, customer_id: str = "7") -> tuple[Any, ...]:
     )
 
 
-def test_several_orders_add_up(store: StoreClient):
+def test_several_orders_add_up(store: StoreClient) -> None:
     # given three orders, delivered out of their chronological order
     place(store, 2, "2026-10-05T12:00:00Z", "30.00")
     place(store, 1, "2026-10-01T09:30:00+02:00", "10.00")
@@ -48,21 +48,21 @@ def test_several_orders_add_up(store: StoreClient):
     )
 
 
-def test_decimal_amounts_add_up_exactly(store: StoreClient):
+def test_decimal_amounts_add_up_exactly(store: StoreClient) -> None:
     place(store, 1, "2026-10-01T00:00:00Z", "0.10")
     place(store, 2, "2026-10-02T00:00:00Z", "0.20")
 
     assert aggregates(store)[:3] == (2, "0.30", "0.15")
 
 
-def test_json_number_amounts_add_up_exactly(store: StoreClient):
+def test_json_number_amounts_add_up_exactly(store: StoreClient) -> None:
     for order_id in range(1, 11):
         place(store, order_id, f"2026-10-{order_id:02d}T00:00:00Z", 0.1)
 
     assert aggregates(store)[:3] == (10, "1.00", "0.10")
 
 
-def test_an_update_that_changes_the_total_changes_the_aggregates(store: StoreClient):
+def test_an_update_that_changes_the_total_changes_the_aggregates(store: StoreClient) -> None:
     place(store, 1, "2026-10-01T00:00:00Z", "10.00", updated_at="2026-10-01T00:00:00Z")
     place(store, 2, "2026-10-02T00:00:00Z", "30.00", updated_at="2026-10-02T00:00:00Z")
 
@@ -82,7 +82,7 @@ def test_an_update_that_changes_the_total_changes_the_aggregates(store: StoreCli
     assert aggregates(store)[:3] == (2, "25.50", "12.75")
 
 
-def test_deleting_an_order_takes_it_out_of_the_aggregates(store: StoreClient):
+def test_deleting_an_order_takes_it_out_of_the_aggregates(store: StoreClient) -> None:
     place(store, 1, "2026-10-01T00:00:00Z", "10.00")
     place(store, 2, "2026-10-02T00:00:00Z", "30.00")
     place(store, 3, "2026-10-03T00:00:00Z", "5.00")
@@ -98,7 +98,7 @@ def test_deleting_an_order_takes_it_out_of_the_aggregates(store: StoreClient):
     )
 
 
-def test_deleting_the_only_order_resets_the_aggregates(store: StoreClient):
+def test_deleting_the_only_order_resets_the_aggregates(store: StoreClient) -> None:
     place(store, 1, "2026-10-01T00:00:00Z", "10.00")
 
     send(store, "orders/delete", {"id": 1})
@@ -106,7 +106,7 @@ def test_deleting_the_only_order_resets_the_aggregates(store: StoreClient):
     assert aggregates(store) == (0, "0.00", None, None, None)
 
 
-def test_test_orders_are_left_out_of_every_aggregate(store: StoreClient):
+def test_test_orders_are_left_out_of_every_aggregate(store: StoreClient) -> None:
     place(store, 1, "2026-10-01T00:00:00Z", "10.00")
     place(store, 2, "2026-10-09T00:00:00Z", "1000.00", test=True)
     place(store, 3, "2026-09-01T00:00:00Z", "1000.00", test=True)
@@ -120,7 +120,7 @@ def test_test_orders_are_left_out_of_every_aggregate(store: StoreClient):
     )
 
 
-def test_an_order_moved_to_another_customer_moves_its_revenue(store: StoreClient):
+def test_an_order_moved_to_another_customer_moves_its_revenue(store: StoreClient) -> None:
     place(store, 1, "2026-10-01T00:00:00Z", "10.00", updated_at="2026-10-01T00:00:00Z")
     place(store, 2, "2026-10-02T00:00:00Z", "20.00", updated_at="2026-10-02T00:00:00Z")
 
@@ -142,7 +142,7 @@ def test_an_order_moved_to_another_customer_moves_its_revenue(store: StoreClient
     assert aggregates(store, "8")[:3] == (1, "20.00", "20.00")
 
 
-def test_aggregates_of_one_customer_leave_the_others_alone(store: StoreClient):
+def test_aggregates_of_one_customer_leave_the_others_alone(store: StoreClient) -> None:
     send(store, "customers/create", {"id": 8, "email": "charles@example.com"})
 
     place(store, 1, "2026-10-01T00:00:00Z", "10.00")
@@ -150,7 +150,7 @@ def test_aggregates_of_one_customer_leave_the_others_alone(store: StoreClient):
     assert aggregates(store, "8") == (0, "0.00", None, None, None)
 
 
-def test_spend_is_summed_in_the_stores_currency_only(store: StoreClient):
+def test_spend_is_summed_in_the_stores_currency_only(store: StoreClient) -> None:
     # given a store in USD, an order in its currency and one in yen
     place(store, 1, "2026-10-01T09:00:00Z", "10.00")
     place(store, 2, "2026-10-02T09:00:00Z", "1000", currency="JPY")
@@ -168,7 +168,7 @@ def test_spend_is_summed_in_the_stores_currency_only(store: StoreClient):
 LARGEST = "99999999999999.9999"  # the largest amount an order may have
 
 
-def test_the_largest_orders_add_up_to_the_last_digit(store: StoreClient):
+def test_the_largest_orders_add_up_to_the_last_digit(store: StoreClient) -> None:
     # given nine orders of the largest amount
     for order_id in range(1, 10):
         place(store, order_id, f"2026-10-{order_id:02d}T00:00:00Z", LARGEST)
@@ -177,7 +177,9 @@ def test_the_largest_orders_add_up_to_the_last_digit(store: StoreClient):
     assert aggregates(store)[:3] == (9, "899999999999999.9991", LARGEST)
 
 
-def test_a_total_spent_past_what_money_holds_stops_there_and_fails_nothing(store: StoreClient):
+def test_a_total_spent_past_what_money_holds_stops_there_and_fails_nothing(
+    store: StoreClient,
+) -> None:
     # given orders whose sum no money column holds on SQLite (past 922 trillion)
     for order_id in range(1, 12):
         place(store, order_id, f"2026-10-{order_id:02d}T00:00:00Z", LARGEST)

@@ -23,7 +23,7 @@ def order(**fields: Any) -> dict[str, Any]:
     return {"id": 1001, "created_at": "2026-11-01T10:00:00+02:00"} | fields
 
 
-def test_the_order_is_stored_as_sent(store: StoreClient):
+def test_the_order_is_stored_as_sent(store: StoreClient) -> None:
     send(
         store,
         "orders/create",
@@ -99,13 +99,13 @@ def test_the_order_is_stored_as_sent(store: StoreClient):
     }
 
 
-def test_without_a_currency_the_order_is_in_the_stores_currency(store: StoreClient):
+def test_without_a_currency_the_order_is_in_the_stores_currency(store: StoreClient) -> None:
     send(store, "orders/create", order(total_price="5"))
 
     assert store.get("/api/v1/orders/1001").json()["currency"] == "USD"
 
 
-def test_an_unknown_product_of_a_line_item_is_created_disabled(store: StoreClient):
+def test_an_unknown_product_of_a_line_item_is_created_disabled(store: StoreClient) -> None:
     # when an order names a product the catalog does not know
     send(
         store,
@@ -145,7 +145,7 @@ def test_an_unknown_product_of_a_line_item_is_created_disabled(store: StoreClien
 
 def test_a_line_names_its_product_by_title_its_variant_by_variant_title_and_all_images(
     store: StoreClient,
-):
+) -> None:
     # when a line says its product, its variant and two pictures, as platforms do
     line = {
         "product_id": 56,
@@ -173,7 +173,7 @@ def test_a_line_names_its_product_by_title_its_variant_by_variant_title_and_all_
     assert store.get("/api/v1/orders/1001").json()["line_items"][0]["name"] == "T-shirt - Red / L"
 
 
-def test_a_product_known_from_a_line_has_the_lines_variant(store: StoreClient):
+def test_a_product_known_from_a_line_has_the_lines_variant(store: StoreClient) -> None:
     send(
         store,
         "orders/create",
@@ -187,7 +187,7 @@ def test_a_product_known_from_a_line_has_the_lines_variant(store: StoreClient):
 
 def test_a_line_repeating_a_products_description_still_outdates_older_lines(
     store: StoreClient,
-):
+) -> None:
     mug = {"product_id": 55, "sku": "MUG", "name": "Mug", "price": "12.45"}
     # given a product described by a line, then by a newer line that says the same
     send(store, "orders/create", order(id=1, updated_at="2026-11-01T10:00:00Z", line_items=[mug]))
@@ -202,7 +202,7 @@ def test_a_line_repeating_a_products_description_still_outdates_older_lines(
     assert (product["title"], product["price"]) == ("Mug", "12.45")
 
 
-def test_a_line_without_product_id_finds_or_creates_its_product_by_sku(store: StoreClient):
+def test_a_line_without_product_id_finds_or_creates_its_product_by_sku(store: StoreClient) -> None:
     # given a product known under its own id and sku
     send(store, "products/create", {"id": 55, "sku": "MUG", "title": "Mug"})
 
@@ -221,7 +221,7 @@ def test_a_line_without_product_id_finds_or_creates_its_product_by_sku(store: St
     assert (spoon["status"], spoon["sku"], spoon["title"]) == ("disabled", "SPOON", "Spoon")
 
 
-def test_a_line_item_does_not_change_a_product_the_store_sent(store: StoreClient):
+def test_a_line_item_does_not_change_a_product_the_store_sent(store: StoreClient) -> None:
     send(store, "products/create", {"id": 55, "title": "Mug", "price": "12.45"})
     before = store.get("/api/v1/products/55").json()
 
@@ -234,7 +234,7 @@ def test_a_line_item_does_not_change_a_product_the_store_sent(store: StoreClient
     assert store.get("/api/v1/products/55").json() == before
 
 
-def test_an_unknown_buyer_is_created_from_the_orders_customer_object(store: StoreClient):
+def test_an_unknown_buyer_is_created_from_the_orders_customer_object(store: StoreClient) -> None:
     send(
         store,
         "orders/create",
@@ -261,7 +261,7 @@ def test_an_unknown_buyer_is_created_from_the_orders_customer_object(store: Stor
     assert (customer["orders_count"], customer["total_spent"]) == (1, "10.00")
 
 
-def test_an_unknown_buyer_is_created_from_the_email_alone(store: StoreClient):
+def test_an_unknown_buyer_is_created_from_the_email_alone(store: StoreClient) -> None:
     send(store, "orders/create", order(email="Ada@Example.com", total_price="10.00"))
 
     [customer] = store.get("/api/v1/customers").json()["items"]
@@ -274,7 +274,7 @@ def test_an_unknown_buyer_is_created_from_the_email_alone(store: StoreClient):
     assert customer["marketing_status"] == "unknown"
 
 
-def test_a_guest_order_creates_the_guest_customer(store: StoreClient):
+def test_a_guest_order_creates_the_guest_customer(store: StoreClient) -> None:
     send(
         store,
         "orders/create",
@@ -289,13 +289,13 @@ def test_a_guest_order_creates_the_guest_customer(store: StoreClient):
     )
 
 
-def test_a_customer_object_without_email_takes_the_orders_email(store: StoreClient):
+def test_a_customer_object_without_email_takes_the_orders_email(store: StoreClient) -> None:
     send(store, "orders/create", order(email="ada@example.com", customer={"id": 7}))
 
     assert store.get("/api/v1/customers/7").json()["email"] == "ada@example.com"
 
 
-def test_an_order_by_email_goes_to_the_known_customer_with_that_email(store: StoreClient):
+def test_an_order_by_email_goes_to_the_known_customer_with_that_email(store: StoreClient) -> None:
     send(store, "customers/create", ADA)
 
     send(store, "orders/create", order(email="ada@example.com", total_price="10.00"))
@@ -305,7 +305,9 @@ def test_an_order_by_email_goes_to_the_known_customer_with_that_email(store: Sto
     assert store.get("/api/v1/customers/7").json()["orders_count"] == 1
 
 
-def test_an_order_does_not_overwrite_what_the_store_said_about_the_customer(store: StoreClient):
+def test_an_order_does_not_overwrite_what_the_store_said_about_the_customer(
+    store: StoreClient,
+) -> None:
     send(store, "customers/create", {**ADA, "last_name": "Lovelace"})
 
     send(store, "orders/create", order(customer={**ADA, "first_name": "A.", "last_name": "L."}))
@@ -316,7 +318,7 @@ def test_an_order_does_not_overwrite_what_the_store_said_about_the_customer(stor
 
 def test_an_order_without_an_address_shows_its_buyers_address_as_it_is_now(
     store: StoreClient,
-):
+) -> None:
     send(store, "customers/create", ADA)
     send(store, "orders/create", order(customer={"id": 7}))
 
@@ -330,7 +332,9 @@ def test_an_order_without_an_address_shows_its_buyers_address_as_it_is_now(
     )
 
 
-def test_an_erased_buyers_address_leaves_the_orders_that_only_borrowed_it(store: StoreClient):
+def test_an_erased_buyers_address_leaves_the_orders_that_only_borrowed_it(
+    store: StoreClient,
+) -> None:
     send(store, "customers/create", ADA)
     send(
         store,
@@ -345,14 +349,16 @@ def test_an_erased_buyers_address_leaves_the_orders_that_only_borrowed_it(store:
     assert (found["customer_id"], found["email"]) == ("7", None)
 
 
-def test_an_order_without_a_buyer_creates_no_customer(store: StoreClient):
+def test_an_order_without_a_buyer_creates_no_customer(store: StoreClient) -> None:
     send(store, "orders/create", order(total_price="10.00"))
 
     assert store.get("/api/v1/orders/1001").json()["customer_id"] is None
     assert store.get("/api/v1/customers").json()["items"] == []
 
 
-def test_negative_total_discounts_are_stored_as_the_same_positive_amount(store: StoreClient):
+def test_negative_total_discounts_are_stored_as_the_same_positive_amount(
+    store: StoreClient,
+) -> None:
     send(store, "orders/create", order(total_discounts="-5.50", total_price="20.00"))
     send(store, "orders/create", order(id=1002, total_discounts=-5.5, total_price="20.00"))
 
@@ -360,7 +366,7 @@ def test_negative_total_discounts_are_stored_as_the_same_positive_amount(store: 
     assert store.get("/api/v1/orders/1002").json()["total_discounts"] == "5.50"
 
 
-def test_a_negative_discount_code_amount_is_the_same_positive_amount(store: StoreClient):
+def test_a_negative_discount_code_amount_is_the_same_positive_amount(store: StoreClient) -> None:
     code = {"code": "WELCOME", "amount": "-5.50", "type": "fixed_amount"}
     send(store, "orders/create", order(discount_codes=[code], total_price="20.00"))
 
@@ -368,7 +374,7 @@ def test_a_negative_discount_code_amount_is_the_same_positive_amount(store: Stor
     assert (shown["code"], shown["amount"]) == ("WELCOME", "5.50")
 
 
-def test_numbers_may_be_strings_and_ids_may_be_numbers(store: StoreClient):
+def test_numbers_may_be_strings_and_ids_may_be_numbers(store: StoreClient) -> None:
     # given an order whose ids are numbers and whose numbers are strings
     send(
         store,
@@ -411,7 +417,7 @@ def test_numbers_may_be_strings_and_ids_may_be_numbers(store: StoreClient):
     assert [c["id"] for c in store.get("/api/v1/customers").json()["items"]] == ["7"]
 
 
-def test_money_sent_as_json_numbers_is_kept_exactly(store: StoreClient):
+def test_money_sent_as_json_numbers_is_kept_exactly(store: StoreClient) -> None:
     send(
         store,
         "orders/create",
@@ -435,13 +441,13 @@ def test_money_sent_as_json_numbers_is_kept_exactly(store: StoreClient):
     assert store.get("/api/v1/customers/7").json()["total_spent"] == "19.99"
 
 
-def test_a_fractional_quantity_is_kept(store: StoreClient):
+def test_a_fractional_quantity_is_kept(store: StoreClient) -> None:
     send(store, "orders/create", order(line_items=[{"sku": "CHEESE", "quantity": "0.25"}]))
 
     assert store.get("/api/v1/orders/1001").json()["line_items"][0]["quantity"] == "0.25"
 
 
-def test_a_test_order_is_kept_but_not_counted_as_revenue(store: StoreClient):
+def test_a_test_order_is_kept_but_not_counted_as_revenue(store: StoreClient) -> None:
     # when a customer's only order is a test order
     send(store, "orders/create", order(customer=ADA, test=True, total_price="50.00"))
 
@@ -453,7 +459,7 @@ def test_a_test_order_is_kept_but_not_counted_as_revenue(store: StoreClient):
     assert customer["average_order_value"] is None
 
 
-def test_an_order_update_replaces_the_line_items(store: StoreClient):
+def test_an_order_update_replaces_the_line_items(store: StoreClient) -> None:
     send(
         store,
         "orders/create",
@@ -473,7 +479,7 @@ def test_an_order_update_replaces_the_line_items(store: StoreClient):
     assert [(line["sku"], line["quantity"]) for line in lines] == [("B", "1")]
 
 
-def test_orders_delete_removes_the_order_and_nothing_else(store: StoreClient):
+def test_orders_delete_removes_the_order_and_nothing_else(store: StoreClient) -> None:
     send(store, "orders/create", order(customer=ADA, line_items=[{"product_id": 55}]))
     send(store, "orders/create", order(id=1002, customer=ADA))
 
@@ -486,7 +492,7 @@ def test_orders_delete_removes_the_order_and_nothing_else(store: StoreClient):
     assert store.get("/api/v1/products/55").json()["status"] == "disabled"
 
 
-def test_an_order_older_than_its_deletion_does_not_come_back(store: StoreClient):
+def test_an_order_older_than_its_deletion_does_not_come_back(store: StoreClient) -> None:
     send(store, "orders/create", order(updated_at="2026-11-01T10:00:00Z", customer=ADA))
     send(store, "orders/delete", {"id": 1001})
 
@@ -501,14 +507,14 @@ def test_an_order_older_than_its_deletion_does_not_come_back(store: StoreClient)
     assert store.get("/api/v1/customers/7").json()["orders_count"] == 0
 
 
-def test_deleting_an_unknown_order_is_harmless(store: StoreClient):
+def test_deleting_an_unknown_order_is_harmless(store: StoreClient) -> None:
     event_id = send(store, "orders/delete", {"id": 404})
 
     assert log_entry(store, event_id)["outcome"] == "applied"
     assert store.get("/api/v1/orders").json()["items"] == []
 
 
-def test_money_with_many_digits_is_kept_exactly(store: StoreClient):
+def test_money_with_many_digits_is_kept_exactly(store: StoreClient) -> None:
     # given an amount that fits the money columns (16 integer digits, 4 places)
     send(
         store,
@@ -521,7 +527,9 @@ def test_money_with_many_digits_is_kept_exactly(store: StoreClient):
     assert store.get("/api/v1/customers/7").json()["total_spent"] == "9007199254740.9931"
 
 
-def test_an_update_that_arrives_before_its_create_wins_over_the_late_create(store: StoreClient):
+def test_an_update_that_arrives_before_its_create_wins_over_the_late_create(
+    store: StoreClient,
+) -> None:
     # given the update of an order delivered before its create
     send(store, "orders/update", order(updated_at="2026-11-01T12:00:00Z", total_price="8.00"))
 
@@ -533,7 +541,9 @@ def test_an_update_that_arrives_before_its_create_wins_over_the_late_create(stor
     assert log_entry(store, late)["outcome"] == "stale"
 
 
-def test_json_numbers_beyond_double_precision_are_kept_exactly_or_refused(store: StoreClient):
+def test_json_numbers_beyond_double_precision_are_kept_exactly_or_refused(
+    store: StoreClient,
+) -> None:
     # given an order whose id and total are JSON numbers with more digits than a double holds
     raw = (
         b'{"id": 123456789012345678901, "created_at": "2026-11-01T10:00:00Z",'
@@ -576,7 +586,7 @@ def refused(store: StoreClient, event_type: str, body: Any) -> dict[str, Any]:
 )
 def test_money_with_more_than_four_places_is_refused_naming_the_field(
     store: StoreClient, fields: dict[str, Any], pointer: str
-):
+) -> None:
     # when an amount has more places than winback keeps (it would be rounded)
     error = refused(store, "orders/create", order(total_price="10") | fields)
 
@@ -586,13 +596,13 @@ def test_money_with_more_than_four_places_is_refused_naming_the_field(
     assert store.get("/api/v1/orders/1001").status_code == 404
 
 
-def test_trailing_zeros_do_not_count_as_places(store: StoreClient):
+def test_trailing_zeros_do_not_count_as_places(store: StoreClient) -> None:
     send(store, "orders/create", order(total_price="10.1200000"))
 
     assert store.get("/api/v1/orders/1001").json()["total_price"] == "10.12"
 
 
-def test_a_quantity_with_more_than_four_places_is_refused(store: StoreClient):
+def test_a_quantity_with_more_than_four_places_is_refused(store: StoreClient) -> None:
     # the line's quantity is stored with 4 places, like money
     error = refused(store, "orders/create", order(line_items=[{"sku": "C", "quantity": "0.00001"}]))
 
@@ -600,7 +610,7 @@ def test_a_quantity_with_more_than_four_places_is_refused(store: StoreClient):
     assert error["reason"].startswith("a quantity has at most 4 decimal places")
 
 
-def test_lines_whose_sum_reaches_the_money_limit_are_refused_at_once(store: StoreClient):
+def test_lines_whose_sum_reaches_the_money_limit_are_refused_at_once(store: StoreClient) -> None:
     # given a line whose price and quantity are each under the limit, but not their product
     line = {"product_id": "q", "quantity": 99999999999999, "price": 99999999999999}
 
@@ -613,7 +623,7 @@ def test_lines_whose_sum_reaches_the_money_limit_are_refused_at_once(store: Stor
     assert store.get("/api/v1/orders/1001").status_code == 404
 
 
-def test_lines_just_under_the_money_limit_make_the_orders_total(store: StoreClient):
+def test_lines_just_under_the_money_limit_make_the_orders_total(store: StoreClient) -> None:
     line = {"sku": "GOLD", "quantity": 2, "price": "49999999999999.9999"}
 
     send(store, "orders/create", order(line_items=[line]))
@@ -621,7 +631,7 @@ def test_lines_just_under_the_money_limit_make_the_orders_total(store: StoreClie
     assert store.get("/api/v1/orders/1001").json()["total_price"] == "99999999999999.9998"
 
 
-def test_a_total_left_to_lines_with_more_than_four_places_is_refused(store: StoreClient):
+def test_a_total_left_to_lines_with_more_than_four_places_is_refused(store: StoreClient) -> None:
     # given lines whose sum has 5 places (1.2345 times 0.5), and no total_price
     line = {"sku": "CHEESE", "quantity": "0.5", "price": "1.2345"}
 
@@ -638,7 +648,7 @@ def test_a_total_left_to_lines_with_more_than_four_places_is_refused(store: Stor
 
 def test_the_same_order_sent_again_in_other_words_changes_nothing_and_is_logged_so(
     store: StoreClient,
-):
+) -> None:
     sent = order(updated_at="2026-11-01T10:00:00Z", total_price="10.5", customer=ADA)
     send(store, "orders/create", sent)
     # The same order in other words (another key order, the total as a number) is
@@ -655,7 +665,7 @@ def test_the_same_order_sent_again_in_other_words_changes_nothing_and_is_logged_
 
 def test_a_product_sent_after_a_line_named_it_by_sku_replaces_the_stand_in(
     store: StoreClient,
-):
+) -> None:
     # given an order naming a product only by its sku, before the store sends it
     send(store, "orders/create", order(line_items=[{"sku": "MUG", "title": "Mug"}]))
     assert store.get("/api/v1/products/MUG").json()["status"] == "disabled"
@@ -670,7 +680,9 @@ def test_a_product_sent_after_a_line_named_it_by_sku_replaces_the_stand_in(
     assert store.get("/api/v1/orders/1001").json()["line_items"][0]["sku"] == "MUG"
 
 
-def test_a_line_naming_a_product_by_id_is_not_replaced_by_one_of_that_sku(store: StoreClient):
+def test_a_line_naming_a_product_by_id_is_not_replaced_by_one_of_that_sku(
+    store: StoreClient,
+) -> None:
     send(store, "orders/create", order(line_items=[{"product_id": "MUG", "sku": "MUG"}]))
 
     send(store, "products/create", {"id": 55, "sku": "MUG", "title": "Mug"})

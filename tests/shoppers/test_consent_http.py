@@ -32,7 +32,7 @@ def suppression_types(store: StoreClient, email: str = "ada@example.com") -> lis
     return [row["type"] for row in rows]
 
 
-def test_unsubscribe_puts_the_address_on_the_suppression_list(store: StoreClient):
+def test_unsubscribe_puts_the_address_on_the_suppression_list(store: StoreClient) -> None:
     send(store, "customers/create", {**ADA, "accepts_marketing": True})
 
     send(store, "newsletter/unsubscribe", {"email": "Ada@Example.com"})
@@ -50,7 +50,7 @@ def test_unsubscribe_puts_the_address_on_the_suppression_list(store: StoreClient
 
 def test_unsubscribe_wins_over_a_later_customer_update_that_accepts_marketing(
     store: StoreClient,
-):
+) -> None:
     # given a customer who unsubscribed
     send(store, "customers/create", ADA)
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
@@ -63,7 +63,7 @@ def test_unsubscribe_wins_over_a_later_customer_update_that_accepts_marketing(
     assert suppression_types(store) == ["unsubscribed"]
 
 
-def test_unsubscribe_wins_over_a_later_order_that_accepts_marketing(store: StoreClient):
+def test_unsubscribe_wins_over_a_later_order_that_accepts_marketing(store: StoreClient) -> None:
     send(store, "customers/create", ADA)
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
 
@@ -81,7 +81,7 @@ def test_unsubscribe_wins_over_a_later_order_that_accepts_marketing(store: Store
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "unsubscribed"
 
 
-def test_unsubscribe_wins_over_a_later_cart_that_accepts_marketing(store: StoreClient):
+def test_unsubscribe_wins_over_a_later_cart_that_accepts_marketing(store: StoreClient) -> None:
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
 
     send(
@@ -95,7 +95,7 @@ def test_unsubscribe_wins_over_a_later_cart_that_accepts_marketing(store: StoreC
 
 def test_an_unsubscribed_address_stays_unsubscribed_when_the_customer_appears_later(
     store: StoreClient,
-):
+) -> None:
     # given an address unsubscribed before winback knew any customer with it
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
     assert store.get("/api/v1/customers").json()["items"] == []
@@ -107,7 +107,7 @@ def test_an_unsubscribed_address_stays_unsubscribed_when_the_customer_appears_la
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "unsubscribed"
 
 
-def test_only_an_explicit_subscribe_lifts_an_unsubscribe(store: StoreClient):
+def test_only_an_explicit_subscribe_lifts_an_unsubscribe(store: StoreClient) -> None:
     send(store, "customers/create", ADA)
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
 
@@ -118,7 +118,7 @@ def test_only_an_explicit_subscribe_lifts_an_unsubscribe(store: StoreClient):
     assert suppression_types(store) == []
 
 
-def test_a_subscribe_older_than_the_unsubscribe_does_not_lift_it(store: StoreClient):
+def test_a_subscribe_older_than_the_unsubscribe_does_not_lift_it(store: StoreClient) -> None:
     send(
         store,
         "newsletter/unsubscribe",
@@ -137,7 +137,7 @@ def test_a_subscribe_older_than_the_unsubscribe_does_not_lift_it(store: StoreCli
     assert suppression_types(store) == ["unsubscribed"]
 
 
-def test_an_unsubscribe_older_than_a_subscribe_does_not_undo_it(store: StoreClient):
+def test_an_unsubscribe_older_than_a_subscribe_does_not_undo_it(store: StoreClient) -> None:
     send(
         store,
         "newsletter/subscribe",
@@ -156,7 +156,7 @@ def test_an_unsubscribe_older_than_a_subscribe_does_not_undo_it(store: StoreClie
     assert (status(store), suppression_types(store)) == ("subscribed", [])
 
 
-def test_subscribe_creates_an_unknown_contact_with_what_the_form_said(store: StoreClient):
+def test_subscribe_creates_an_unknown_contact_with_what_the_form_said(store: StoreClient) -> None:
     send(
         store,
         "newsletter/subscribe",
@@ -177,7 +177,9 @@ def test_subscribe_creates_an_unknown_contact_with_what_the_form_said(store: Sto
     assert (customer["accepts_marketing"], customer["marketing_status"]) == (True, "subscribed")
 
 
-def test_a_sign_up_adds_its_tags_to_a_known_customers_and_keeps_their_name(store: StoreClient):
+def test_a_sign_up_adds_its_tags_to_a_known_customers_and_keeps_their_name(
+    store: StoreClient,
+) -> None:
     # given a customer the store tagged and named
     send(
         store,
@@ -199,7 +201,7 @@ def test_a_sign_up_adds_its_tags_to_a_known_customers_and_keeps_their_name(store
     assert customer["marketing_status"] == "subscribed"
 
 
-def test_subscribe_with_a_customer_id_subscribes_that_customer(store: StoreClient):
+def test_subscribe_with_a_customer_id_subscribes_that_customer(store: StoreClient) -> None:
     send(store, "customers/create", ADA)
 
     send(store, "newsletter/subscribe", {"email": "ada@example.com", "customerId": 7})
@@ -208,7 +210,9 @@ def test_subscribe_with_a_customer_id_subscribes_that_customer(store: StoreClien
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "subscribed"
 
 
-def test_subscribe_does_not_override_the_stores_name_for_a_known_customer(store: StoreClient):
+def test_subscribe_does_not_override_the_stores_name_for_a_known_customer(
+    store: StoreClient,
+) -> None:
     send(store, "customers/create", ADA)
 
     send(store, "newsletter/subscribe", {"email": "ada@example.com", "first_name": "A."})
@@ -216,7 +220,7 @@ def test_subscribe_does_not_override_the_stores_name_for_a_known_customer(store:
     assert store.get("/api/v1/customers/7").json()["first_name"] == "Ada"
 
 
-def test_double_opt_in_required_by_the_event_leaves_the_contact_pending(store: StoreClient):
+def test_double_opt_in_required_by_the_event_leaves_the_contact_pending(store: StoreClient) -> None:
     send(store, "newsletter/subscribe", {"email": "ada@example.com", "double_optin_required": True})
 
     [customer] = store.get("/api/v1/customers").json()["items"]
@@ -225,7 +229,7 @@ def test_double_opt_in_required_by_the_event_leaves_the_contact_pending(store: S
     assert customer["suppressions"] == ["pending_opt_in"]
 
 
-def test_double_opt_in_replaces_an_unsubscribe_by_pending(store: StoreClient):
+def test_double_opt_in_replaces_an_unsubscribe_by_pending(store: StoreClient) -> None:
     send(store, "customers/create", ADA)
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
 
@@ -238,7 +242,7 @@ def test_double_opt_in_replaces_an_unsubscribe_by_pending(store: StoreClient):
 @pytest.mark.parametrize(("required", "expected"), [(None, "pending"), (False, "subscribed")])
 def test_double_opt_in_required_by_the_store_setting_unless_the_event_says_otherwise(
     store: StoreClient, engine: Engine, required: bool | None, expected: str
-):
+) -> None:
     # given a store that requires double opt-in
     update_settings(engine, store.store_id, {"double_opt_in": True})
 
@@ -252,7 +256,7 @@ def test_double_opt_in_required_by_the_store_setting_unless_the_event_says_other
     assert status(store) == expected
 
 
-def test_unsubscribe_of_a_pending_contact_clears_the_pending_state(store: StoreClient):
+def test_unsubscribe_of_a_pending_contact_clears_the_pending_state(store: StoreClient) -> None:
     send(store, "newsletter/subscribe", {"email": "ada@example.com", "double_optin_required": True})
 
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
@@ -260,14 +264,14 @@ def test_unsubscribe_of_a_pending_contact_clears_the_pending_state(store: StoreC
     assert (status(store), suppression_types(store)) == ("unsubscribed", ["unsubscribed"])
 
 
-def test_unsubscribe_of_an_unknown_address_creates_no_customer(store: StoreClient):
+def test_unsubscribe_of_an_unknown_address_creates_no_customer(store: StoreClient) -> None:
     send(store, "newsletter/unsubscribe", {"email": "nobody@example.com"})
 
     assert store.get("/api/v1/customers").json()["items"] == []
     assert suppression_types(store, "nobody@example.com") == ["unsubscribed"]
 
 
-def test_unsubscribing_twice_keeps_one_entry(store: StoreClient):
+def test_unsubscribing_twice_keeps_one_entry(store: StoreClient) -> None:
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com", "source": "footer"})
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com", "source": "mail"})
 
@@ -276,7 +280,7 @@ def test_unsubscribing_twice_keeps_one_entry(store: StoreClient):
 
 def test_one_stores_unsubscribe_does_not_touch_another_store(
     store: StoreClient, other_store: StoreClient
-):
+) -> None:
     send(other_store, "customers/create", {**ADA, "accepts_marketing": True})
 
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
@@ -288,7 +292,7 @@ def test_one_stores_unsubscribe_does_not_touch_another_store(
 
 def test_a_new_email_without_the_flag_keeps_an_unsubscribed_customer_unsubscribed(
     store: StoreClient,
-):
+) -> None:
     send(store, "customers/create", ADA)
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
 
@@ -299,7 +303,7 @@ def test_a_new_email_without_the_flag_keeps_an_unsubscribed_customer_unsubscribe
 
 def test_unsubscribe_wins_over_a_later_update_that_changes_the_email_and_accepts_marketing(
     store: StoreClient,
-):
+) -> None:
     # given customer 7 who unsubscribed
     send(store, "customers/create", ADA)
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
@@ -325,7 +329,7 @@ def test_unsubscribe_wins_over_a_later_update_that_changes_the_email_and_accepts
 )
 def test_an_unsubscribe_follows_the_shopper_to_the_address_an_order_gives(
     store: StoreClient, new_address: dict[str, Any]
-):
+) -> None:
     # given customer 7, known from an order, who unsubscribed
     order = {"created_at": "2026-11-01T10:00:00Z", "total_price": "5.00"}
     send(store, "orders/create", order | {"id": 1, "customer": {"id": 7}, "email": ADA["email"]})
@@ -349,7 +353,7 @@ def test_an_unsubscribe_follows_the_shopper_to_the_address_an_order_gives(
 
 def test_an_explicit_subscribe_of_the_new_address_lifts_the_carried_unsubscribe(
     store: StoreClient,
-):
+) -> None:
     send(store, "customers/create", ADA)
     send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
     send(store, "customers/update", {"id": 7, "email": "ada@lovelace.example"})
@@ -361,7 +365,7 @@ def test_an_explicit_subscribe_of_the_new_address_lifts_the_carried_unsubscribe(
 
 def test_a_pending_contact_stays_pending_when_the_store_says_accepts_marketing(
     store: StoreClient,
-):
+) -> None:
     # given a contact waiting for the double opt-in confirmation
     send(store, "newsletter/subscribe", {"email": "ada@example.com", "double_optin_required": True})
 
@@ -378,7 +382,7 @@ def _at(iso: str) -> dict[str, str]:
 
 def test_an_unsubscribe_delivered_late_reaches_the_customer_who_has_moved_since(
     store: StoreClient, engine: Engine
-):
+) -> None:
     # given customer 7, who moved to a new address at noon
     send(store, "customers/create", ADA, **_at("2026-11-01T10:00:00Z"))
     moved = {"id": 7, "email": "ada@lovelace.example"}

@@ -20,16 +20,18 @@ def send(store: StoreClient, event_type: str, body: Any, **headers: str) -> int:
 
 
 def all_customers(store: StoreClient) -> list[dict[str, Any]]:
-    return store.get("/api/v1/customers").json()["items"]
+    items: list[dict[str, Any]] = store.get("/api/v1/customers").json()["items"]
+    return items
 
 
 def by_email(store: StoreClient, email: str) -> list[dict[str, Any]]:
-    return store.get("/api/v1/customers", email=email).json()["items"]
+    items: list[dict[str, Any]] = store.get("/api/v1/customers", email=email).json()["items"]
+    return items
 
 
 def test_a_new_email_for_a_known_id_changes_that_customer_and_creates_no_other(
     store: StoreClient,
-):
+) -> None:
     # given customer 7 with one address
     send(store, "customers/create", ADA)
 
@@ -44,7 +46,7 @@ def test_a_new_email_for_a_known_id_changes_that_customer_and_creates_no_other(
     assert [c["id"] for c in by_email(store, "ada@lovelace.example")] == ["7"]
 
 
-def test_without_an_id_the_email_identifies_the_customer(store: StoreClient):
+def test_without_an_id_the_email_identifies_the_customer(store: StoreClient) -> None:
     send(store, "customers/create", {"email": "ada@example.com", "first_name": "Ada"})
 
     send(store, "customers/update", {"email": "ADA@example.com", "last_name": "Lovelace"})
@@ -58,7 +60,7 @@ def test_without_an_id_the_email_identifies_the_customer(store: StoreClient):
     )
 
 
-def test_an_event_without_an_id_updates_the_customer_that_has_one(store: StoreClient):
+def test_an_event_without_an_id_updates_the_customer_that_has_one(store: StoreClient) -> None:
     send(store, "customers/create", ADA)
 
     send(store, "customers/update", {"email": "ada@example.com", "last_name": "Lovelace"})
@@ -67,7 +69,7 @@ def test_an_event_without_an_id_updates_the_customer_that_has_one(store: StoreCl
     assert (customer["id"], customer["last_name"]) == ("7", "Lovelace")
 
 
-def test_a_customer_known_by_email_takes_the_id_of_a_later_event(store: StoreClient):
+def test_a_customer_known_by_email_takes_the_id_of_a_later_event(store: StoreClient) -> None:
     send(store, "customers/create", {"email": "ada@example.com", "first_name": "Ada"})
 
     send(store, "customers/update", {"id": "C-7", "email": "ada@example.com"})
@@ -77,7 +79,7 @@ def test_a_customer_known_by_email_takes_the_id_of_a_later_event(store: StoreCli
     assert store.get("/api/v1/customers/C-7").json() == customer
 
 
-def test_another_id_with_the_same_email_is_another_customer(store: StoreClient):
+def test_another_id_with_the_same_email_is_another_customer(store: StoreClient) -> None:
     send(store, "customers/create", ADA)
 
     send(store, "customers/create", {"id": 8, "email": "ada@example.com", "first_name": "Byron"})
@@ -87,7 +89,7 @@ def test_another_id_with_the_same_email_is_another_customer(store: StoreClient):
     assert sorted(c["id"] for c in by_email(store, "ada@example.com")) == ["7", "8"]
 
 
-def test_numeric_and_string_ids_are_the_same_id(store: StoreClient):
+def test_numeric_and_string_ids_are_the_same_id(store: StoreClient) -> None:
     send(store, "customers/create", {"id": 7, "email": "ada@example.com"})
 
     send(store, "customers/update", {"id": "7", "email": "ada@example.com", "last_name": "L"})
@@ -95,7 +97,7 @@ def test_numeric_and_string_ids_are_the_same_id(store: StoreClient):
     assert [(c["id"], c["last_name"]) for c in all_customers(store)] == [("7", "L")]
 
 
-def test_the_profile_is_stored_as_sent_with_the_email_lower_cased(store: StoreClient):
+def test_the_profile_is_stored_as_sent_with_the_email_lower_cased(store: StoreClient) -> None:
     send(
         store,
         "customers/create",
@@ -150,7 +152,7 @@ def test_the_profile_is_stored_as_sent_with_the_email_lower_cased(store: StoreCl
     }
 
 
-def test_tags_replace_unless_append_tags_is_true(store: StoreClient):
+def test_tags_replace_unless_append_tags_is_true(store: StoreClient) -> None:
     send(store, "customers/create", {**ADA, "tags": ["vip", "newsletter"]})
 
     send(store, "customers/update", {**ADA, "tags": "wholesale"})
@@ -160,7 +162,7 @@ def test_tags_replace_unless_append_tags_is_true(store: StoreClient):
     assert store.get("/api/v1/customers/7").json()["tags"] == ["wholesale", "vip"]
 
 
-def test_an_update_without_tags_keeps_them(store: StoreClient):
+def test_an_update_without_tags_keeps_them(store: StoreClient) -> None:
     send(store, "customers/create", {**ADA, "tags": ["vip"]})
 
     send(store, "customers/update", {**ADA, "last_name": "Lovelace"})
@@ -174,7 +176,7 @@ def test_an_update_without_tags_keeps_them(store: StoreClient):
 )
 def test_accepts_marketing_has_three_states(
     store: StoreClient, accepts_marketing: bool | None, status: str
-):
+) -> None:
     send(store, "customers/create", {**ADA, "accepts_marketing": accepts_marketing})
 
     customer = store.get("/api/v1/customers/7").json()
@@ -185,7 +187,7 @@ def test_accepts_marketing_has_three_states(
     assert customer["suppressions"] == []
 
 
-def test_a_customer_who_never_said_is_unknown_not_unsubscribed(store: StoreClient):
+def test_a_customer_who_never_said_is_unknown_not_unsubscribed(store: StoreClient) -> None:
     send(store, "customers/create", ADA)
 
     customer = store.get("/api/v1/customers/7").json()
@@ -193,7 +195,7 @@ def test_a_customer_who_never_said_is_unknown_not_unsubscribed(store: StoreClien
 
 
 @pytest.mark.parametrize(("known", "status"), [(True, "subscribed"), (False, "unsubscribed")])
-def test_a_newer_null_keeps_a_known_flag(store: StoreClient, known: bool, status: str):
+def test_a_newer_null_keeps_a_known_flag(store: StoreClient, known: bool, status: str) -> None:
     send(store, "customers/create", {**ADA, "accepts_marketing": known})
 
     send(store, "customers/update", {**ADA, "accepts_marketing": None, "last_name": "King"})
@@ -203,7 +205,7 @@ def test_a_newer_null_keeps_a_known_flag(store: StoreClient, known: bool, status
     assert customer["last_name"] == "King"  # (the update itself was applied)
 
 
-def test_a_subscriber_stays_subscribed_when_the_store_sends_null(store: StoreClient):
+def test_a_subscriber_stays_subscribed_when_the_store_sends_null(store: StoreClient) -> None:
     send(store, "newsletter/subscribe", {"email": ADA["email"], "customerId": ADA["id"]})
 
     send(store, "customers/update", {**ADA, "accepts_marketing": None})
@@ -211,7 +213,7 @@ def test_a_subscriber_stays_subscribed_when_the_store_sends_null(store: StoreCli
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "subscribed"
 
 
-def test_a_customer_created_with_null_takes_the_opt_in_of_a_later_order(store: StoreClient):
+def test_a_customer_created_with_null_takes_the_opt_in_of_a_later_order(store: StoreClient) -> None:
     send(store, "customers/create", {**ADA, "accepts_marketing": None})
 
     buyer = {**ADA, "accepts_marketing": True}
@@ -221,7 +223,7 @@ def test_a_customer_created_with_null_takes_the_opt_in_of_a_later_order(store: S
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "subscribed"
 
 
-def test_an_update_that_does_not_mention_the_flag_keeps_it(store: StoreClient):
+def test_an_update_that_does_not_mention_the_flag_keeps_it(store: StoreClient) -> None:
     send(store, "customers/create", {**ADA, "accepts_marketing": True})
 
     send(store, "customers/update", {**ADA, "last_name": "Lovelace"})
@@ -229,14 +231,16 @@ def test_an_update_that_does_not_mention_the_flag_keeps_it(store: StoreClient):
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "subscribed"
 
 
-def test_extra_fields_of_the_sender_are_kept_on_the_profile(store: StoreClient):
+def test_extra_fields_of_the_sender_are_kept_on_the_profile(store: StoreClient) -> None:
     send(store, "customers/create", {**ADA, "loyalty_tier": "gold", "external_ref": {"crm": 42}})
 
     customer = store.get("/api/v1/customers/7").json()
     assert (customer["loyalty_tier"], customer["external_ref"]) == ("gold", {"crm": 42})
 
 
-def test_a_sender_field_named_like_an_aggregate_never_replaces_the_aggregate(store: StoreClient):
+def test_a_sender_field_named_like_an_aggregate_never_replaces_the_aggregate(
+    store: StoreClient,
+) -> None:
     # given a sender whose customer records carry their own average_order_value
     send(store, "customers/create", {**ADA, "average_order_value": "999.00"})
 
@@ -263,7 +267,7 @@ def erase(store: StoreClient, body: dict[str, Any], at: str | None = DELETED_AT)
 
 
 @pytest.mark.parametrize("identity", [{"id": 7}, {"email": "Ada@Example.com"}])
-def test_customers_delete_erases_the_person(store: StoreClient, identity: dict[str, Any]):
+def test_customers_delete_erases_the_person(store: StoreClient, identity: dict[str, Any]) -> None:
     # given a customer with an order and a cart
     send(store, "customers/create", {**ADA, "updated_at": "2026-05-01T00:00:00Z"})
     send(
@@ -296,7 +300,7 @@ def test_customers_delete_erases_the_person(store: StoreClient, identity: dict[s
     assert (order["customer_id"], order["email"], order["total_price"]) == (None, None, "10.00")
 
 
-def test_an_event_older_than_the_erasure_does_not_bring_the_person_back(store: StoreClient):
+def test_an_event_older_than_the_erasure_does_not_bring_the_person_back(store: StoreClient) -> None:
     send(store, "customers/create", {**ADA, "updated_at": "2026-05-01T00:00:00Z"})
     erase(store, {"id": 7})
 
@@ -309,7 +313,7 @@ def test_an_event_older_than_the_erasure_does_not_bring_the_person_back(store: S
 
 def test_an_event_older_than_the_erasure_found_by_email_does_not_bring_the_person_back(
     store: StoreClient,
-):
+) -> None:
     send(store, "customers/create", {**ADA, "updated_at": "2026-05-01T00:00:00Z"})
     erase(store, {"id": 7})
 
@@ -322,7 +326,7 @@ def test_an_event_older_than_the_erasure_found_by_email_does_not_bring_the_perso
     assert all_customers(store) == []
 
 
-def test_an_event_newer_than_the_erasure_creates_the_customer_anew(store: StoreClient):
+def test_an_event_newer_than_the_erasure_creates_the_customer_anew(store: StoreClient) -> None:
     # given an erased customer who had an order
     send(store, "customers/create", {**ADA, "last_name": "L", "updated_at": "2026-05-01T00:00:00Z"})
     send(
@@ -349,7 +353,7 @@ def test_an_event_newer_than_the_erasure_creates_the_customer_anew(store: StoreC
     assert (customer["orders_count"], customer["total_spent"]) == (0, "0.00")
 
 
-def test_an_unknown_customer_deleted_stays_deleted_for_older_events(store: StoreClient):
+def test_an_unknown_customer_deleted_stays_deleted_for_older_events(store: StoreClient) -> None:
     erase(store, {"id": 7})
 
     late = send(store, "customers/create", {**ADA, "updated_at": "2026-05-01T00:00:00Z"})
@@ -358,7 +362,9 @@ def test_an_unknown_customer_deleted_stays_deleted_for_older_events(store: Store
     assert store.get("/api/v1/customers/7").status_code == 404
 
 
-def test_an_older_order_after_the_erasure_keeps_the_sale_but_not_the_person(store: StoreClient):
+def test_an_older_order_after_the_erasure_keeps_the_sale_but_not_the_person(
+    store: StoreClient,
+) -> None:
     # given an erased customer
     send(store, "customers/create", {**ADA, "updated_at": "2026-05-01T00:00:00Z"})
     erase(store, {"id": 7})
@@ -383,7 +389,7 @@ def test_an_older_order_after_the_erasure_keeps_the_sale_but_not_the_person(stor
     assert all_customers(store) == []
 
 
-def test_erasing_one_customer_leaves_the_others_alone(store: StoreClient):
+def test_erasing_one_customer_leaves_the_others_alone(store: StoreClient) -> None:
     send(store, "customers/create", ADA)
     send(store, "customers/create", {"id": 8, "email": "charles@example.com"})
 
@@ -394,7 +400,7 @@ def test_erasing_one_customer_leaves_the_others_alone(store: StoreClient):
 
 def test_erasing_in_one_store_leaves_the_same_id_in_another_store(
     store: StoreClient, other_store: StoreClient
-):
+) -> None:
     send(store, "customers/create", ADA)
     send(other_store, "customers/create", ADA)
 
@@ -406,7 +412,7 @@ def test_erasing_in_one_store_leaves_the_same_id_in_another_store(
 
 def test_a_delete_older_than_the_customers_last_change_keeps_what_came_after(
     store: StoreClient,
-):
+) -> None:
     # given a customer who changed after the delete happened (the delete arrives late)
     send(store, "customers/create", {**ADA, "updated_at": "2026-06-02T00:00:00Z"})
 
@@ -417,7 +423,7 @@ def test_a_delete_older_than_the_customers_last_change_keeps_what_came_after(
     assert (customer["email"], customer["first_name"]) == ("ada@example.com", "Ada")
 
 
-def test_an_older_cart_of_an_erased_person_is_not_stored(store: StoreClient):
+def test_an_older_cart_of_an_erased_person_is_not_stored(store: StoreClient) -> None:
     send(store, "customers/create", {**ADA, "updated_at": "2026-04-01T00:00:00Z"})
     erase(store, {"id": 7})
 
@@ -437,7 +443,9 @@ def test_an_older_cart_of_an_erased_person_is_not_stored(store: StoreClient):
     assert all_customers(store) == []
 
 
-def test_a_subscribe_older_than_the_erasure_does_not_bring_the_person_back(store: StoreClient):
+def test_a_subscribe_older_than_the_erasure_does_not_bring_the_person_back(
+    store: StoreClient,
+) -> None:
     # given an erased customer
     send(store, "customers/create", {**ADA, "updated_at": "2026-04-01T00:00:00Z"})
     erase(store, {"id": 7})
@@ -454,7 +462,7 @@ def test_a_subscribe_older_than_the_erasure_does_not_bring_the_person_back(store
     assert all_customers(store) == []
 
 
-def test_sender_fields_named_like_winbacks_bookkeeping_change_nothing(store: StoreClient):
+def test_sender_fields_named_like_winbacks_bookkeeping_change_nothing(store: StoreClient) -> None:
     # given a customer with tags, and a sender whose fields start with "_"
     send(store, "customers/create", {**ADA, "tags": "vip"})
     odd = {"_registers": "x", "_appended_tags": "x", "_purchases": 1, "_id": "abc"}

@@ -37,13 +37,13 @@ from winback.fields import (
         (Decimal("2.5"), "2.5"),
     ],
 )
-def test_to_decimal_keeps_the_exact_amount_sent(sent, exact):
+def test_to_decimal_keeps_the_exact_amount_sent(sent: str | float | Decimal, exact: str) -> None:
     result = to_decimal(sent)
     assert isinstance(result, Decimal)
     assert str(result) == exact
 
 
-def test_to_decimal_of_json_floats_adds_up_exactly():
+def test_to_decimal_of_json_floats_adds_up_exactly() -> None:
     assert to_decimal(0.1) + to_decimal(0.2) == Decimal("0.3")
 
 
@@ -66,7 +66,7 @@ def test_to_decimal_of_json_floats_adds_up_exactly():
         {"a": 1},
     ],
 )
-def test_to_decimal_refuses_what_is_not_a_finite_number(sent):
+def test_to_decimal_refuses_what_is_not_a_finite_number(sent: object) -> None:
     with pytest.raises(ValueError):
         to_decimal(sent)
 
@@ -91,11 +91,13 @@ def test_to_decimal_refuses_what_is_not_a_finite_number(sent):
         (None, None),
     ],
 )
-def test_format_money_shows_at_least_two_places_and_never_loses_digits(amount, shown):
+def test_format_money_shows_at_least_two_places_and_never_loses_digits(
+    amount: Decimal | None, shown: str | None
+) -> None:
     assert format_money(amount) == shown
 
 
-def test_money_fields_read_json_numbers_and_strings_alike():
+def test_money_fields_read_json_numbers_and_strings_alike() -> None:
     money = TypeAdapter(Money)
     assert money.validate_python(19.99) == money.validate_python("19.99") == Decimal("19.99")
     assert money.dump_python(Decimal("19.9"), mode="json") == "19.90"
@@ -109,7 +111,7 @@ def test_money_fields_read_json_numbers_and_strings_alike():
         ("ada@example.com", "ada@example.com"),
     ],
 )
-def test_emails_are_trimmed_and_lower_cased(sent, stored):
+def test_emails_are_trimmed_and_lower_cased(sent: str, stored: str) -> None:
     assert TypeAdapter(Email).validate_python(sent) == stored
 
 
@@ -132,7 +134,7 @@ def test_emails_are_trimmed_and_lower_cased(sent, stored):
         "ada@" + "a" * 64 + ".com",
     ],
 )
-def test_an_invalid_email_is_refused(sent):
+def test_an_invalid_email_is_refused(sent: object) -> None:
     with pytest.raises(ValidationError):
         TypeAdapter(Email).validate_python(sent)
 
@@ -148,12 +150,14 @@ def test_an_invalid_email_is_refused(sent):
         ("", []),
     ],
 )
-def test_tags_come_from_a_list_or_a_comma_separated_string(sent, tags):
+def test_tags_come_from_a_list_or_a_comma_separated_string(
+    sent: str | list[str | int] | None, tags: list[str]
+) -> None:
     assert TypeAdapter(Tags).validate_python(sent) == tags
 
 
 @pytest.mark.parametrize("sent", [{"a": 1}, 5, [{"a": 1}], [None]])
-def test_tags_of_another_shape_are_refused(sent):
+def test_tags_of_another_shape_are_refused(sent: object) -> None:
     with pytest.raises(ValidationError):
         TypeAdapter(Tags).validate_python(sent)
 
@@ -161,17 +165,19 @@ def test_tags_of_another_shape_are_refused(sent):
 @pytest.mark.parametrize(
     ("sent", "stored"), [(7, "7"), ("7", "7"), (7.0, "7"), (" 7 ", "7"), ("A-17", "A-17")]
 )
-def test_ids_arrive_as_numbers_or_strings_and_are_kept_as_strings(sent, stored):
+def test_ids_arrive_as_numbers_or_strings_and_are_kept_as_strings(
+    sent: float | str, stored: str
+) -> None:
     assert TypeAdapter(ExternalId).validate_python(sent) == stored
 
 
 @pytest.mark.parametrize("sent", [7.5, True, {"id": 7}, [7], "", "   ", "x" * 256])
-def test_ids_of_another_shape_are_refused(sent):
+def test_ids_of_another_shape_are_refused(sent: object) -> None:
     with pytest.raises(ValidationError):
         TypeAdapter(ExternalId).validate_python(sent)
 
 
-def test_times_need_a_zone_and_are_kept_in_utc():
+def test_times_need_a_zone_and_are_kept_in_utc() -> None:
     time = TypeAdapter(UTCTime)
     assert time.validate_python("2026-11-01T10:00:00+02:00") == datetime(
         2026, 11, 1, 8, 0, tzinfo=UTC
@@ -198,7 +204,7 @@ _TLD = st.sampled_from(["com", "COM", "de", "test", "local", "onion", "c0m", "x"
         ),
     )
 )
-def test_the_quick_check_of_plain_addresses_agrees_with_the_full_one(address: str):
+def test_the_quick_check_of_plain_addresses_agrees_with_the_full_one(address: str) -> None:
     quick = _plain_email(address)
     if quick is None:
         return  # the full check decides
@@ -207,6 +213,6 @@ def test_the_quick_check_of_plain_addresses_agrees_with_the_full_one(address: st
 
 
 @pytest.mark.parametrize("sent", [1795780800, "1795780800", 1795780800000, 1795780800.0])
-def test_a_time_may_be_unix_seconds_or_milliseconds(sent):
+def test_a_time_may_be_unix_seconds_or_milliseconds(sent: float | str) -> None:
     # (as docs/integration.md says: ISO 8601, or UNIX time past 2e10 read as milliseconds)
     assert TypeAdapter(UTCTime).validate_python(sent) == datetime(2026, 11, 27, 12, tzinfo=UTC)

@@ -4,6 +4,7 @@ the purchases a customer keeps beside them."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
@@ -26,14 +27,14 @@ from winback.shoppers.profile import (
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def test_a_stamp_holds_the_version_as_its_own_text():
+def test_a_stamp_holds_the_version_as_its_own_text() -> None:
     at = datetime(2026, 11, 1, 10, 0, 0, 250000, tzinfo=UTC)
 
     assert stamp_time(at) == "2026-11-01T10:00:00.250000+00:00"
     assert make_stamp(at, "Ada")[0] == at.isoformat()
 
 
-def test_the_same_instant_in_two_zones_keeps_each_ones_text():
+def test_the_same_instant_in_two_zones_keeps_each_ones_text() -> None:
     in_utc = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
     in_berlin = datetime(2026, 11, 1, 11, 0, tzinfo=timezone(timedelta(hours=1)))
     assert in_utc == in_berlin  # equal, so a cache keyed by the time alone would mix them
@@ -52,7 +53,7 @@ def _customer() -> Customer:
     return Customer(uid="u1", store_id="st", version_at=START)
 
 
-def test_the_newest_version_of_an_order_says_when_it_was_placed_in_any_order():
+def test_the_newest_version_of_an_order_says_when_it_was_placed_in_any_order() -> None:
     # given three versions of one order, placed at minutes 5, 1, then 3
     versions = [("o1", _minutes(5), _minutes(10)), ("o1", _minutes(1), _minutes(20))]
     versions.append(("o1", _minutes(3), _minutes(30)))
@@ -68,7 +69,7 @@ def test_the_newest_version_of_an_order_says_when_it_was_placed_in_any_order():
         assert not bought_since(customer, _minutes(4))
 
 
-def test_an_erasure_forgets_the_purchases_written_up_to_it_and_keeps_the_later_ones():
+def test_an_erasure_forgets_the_purchases_written_up_to_it_and_keeps_the_later_ones() -> None:
     # given a purchase recorded before an erasure at minute 10 and one after it
     customer = _customer()
     record_purchase(customer, "o1", _minutes(8), _minutes(9))
@@ -86,7 +87,7 @@ def test_an_erasure_forgets_the_purchases_written_up_to_it_and_keeps_the_later_o
     assert "_purchases" not in customer.data
 
 
-def test_a_merge_keeps_the_newer_version_of_each_purchase_and_every_other_one():
+def test_a_merge_keeps_the_newer_version_of_each_purchase_and_every_other_one() -> None:
     # given two records of one person, with one order in both (a newer version in
     # the source) and one order in each
     source, target = _customer(), _customer()
@@ -105,7 +106,7 @@ def test_a_merge_keeps_the_newer_version_of_each_purchase_and_every_other_one():
     assert bought_since(target, _minutes(1))
 
 
-def test_a_purchase_costs_the_record_few_bytes():
+def test_a_purchase_costs_the_record_few_bytes() -> None:
     # given a buyer with a name, then the same buyer with 1,000 orders
     customer = _customer()
     set_field(customer, "first_name", "Ada", IMPLIED, START)
@@ -118,7 +119,7 @@ def test_a_purchase_costs_the_record_few_bytes():
     assert (len(orjson.dumps(customer.data)) - before) / 1000 <= 55
 
 
-def test_an_erasure_forgets_the_tags_appended_up_to_it():
+def test_an_erasure_forgets_the_tags_appended_up_to_it() -> None:
     # given tags set at minute 5, and tags appended before and after an erasure at 10
     customer = _customer()
     set_field(customer, "tags", ["vip"], EXPLICIT, _minutes(5))
@@ -134,7 +135,7 @@ def test_an_erasure_forgets_the_tags_appended_up_to_it():
     assert not written_until(customer, _minutes(10))
 
 
-def test_a_merge_keeps_the_tags_appended_to_either_record_after_the_targets_own():
+def test_a_merge_keeps_the_tags_appended_to_either_record_after_the_targets_own() -> None:
     source, target = _customer(), _customer()
     set_field(target, "tags", ["vip"], EXPLICIT, _minutes(5))
     append_tags(source, ["old"], _minutes(4))
@@ -146,7 +147,7 @@ def test_a_merge_keeps_the_tags_appended_to_either_record_after_the_targets_own(
     assert target.tags == ["vip", "gift", "new"]
 
 
-def test_a_tag_appended_again_keeps_its_place_among_the_appended_ones():
+def test_a_tag_appended_again_keeps_its_place_among_the_appended_ones() -> None:
     customer = _customer()
     set_field(customer, "tags", ["vip"], EXPLICIT, _minutes(1))
     append_tags(customer, ["a"], _minutes(2))
@@ -156,9 +157,9 @@ def test_a_tag_appended_again_keeps_its_place_among_the_appended_ones():
     assert customer.tags == ["vip", "a", "b", "c"]
 
 
-def test_a_tag_appended_before_and_after_a_replacement_takes_the_later_place():
+def test_a_tag_appended_before_and_after_a_replacement_takes_the_later_place() -> None:
     # (in every order of the four writes)
-    writes = [
+    writes: list[Callable[[Customer], object]] = [
         lambda c: append_tags(c, ["a"], _minutes(2)),
         lambda c: set_field(c, "tags", ["vip"], EXPLICIT, _minutes(3)),
         lambda c: append_tags(c, ["b"], _minutes(4)),

@@ -14,7 +14,7 @@ from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
 
 
-def test_the_figures_are_read_from_the_orders_index_without_their_rows(tmp_path: Path):
+def test_the_figures_are_read_from_the_orders_index_without_their_rows(tmp_path: Path) -> None:
     # given a database at the newest schema, and the statements it is sent recorded
     engine = make_engine(f"sqlite:///{tmp_path / 'figures.db'}")
     upgrade_to_head(engine)
@@ -46,7 +46,7 @@ def test_the_figures_are_read_from_the_orders_index_without_their_rows(tmp_path:
 )
 def test_the_average_order_value_rounds_halves_up_to_four_places(
     total: str, counted: int, average: str | None
-):
+) -> None:
     columns = figure_columns((counted, Decimal(total), counted, None, None))
 
     expected = None if average is None else Decimal(average)

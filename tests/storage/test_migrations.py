@@ -60,7 +60,9 @@ def _old_customer(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def test_customers_pos_ids_and_phones_are_copied_to_their_lookup_columns(fresh_engine: Engine):
+def test_customers_pos_ids_and_phones_are_copied_to_their_lookup_columns(
+    fresh_engine: Engine,
+) -> None:
     # Given customers stored before the columns existed
     command.upgrade(alembic_config(fresh_engine), "0003")
     rows = [
@@ -89,13 +91,13 @@ def _legacy_purchase(placed: str, written: str, digest: str) -> dict[str, Any]:
     return {"implied": [placed, [written, digest]]}
 
 
-def test_purchase_registers_become_one_compact_map_and_come_back(fresh_engine: Engine):
+def test_purchase_registers_become_one_compact_map_and_come_back(fresh_engine: Engine) -> None:
     # given a buyer stored at 0007 with two purchase registers and their copies,
     # one placed in another zone, beside a name register
     config = alembic_config(fresh_engine)
     command.upgrade(config, "0007")
     name = {"explicit": ["Ada", ["2026-01-01T00:00:00+00:00", "aaaaaaaaaaaa"]]}
-    legacy = {
+    legacy: dict[str, Any] = {
         "_registers": {
             "first_name": name,
             "_bought:o1": _legacy_purchase(
@@ -157,7 +159,7 @@ OLD_RUN = (
 
 def test_feed_runs_recorded_before_errors_not_listed_existed_read_as_none_unlisted(
     tmp_path: Path,
-):
+) -> None:
     # given a database at the schema before the column, holding a feed run
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     config = alembic_config(engine)
@@ -176,7 +178,7 @@ def test_feed_runs_recorded_before_errors_not_listed_existed_read_as_none_unlist
     engine.dispose()
 
 
-def test_the_newest_schema_is_the_one_the_code_declares(fresh_engine: Engine):
+def test_the_newest_schema_is_the_one_the_code_declares(fresh_engine: Engine) -> None:
     # given an empty database brought to the newest schema
     upgrade_to_head(fresh_engine)
 

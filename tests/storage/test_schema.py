@@ -21,7 +21,7 @@ TIMES = [
 
 
 @pytest.mark.parametrize("at", TIMES, ids=str)
-def test_a_time_is_written_to_sqlite_as_sqlalchemy_writes_it_in_utc(at: datetime):
+def test_a_time_is_written_to_sqlite_as_sqlalchemy_writes_it_in_utc(at: datetime) -> None:
     written = UTCDateTime().dialect_impl(SQLITE).bind_processor(SQLITE)
     assert written is not None
     plain = DateTime().dialect_impl(SQLITE).bind_processor(SQLITE)
@@ -35,7 +35,7 @@ def test_a_time_is_written_to_sqlite_as_sqlalchemy_writes_it_in_utc(at: datetime
     assert read(text) == at
 
 
-def test_a_time_without_a_zone_is_refused_rather_than_guessed():
+def test_a_time_without_a_zone_is_refused_rather_than_guessed() -> None:
     written = UTCDateTime().dialect_impl(SQLITE).bind_processor(SQLITE)
     assert written is not None
     with pytest.raises(ValueError, match="naive datetime"):

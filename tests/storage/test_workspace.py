@@ -127,7 +127,7 @@ def test_a_product_touched_in_some_columns_has_only_those_written(engine: Engine
         assert held is not None
         held.data, held.title = {"note": "new"}, "Not written"
         ws.touch_columns(held, "data")
-        assert ws.is_dirty(held) and ws.changed_columns(held) == {"data"}
+        assert ws.is_dirty(held) and ws.changed_columns(held) == frozenset({"data"})
         flush(ws)
 
     # then that one is written, and the other is not

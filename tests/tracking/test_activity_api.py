@@ -170,7 +170,7 @@ def test_another_stores_key_cannot_read_the_timeline(
 )
 def test_a_timeline_cursor_winback_never_gave_is_400_naming_it(
     store: StoreClient, values: list[Any]
-):
+) -> None:
     ok(store.send("customers/create", {"id": 7, "email": "ada@example.com"}))
     store.wait_applied()
     cursor = base64.urlsafe_b64encode(orjson.dumps(values)).decode()

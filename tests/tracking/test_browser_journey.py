@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from tests.conftest import LiveServer, StoreClient
 from tests.tracking.conftest import kinds_and_types, log_of, timeline
@@ -51,10 +51,11 @@ class Tab:
         self.thrown: list[str] = []
         self.console_errors: list[str] = []
         page.on("pageerror", lambda error: self.thrown.append(str(error)))
-        page.on(
-            "console",
-            lambda message: message.type == "error" and self.console_errors.append(message.text),
-        )
+        page.on("console", self._heard)
+
+    def _heard(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
 
     def open(self, url: str) -> None:
         self.page.goto(url, wait_until="load")

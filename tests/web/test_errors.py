@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import httpx
 import orjson
 import psycopg
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 
@@ -23,6 +25,7 @@ from tests.conftest import (
     serving,
 )
 from tests.conftest import test_settings as settings_for
+from winback.runtime import Runtime
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
 from winback.stores.service import create_store
@@ -31,13 +34,18 @@ from winback.web.errors import (
     database_error_response,
     server_error_response,
 )
+from winback.web.responses import JSONBody
 
 
 def _request(path: str) -> Request:
     return Request({"type": "http", "method": "POST", "path": path, "headers": []})
 
 
-def _answer(handler: Any, request: Request, error: Exception) -> Any:
+def _answer(
+    handler: Callable[[Request, Exception], Coroutine[Any, Any, JSONBody]],
+    request: Request,
+    error: Exception,
+) -> JSONBody:
     # (in a thread of its own: another test's browser may run an event loop in this one)
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, handler(request, error)).result()
@@ -134,7 +142,10 @@ def test_the_health_check_fails_once_the_applier_has_stopped(
     with serving(settings_for(database_url, tmp_path)) as live:
         assert httpx.get(live.url + "/healthz", timeout=10).json()["applier"] == "running"
         # when the applier thread ends (as an error escaping it once made it do)
-        runtime = live.server.config.app.state.runtime
+        app = live.server.config.app
+        assert isinstance(app, FastAPI)
+        runtime: Runtime = app.state.runtime
+        assert runtime._thread is not None
         runtime._stop.set()
         runtime.applier.wake.set()
         runtime._thread.join(timeout=10)

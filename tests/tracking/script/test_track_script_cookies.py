@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Site, StorePage
+    from tests.tracking.script.conftest import Site, StorePage
 
 pytestmark = pytest.mark.browser
 

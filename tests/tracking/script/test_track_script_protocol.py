@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Collected, Site, StorePage
+    from tests.tracking.script.conftest import Collected, Site, StorePage
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Site, StorePage
+    from tests.tracking.script.conftest import Site, StorePage
 
 pytestmark = pytest.mark.browser
 
