@@ -22,8 +22,10 @@ from winback.coupons.commands import coupon_app
 from winback.errors import WinbackError
 from winback.feeds.commands import feed_app
 from winback.imports.commands import import_app
+from winback.jobs.queue import QueueWorkers, make_queue
 from winback.logs import COMMAND_LOG_STREAM, configure_logging
 from winback.memory import tune_garbage_collection
+from winback.runtime import TaskContext, register_tasks
 from winback.storage.engine import derived, gated, make_engine
 from winback.storage.migrate import upgrade_to_head
 from winback.storage.newevents import watch_commits
@@ -116,10 +118,14 @@ def migrate() -> None:
 
 @app.command()
 def worker() -> None:
-    """Apply events from the raw log until stopped (the production applier process)."""
+    """Apply events from the raw log and run queued jobs (feed syncs, imports) until
+    stopped: the production process beside ``serve --separate-applier``."""
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
     engine = _engine()
+    queue = make_queue(settings)
+    register_tasks(queue, TaskContext(engine, settings))
+    jobs = QueueWorkers(queue)
     commits = watch_commits(engine)
     applier = Applier(
         gated(derived(engine)),
@@ -130,10 +136,12 @@ def worker() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    jobs.start()
     try:
         applier.run(stop)
     finally:
         commits.close()
+        jobs.stop()
 
 
 @app.command()

@@ -16,7 +16,7 @@ from winback.intake.backpressure import ApplyBackpressure
 from winback.intake.checked import CheckedEvents
 from winback.intake.rawlog import RawLogWriter
 from winback.intake.receive import Intake
-from winback.jobs.queue import QueueWorkers, TaskRegistrar, make_queue
+from winback.jobs.queue import QueueWorkers, TaskRegistrar, TaskRuntime, make_queue
 from winback.storage.engine import derived, gated, make_engine, reader
 from winback.storage.migrate import upgrade_to_head
 from winback.stores.directory import StoreDirectory
@@ -38,7 +38,10 @@ class Runtime:
     _thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Start the in-process applier and job workers (the embedded, one-process mode)."""
+        """Start the in-process applier and job workers (the embedded, one-process mode).
+
+        Otherwise ``winback worker`` runs both: the HTTP workers only queue jobs.
+        """
         if self.apply_in_process:
             self._workers = QueueWorkers(self.queue)
             self._workers.start()
@@ -94,9 +97,22 @@ def build_runtime(
         apply_in_process=apply_in_process,
         queue=make_queue(settings),
     )
-    for register in TASK_REGISTRARS:
-        register(runtime.queue, runtime)
+    register_tasks(runtime.queue, runtime)
     return runtime
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """What queued tasks run with in a process that has no ``Runtime`` (``winback worker``)."""
+
+    engine: Engine
+    settings: Settings
+
+
+def register_tasks(queue: Huey, context: TaskRuntime) -> None:
+    """Define every domain's tasks on ``queue``, to run with ``context``'s engine and settings."""
+    for register in TASK_REGISTRARS:
+        register(queue, context)
 
 
 # Each domain that queues work adds its ``register(queue, runtime)`` here.

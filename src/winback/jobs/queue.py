@@ -60,10 +60,13 @@ TaskRegistrar = Callable[[Huey, Any], None]
 
 
 class TaskRuntime(Protocol):
-    """What a queued task needs of the process it runs in."""
+    """What a queued task needs of the process it runs in (read, never set)."""
 
-    engine: Engine
-    settings: Settings
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
 
 class Task(Protocol):
