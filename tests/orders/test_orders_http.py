@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -689,3 +690,20 @@ def test_a_line_naming_a_product_by_id_is_not_replaced_by_one_of_that_sku(
 
     assert store.get("/api/v1/products/MUG").json()["status"] == "disabled"
     assert store.get("/api/v1/products/55").json()["status"] == "active"
+
+
+def test_an_order_deleted_again_after_it_came_back_is_gone(store: StoreClient) -> None:
+    # given an order deleted, then sent again (the store restored it) with a new version
+    send(store, "orders/create", order(updated_at="2026-11-01T10:00:00Z", customer=ADA))
+    send(store, "orders/delete", {"id": 1001})
+    restored_at = datetime.now(UTC).isoformat()  # (after the deletion's arrival)
+    send(store, "orders/update", order(updated_at=restored_at, customer=ADA))
+    assert store.get("/api/v1/orders/1001").status_code == 200
+
+    # when it is deleted again: the same body as the first deletion
+    again = send(store, "orders/delete", {"id": 1001})
+
+    # then it is applied, not taken for the first one's resend
+    assert log_entry(store, again)["outcome"] == "applied"
+    assert store.get("/api/v1/orders/1001").status_code == 404
+    assert store.get("/api/v1/customers/7").json()["orders_count"] == 0

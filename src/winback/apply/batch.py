@@ -83,14 +83,17 @@ def _parse(event: PendingEvent, checked: CheckedEvents | None) -> ApplyItem:
 
 
 # A removal whose body repeats an earlier delivery's is applied again. Sent
-# without x-event-time, a second unsubscribe (or erasure, or product deletion)
-# after a subscribe (a sign-up, a restock) has the first one's body, and dropped
-# as its duplicate it would leave the shopper subscribed. Applied again, a
-# removal changes nothing if nothing came in between; if a late resend is taken
-# for a new removal, the shopper is left unsubscribed or erased, the safe side.
-# A subscribe is not repeated, for the same reason: a late resend must not undo
-# an unsubscribe (a sender tells a new subscribe from a resend by x-event-time).
-REPEATED_REMOVALS = frozenset({Topic.UNSUBSCRIBE, Topic.CUSTOMER_DELETE, Topic.PRODUCT_DELETE})
+# without x-event-time, a second unsubscribe (or erasure, or product or order
+# deletion) after a subscribe (a sign-up, a restock, a restored order) has the
+# first one's body, and dropped as its duplicate it would leave the shopper
+# subscribed. Applied again, a removal changes nothing if nothing came in
+# between; if a late resend is taken for a new removal, the shopper is left
+# unsubscribed or erased, the safe side. A subscribe is not repeated, for the
+# same reason: a late resend must not undo an unsubscribe (a sender tells a new
+# subscribe from a resend by x-event-time).
+REPEATED_REMOVALS = frozenset(
+    {Topic.UNSUBSCRIBE, Topic.CUSTOMER_DELETE, Topic.PRODUCT_DELETE, Topic.ORDER_DELETE}
+)
 
 
 def _repeats(item: ApplyItem, seen: set[tuple[str, str]]) -> bool:
