@@ -42,7 +42,9 @@ def to_external_id(value: Any) -> str:
     if isinstance(value, float):
         if not value.is_integer():
             raise ValueError("a numeric id must be a whole number")
-        value = int(value)
+        # As the sender wrote it (the shortest text that reads back as this double):
+        # 1e23 is 10**23, where int() would give the double's 99999999999999991611392.
+        value = int(Decimal(repr(value)))
     text = str(value).strip()
     if not text:
         raise ValueError("an id must not be empty")

@@ -475,3 +475,13 @@ def test_sender_fields_named_like_winbacks_bookkeeping_change_nothing(store: Sto
     assert customer["tags"] == ["vip", "new"]
     assert not any(name.startswith("_") for name in customer)
     assert [entry["outcome"] for entry in log_entries(store)] == ["applied"] * 3
+
+
+def test_an_id_sent_as_a_number_in_exponent_form_is_the_number_written(
+    store: StoreClient,
+) -> None:
+    send(store, "customers/create", {"id": 1e23, "email": "e23@example.com"})
+
+    [customer] = by_email(store, "e23@example.com")
+    assert customer["id"] == "100000000000000000000000"
+    assert store.get("/api/v1/customers/100000000000000000000000").status_code == 200

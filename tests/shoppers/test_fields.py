@@ -163,7 +163,17 @@ def test_tags_of_another_shape_are_refused(sent: object) -> None:
 
 
 @pytest.mark.parametrize(
-    ("sent", "stored"), [(7, "7"), ("7", "7"), (7.0, "7"), (" 7 ", "7"), ("A-17", "A-17")]
+    ("sent", "stored"),
+    [
+        (7, "7"),
+        ("7", "7"),
+        (7.0, "7"),
+        (" 7 ", "7"),
+        ("A-17", "A-17"),
+        # the number as written, not the double nearest to it (99999999999999991611392)
+        (1e23, "100000000000000000000000"),
+        (4.2e1, "42"),
+    ],
 )
 def test_ids_arrive_as_numbers_or_strings_and_are_kept_as_strings(
     sent: float | str, stored: str
