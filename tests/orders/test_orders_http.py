@@ -707,3 +707,29 @@ def test_an_order_deleted_again_after_it_came_back_is_gone(store: StoreClient) -
     assert log_entry(store, again)["outcome"] == "applied"
     assert store.get("/api/v1/orders/1001").status_code == 404
     assert store.get("/api/v1/customers/7").json()["orders_count"] == 0
+
+
+def test_a_status_with_a_null_code_is_read_by_its_name(store: StoreClient) -> None:
+    send(
+        store,
+        "orders/create",
+        order(
+            status={"code": None, "name": "processing"},
+            financial_status={"code": "", "name": "paid"},
+        ),
+    )
+
+    stored = store.get("/api/v1/orders/1001").json()
+    assert (stored["status"], stored["financial_status"]) == ("processing", "paid")
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"), [("1e2", "100"), ("1E+1", "10"), ("-0", "0"), ("2.50", "2.50")]
+)
+def test_a_quantity_reads_back_as_a_plain_decimal(
+    store: StoreClient, sent: str | float, kept: str
+) -> None:
+    send(store, "orders/create", order(line_items=[{"product_id": 55, "quantity": sent}]))
+
+    [line] = store.get("/api/v1/orders/1001").json()["line_items"]
+    assert line["quantity"] == kept

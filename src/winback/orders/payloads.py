@@ -38,14 +38,18 @@ from winback.shoppers.payloads import EmbeddedCustomer
 def _code_name(value: Any) -> Any:
     """``status`` and ``financial_status`` come as ``{code, name}`` or as a string."""
     if isinstance(value, dict):
-        code = value.get("code", value.get("name"))
+        code = value.get("code")
+        if code is None or (isinstance(code, str) and not code.strip()):
+            code = value.get("name")  # (a code sent empty says nothing; the name does)
         return None if code is None else str(code)
     return value
 
 
 def _quantity(value: Any) -> Decimal:
     # A line's quantity is stored with 4 places (order_lines.quantity), like money.
-    return check_places(to_decimal(value), "a quantity")
+    quantity = check_places(to_decimal(value), "a quantity")
+    # Kept in the line as text: "1e2" as 100, as a person writes it ("-0" as 0).
+    return Decimal(format(quantity, "f")) + 0
 
 
 CodeOrName = Annotated[str | None, BeforeValidator(_code_name)]
