@@ -34,6 +34,11 @@ def reason_for(model: Any, body: dict[str, Any]) -> str:
             " 2026-11-01T10:00:00Z or +02:00",
         ),
         (ORDER | {"test": "maybe"}, "must be true or false, got a string"),
+        (
+            ORDER | {"created_at": " "},
+            "must be a time in ISO 8601 with its time zone, like 2026-11-01T10:00:00Z or"
+            " +02:00, got an empty string",
+        ),
         ({"created_at": "2026-11-01T10:00:00Z"}, "this field is required"),
     ],
 )
@@ -58,3 +63,14 @@ def test_no_reason_speaks_of_python_types() -> None:
         reason = reason_for(OrderPayload, body)
         for word in ("NoneType", "int", "bool", "dict", "instance of", "Input should"):
             assert word not in reason.split(), (body, reason)
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_an_optional_time_sent_empty_is_no_time(blank: str) -> None:
+    order = OrderPayload.model_validate(ORDER | {"updated_at": blank})
+    customer = CustomerPayload.model_validate(
+        {"email": "ada@example.com", "created_at": blank, "updated_at": blank}
+    )
+
+    assert order.updated_at is None
+    assert (customer.created_at, customer.updated_at) == (None, None)

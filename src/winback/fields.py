@@ -217,8 +217,6 @@ def _datetime_input(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     text = value.strip()
-    if text == "":
-        return None
     found = _OFFSET_AFTER_TIME.search(text)
     if found is None:
         return value
@@ -292,6 +290,14 @@ def _none_as_false(value: Any) -> Any:
 # An optional flag sent as ``null`` has its default, ``false``.
 FlagOrNull = Annotated[bool, BeforeValidator(_none_as_false)]
 UTCTime = Annotated[AwareDatetime, BeforeValidator(_datetime_input), AfterValidator(_aware)]
+
+
+def _blank_as_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# An optional time sent empty (as many platforms write "none") is no time.
+OptionalTime = Annotated[UTCTime | None, BeforeValidator(_blank_as_none)]
 
 
 def sender_fields(extra: dict[str, Any] | None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from winback.fields import (
     Email,
     ExternalId,
     Money,
-    UTCTime,
+    OptionalTime,
     none_as_empty,
 )
 from winback.orders.payloads import (
@@ -30,8 +30,8 @@ class CartPayload(BaseModel):
     model_config = PAYLOAD_CONFIG
 
     id: ExternalId
-    created_at: UTCTime | None = None
-    updated_at: UTCTime | None = None
+    created_at: OptionalTime = None
+    updated_at: OptionalTime = None
     currency: Currency | None = None
     email: Email | None = None
     customer: EmbeddedCustomer | None = None

@@ -11,9 +11,9 @@ from winback.fields import (
     Currency,
     ExternalId,
     Money,
+    OptionalTime,
     Sku,
     Tags,
-    UTCTime,
     image_urls,
     none_as_empty,
 )
@@ -47,8 +47,8 @@ class Variant(BaseModel):
     image: Any = None
     barcode: str | None = None
     currency: Currency | None = None
-    created_at: UTCTime | None = None
-    updated_at: UTCTime | None = None
+    created_at: OptionalTime = None
+    updated_at: OptionalTime = None
 
 
 class ProductPayload(BaseModel):
@@ -61,9 +61,9 @@ class ProductPayload(BaseModel):
     url: str | None = None
     vendor: str | None = None
     manufacturer: str | None = None
-    created_at: UTCTime | None = None
-    updated_at: UTCTime | None = None
-    published_at: UTCTime | None = None
+    created_at: OptionalTime = None
+    updated_at: OptionalTime = None
+    published_at: OptionalTime = None
     product_exists: bool | None = None
     enabled: bool | None = None
     price: Money | None = None

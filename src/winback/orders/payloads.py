@@ -24,6 +24,7 @@ from winback.fields import (
     ExternalId,
     FlagOrNull,
     Money,
+    OptionalTime,
     Sku,
     UTCTime,
     check_places,
@@ -77,7 +78,7 @@ class LineItem(BaseModel):
     tax_amount: Money | None = None
     quantity_refunded: Quantity | None = None
     quantity_shipped: Quantity | None = None
-    added_at: UTCTime | None = None
+    added_at: OptionalTime = None
 
     @field_validator("quantity")
     @classmethod
@@ -157,7 +158,7 @@ class OrderPayload(BaseModel):
 
     id: ExternalId
     created_at: UTCTime
-    updated_at: UTCTime | None = None
+    updated_at: OptionalTime = None
     name: str | None = None
     currency: Currency | None = None
     email: Email | None = None

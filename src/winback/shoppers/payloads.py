@@ -12,9 +12,9 @@ from winback.fields import (
     Email,
     ExternalId,
     FlagOrNull,
+    OptionalTime,
     PhoneE164,
     Tags,
-    UTCTime,
 )
 
 
@@ -28,8 +28,8 @@ class CustomerPayload(BaseModel):
     title: str | None = None
     gender: str | None = None
     birthdate: Birthdate = None
-    created_at: UTCTime | None = None
-    updated_at: UTCTime | None = None
+    created_at: OptionalTime = None
+    updated_at: OptionalTime = None
     accepts_marketing: bool | None = None
     tags: Tags = Field(default_factory=list)
     append_tags: FlagOrNull = False
