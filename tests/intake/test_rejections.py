@@ -735,3 +735,55 @@ def test_a_body_limit_near_what_the_log_keeps_takes_a_small_body(
         assert store.send("page_viewed", {"n": 1}).status_code == 200
         assert store.send("page_viewed", None, raw=body_of_size(limit)).status_code == 200
         assert store.send("page_viewed", None, raw=body_of_size(limit + 1)).status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("x-event-type", ["customers/update", "newsletter/unsubscribe"]),
+        ("x-event-type", ["customers/update", "customers/update"]),
+        ("x-event-time", ["1795780800", "1795780900"]),
+    ],
+)
+def test_a_header_that_says_what_the_event_is_sent_twice_is_refused(
+    store: StoreClient, existing_customer: dict[str, Any], name: str, values: list[str]
+) -> None:
+    headers = [("content-type", "application/json"), ("x-token", store.api_key)]
+    if name != "x-event-type":
+        headers.append(("x-event-type", "customers/update"))
+    headers += [(name, value) for value in values]
+    body = orjson.dumps(CUSTOMER | {"first_name": "Twice"})
+
+    response = store.http.post(f"/webhooks/store/{store.store_id}", content=body, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "invalid_header",
+        "reason": f"the {name} header was sent more than once; send it once",
+    }
+    assert_nothing_else_changed(store, existing_customer)
+    assert log_entries(store)[0]["outcome"] == "rejected"
+
+
+def test_a_store_id_given_twice_in_the_query_is_refused(
+    store: StoreClient, existing_customer: dict[str, Any]
+) -> None:
+    response = store.http.post(
+        "/webhooks",
+        params=[("storeId", "st_nope"), ("storeId", store.store_id)],
+        content=orjson.dumps(CUSTOMER | {"first_name": "Twice"}),
+        headers={
+            "content-type": "application/json",
+            "x-token": store.api_key,
+            "x-event-type": "customers/update",
+        },
+    )
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["parameter"]) == ("invalid_request", "storeId")
+    assert error["reason"] == "the storeId query parameter was given 2 times; give it once"
+    # (like a delivery without a storeId, it names no one store whose log would keep it)
+    store.wait_applied()
+    assert store.get("/api/v1/customers/7").json() == existing_customer
+    assert [e["outcome"] for e in log_entries(store)] == ["applied"]

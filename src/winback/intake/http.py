@@ -114,6 +114,14 @@ def _as_utf8(value: str) -> str:
         return value
 
 
+def _repeated(request: Request, headers: dict[str, str]) -> frozenset[str]:
+    """The names of the headers sent more than once (the ASGI server keeps each)."""
+    if len(request.headers.raw) == len(headers):
+        return frozenset()
+    names = [name.decode("latin-1").lower() for name, _ in request.headers.raw]
+    return frozenset(name for name in headers if names.count(name) > 1)
+
+
 async def _receive(request: Request, store_id: str) -> JSONBody:
     runtime: Runtime = request.app.state.runtime
     body, too_large = await _read_body(request, runtime.settings.max_body_bytes)
@@ -121,7 +129,9 @@ async def _receive(request: Request, store_id: str) -> JSONBody:
         name.lower(): value if value.isascii() else _as_utf8(value)
         for name, value in request.headers.items()
     }
-    delivery = Delivery(store_id, headers, body, too_large=too_large)
+    delivery = Delivery(
+        store_id, headers, body, too_large=too_large, repeated=_repeated(request, headers)
+    )
     seq = await runtime.intake.receive_webhook(delivery)
     return JSONBody({"status": "accepted", "event_id": seq})
 
@@ -145,7 +155,14 @@ async def webhook_by_path(request: Request, store_id: str) -> JSONBody:
 )
 @router.post("/webhooks/", include_in_schema=False)
 async def webhook_by_query(request: Request) -> JSONBody:
-    store_id = request.query_params.get("storeId")
+    given = request.query_params.getlist("storeId")
+    if len(given) > 1:
+        raise InvalidPayload(
+            f"the storeId query parameter was given {len(given)} times; give it once",
+            code="invalid_request",
+            parameter="storeId",
+        )
+    store_id = given[0] if given else None
     if not store_id:
         raise InvalidPayload(
             "the storeId query parameter is required",

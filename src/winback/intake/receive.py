@@ -52,6 +52,7 @@ class Delivery:
     body: bytes
     source: str = "webhook"
     too_large: bool = False  # the body went over the limit and was not read to its end
+    repeated: frozenset[str] = frozenset()  # names of the headers sent more than once
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -59,6 +60,9 @@ MAX_EVENT_TYPE_LENGTH = 200
 # Clocks drift: a sender's a little ahead of ours still says when its event happened.
 EVENT_TIME_AHEAD_ALLOWED = timedelta(minutes=10)
 SHOWN_HEADER_CHARACTERS = 40
+# Headers that say what the event is: sent twice, with two values, which one the
+# sender meant cannot be told (an order applied as an unsubscribe, say).
+SAID_ONCE = ("x-event-type", "x-event-time")
 
 
 def _check_header_length(name: str, value: str, limit: int) -> None:
@@ -67,6 +71,15 @@ def _check_header_length(name: str, value: str, limit: int) -> None:
             f"the {name} header must be at most {limit} characters, got {len(value)}",
             code="invalid_header",
         )
+
+
+def _check_said_once(repeated: frozenset[str]) -> None:
+    for name in SAID_ONCE:
+        if name in repeated:
+            raise InvalidPayload(
+                f"the {name} header was sent more than once; send it once",
+                code="invalid_header",
+            )
 
 
 def parse_event_time(raw: str | None, received_at: datetime) -> datetime:
@@ -204,6 +217,7 @@ class Intake:
             raise PayloadTooLarge(f"the body is larger than {self._settings.max_body_bytes} bytes")
         check_content_type(delivery.headers.get("content-type"))
         check_content_encoding(delivery.headers.get("content-encoding"))
+        _check_said_once(delivery.repeated)
         event_type = (delivery.headers.get("x-event-type") or "").strip()
         if not event_type:
             raise InvalidPayload("the x-event-type header is required", code="missing_event_type")
