@@ -181,6 +181,9 @@ def test_any_other_type_is_a_custom_event_kept_as_activity(
     [
         ({"product_id": 55, "email": "Ada@Example.com"}, ("email", "ada@example.com")),
         ({"items": [{"sku": "MUG"}], "customer": {"id": 7}}, ("id", "7")),
+        # a field sent empty names nobody: the next one that names a shopper counts
+        ({"customer_id": "", "customerId": 7}, ("id", "7")),
+        ({"email": None, "customer": {"email": "ada@example.com"}}, ("email", "ada@example.com")),
     ],
 )
 def test_a_custom_event_naming_a_shopper_makes_them_a_contact(

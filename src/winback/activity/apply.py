@@ -17,13 +17,14 @@ _NOBODY = EmbeddedCustomer.model_construct()
 
 
 def _named(body: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, Any]:
-    """The first of ``fields`` the body has (``customer.x`` inside ``customer``): its
-    JSON pointer and value."""
+    """The first of ``fields`` the body has a value in (``customer.x`` inside
+    ``customer``): its JSON pointer and value. One sent null or empty says nothing
+    (``{"customer_id": "", "customerId": 7}`` names customer 7)."""
     nested = body.get("customer")
     for name in fields:
         outer, _, inner = name.partition(".")
         holder = (nested if isinstance(nested, dict) else {}) if inner else body
-        if (inner or outer) in holder:
+        if holder.get(inner or outer) not in (None, ""):
             return "/" + name.replace(".", "/"), holder[inner or outer]
     return "", None
 
