@@ -336,3 +336,11 @@ def test_the_feed_api_needs_the_store_key_and_shows_only_its_store(
     run_id = shop.get("/api/v1/feed").json()["runs"][0]["id"]
     assert other.get(f"/api/v1/feed/runs/{run_id}").status_code == 404
     other.http.close()
+
+
+@pytest.mark.parametrize("run_id", ["0", "-1", "9223372036854775807", "9223372036854775808"])
+def test_a_run_number_no_run_has_is_404(shop: Shop, run_id: str) -> None:
+    response = shop.get(f"/api/v1/feed/runs/{run_id}")
+
+    assert response.status_code == 404
+    assert response.json()["error"] == {"code": "not_found", "reason": f"no feed run {run_id}"}

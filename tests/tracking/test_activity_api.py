@@ -165,8 +165,22 @@ def test_another_stores_key_cannot_read_the_timeline(
         ["2026-11-01T10:00:00+00:00", "activity", "x"],
         ["2026-11-01T10:00:00+00:00", "wish", "x"],
         ["yesterday", "order", "x"],
+        ["2026-01-01T00:00:00", "order", "x"],
+        ["2026-01-01", "order", "x"],
+        ["9999-12-31T23:59:59-12:00", "order", "x"],
+        ["0001-01-01T00:00:00+14:00", "order", "x"],
     ],
-    ids=["cart by number", "order by number", "activity by text", "no such kind", "no time"],
+    ids=[
+        "cart by number",
+        "order by number",
+        "activity by text",
+        "no such kind",
+        "no time",
+        "no zone",
+        "a date",
+        "after 9999 in UTC",
+        "before year 1 in UTC",
+    ],
 )
 def test_a_timeline_cursor_winback_never_gave_is_400_naming_it(
     store: StoreClient, values: list[Any]

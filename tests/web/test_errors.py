@@ -26,6 +26,7 @@ from tests.conftest import (
 )
 from tests.conftest import test_settings as settings_for
 from winback.runtime import Runtime
+from winback.storage import reads
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
 from winback.stores.service import create_store
@@ -79,6 +80,25 @@ def test_any_other_failure_is_a_500_in_the_error_shape() -> None:
             "reason": "winback failed to answer POST /api/v1/orders; the cause is in its log",
         }
     }
+
+
+def test_after_a_500_the_clients_next_request_is_answered(
+    store: StoreClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("a fault inside winback")
+
+    # given a read that fails inside winback (the live server runs in this process)
+    monkeypatch.setattr(reads, "product", broken)
+    with httpx.Client(base_url=store.server.url, headers={"x-api-key": store.api_key}) as client:
+        failed = client.get("/api/v1/products/55")
+        monkeypatch.undo()
+
+        # then the 500 says the connection closes, and the same client's next request,
+        # on a new connection, is answered (not reset)
+        assert failed.status_code == 500
+        assert failed.headers["connection"] == "close"
+        assert client.get("/api/v1/products/55").status_code == 404
 
 
 @pytest.mark.postgres

@@ -83,8 +83,10 @@ def get_feed(
 
 @router.get("/runs/{run_id}", summary="One run: counts, row errors, and why it failed")
 def get_run(run_id: int, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.engine.connect() as conn:
-        run = feed_storage.feed_run(conn, store.id, run_id)
+    run = None
+    if 0 < run_id < 2**63:  # (a run's number is a 64-bit one; no other is a run)
+        with runtime.engine.connect() as conn:
+            run = feed_storage.feed_run(conn, store.id, run_id)
     if run is None:
         raise NotFound(f"no feed run {run_id}")
     return {"run": run.to_dict()}

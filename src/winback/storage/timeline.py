@@ -8,7 +8,7 @@ page boundary falls cleanly even between entries of the same time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select, true
@@ -53,8 +53,11 @@ def _cursor(cursor: str | None) -> _Cursor | None:
         return None
     at_text, kind, key = decode_cursor(cursor, str, str, (str, int))
     try:
-        at = datetime.fromisoformat(at_text)
-    except ValueError:
+        # (the API gives out times in UTC: one without a zone, or out of range once
+        # in UTC, was not given out, and would fail the query)
+        at: datetime | None = datetime.fromisoformat(at_text)
+        at = at.astimezone(UTC) if at is not None and at.tzinfo is not None else None
+    except (ValueError, OverflowError):
         at = None
     # (a key of the wrong type would reach the query: PostgreSQL refuses comparing it)
     if at is None or not isinstance(key, _KEY_TYPES.get(kind, type(None))):

@@ -102,7 +102,12 @@ async def database_error_response(request: Request, error: Exception) -> JSONBod
 
 async def server_error_response(request: Request, _error: Exception) -> JSONBody:
     """Anything else that failed inside winback: a 500 in the shape of every other
-    error (the server logs the error itself)."""
+    error (the server logs the error itself).
+
+    The HTTP server closes the connection after it (the error goes on to it, to be
+    logged): the answer says so, or a client would send its next request down a
+    connection about to close, and see it reset.
+    """
     where = f"{request.method} {request.url.path}"
     return JSONBody(
         {
@@ -112,4 +117,5 @@ async def server_error_response(request: Request, _error: Exception) -> JSONBody
             }
         },
         status_code=HTTPStatus.INTERNAL_SERVER_ERROR,
+        headers={"Connection": "close"},
     )
