@@ -91,7 +91,9 @@ def test_an_id_that_ends_in_activity_is_a_customer_not_a_timeline(store: StoreCl
     assert (encoded["id"], encoded["email"]) == ("x/activity", "xa@example.com")
 
 
-@pytest.mark.parametrize("store_id", ["50%", "a%2Fb", "100%25", "café/☕", "a b", "/lead"])
+@pytest.mark.parametrize(
+    "store_id", ["50%", "a%2Fb", "100%25", "café/☕", "a b", "/lead", "line\nbreak", "tab\there"]
+)
 def test_ids_with_percent_signs_and_other_characters_are_read_back_exactly(
     store: StoreClient, store_id: str
 ) -> None:

@@ -48,7 +48,8 @@ class ExternalIdConvertor(Convertor[str]):
     """An id the store chose: one escaped segment, or (sent unencoded) several. It never
     starts or ends with a slash, so ``/products/7/`` still redirects to ``/products/7``."""
 
-    regex = r"[^/](?:.*[^/])?"
+    # (any character between, line breaks too: an id may hold them, sent as %0A)
+    regex = r"[^/](?:(?s:.*)[^/])?"
 
     def convert(self, value: str) -> str:
         return unquote(value)
