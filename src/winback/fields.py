@@ -136,6 +136,16 @@ def to_email(value: Any) -> str:
     return _checked_email(value)
 
 
+def email_as_stored(text: str) -> str:
+    """An address a reader gives, as winback would have stored it (normalized and
+    lower-case), so that it finds what a store sent in any of its spellings; text
+    that is no address is only lower-cased (it matches nothing stored)."""
+    try:
+        return to_email(text)
+    except ValueError:
+        return text.strip().lower()
+
+
 # Checking an address costs about 0.1 ms and the same addresses come back again and
 # again (a shopper's every order, a store's history import); bounded, so memory is too.
 @functools.lru_cache(maxsize=100_000)

@@ -510,3 +510,22 @@ def test_an_id_sent_as_a_number_in_exponent_form_is_the_number_written(
     [customer] = by_email(store, "e23@example.com")
     assert customer["id"] == "100000000000000000000000"
     assert store.get("/api/v1/customers/100000000000000000000000").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("jose\u0301@example.com", "jos\u00e9@example.com"),
+        ("a@xn--bcher-kva.de", "a@b\u00fccher.de"),
+        ("  Ada@Example.COM ", "ada@example.com"),
+    ],
+)
+def test_customers_and_suppressions_are_found_by_the_address_as_the_store_sent_it(
+    store: StoreClient, sent: str, stored: str
+) -> None:
+    send(store, "customers/create", {"id": 9, "email": sent})
+    send(store, "newsletter/unsubscribe", {"email": sent})
+
+    assert [c["email"] for c in by_email(store, sent)] == [stored]
+    listed = store.get("/api/v1/suppressions", email=sent).json()["items"]
+    assert {entry["email"] for entry in listed} == {stored}

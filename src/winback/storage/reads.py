@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, selec
 from winback.carts.model import Cart
 from winback.catalog.model import Product
 from winback.errors import InvalidPayload
+from winback.fields import email_as_stored
 from winback.intake.topics import Topic, topic_for
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
@@ -88,7 +89,7 @@ def customers_page(
     """A page of the store's customers (those with ``email``, in any case, if given)."""
     query = select(customers).where(customers.c.store_id == store_id).order_by(customers.c.uid)
     if email is not None:
-        query = query.where(customers.c.email == email.strip().lower())
+        query = query.where(customers.c.email == email_as_stored(email))
     if cursor:
         query = query.where(customers.c.uid > decode_cursor(cursor, str)[0])
     rows = conn.execute(query.limit(limit + 1)).all()
@@ -115,7 +116,7 @@ def suppressions_page(
     """The list in (email, type) order, or one address's entries, a page at a time."""
     query = select(suppressions).where(suppressions.c.store_id == store_id)
     if email is not None:
-        query = query.where(suppressions.c.email == email.strip().lower())
+        query = query.where(suppressions.c.email == email_as_stored(email))
     query = _keyset(query, [suppressions.c.email, suppressions.c.type], cursor, descending=False)
     order = (suppressions.c.email, suppressions.c.type)
     rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
