@@ -168,6 +168,9 @@ def test_the_store_list_shows_stores_but_never_their_keys(admin_server: LiveServ
         ({"name": "Sh\u0000op"}, "/name"),
         ({"name": "Shop", "domain": "shop\u0000.example"}, "/domain"),
         ({"name": "Shop", "domain": "d" * 256}, "/domain"),
+        ({"name": "Shop", "domain": "not a domain!!"}, "/domain"),
+        ({"name": "Shop", "domain": "https://"}, "/domain"),
+        ({"name": "Shop", "currency": "XXX"}, "/currency"),
     ],
     ids=[
         "currency",
@@ -177,6 +180,9 @@ def test_the_store_list_shows_stores_but_never_their_keys(admin_server: LiveServ
         "NUL in name",
         "NUL in domain",
         "long domain",
+        "no host name",
+        "a URL without a host",
+        "no money",
     ],
 )
 def test_a_store_with_a_bad_name_domain_or_currency_is_refused_and_not_made(
@@ -189,6 +195,14 @@ def test_a_store_with_a_bad_name_domain_or_currency_is_refused_and_not_made(
         assert response.status_code == 400, response.text
         assert response.json()["error"]["pointer"] == pointer
         assert client.get("/admin/v1/stores").json()["items"] == before
+
+
+def test_a_store_given_an_empty_domain_has_none(admin_server: LiveServer) -> None:
+    with operator(admin_server) as client:
+        response = client.post("/admin/v1/stores", json={"name": "Open shop", "domain": "  "})
+
+    assert response.status_code == 201
+    assert response.json()["domain"] is None
 
 
 def test_rotating_a_key_keeps_the_old_one_working_for_the_grace_period(

@@ -63,6 +63,8 @@ def test_browsers_are_not_taken_for_crawlers(agent: str) -> None:
         ("shop.example", "https://notshop.example", None),
         ("shop.example", "https://shop.example.evil.test", None),
         ("shop.example", "null", None),
+        # a domain in its own letters: browsers send the host in its ASCII (IDNA) form
+        ("bücher.example", "https://xn--bcher-kva.example", "https://xn--bcher-kva.example"),
     ],
 )
 def test_a_store_allows_its_own_pages_and_subdomains(

@@ -14,6 +14,7 @@ from winback.config import MAX_KEY_ROTATION_GRACE_HOURS
 from winback.errors import InvalidPayload, NotFound, Unauthorized
 from winback.storage.schema import store_keys, stores
 from winback.stores.keys import generate_api_key, generate_store_id, hash_api_key
+from winback.tracking.origins import site_of
 
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
@@ -72,6 +73,34 @@ MAX_NAME_LENGTH = 200
 MAX_DOMAIN_LENGTH = 255
 
 
+# ISO 4217 codes that name no money: "no currency" and the code kept for tests.
+NOT_MONEY = frozenset({"XXX", "XTS"})
+# A host name as its pages' origins carry it (IDNA-encoded): dot-separated labels
+# of letters, digits and inner hyphens.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
+def _checked_domain(domain: str | None) -> str | None:
+    """The store's domain as given (a host, or a URL of its site), or None for none.
+
+    The tracking collector takes browser events only from pages of this domain, so
+    one that names no host would refuse every page of the store."""
+    if domain is None or not domain.strip():
+        return None
+    _check_text("domain", domain, MAX_DOMAIN_LENGTH)
+    try:
+        host = site_of(domain)
+    except ValueError:  # (a port that is no number, say)
+        host = ""
+    if not _HOST.fullmatch(host):
+        raise InvalidPayload(
+            f"domain must be the shop's host name, like shop.example; got {domain[:60]!r}",
+            pointer="/domain",
+        )
+    return domain.strip()
+
+
 def _check_text(field: str, value: str, limit: int) -> None:
     if len(value) > limit:
         raise InvalidPayload(f"{field} must be at most {limit} characters", pointer=f"/{field}")
@@ -88,12 +117,15 @@ def create_store(
     if not name.strip():
         raise InvalidPayload("a store needs a non-empty name", pointer="/name")
     _check_text("name", name, MAX_NAME_LENGTH)
-    if domain is not None:
-        _check_text("domain", domain, MAX_DOMAIN_LENGTH)
+    domain = _checked_domain(domain)
     currency = currency.strip().upper()
     # A store's currency is what its revenue is counted in: an order in any other
     # counts no spend, so a typo ("UDS") would silently count none at all.
-    if not CURRENCY_PATTERN.match(currency) or pycountry.currencies.get(alpha_3=currency) is None:
+    if (
+        not CURRENCY_PATTERN.match(currency)
+        or pycountry.currencies.get(alpha_3=currency) is None
+        or currency in NOT_MONEY
+    ):
         raise InvalidPayload(
             f"currency must be an ISO 4217 code, like USD or EUR; got {currency[:10]!r}",
             pointer="/currency",

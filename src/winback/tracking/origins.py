@@ -10,11 +10,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 
-def _site(domain: str) -> str:
-    """``https://www.Shop.example/path`` → ``shop.example``: the host, lower case, no www."""
+def site_of(domain: str) -> str:
+    """``https://www.Shop.example/path`` → ``shop.example``: the host, lower case, no
+    www, in the ASCII form browsers send in an Origin (``bücher.de`` → ``xn--bcher-kva.de``)."""
     text = domain.strip().lower()
-    host = urlsplit(text if "//" in text else "//" + text).hostname or ""
-    return host.removeprefix("www.")
+    host = (urlsplit(text if "//" in text else "//" + text).hostname or "").removeprefix("www.")
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host  # (no host name: the store's check refuses it)
 
 
 def allowed_origin(domain: str | None, origin: str | None) -> str | None:
@@ -23,7 +27,7 @@ def allowed_origin(domain: str | None, origin: str | None) -> str | None:
         return "*"
     if not origin:
         return None
-    site = _site(domain)
+    site = site_of(domain)
     host = urlsplit(origin).hostname or ""
     if site and (host == site or host.endswith("." + site)):
         return origin
