@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import http.client
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -482,3 +484,33 @@ def test_a_guests_orders_are_listed_by_their_email(store: StoreClient) -> None:
     # and an address nobody has finds no orders, as an unknown id does
     assert store.read("/api/v1/orders", customer_id="nobody@example.com")["items"] == []
     assert store.read("/api/v1/orders", customer_id="404")["items"] == []
+
+
+def _raw_get(ada: StoreClient, path: str, headers: dict[str, str]) -> int:
+    """A request through http.client, which sends a header value as it is given (httpx
+    refuses one with a space at its end; curl and some HTTP libraries send it)."""
+    address = urlsplit(ada.server.url)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"x-api-key": "{key} "}, 200),
+        ({"x-api-key": "\t{key}"}, 200),
+        ({"authorization": "Bearer {key} "}, 200),
+        ({"x-api-key": " "}, 401),
+    ],
+    ids=["a space after it", "a tab before it", "a space after the token", "only a space"],
+)
+def test_a_key_with_blanks_around_it_is_the_key(
+    ada: StoreClient, headers: dict[str, str], status: int
+) -> None:
+    sent = {name: value.format(key=ada.api_key) for name, value in headers.items()}
+
+    assert _raw_get(ada, "/api/v1/customers/7", sent) == status

@@ -206,7 +206,7 @@ class Intake:
         """Either header may carry the key: a sender that sends both (one of them
         stale after a rotation, say) is let in by either."""
         keys = [headers.get("x-token"), headers.get("x-api-key")]
-        if not any(keys):
+        if not any(key and key.strip() for key in keys):
             self._directory.authenticate(store_id, None)  # (says what to send)
         by_any_key(keys, lambda key: self._directory.authenticate(store_id, key))
 

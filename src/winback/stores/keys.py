@@ -43,7 +43,8 @@ def by_any_key(keys: Sequence[str | None], check: Callable[[str], T]) -> T:
     """What ``check`` gives for the first of the sent ``keys`` it accepts (a sender may
     send a key in two headers, one of them stale after a rotation); the first key's
     refusal if it accepts none. At least one key must have been sent."""
-    sent = list(dict.fromkeys(key for key in keys if key))
+    # (a key pasted with a space or tab around it is the same key: keys hold none)
+    sent = list(dict.fromkeys(key.strip() for key in keys if key and key.strip()))
     try:
         return check(sent[0])
     except Unauthorized:

@@ -43,7 +43,8 @@ def current_store(
 ) -> Store:
     """The store whose key came in ``x-api-key`` or ``Authorization: Bearer`` (either,
     if both came)."""
-    keys = [key for key in (x_api_key, bearer.credentials if bearer else None) if key]
+    sent = (x_api_key, bearer.credentials if bearer else None)
+    keys = [key for key in sent if key and key.strip()]
     if not keys:
         raise Unauthorized("send the store's API key in x-api-key or Authorization: Bearer")
     return by_any_key(keys, lambda key: store_for_key(runtime.reader, key))
