@@ -87,4 +87,8 @@ def json_kind(value: Any) -> str:
         return "an array"
     if isinstance(value, dict):
         return "an object"
+    if isinstance(value, (bytes, bytearray)):
+        # (a request body the framework did not read as JSON: not JSON, or not sent
+        # as application/json)
+        return "a body that is not JSON (send it as application/json)"
     return "a value of another kind"

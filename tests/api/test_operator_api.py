@@ -197,6 +197,25 @@ def test_a_store_with_a_bad_name_domain_or_currency_is_refused_and_not_made(
         assert client.get("/admin/v1/stores").json()["items"] == before
 
 
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [(b"name=Shop", "application/x-www-form-urlencoded"), (b'{"name": "Shop"}', "text/plain")],
+    ids=["a form", "JSON sent as text"],
+)
+def test_a_store_body_that_is_not_json_is_refused_saying_so(
+    admin_server: LiveServer, content: bytes, content_type: str
+) -> None:
+    with operator(admin_server) as client:
+        response = client.post(
+            "/admin/v1/stores", content=content, headers={"content-type": content_type}
+        )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["reason"] == (
+        "must be an object, got a body that is not JSON (send it as application/json)"
+    )
+
+
 def test_a_store_given_an_empty_domain_has_none(admin_server: LiveServer) -> None:
     with operator(admin_server) as client:
         response = client.post("/admin/v1/stores", json={"name": "Open shop", "domain": "  "})
