@@ -75,19 +75,3 @@ def test_an_order_naming_a_pos_id_two_customers_hold_goes_to_the_first_id_every_
             deliver(engine, store_id, [*history, COUNTER_SALE], batch_size=batch_size)
             (order,) = snapshot(engine, store_id)["orders"]
             assert order[1] == "c1", (history, batch_size)
-
-
-def test_an_erasure_of_an_address_two_customers_hold_empties_both_in_any_order(
-    engine: Engine,
-) -> None:
-    # Given two customers with one address, and one of them erased after both wrote it
-    erasure: Delivery = ("customers/delete", {"id": "c1"}, _at(3))
-    clean = [_customer("c1", 1), _customer("c2", 2), erasure]
-    states = []
-    for history in itertools.permutations(clean):
-        store_id = fresh_store(engine)
-        deliver(engine, store_id, list(history), batch_size=1)
-        states.append(snapshot(engine, store_id))
-    # Then whatever order they arrive in, the result is the same: neither record is left
-    assert all(state == states[0] for state in states)
-    assert states[0]["customers"] == []

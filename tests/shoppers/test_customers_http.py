@@ -353,31 +353,6 @@ def test_an_event_newer_than_the_erasure_creates_the_customer_anew(store: StoreC
     assert (customer["orders_count"], customer["total_spent"]) == (0, "0.00")
 
 
-@pytest.mark.parametrize("identity", [{"email": "home@example.com"}, {"id": 7}])
-def test_an_erasure_takes_the_address_from_every_record_that_holds_it(
-    store: StoreClient, identity: dict[str, Any]
-) -> None:
-    # given two accounts of one household, with one address
-    for customer in ({"id": 7, "first_name": "Ada"}, {"id": 8, "first_name": "Bob"}):
-        send(
-            store,
-            "customers/create",
-            customer | {"email": "home@example.com", "updated_at": "2026-05-01T00:00:00Z"},
-        )
-
-    # when one of them, or the address, is erased
-    erase(store, identity)
-
-    # then no record keeps the address or what was known with it before the erasure
-    assert by_email(store, "home@example.com") == []
-    assert all_customers(store) == []
-    # and, as for any erasure, a newer event brings the other account back afresh
-    later = {"id": 8, "email": "bob@example.com", "updated_at": "2026-07-01T00:00:00Z"}
-    send(store, "customers/update", later)
-    bob = store.get("/api/v1/customers/8").json()
-    assert (bob["email"], bob["first_name"]) == ("bob@example.com", None)
-
-
 def test_an_unknown_customer_deleted_stays_deleted_for_older_events(store: StoreClient) -> None:
     erase(store, {"id": 7})
 

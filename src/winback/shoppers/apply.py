@@ -390,7 +390,6 @@ def erase_person(
     the email). Both are erased, as the merged record would have been.
     """
     customer = find_customer(ws, store_id, external_id, email)
-    addresses = {address for address in (email, customer and customer.email) if address}
     keys = tombstone_keys(external_id, email)
     ws.erased_names.append((store_id, external_id, email))
     if email:  # (whoever had it before: the address is the person's data too)
@@ -403,11 +402,6 @@ def erase_person(
         contact = ws.customer_by_email(store_id, email)
         if contact is not None and contact is not customer and contact.external_id is None:
             _erase_customer(ws, contact, keys, at)
-    for address in addresses:
-        # Every other record with the address now is erased as its next event would
-        # erase it (the tombstone follows the email): at once, whatever the order.
-        for other in ws.customers_holding(store_id, address):
-            honour_erasures(ws, other)
 
 
 def honour_erasures(ws: Workspace, customer: Customer) -> None:

@@ -298,16 +298,6 @@ class Workspace:
         uid = self._customer_by_email.get(key)
         return self.customers.get(uid) if uid else None
 
-    def customers_holding(self, store_id: str, email: str) -> list[Customer]:
-        """Every customer of the store whose address is ``email``, stored or made in
-        this batch (with an id or without), in the order the address names them."""
-        if (store_id, email) not in self._emails_loaded:
-            self._load_customers(store_id, emails=[email])
-        holders = [
-            c for c in self.customers.values() if c.store_id == store_id and c.email == email
-        ]
-        return sorted(holders, key=_naming_order)
-
     def contacts_with_email(self, store_id: str, email: str) -> list[Customer]:
         """The customers of the store known only by this email (no id), stored or made
         in this batch."""
