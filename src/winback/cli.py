@@ -136,12 +136,12 @@ def worker() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    jobs.start()
     try:
+        jobs.start()
         applier.run(stop)
     finally:
         commits.close()
-        jobs.stop()
+        jobs.stop()  # (after the job it runs: see _stop_worker)
 
 
 @app.command()
@@ -188,8 +188,30 @@ def serve(
         )
     finally:
         if child is not None:
-            child.terminate()
-            child.wait(timeout=10)
+            _stop_worker(child)
+
+
+WORKER_STOP_NOTICE_SECONDS = 10
+
+
+def _stop_worker(child: subprocess.Popen[bytes]) -> None:
+    """Stop ``winback worker``, which first finishes the batch and the job it runs:
+    an import or a feed sync cut short would be left half done. A second Ctrl-C
+    stops it at once."""
+    child.terminate()
+    try:
+        child.wait(timeout=WORKER_STOP_NOTICE_SECONDS)
+    except subprocess.TimeoutExpired:
+        typer.echo(
+            "winback worker is finishing a running job (an import or a feed sync) and"
+            " stops when it is done; Ctrl-C again stops it now",
+            err=True,
+        )
+        try:
+            child.wait()
+        except KeyboardInterrupt:
+            child.kill()
+            child.wait()
 
 
 @app.command()

@@ -68,6 +68,15 @@ def test_the_list_filters_by_email_and_status(coupons: Coupons, connected: Behav
     assert coupons.list(email="bo@example.com", status="failed") == []
 
 
+def test_the_list_finds_a_recipient_in_any_spelling_the_store_used(
+    coupons: Coupons, connected: Behaviour
+) -> None:
+    issued = coupons.issue(rule_id="TEN_OFF", email="jose\u0301@b\u00fccher.example").json()
+
+    for spelling in ("jose\u0301@xn--bcher-kva.example", "JOS\u00c9@B\u00dcCHER.example"):
+        assert [c["code"] for c in coupons.list(email=spelling)] == [issued["code"]], spelling
+
+
 def test_the_list_pages_with_a_cursor(coupons: Coupons, connected: Behaviour) -> None:
     codes = [coupons.issue(rule_id="TEN_OFF").json()["code"] for _ in range(3)]
 

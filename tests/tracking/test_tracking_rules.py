@@ -65,6 +65,8 @@ def test_browsers_are_not_taken_for_crawlers(agent: str) -> None:
         ("shop.example", "null", None),
         # a domain in its own letters: browsers send the host in its ASCII (IDNA) form
         ("bücher.example", "https://xn--bcher-kva.example", "https://xn--bcher-kva.example"),
+        ("straße.example", "https://xn--strae-oqa.example", "https://xn--strae-oqa.example"),
+        ("shop.example", "http://[", None),
     ],
 )
 def test_a_store_allows_its_own_pages_and_subdomains(

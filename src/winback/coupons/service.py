@@ -29,7 +29,7 @@ from winback.coupons.client import (
 from winback.coupons.codes import generate_code, normalize_prefix
 from winback.coupons.model import CREATED, FAILED, STATUSES, Coupon
 from winback.errors import Conflict, InvalidPayload, WinbackError
-from winback.fields import Email
+from winback.fields import Email, email_as_stored
 from winback.outbound.errors import RetryableError
 from winback.outbound.http import OutboundClient
 from winback.storage import coupons as coupon_rows
@@ -240,7 +240,7 @@ def list_coupons(
         raise InvalidPayload(
             f"status must be one of {list(STATUSES)}", pointer="/status", code="invalid_query"
         )
-    wanted = email.strip().lower() if email else None
+    wanted = email_as_stored(email) if email else None
     return coupon_rows.page(
         engine, store.id, email=wanted, status=status, cursor=cursor, limit=limit
     )

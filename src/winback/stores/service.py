@@ -73,8 +73,11 @@ MAX_NAME_LENGTH = 200
 MAX_DOMAIN_LENGTH = 255
 
 
-# ISO 4217 codes that name no money: "no currency" and the code kept for tests.
-NOT_MONEY = frozenset({"XXX", "XTS"})
+# ISO 4217 codes that name no money a shop is paid in: "no currency", the code kept
+# for tests, precious metals, and the funds' and settlement units.
+NOT_MONEY = frozenset(
+    {"XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD"}
+)
 # A host name as its pages' origins carry it (IDNA-encoded): dot-separated labels
 # of letters, digits and inner hyphens.
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -91,7 +94,7 @@ def _checked_domain(domain: str | None) -> str | None:
     _check_text("domain", domain, MAX_DOMAIN_LENGTH)
     try:
         host = site_of(domain)
-    except ValueError:  # (a port that is no number, say)
+    except ValueError:  # (a bracket no URL can hold: "http://[")
         host = ""
     if not _HOST.fullmatch(host):
         raise InvalidPayload(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import idna
+
 
 def site_of(domain: str) -> str:
     """``https://www.Shop.example/path`` → ``shop.example``: the host, lower case, no
@@ -16,8 +18,10 @@ def site_of(domain: str) -> str:
     text = domain.strip().lower()
     host = (urlsplit(text if "//" in text else "//" + text).hostname or "").removeprefix("www.")
     try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
+        # (IDNA 2008 as browsers apply it: straße.de is xn--strae-oqa.de, where
+        # Python's own codec, of IDNA 2003, makes it strasse.de)
+        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except UnicodeError:  # (idna.IDNAError is one)
         return host  # (no host name: the store's check refuses it)
 
 
@@ -28,7 +32,10 @@ def allowed_origin(domain: str | None, origin: str | None) -> str | None:
     if not origin:
         return None
     site = site_of(domain)
-    host = urlsplit(origin).hostname or ""
+    try:
+        host = urlsplit(origin).hostname or ""
+    except ValueError:  # (an Origin no URL can be, like "http://[": no page's)
+        return None
     if site and (host == site or host.endswith("." + site)):
         return origin
     return None
