@@ -114,12 +114,17 @@ def _as_utf8(value: str) -> str:
         return value
 
 
-def _repeated(request: Request, headers: dict[str, str]) -> frozenset[str]:
-    """The names of the headers sent more than once (the ASGI server keeps each)."""
+def _repeated(request: Request, headers: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """The headers sent more than once with different values, each with its values
+    (the ASGI server keeps every one; the dict above, the last)."""
     if len(request.headers.raw) == len(headers):
-        return frozenset()
-    names = [name.decode("latin-1").lower() for name, _ in request.headers.raw]
-    return frozenset(name for name in headers if names.count(name) > 1)
+        return {}
+    values: dict[str, list[str]] = {}
+    for raw_name, raw_value in request.headers.raw:
+        values.setdefault(raw_name.decode("latin-1").lower(), []).append(
+            raw_value.decode("latin-1").strip()
+        )
+    return {name: tuple(sent) for name, sent in values.items() if len(set(sent)) > 1}
 
 
 async def _receive(request: Request, store_id: str) -> JSONBody:

@@ -7,7 +7,7 @@ reason, so a store's developer can see what arrived and why it was refused.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -52,7 +52,8 @@ class Delivery:
     body: bytes
     source: str = "webhook"
     too_large: bool = False  # the body went over the limit and was not read to its end
-    repeated: frozenset[str] = frozenset()  # names of the headers sent more than once
+    # headers sent more than once with different values: name -> the values, in order
+    repeated: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -60,8 +61,9 @@ MAX_EVENT_TYPE_LENGTH = 200
 # Clocks drift: a sender's a little ahead of ours still says when its event happened.
 EVENT_TIME_AHEAD_ALLOWED = timedelta(minutes=10)
 SHOWN_HEADER_CHARACTERS = 40
-# Headers that say what the event is: sent twice, with two values, which one the
-# sender meant cannot be told (an order applied as an unsubscribe, say).
+# Headers that say what the event is: sent twice with two values, which one the
+# sender meant cannot be told (an order applied as an unsubscribe, say). The same
+# value twice (a proxy that copies it) says one thing and is let through.
 SAID_ONCE = ("x-event-type", "x-event-time")
 
 
@@ -73,11 +75,13 @@ def _check_header_length(name: str, value: str, limit: int) -> None:
         )
 
 
-def _check_said_once(repeated: frozenset[str]) -> None:
+def _check_said_once(repeated: Mapping[str, tuple[str, ...]]) -> None:
     for name in SAID_ONCE:
         if name in repeated:
+            shown = ", ".join(_shown(value) for value in repeated[name])
             raise InvalidPayload(
-                f"the {name} header was sent more than once; send it once",
+                f"the {name} header was sent {len(repeated[name])} times with different"
+                f" values ({shown}); send it once",
                 code="invalid_header",
             )
 
