@@ -35,9 +35,14 @@ def reason_for(model: Any, body: dict[str, Any]) -> str:
         ),
         (ORDER | {"test": "maybe"}, "must be true or false, got a string"),
         (
-            ORDER | {"created_at": " "},
+            ORDER | {"created_at": ""},
             "must be a time in ISO 8601 with its time zone, like 2026-11-01T10:00:00Z or"
             " +02:00, got an empty string",
+        ),
+        (
+            ORDER | {"created_at": " "},
+            "must be a time in ISO 8601 with its time zone, like 2026-11-01T10:00:00Z or"
+            " +02:00, got a blank string",
         ),
         ({"created_at": "2026-11-01T10:00:00Z"}, "this field is required"),
     ],

@@ -82,7 +82,7 @@ def json_kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return "a number"
     if isinstance(value, str):
-        return "a string" if value.strip() else "an empty string"
+        return "a string" if value.strip() else "a blank string" if value else "an empty string"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, dict):

@@ -183,6 +183,7 @@ def test_any_other_type_is_a_custom_event_kept_as_activity(
         ({"items": [{"sku": "MUG"}], "customer": {"id": 7}}, ("id", "7")),
         # a field sent empty names nobody: the next one that names a shopper counts
         ({"customer_id": "", "customerId": 7}, ("id", "7")),
+        ({"customer_id": "  ", "customer": {"id": 7}}, ("id", "7")),
         ({"email": None, "customer": {"email": "ada@example.com"}}, ("email", "ada@example.com")),
     ],
 )

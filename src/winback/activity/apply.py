@@ -18,14 +18,15 @@ _NOBODY = EmbeddedCustomer.model_construct()
 
 def _named(body: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, Any]:
     """The first of ``fields`` the body has a value in (``customer.x`` inside
-    ``customer``): its JSON pointer and value. One sent null or empty says nothing
-    (``{"customer_id": "", "customerId": 7}`` names customer 7)."""
+    ``customer``): its JSON pointer and value. One sent null, empty or blank says
+    nothing (``{"customer_id": "", "customerId": 7}`` names customer 7)."""
     nested = body.get("customer")
     for name in fields:
         outer, _, inner = name.partition(".")
         holder = (nested if isinstance(nested, dict) else {}) if inner else body
-        if holder.get(inner or outer) not in (None, ""):
-            return "/" + name.replace(".", "/"), holder[inner or outer]
+        value = holder.get(inner or outer)
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            return "/" + name.replace(".", "/"), value
     return "", None
 
 
@@ -39,11 +40,11 @@ def activity_identity(body: dict[str, Any]) -> tuple[str | None, str | None]:
     id_at, raw_id = _named(body, ("customer_id", "customerId", "customer.id"))
     email_at, raw_email = _named(body, ("email", "customer.email"))
     try:
-        external_id = None if raw_id in (None, "") else to_external_id(raw_id)
+        external_id = None if raw_id is None else to_external_id(raw_id)
     except ValueError as error:
         raise InvalidPayload(str(error), pointer=id_at) from None
     try:
-        email = None if raw_email in (None, "") else to_email(raw_email)
+        email = None if raw_email is None else to_email(raw_email)
     except ValueError as error:
         raise InvalidPayload(str(error), pointer=email_at) from None
     return external_id, email
