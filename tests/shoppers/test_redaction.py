@@ -85,3 +85,16 @@ def test_a_refused_body_names_the_person_by_id_where_payloads_do_or_by_email_any
     body: bytes, named: bool
 ) -> None:
     assert _names(body, {"c1"}, {"ann@example.com"}) is named
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (b'{"customer_id": 42.0}', True),
+        (b'{"customer": {"id": " 42 "}}', True),
+        (b'{"id": 42}', True),
+        (b'{"id": true, "customer_id": [42]}', False),  # (no id at all: it names no one)
+    ],
+)
+def test_an_id_in_a_refused_body_is_read_as_ids_are_kept(body: bytes, named: bool) -> None:
+    assert _names(body, {"42"}, set()) is named

@@ -15,10 +15,12 @@ and the raw log".
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import orjson
 
+from winback.fields import to_external_id
 from winback.storage.redaction import refusals_mentioning
 from winback.storage.workspace import Workspace
 
@@ -54,11 +56,17 @@ def _names(body: bytes, ids: set[str], emails: set[str]) -> bool:
 
 
 def _named_ids(body: dict[str, Any]) -> set[str]:
+    """The ids the body names a person by, read as an id is kept (42.0 is "42")."""
     holders = [body, body.get("customer")]
-    return {
-        str(value).strip()
+    named = (
+        value
         for holder in holders
         if isinstance(holder, dict)
         for key in _NAMING
         if key != "email" and (value := holder.get(key)) is not None
-    }
+    )
+    ids: set[str] = set()
+    for value in named:
+        with contextlib.suppress(ValueError):  # (no id at all: it names no one)
+            ids.add(to_external_id(value))
+    return ids
