@@ -48,17 +48,21 @@ class _Cursor:
 _KEY_TYPES: dict[str, type] = {ACTIVITY: int, CART: str, ORDER: str}
 
 
+def _cursor_time(text: str) -> datetime | None:
+    """The cursor's time, in UTC; None if the API cannot have given it out (no zone,
+    or out of range once in UTC: either would fail the query)."""
+    try:
+        at = datetime.fromisoformat(text)
+        return at.astimezone(UTC) if at.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
+
+
 def _cursor(cursor: str | None) -> _Cursor | None:
     if not cursor:
         return None
     at_text, kind, key = decode_cursor(cursor, str, str, (str, int))
-    try:
-        # (the API gives out times in UTC: one without a zone, or out of range once
-        # in UTC, was not given out, and would fail the query)
-        at: datetime | None = datetime.fromisoformat(at_text)
-        at = at.astimezone(UTC) if at is not None and at.tzinfo is not None else None
-    except (ValueError, OverflowError):
-        at = None
+    at = _cursor_time(at_text)
     # (a key of the wrong type would reach the query: PostgreSQL refuses comparing it)
     if at is None or not isinstance(key, _KEY_TYPES.get(kind, type(None))):
         raise InvalidPayload(

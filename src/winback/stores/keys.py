@@ -45,6 +45,8 @@ def by_any_key(keys: Sequence[str | None], check: Callable[[str], T]) -> T:
     refusal if it accepts none. At least one key must have been sent."""
     # (a key pasted with a space or tab around it is the same key: keys hold none)
     sent = list(dict.fromkeys(key.strip() for key in keys if key and key.strip()))
+    if not sent:
+        raise Unauthorized("no API key was sent")  # (callers say first which header)
     try:
         return check(sent[0])
     except Unauthorized:
