@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import StoreClient
-from tests.intake.logbook import log_entry
+from tests.intake.logbook import log_entry, unix_seconds
 
 ADA = {"id": 7, "email": "ada@example.com", "first_name": "Ada"}
 
@@ -733,3 +733,22 @@ def test_a_quantity_reads_back_as_a_plain_decimal(
 
     [line] = store.get("/api/v1/orders/1001").json()["line_items"]
     assert line["quantity"] == kept
+
+
+def test_a_late_resend_of_a_deletion_with_its_time_leaves_the_restored_order(
+    store: StoreClient,
+) -> None:
+    # given an order deleted (at a time the sender states), then restored since
+    send(store, "orders/create", order(updated_at="2026-11-01T10:00:00Z", customer=ADA))
+    deleted_at = {"x-event-time": unix_seconds("2026-11-02T10:00:00Z")}
+    assert store.send("orders/delete", {"id": 1001}, headers=deleted_at).status_code == 200
+    send(store, "orders/update", order(updated_at="2026-11-03T10:00:00Z", customer=ADA))
+
+    # when the deletion is delivered again, late, with its time
+    resent = store.send("orders/delete", {"id": 1001}, headers=deleted_at)
+    store.wait_applied()
+
+    # then it is older than the restoration: the order stays
+    assert log_entry(store, int(resent.json()["event_id"]))["outcome"] == "stale"
+    assert store.get("/api/v1/orders/1001").status_code == 200
+    assert store.get("/api/v1/customers/7").json()["orders_count"] == 1
