@@ -514,3 +514,28 @@ def test_a_key_with_blanks_around_it_is_the_key(
     sent = {name: value.format(key=ada.api_key) for name, value in headers.items()}
 
     assert _raw_get(ada, "/api/v1/customers/7", sent) == status
+
+
+def test_a_guest_known_only_by_email_is_read_by_that_email(store: StoreClient) -> None:
+    # given a guest's order: the shopper has an email and no id of the store's
+    guest_order = {"id": 2001, "created_at": "2026-11-01T10:00:00Z", "email": "Bo@example.com"}
+    send(store, "orders/create", guest_order | {"total_price": "5.00"})
+    store.wait_applied()
+
+    guest = store.get("/api/v1/customers/bo@example.com").json()
+
+    assert (guest["id"], guest["email"], guest["orders_count"]) == (None, "bo@example.com", 1)
+    assert store.get("/api/v1/customers/nobody@example.com").status_code == 404
+
+
+def test_an_email_several_customers_have_names_none_of_them(store: StoreClient) -> None:
+    for customer_id in (7, 8):
+        send(store, "customers/create", {"id": customer_id, "email": "home@example.com"})
+    store.wait_applied()
+
+    response = store.get("/api/v1/customers/home@example.com")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["reason"] == (
+        "several customers have the email 'home@example.com'; name one by its id"
+    )
