@@ -297,6 +297,21 @@ def test_the_latest_imports_are_listed_newest_first(importer: Importer) -> None:
     assert [job["id"] for job in listed] == [second["id"], first["id"]]
 
 
+def test_the_imports_are_paged_with_a_cursor(importer: Importer) -> None:
+    made = [
+        importer.run_import("contacts", f"email\nc{n}@example.com\n".encode())["id"]
+        for n in range(3)
+    ]
+
+    first = importer.read("/api/v1/imports", limit=2)
+    second = importer.read("/api/v1/imports", limit=2, cursor=first["next_cursor"])
+
+    assert [job["id"] for job in first["items"] + second["items"]] == made[::-1]
+    assert second["next_cursor"] is None
+    refused = importer.get("/api/v1/imports", cursor="bm90IGEgY3Vyc29y")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "invalid_cursor")
+
+
 def test_uploads_that_cannot_be_imported_are_refused_with_the_reason(importer: Importer) -> None:
     form = importer.post_import(
         "orders", b"--x\r\n", content_type="multipart/form-data; boundary=x"

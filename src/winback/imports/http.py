@@ -79,13 +79,16 @@ def get_import(job_id: str, store: StoreDep, runtime: RuntimeDep) -> dict[str, A
     return {"import": job.to_dict()}
 
 
-@router.get("", summary="The store's latest imports, newest first")
+@router.get("", summary="The store's imports, newest first (cursor pagination)")
 def list_imports(
-    store: StoreDep, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=100)] = 20
+    store: StoreDep,
+    runtime: RuntimeDep,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     with runtime.engine.connect() as conn:
-        jobs = job_storage.latest_jobs(conn, store.id, limit)
-    return {"items": [job.to_dict() for job in jobs]}
+        jobs, next_cursor = job_storage.jobs_page(conn, store.id, cursor, limit)
+    return {"items": [job.to_dict() for job in jobs], "next_cursor": next_cursor}
 
 
 async def _accept(

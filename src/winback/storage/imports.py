@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
+from winback.errors import InvalidPayload
 from winback.imports.jobs import ImportJob
+from winback.storage.reads import cursor_time, decode_cursor, encode_cursor
 from winback.storage.schema import import_jobs, markers
 
 # The marker of a contacts file already imported: its digest and the time it was applied as of.
@@ -103,14 +105,24 @@ def remember_contacts_file(conn: Connection, store_id: str, digest: str, at: dat
         )
 
 
-def latest_jobs(conn: Connection, store_id: str, limit: int) -> list[ImportJob]:
-    rows = conn.execute(
-        select(import_jobs)
-        .where(import_jobs.c.store_id == store_id)
-        .order_by(import_jobs.c.created_at.desc(), import_jobs.c.id)
-        .limit(limit)
-    )
-    return [_job(row) for row in rows]
+def jobs_page(
+    conn: Connection, store_id: str, cursor: str | None, limit: int
+) -> tuple[list[ImportJob], str | None]:
+    """A page of the store's imports, newest first, and the cursor of the next."""
+    job = import_jobs.c
+    query = select(import_jobs).where(job.store_id == store_id)
+    if cursor:
+        at_text, job_id = decode_cursor(cursor, str, str)
+        at = cursor_time(at_text)
+        if at is None:
+            raise InvalidPayload(
+                "the cursor is not one this API gave out", code="invalid_cursor", parameter="cursor"
+            )
+        query = query.where(or_(job.created_at < at, and_(job.created_at == at, job.id < job_id)))
+    rows = conn.execute(query.order_by(job.created_at.desc(), job.id.desc()).limit(limit + 1)).all()
+    jobs = [_job(row) for row in rows[:limit]]
+    last = jobs[-1] if len(rows) > limit else None
+    return jobs, encode_cursor([last.created_at.isoformat(), last.id]) if last else None
 
 
 # The tables an import fills, whose planner statistics go stale as it does.

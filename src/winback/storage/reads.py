@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -56,6 +57,16 @@ def decode_cursor(cursor: str, *shape: type | tuple[type, ...]) -> list[Any]:
             "the cursor is not one this API gave out", code="invalid_cursor", parameter="cursor"
         )
     return values
+
+
+def cursor_time(text: str) -> datetime | None:
+    """A time a cursor holds, in UTC; None if the API cannot have given it out (no
+    zone, or out of range once in UTC: either would fail the query)."""
+    try:
+        at = datetime.fromisoformat(text)
+        return at.astimezone(UTC) if at.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def customer(conn: Connection, store_id: str, external_id: str) -> Customer | None:

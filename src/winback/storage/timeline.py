@@ -8,7 +8,7 @@ page boundary falls cleanly even between entries of the same time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select, true
@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select, tru
 from winback.carts.model import Cart
 from winback.errors import InvalidPayload
 from winback.orders.model import Order
-from winback.storage.reads import decode_cursor, encode_cursor
+from winback.storage.reads import cursor_time, decode_cursor, encode_cursor
 from winback.storage.rows import from_row
 from winback.storage.schema import activities, carts, orders
 
@@ -48,21 +48,11 @@ class _Cursor:
 _KEY_TYPES: dict[str, type] = {ACTIVITY: int, CART: str, ORDER: str}
 
 
-def _cursor_time(text: str) -> datetime | None:
-    """The cursor's time, in UTC; None if the API cannot have given it out (no zone,
-    or out of range once in UTC: either would fail the query)."""
-    try:
-        at = datetime.fromisoformat(text)
-        return at.astimezone(UTC) if at.tzinfo is not None else None
-    except (ValueError, OverflowError):
-        return None
-
-
 def _cursor(cursor: str | None) -> _Cursor | None:
     if not cursor:
         return None
     at_text, kind, key = decode_cursor(cursor, str, str, (str, int))
-    at = _cursor_time(at_text)
+    at = cursor_time(at_text)
     # (a key of the wrong type would reach the query: PostgreSQL refuses comparing it)
     if at is None or not isinstance(key, _KEY_TYPES.get(kind, type(None))):
         raise InvalidPayload(
