@@ -539,3 +539,21 @@ def test_an_email_several_customers_have_names_none_of_them(store: StoreClient) 
     assert response.json()["error"]["reason"] == (
         "several customers have the email 'home@example.com'; name one by its id"
     )
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/customers", "/api/v1/suppressions", "/api/v1/imports", "/api/v1/coupons"]
+)
+def test_a_query_parameter_given_twice_is_refused(ada: StoreClient, path: str) -> None:
+    response = ada.http.get(
+        path,
+        params=[("email", "ada@example.com"), ("email", "bo@example.com")],
+        headers={"x-api-key": ada.api_key},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "invalid_request",
+        "reason": "the email query parameter was given 2 times; give it once",
+        "parameter": "email",
+    }

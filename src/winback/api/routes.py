@@ -34,12 +34,12 @@ from winback.shoppers.model import Customer
 from winback.storage import reads
 from winback.storage.timeline import timeline_page
 from winback.web import paths  # noqa: F401 (registers the external_id convertor)
-from winback.web.deps import RuntimeDep, StoreDep
+from winback.web.deps import SINGLE_VALUED_QUERY, RuntimeDep, StoreDep
 from winback.web.openapi import answers
 
 # The views' dicts are returned as they are (response_model=None); what they hold is
 # declared for /openapi.json with answers().
-router = APIRouter(prefix="/api/v1", tags=["read API"])
+router = APIRouter(prefix="/api/v1", tags=["read API"], dependencies=[SINGLE_VALUED_QUERY])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 T = TypeVar("T")

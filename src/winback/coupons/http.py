@@ -18,12 +18,15 @@ from winback.coupons.service import (
 )
 from winback.outbound.http import OutboundClient
 from winback.runtime import Runtime
-from winback.web.deps import RuntimeDep, StoreDep
+from winback.web.deps import SINGLE_VALUED_QUERY, RuntimeDep, StoreDep
 from winback.web.openapi import error_responses
 from winback.web.responses import JSONBody
 
 router = APIRouter(
-    prefix="/api/v1/coupons", tags=["coupons"], responses=error_responses(400, 401, 409)
+    prefix="/api/v1/coupons",
+    tags=["coupons"],
+    responses=error_responses(400, 401, 409),
+    dependencies=[SINGLE_VALUED_QUERY],
 )
 
 

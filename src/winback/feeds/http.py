@@ -26,7 +26,7 @@ from winback.feeds.model import (
 from winback.feeds.sync import configured_feed, queue_run
 from winback.feeds.tasks import feed_tasks
 from winback.storage import feeds as feed_storage
-from winback.web.deps import RuntimeDep, StoreDep
+from winback.web.deps import SINGLE_VALUED_QUERY, RuntimeDep, StoreDep
 from winback.web.openapi import error_responses
 from winback.web.uploads import save_body
 
@@ -34,6 +34,7 @@ router = APIRouter(
     prefix="/api/v1/feed",
     tags=["product feed"],
     responses=error_responses(400, 401, 404, 413),
+    dependencies=[SINGLE_VALUED_QUERY],
 )
 
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)

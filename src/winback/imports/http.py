@@ -29,7 +29,7 @@ from winback.imports.runs import new_job_id, record_job, upload_path
 from winback.imports.tasks import import_tasks
 from winback.storage import imports as job_storage
 from winback.stores.service import Store
-from winback.web.deps import RuntimeDep, StoreDep
+from winback.web.deps import SINGLE_VALUED_QUERY, RuntimeDep, StoreDep
 from winback.web.openapi import error_responses
 from winback.web.uploads import discard, save_body
 
@@ -37,6 +37,7 @@ router = APIRouter(
     prefix="/api/v1/imports",
     tags=["CSV imports"],
     responses=error_responses(400, 401, 404, 413, 415, 422),
+    dependencies=[SINGLE_VALUED_QUERY],
 )
 
 MAX_IMPORT_BYTES = 4 * 1024**3

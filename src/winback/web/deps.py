@@ -1,4 +1,5 @@
-"""Request dependencies: the runtime, and the store a read-API key belongs to."""
+"""Request dependencies: the runtime, the store a read-API key belongs to, and one
+value per query parameter."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from winback.errors import Unauthorized
+from winback.errors import InvalidPayload, Unauthorized
 from winback.runtime import Runtime
 from winback.stores.keys import by_any_key
 from winback.stores.service import Store, store_for_key
@@ -20,6 +21,23 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def single_valued_query(request: Request) -> None:
+    """Refuse a query parameter given twice (``?email=a&email=b``): which one the
+    client meant cannot be told, and the framework would silently take the last."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    for name in dict.fromkeys(names):
+        given = names.count(name)
+        if given > 1:
+            raise InvalidPayload(
+                f"the {name} query parameter was given {given} times; give it once",
+                code="invalid_request",
+                parameter=name,
+            )
+
+
+SINGLE_VALUED_QUERY = Depends(single_valued_query)
 
 # Either one will do; they are security schemes so that /openapi.json says so.
 # auto_error=False: a missing key is answered below, in winback's own error shape.
