@@ -233,3 +233,21 @@ def test_a_cart_whose_lines_sum_cannot_be_kept_exactly_needs_its_total(store: St
     assert error["pointer"] == "/total_price"
     assert error["reason"].endswith("send the total")
     assert store.get("/api/v1/carts/c1").status_code == 404
+
+
+def test_a_lines_added_at_reads_in_utc_as_every_other_time(store: StoreClient) -> None:
+    line = {
+        "product_id": 55,
+        "quantity": 1,
+        "price": "2.00",
+        "added_at": "2026-11-01T12:00:00+02:00",
+    }
+    send(
+        store,
+        "carts/create",
+        {"id": "c1", "updated_at": "2026-11-01T10:30:00Z", "line_items": [line]},
+    )
+
+    shown = cart(store)
+    assert shown["line_items"][0]["added_at"] == "2026-11-01T10:00:00+00:00"
+    assert shown["updated_at"] == "2026-11-01T10:30:00+00:00"

@@ -49,6 +49,10 @@ def _line_view(line: dict[str, Any]) -> dict[str, Any]:
     view.setdefault("product_id", None)
     view.setdefault("sku", None)
     view.setdefault("price", None)
+    added_at = view.get("added_at")
+    if isinstance(added_at, str) and added_at.endswith("Z"):
+        # (kept as the payload's JSON wrote it; shown as every other time is)
+        view["added_at"] = added_at[:-1] + "+00:00"
     return view
 
 
