@@ -33,6 +33,11 @@ def broken_pages() -> dict[str, dict[str, Any]]:
         },
         "a truncated gzip": {"body": truncated_gzip, "content_type": "application/gzip"},
         "no id column": {"body": b"sku,title,link,price\nS1,Mug,https://s/m,1\n"},
+        # (a stray quote: the rest of the file would be one cell, JUG would go missing)
+        "a quoted value never closed": {
+            "body": b'id,title,link,price\nMUG,"Mug 6"" tall,https://shop.example/mug,1.00 USD\n'
+            b"JUG,Jug,https://shop.example/jug,2.00 USD\n"
+        },
         "an answer slower than the timeout": {"body": GOOD, "delay": OUTBOUND_TIMEOUT + 1},
     }
 
@@ -43,6 +48,7 @@ REASONS = {
     "an HTML page": "the URL returned an HTML page, not a feed",
     "a truncated gzip": "the feed is not a valid gzip file",
     "no id column": "the feed has no 'id' column",
+    "a quoted value never closed": "line 2 opens a quoted value that the file never closes",
     "an answer slower than the timeout": "timed out",
 }
 

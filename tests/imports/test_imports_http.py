@@ -124,6 +124,26 @@ def test_a_bad_row_is_skipped_with_its_line_number_and_the_rest_goes_in(importer
     assert aggregates(importer, "/api/v1/customers/C7")[:2] == (2, "5.00")
 
 
+def test_a_row_with_text_after_a_closing_quote_is_skipped_and_a_quote_never_closed_refused(
+    importer: Importer,
+) -> None:
+    good = "X1,2024-01-01T00:00:00Z,complete,,1.00,C7,cy@example.com,Cy,P1,,Mug,1,1.00\n"
+    odd = 'X2,2024-01-02T00:00:00Z,complete,,2.00,C7,cy@example.com,Cy,P1,,"Mug"s,1,2.00\n'
+    job = importer.run_import("orders", (HEADER + odd + good).encode())
+
+    assert (job["status"], job["imported"], job["skipped"]) == ("succeeded", 1, 1)
+    assert [(e["line"], e["reason"]) for e in job["errors"]] == [
+        (2, "the row cannot be read: ',' expected after '\"'")
+    ]
+
+    stray = 'X3,2024-01-03T00:00:00Z,complete,,3.00,C8,di@example.com,Di,P1,,"Mug 6"" tall,1,3.00\n'
+    refused = importer.run_import("orders", (HEADER + stray + good).encode())
+
+    assert refused["status"] == "failed"
+    assert refused["reason"].startswith("line 2 opens a quoted value that the file never closes")
+    assert importer.get("/api/v1/orders/X3").status_code == 404
+
+
 def test_a_file_missing_a_mandatory_column_is_refused_before_anything_is_written(
     importer: Importer, engine: Engine
 ) -> None:

@@ -120,7 +120,10 @@ def read_table(
 ) -> Table:
     """Read the header now and return the rows lazily; each header cell goes through ``rename``."""
     lines = RecordLines(text, delimiter)
-    reader = csv.reader(lines.lines, delimiter=delimiter)
+    # strict: a quoted value left open at the end of the file is an error (else csv
+    # ends it there, and the rows after the stray quote vanish into one cell), and so
+    # is text after a value's closing quote (that row alone is skipped, below).
+    reader = csv.reader(lines.lines, delimiter=delimiter, strict=True)
     try:
         first = next(reader, None)
     except (UnicodeDecodeError, csv.Error) as error:
@@ -160,6 +163,10 @@ def _rows(
             progress.row()
             yield _long_row(start, cells, header)
             continue
+        if isinstance(cells, RowError):
+            progress.row()
+            yield cells
+            continue
         if not "".join(cells).strip():
             continue
         progress.row()
@@ -167,15 +174,28 @@ def _rows(
     progress.finish()
 
 
+# How csv words a quoted value still open when the file ends.
+_OPEN_AT_END = "unexpected end of data"
+
+
 def _next_record(
     reader: CsvReader, lines: RecordLines, start: int, error_class: type[ImportRefused]
-) -> list[str] | LongRecord:
+) -> list[str] | LongRecord | RowError:
     try:
         cells = next(reader)
     except csv.Error as error:
-        if not is_too_long(error):
-            raise error_class(f"line {start} cannot be read: {error}", line=start) from None
-        return lines.skip_long_record()
+        if is_too_long(error):
+            return lines.skip_long_record()
+        lines.record_read()
+        if str(error).startswith(_OPEN_AT_END):
+            # Where the rows end cannot be told: nothing of the file is taken.
+            raise error_class(
+                f"line {start} opens a quoted value that the file never closes"
+                ' (a stray " in a value? write a quote inside a quoted value as "")',
+                line=start,
+            ) from None
+        # (its line is dropped: csv starts the next record on the next line)
+        return RowError(line=start, column=None, reason=f"the row cannot be read: {error}")
     lines.record_read()
     return cells
 
