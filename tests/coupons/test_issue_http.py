@@ -94,6 +94,8 @@ def test_a_bad_request_is_refused_before_any_code_is_made(
         ({"rule_id": "TEN_OFF", "email": "not-an-address"}, "/email"),
         ({"rule_id": "TEN_OFF", "expires_in": "soon"}, "/expires_in"),
         ({"rule_id": "TEN_OFF", "expires_at": "2020-01-01T00:00:00Z"}, "/expires_at"),
+        # (past the year 9999 once in UTC)
+        ({"rule_id": "TEN_OFF", "expires_at": "9999-12-31T23:00:00-05:00"}, "/expires_at"),
         ({"email": "ada@example.com"}, "/rule_id"),
     ]
     for body, pointer in cases:

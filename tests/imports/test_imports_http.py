@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine
 
 from tests.imports.conftest import Importer, snapshot
@@ -330,6 +331,27 @@ def test_the_imports_are_paged_with_a_cursor(importer: Importer) -> None:
     assert second["next_cursor"] is None
     refused = importer.get("/api/v1/imports", cursor="bm90IGEgY3Vyc29y")
     assert (refused.status_code, refused.json()["error"]["code"]) == (400, "invalid_cursor")
+
+
+@pytest.mark.parametrize("codec", ["base64", "rot13", "zlib"])
+def test_a_codec_that_is_no_text_encoding_is_refused(importer: Importer, codec: str) -> None:
+    response = importer.post_import("orders", ORDERS, encoding=codec)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "invalid_encoding",
+        "reason": f"'{codec}' is not a text encoding",
+    }
+    assert importer.read("/api/v1/imports")["items"] == []
+
+
+def test_a_file_not_in_the_encoding_named_is_refused_saying_so(importer: Importer) -> None:
+    # (UTF-8 bytes named UTF-16: no byte order mark to start it)
+    response = importer.post_import("orders", ORDERS, encoding="utf-16")
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["reason"].startswith("the file is not valid utf-16 text")
+    assert importer.read("/api/v1/imports")["items"] == []
 
 
 def test_uploads_that_cannot_be_imported_are_refused_with_the_reason(importer: Importer) -> None:

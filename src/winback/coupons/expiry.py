@@ -43,4 +43,11 @@ def expiry_time(
         raise InvalidPayload(
             "expires_at is in the past", pointer="/expires_at", code="invalid_expiry"
         )
-    return expires_at.astimezone(UTC)
+    try:
+        return expires_at.astimezone(UTC)
+    except OverflowError:  # (9999-12-31T23:00-05:00 is past the year 9999 in UTC)
+        raise InvalidPayload(
+            "expires_at must fall before the year 10000 in UTC",
+            pointer="/expires_at",
+            code="invalid_expiry",
+        ) from None

@@ -26,6 +26,7 @@ from winback.imports.mapping import parse_column_mapping
 from winback.imports.orders import parse_orders_csv
 from winback.imports.problems import ImportRefused
 from winback.imports.runs import new_job_id, record_job, upload_path
+from winback.imports.table import is_text_encoding
 from winback.imports.tasks import import_tasks
 from winback.storage import imports as job_storage
 from winback.stores.service import Store
@@ -145,11 +146,13 @@ def _mapping(header: str | None) -> dict[str, str] | None:
 
 def _check_encoding(encoding: str) -> None:
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError:
         raise InvalidPayload(
             f"unknown text encoding {encoding!r}", code="invalid_encoding"
         ) from None
+    if not is_text_encoding(info):
+        raise InvalidPayload(f"{encoding!r} is not a text encoding", code="invalid_encoding")
 
 
 def _check_header(

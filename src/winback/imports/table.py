@@ -48,11 +48,19 @@ class Table:
     rows: Iterator[TableRow | RowError]
 
 
+def is_text_encoding(info: codecs.CodecInfo) -> bool:
+    """Whether a codec turns bytes into text (base64, rot13 or zlib are codecs too)."""
+    return bool(getattr(info, "_is_text_encoding", True))
+
+
 def _codec(encoding: str, error_class: type[ImportRefused]) -> str:
     try:
-        name = codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
     except LookupError:
         raise error_class(f"unknown text encoding {encoding!r}") from None
+    if not is_text_encoding(info):
+        raise error_class(f"{encoding!r} is not a text encoding")
+    name = info.name
     # A UTF-8 byte order mark (as Excel writes) is tolerated and dropped.
     return "utf-8-sig" if name == "utf-8" else name
 
@@ -76,6 +84,8 @@ def open_text(
     except UnicodeDecodeError as error:
         where = f"byte 0x{head[error.start]:02x} at offset {error.start}"
         raise error_class(_not_text(codec, where)) from None
+    except UnicodeError as error:  # (UTF-16 without its byte order mark, say)
+        raise error_class(_not_text(codec, str(error))) from None
     return io.TextIOWrapper(buffered, encoding=codec, errors="strict", newline="")
 
 
@@ -104,6 +114,8 @@ def check_text(
             line = lines + error.object[: error.start].count(b"\n")
             where = f"line {line}, byte offset {at}"
             raise error_class(_not_text(codec, where), line=line) from None
+        except UnicodeError as error:  # (UTF-16 without its byte order mark, say)
+            raise error_class(_not_text(codec, str(error))) from None
         if not chunk:
             return
         offset += len(chunk)
