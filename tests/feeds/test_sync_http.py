@@ -157,6 +157,23 @@ def test_an_unchanged_feed_is_not_read_again(shop: Shop, feed_host: FeedHost) ->
     assert shop.product("MUG")["price"] == "12.90"
 
 
+def test_after_an_upload_the_feeds_url_is_read_whole_again(shop: Shop, feed_host: FeedHost) -> None:
+    # given the feed's URL synced, then a one-off upload of part of the catalog
+    url = feed_host.serve(feed(MUG, SHIRT_S))
+    shop.put_feed(url)
+    shop.sync()
+    shop.upload(feed(MUG))
+    assert shop.product("SHIRT")["status"] == "unavailable"
+
+    # when the URL, unchanged, is synced again
+    again = shop.sync()
+
+    # then it is read whole (no ETag of the catalog before the upload): the shirt is back
+    assert again["status"] == "succeeded"
+    assert "if-none-match" not in feed_host.requests_to(url)[-1]
+    assert shop.product("SHIRT")["status"] == "active"
+
+
 def test_the_same_content_under_a_new_etag_rewrites_no_product(
     shop: Shop, feed_host: FeedHost
 ) -> None:

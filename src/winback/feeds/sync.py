@@ -218,6 +218,18 @@ def _run(
         _sync_url(engine, settings, request, run, source, observer)
     else:
         _sync_content(engine, run, source, observer)
+    if run.status == SUCCEEDED and request.source is not None:
+        _forget_validators(engine, request.store_id, source)
+
+
+def _forget_validators(engine: Engine, store_id: str, source: str | Path | bytes) -> None:
+    """After a sync from another source than the feed's URL (a file, another URL), the
+    catalog is that source's: the URL's next answer must be read whole, not taken as
+    unchanged (a 304) from an ETag of the catalog as it was before."""
+    with engine.begin() as conn:
+        feed = store.feed_settings(conn, store_id)
+        if feed is not None and feed.url is not None and feed.url != source:
+            store.save_validators(conn, store_id, url=feed.url, etag=None, last_modified=None)
 
 
 def _sync_url(
