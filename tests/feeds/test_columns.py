@@ -202,3 +202,14 @@ def test_trailing_zeros_of_a_feed_price_do_not_count_as_places() -> None:
     product = only_product(HEADER + "\nP1,Mug,https://s/mug,10.1200000 EUR\n").payload
 
     assert product.price == Decimal("10.12")
+
+
+def test_an_additional_image_that_is_no_url_rejects_its_row_as_an_image_link_does() -> None:
+    [record] = parse(
+        "id,title,link,price,additional_image_link\n"
+        'P1,Knife,https://shop.example/knife,1.00 USD,"https://cdn.example/k2.jpg, not a url"\n'
+    )
+
+    assert isinstance(record, RowError)
+    assert (record.line, record.column) == (2, "additional_image_link")
+    assert record.reason == "'not a url' is not an absolute http(s) URL"

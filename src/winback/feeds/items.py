@@ -138,7 +138,7 @@ PARSED: dict[str, Callable[[str], Any]] = {
     "sale_price": parse_price,
     "availability": parse_availability,
     "product_type": _category_paths,
-    "additional_image_link": lambda text: tuple(split_list(text, ",")),
+    "additional_image_link": lambda text: tuple(map(parse_link, split_list(text, ","))),
     "item_group_id": _id,
     "sku": _short_text,
     "brand": _short_text,
