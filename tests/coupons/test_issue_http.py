@@ -123,3 +123,14 @@ def test_the_key_is_never_shown(coupons: Coupons, connected: Behaviour, store: S
     assert coupons.store.get("/api/v1/coupons/endpoint").status_code == 200
     coupon = coupons.issue(rule_id="NO_SUCH_RULE").json()
     assert STORE_KEY not in str(coupon)
+
+
+def test_an_email_filter_sent_empty_is_refused_not_taken_for_no_filter(coupons: Coupons) -> None:
+    response = coupons.store.get("/api/v1/coupons", email=" ")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["parameter"], error["reason"]) == (
+        "email",
+        "must not be empty (leave the parameter out instead)",
+    )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
-from pydantic import AfterValidator, BaseModel
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from winback.api.schemas import (
@@ -34,7 +34,7 @@ from winback.shoppers.model import Customer
 from winback.storage import reads
 from winback.storage.timeline import timeline_page
 from winback.web import paths  # noqa: F401 (registers the external_id convertor)
-from winback.web.deps import SINGLE_VALUED_QUERY, RuntimeDep, StoreDep
+from winback.web.deps import SINGLE_VALUED_QUERY, Filter, RuntimeDep, StoreDep
 from winback.web.openapi import answers
 
 # The views' dicts are returned as they are (response_model=None); what they hold is
@@ -64,16 +64,6 @@ def _found(value: T | None, kind: str, external_id: str) -> T:
     if value is None:
         raise NotFound(f"no {kind} with id {external_id!r}")
     return value
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty (leave the parameter out instead)")
-    return value
-
-
-# A filter sent empty is a mistake in the caller's code, not a search for nothing.
-Filter = Annotated[str, AfterValidator(_not_blank)]
 
 
 def _shopper(conn: Connection, store_id: str, customer_id: str) -> Customer:

@@ -18,7 +18,7 @@ from winback.coupons.service import (
 )
 from winback.outbound.http import OutboundClient
 from winback.runtime import Runtime
-from winback.web.deps import SINGLE_VALUED_QUERY, RuntimeDep, StoreDep
+from winback.web.deps import SINGLE_VALUED_QUERY, Filter, RuntimeDep, StoreDep
 from winback.web.openapi import error_responses
 from winback.web.responses import JSONBody
 
@@ -101,7 +101,7 @@ def post_coupon(body: IssueBody, store: StoreDep, runtime: RuntimeDep) -> JSONBo
 def get_coupons(
     store: StoreDep,
     runtime: RuntimeDep,
-    email: str | None = None,
+    email: Filter | None = None,
     status: str | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 
 from winback.errors import InvalidPayload, Unauthorized
 from winback.runtime import Runtime
@@ -38,6 +39,16 @@ def single_valued_query(request: Request) -> None:
 
 
 SINGLE_VALUED_QUERY = Depends(single_valued_query)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty (leave the parameter out instead)")
+    return value
+
+
+# A filter sent empty is a mistake in the caller's code, not a search for nothing.
+Filter = Annotated[str, AfterValidator(_not_blank)]
 
 # Either one will do; they are security schemes so that /openapi.json says so.
 # auto_error=False: a missing key is answered below, in winback's own error shape.
