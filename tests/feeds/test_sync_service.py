@@ -187,6 +187,21 @@ def test_the_feed_command_refuses_an_unknown_store_and_a_missing_file(
     assert "neither an http(s) URL nor a file" in missing.output
 
 
+@pytest.mark.parametrize("url", ["http://", "http://exa mple.com/f", "ftp://shop.example/f"])
+def test_the_feed_command_refuses_a_url_the_api_refuses(
+    database_url: str, tmp_path: Path, store_id: str, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("WINBACK_DATABASE_URL", database_url)
+    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path))
+
+    refused = CliRunner().invoke(cli, ["feed", "set", "--store", store_id, "--url", url])
+    status = CliRunner().invoke(cli, ["feed", "status", "--store", store_id])
+
+    assert refused.exit_code == 2
+    assert "the feed URL must be an absolute http:// or https:// URL" in refused.output
+    assert json.loads(status.stdout)["feed"] is None
+
+
 def test_a_large_feed_read_in_a_child_process_syncs_the_same(
     engine: Engine,
     settings: Settings,

@@ -27,6 +27,7 @@ from winback.feeds.model import (
     MAX_SCHEDULE_HOURS,
     SKIPPED,
     TRIGGER_CLI,
+    checked_feed_url,
 )
 from winback.feeds.sync import SyncRequest, sync_feed
 from winback.imports.source import Progress as ReadProgress
@@ -72,9 +73,11 @@ def feed_set(
     ] = DEFAULT_SCHEDULE_HOURS,
 ) -> None:
     """Set the feed URL and schedule (default: daily); the first scheduled sync is a period away."""
-    if not url.lower().startswith(("http://", "https://")):
-        typer.echo("error: the feed URL must start with http:// or https://", err=True)
-        raise typer.Exit(code=2)
+    try:
+        url = checked_feed_url(url)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None
     engine = _engine(load_settings())
     _known_store(engine, store)
     with engine.begin() as conn:

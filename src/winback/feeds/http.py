@@ -6,7 +6,6 @@ run, and ``GET /api/v1/feed`` or ``GET /api/v1/feed/runs/{id}`` tells how it wen
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +19,10 @@ from winback.feeds.fetch import MAX_FEED_BYTES, spool_dir
 from winback.feeds.model import (
     DEFAULT_SCHEDULE_HOURS,
     MAX_SCHEDULE_HOURS,
+    MAX_URL_LENGTH,
     TRIGGER_API,
     TRIGGER_UPLOAD,
+    checked_feed_url,
 )
 from winback.feeds.sync import configured_feed, queue_run
 from winback.feeds.tasks import feed_tasks
@@ -37,9 +38,6 @@ router = APIRouter(
     dependencies=[SINGLE_VALUED_QUERY],
 )
 
-_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
-MAX_URL_LENGTH = 2048
-
 
 class FeedBody(BaseModel):
     url: str = Field(max_length=MAX_URL_LENGTH)
@@ -48,10 +46,7 @@ class FeedBody(BaseModel):
     @field_validator("url")
     @classmethod
     def _absolute_http_url(cls, value: str) -> str:
-        value = value.strip()
-        if not _URL.match(value):
-            raise ValueError("the feed URL must be an absolute http:// or https:// URL")
-        return value
+        return checked_feed_url(value)
 
 
 @router.put("", summary="Set the feed's URL and how often it is fetched (hours)")

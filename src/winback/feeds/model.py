@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,21 @@ TRIGGER_CLI = "cli"
 
 DEFAULT_SCHEDULE_HOURS = 24
 MAX_SCHEDULE_HOURS = 24 * 7
+MAX_URL_LENGTH = 2048
+_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+
+
+def checked_feed_url(value: str) -> str:
+    """The feed's URL as kept: an absolute http(s) URL with a host (else ValueError),
+    whether the API or the CLI sets it."""
+    url = value.strip()
+    if not _URL.match(url):
+        raise ValueError("the feed URL must be an absolute http:// or https:// URL")
+    if len(url) > MAX_URL_LENGTH:
+        raise ValueError(f"the feed URL must be at most {MAX_URL_LENGTH} characters")
+    return url
+
+
 # A run keeps this many row errors; the count of rejected rows is always exact.
 MAX_KEPT_ERRORS = 1000
 
