@@ -110,6 +110,29 @@ def test_a_missing_file_fails_the_run(engine: Engine, settings: Settings, store_
     assert run.reason is not None and run.reason.startswith("the file cannot be read")
 
 
+class _Interrupted:
+    """An operator's Ctrl-C while the rows are applied."""
+
+    def phase(self, name: str, total_bytes: int | None) -> None:
+        if name == "applying":
+            raise KeyboardInterrupt
+
+    def progress(self, progress: object) -> None:
+        return None
+
+
+def test_a_sync_stopped_with_ctrl_c_is_recorded_as_stopped_at_once(
+    engine: Engine, settings: Settings, store_id: str
+) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        sync_feed(engine, settings, SyncRequest(store_id, "cli", source=FEED), _Interrupted())
+
+    with engine.connect() as conn:
+        [run] = conn.execute(select(feed_runs).where(feed_runs.c.store_id == store_id)).all()
+    assert (run.status, run.reason) == ("failed", "stopped before it finished (interrupted)")
+    assert run.finished_at is not None
+
+
 def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_sync(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:

@@ -108,6 +108,11 @@ def sync_feed(
             run.status, run.reason = FAILED, f"internal error: {type(error).__name__}: {error}"
             _finish(engine, run, request, retry_soon=True)
             raise
+        except KeyboardInterrupt:
+            # (Ctrl-C on `winback feed sync`: the run ends here, not at the next sync)
+            run.status, run.reason = FAILED, "stopped before it finished (interrupted)"
+            _finish(engine, run, request, retry_soon=True)
+            raise
         else:
             _finish(engine, run, request, retry_soon=False)
     log.info("feed synced", store_id=run.store_id, run_id=run.id, status=run.status)
