@@ -212,4 +212,21 @@ def test_an_additional_image_that_is_no_url_rejects_its_row_as_an_image_link_doe
 
     assert isinstance(record, RowError)
     assert (record.line, record.column) == (2, "additional_image_link")
-    assert record.reason == "'not a url' is not an absolute http(s) URL"
+    assert record.reason == (
+        "'https://cdn.example/k2.jpg, not a url' is not an absolute http(s) URL"
+    )
+
+
+def test_additional_images_are_split_where_the_next_url_begins() -> None:
+    record = only_product(
+        "id,title,link,price,image_link,additional_image_link\n"
+        "P1,Knife,https://shop.example/knife,1.00 USD,https://cdn.example/1.jpg,"
+        '"https://cdn.example/2,3.jpg, https://cdn.example/4.jpg,HTTPS://cdn.example/5.jpg"\n'
+    )
+
+    assert record.payload.image_urls == [
+        "https://cdn.example/1.jpg",
+        "https://cdn.example/2,3.jpg",
+        "https://cdn.example/4.jpg",
+        "HTTPS://cdn.example/5.jpg",
+    ]

@@ -229,3 +229,16 @@ def test_the_digest_is_the_same_for_the_same_content_in_any_format() -> None:
     assert from_csv.digest == from_xml.digest
     assert len(from_csv.digest) == 64
     assert changed.digest != from_csv.digest
+
+
+def test_repeated_xml_image_links_keep_a_comma_inside_a_url() -> None:
+    rss = RSS.replace(
+        b"<g:price>4 USD</g:price>",
+        b"<g:price>4 USD</g:price>"
+        b"<g:additional_image_link>https://s/cup/2,3.jpg</g:additional_image_link>"
+        b"<g:additional_image_link>https://s/cup/4.jpg</g:additional_image_link>",
+    )
+
+    _, cup = products(list(parse_feed(rss)))
+
+    assert cup.payload.image_urls == ["https://s/cup/2,3.jpg", "https://s/cup/4.jpg"]

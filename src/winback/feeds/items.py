@@ -27,7 +27,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from winback.fields import MAX_ID_LENGTH, check_money
-from winback.imports.cells import split_list
 from winback.imports.problems import RowError
 from winback.imports.table import TableRow
 
@@ -117,6 +116,16 @@ def parse_link(text: str) -> str:
     return link
 
 
+# Image URLs in one cell are separated by commas; a URL may hold a comma itself
+# (".../2,3.jpg"), so a comma separates only where the next URL begins.
+_NEXT_URL = re.compile(r",\s*(?=https?://)", re.IGNORECASE)
+
+
+def _image_links(text: str) -> tuple[str, ...]:
+    links = dict.fromkeys(parse_link(part) for part in _NEXT_URL.split(text) if part.strip())
+    return tuple(links)
+
+
 def _id(text: str) -> str:
     if len(text) > MAX_ID_LENGTH:
         raise ValueError(f"an id must be at most {MAX_ID_LENGTH} characters")
@@ -138,7 +147,7 @@ PARSED: dict[str, Callable[[str], Any]] = {
     "sale_price": parse_price,
     "availability": parse_availability,
     "product_type": _category_paths,
-    "additional_image_link": lambda text: tuple(map(parse_link, split_list(text, ","))),
+    "additional_image_link": lambda text: _image_links(text),
     "item_group_id": _id,
     "sku": _short_text,
     "brand": _short_text,
