@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from sqlalchemy import Engine
 
@@ -264,6 +265,32 @@ def test_a_column_mapping_reads_other_header_names(importer: Importer) -> None:
     assert (job["status"], job["imported"]) == ("succeeded", 1)
     # No order_total: the total is the sum of the lines.
     assert importer.read("/api/v1/orders/M1")["total_price"] == "3.30"
+
+
+def test_a_column_mapping_header_may_name_columns_in_utf8(importer: Importer) -> None:
+    body = "Numéro,Date,État,Acheteur\nM2,2024-06-01T08:00:00Z,complete,dee@example.com\n"
+    mapping = {
+        "Numéro": "order_id",
+        "Date": "order_created_at",
+        "État": "order_status",
+        "Acheteur": "customer_email",
+    }
+    response = importer.http.post(
+        "/api/v1/imports/orders",
+        content=body.encode(),
+        headers={
+            b"x-api-key": importer.api_key.encode(),
+            b"content-type": b"text/csv",
+            # (as raw UTF-8 bytes, not \u escapes: what most clients send)
+            b"x-column-mapping": orjson.dumps(mapping),
+        },
+    )
+    assert response.status_code == 202, response.text
+
+    job = importer.wait_for_job(response.json()["import"]["id"])
+
+    assert (job["status"], job["imported"]) == ("succeeded", 1)
+    assert importer.read("/api/v1/orders/M2")["email"] == "dee@example.com"
 
 
 def test_a_contacts_file_creates_and_updates_customers(importer: Importer, engine: Engine) -> None:

@@ -31,6 +31,7 @@ from winback.imports.tasks import import_tasks
 from winback.storage import imports as job_storage
 from winback.stores.service import Store
 from winback.web.deps import SINGLE_VALUED_QUERY, RuntimeDep, StoreDep
+from winback.web.headers import header_text
 from winback.web.openapi import error_responses
 from winback.web.uploads import discard, save_body
 
@@ -139,7 +140,7 @@ def _mapping(header: str | None) -> dict[str, str] | None:
     if header is None or not header.strip():
         return None
     try:
-        return parse_column_mapping(header)
+        return parse_column_mapping(header_text(header))
     except ImportRefused as error:
         raise InvalidPayload(error.reason, code="invalid_column_mapping") from None
 

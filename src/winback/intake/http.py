@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from winback.errors import InvalidPayload
 from winback.intake.receive import REJECTED_BODY_KEPT, Delivery
 from winback.runtime import Runtime
+from winback.web.headers import header_text
 from winback.web.openapi import STORE_KEY, STORE_TOKEN, answers
 from winback.web.responses import JSONBody
 
@@ -105,15 +106,6 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
     return b"".join(chunks), declared_too_large or size > limit
 
 
-def _as_utf8(value: str) -> str:
-    """A header value as its sender wrote it: HTTP servers hand header bytes over
-    as Latin-1, senders write UTF-8 (an event type "commande/créée")."""
-    try:
-        return value.encode("latin-1").decode("utf-8")
-    except UnicodeError:  # (Latin-1 after all)
-        return value
-
-
 def _repeated(request: Request, headers: dict[str, str]) -> dict[str, tuple[str, ...]]:
     """The headers sent more than once with different values, each with its values
     (the ASGI server keeps every one; the dict above, the last)."""
@@ -130,10 +122,7 @@ def _repeated(request: Request, headers: dict[str, str]) -> dict[str, tuple[str,
 async def _receive(request: Request, store_id: str) -> JSONBody:
     runtime: Runtime = request.app.state.runtime
     body, too_large = await _read_body(request, runtime.settings.max_body_bytes)
-    headers = {
-        name.lower(): value if value.isascii() else _as_utf8(value)
-        for name, value in request.headers.items()
-    }
+    headers = {name.lower(): header_text(value) for name, value in request.headers.items()}
     delivery = Delivery(
         store_id, headers, body, too_large=too_large, repeated=_repeated(request, headers)
     )
