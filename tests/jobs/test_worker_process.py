@@ -3,6 +3,7 @@ stores and queues; `winback worker` applies the events and runs the queued jobs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import free_port
+from winback.imports.runs import ABANDONED_AFTER, end_abandoned_jobs, upload_path
 from winback.stores.service import create_store
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +32,13 @@ CONTACTS = b"id,email,first_name\nC7,cy@example.com,Cy\n"
 class SplitServer:
     http: httpx.Client
     store_id: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """kill -9 the server and its worker, as a lost machine would stop them."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
 
     def webhook(self, event_type: str, body: dict[str, Any]) -> httpx.Response:
         return self.http.post(
@@ -57,10 +67,11 @@ def _answers(http: httpx.Client) -> bool:
 def split_server(private_engine: Engine, tmp_path: Path) -> Iterator[SplitServer]:
     store, key = create_store(private_engine, name="Split store")
     port = free_port()
+    data_dir = tmp_path / "data"
     environment = {
         **os.environ,
         "WINBACK_DATABASE_URL": private_engine.url.render_as_string(hide_password=False),
-        "WINBACK_DATA_DIR": str(tmp_path / "data"),
+        "WINBACK_DATA_DIR": str(data_dir),
         "WINBACK_LOG_LEVEL": "warning",
     }
     command = [sys.executable, "-m", "winback", "serve", "--separate-applier", "--port", str(port)]
@@ -69,10 +80,11 @@ def split_server(private_engine: Engine, tmp_path: Path) -> Iterator[SplitServer
     http = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": key})
     try:
         _poll(lambda: _answers(http), "the server to answer")
-        yield SplitServer(http, store.id)
+        yield SplitServer(http, store.id, data_dir, process)
     finally:
         http.close()
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # (a test may have killed it)
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 
@@ -114,3 +126,27 @@ def test_the_worker_process_runs_the_jobs_the_http_process_queues(
 
     assert job["status"] == "succeeded", job
     assert split_server.http.get("/api/v1/customers/C7").json()["first_name"] == "Cy"
+
+
+def test_an_import_whose_worker_was_killed_is_ended_as_failed(
+    split_server: SplitServer, private_engine: Engine
+) -> None:
+    rows = b"".join(b"C%d,c%d@example.com,Cy\n" % (n, n) for n in range(300_000))
+    queued = split_server.http.post(
+        "/api/v1/imports/contacts",
+        content=b"id,email,first_name\n" + rows,
+        headers={"content-type": "text/csv"},
+    )
+    assert queued.status_code == 202, queued.text
+    job_id = queued.json()["import"]["id"]
+    path = f"/api/v1/imports/{job_id}"
+    _poll(lambda: split_server.http.get(path).json()["import"]["status"] == "running", "a start")
+
+    split_server.kill()
+    assert upload_path(split_server.data_dir, job_id).exists()
+    # What the next worker's periodic task finds once the job has been silent long enough.
+    later = datetime.now(UTC) + ABANDONED_AFTER + timedelta(seconds=1)
+    ended = end_abandoned_jobs(private_engine, split_server.data_dir, now=later)
+
+    assert ended == [job_id]
+    assert not upload_path(split_server.data_dir, job_id).exists()

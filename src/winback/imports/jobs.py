@@ -90,6 +90,8 @@ class ImportJob:
     errors: list[dict[str, Any]] = field(default_factory=list)
     errors_not_listed: int = 0
     reason: str | None = None
+    # When the process running it last said it was alive (never shown: ``status`` says it).
+    heartbeat_at: datetime | None = None
 
     def take(self, summary: ImportSummary) -> None:
         """Copy the figures of a summary (the import's progress so far)."""

@@ -3,18 +3,26 @@
 The API records a job and saves the file; a queue worker runs it with the same
 ``import_orders`` / ``import_contacts`` as the CLI, saving its progress in
 ``import_jobs`` about once a second, and removes the file when it is done.
+
+While a job runs, a thread of its process writes a heartbeat every few
+seconds. A worker killed mid-job (kill -9, a lost machine) cannot say it
+stopped; a job silent for ``ABANDONED_AFTER`` is ended as failed by any worker
+(a periodic task), and its file removed.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from winback.errors import WinbackError
 from winback.imports.jobs import (
@@ -35,6 +43,9 @@ log = structlog.get_logger(__name__)
 
 IMPORTS_DIR = "imports"
 SAVE_EVERY_SECONDS = 1.0
+HEARTBEAT_SECONDS = 10.0
+# Many missed beats, so one held up behind a long write is not taken for a dead process.
+ABANDONED_AFTER = timedelta(minutes=2)
 # A queued import runs beside a live intake: smaller batches hold the apply lock (on
 # SQLite, the one write lock webhooks need too) for about a second each, not several.
 JOB_BATCH_SIZE = 1000
@@ -102,11 +113,55 @@ def run_import(
             log.warning("import job not run", job_id=job_id, found=job is not None)
             return job
         _save(engine, job, status=RUNNING, started_at=_now())
-        _run(engine, job, path, mapping=mapping, encoding=encoding)
+        with JobHeartbeat(engine, job.id):
+            _run(engine, job, path, mapping=mapping, encoding=encoding)
         log.info("import finished", job_id=job.id, status=job.status, imported=job.imported)
         return job
     finally:
         path.unlink(missing_ok=True)
+
+
+def end_abandoned_jobs(engine: Engine, data_dir: Path, *, now: datetime | None = None) -> list[str]:
+    """End as failed the running jobs whose process stopped beating; remove their files."""
+    now = now or _now()
+    with engine.begin() as conn:
+        ended = store.end_abandoned_jobs(conn, silent_since=now - ABANDONED_AFTER, now=now)
+    for job_id in ended:
+        upload_path(data_dir, job_id).unlink(missing_ok=True)
+        log.warning("import job abandoned by its process", job_id=job_id)
+    return ended
+
+
+class JobHeartbeat:
+    """Beats for a running job from a thread of its own, however long a batch takes."""
+
+    def __init__(self, engine: Engine, job_id: str, *, every: float = HEARTBEAT_SECONDS) -> None:
+        self._engine = engine
+        self._job_id = job_id
+        self._every = every
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"import-{job_id}", daemon=True)
+
+    def __enter__(self) -> JobHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(self._every):
+            try:
+                with self._engine.begin() as conn:
+                    store.beat(conn, self._job_id, _now())
+            except SQLAlchemyError as error:  # a missed beat is not the job's failure
+                log.warning("import heartbeat missed", job_id=self._job_id, error=str(error))
 
 
 def _run(
@@ -159,6 +214,7 @@ class _ProgressSaver:
 def _save(engine: Engine, job: ImportJob, **changes: object) -> None:
     for name, value in changes.items():
         setattr(job, name, value)
+    job.heartbeat_at = _now()
     with engine.begin() as conn:
         store.save_job(conn, job)
 

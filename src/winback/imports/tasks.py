@@ -1,4 +1,5 @@
-"""The imports' queued work: one task that runs a recorded import job.
+"""The imports' queued work: one task that runs a recorded import job, one periodic
+task that ends the jobs whose process died.
 
 The column mapping and the encoding travel with the task (the job record keeps
 what a person reads: the file name, the figures, the errors).
@@ -9,9 +10,9 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 
-from huey import Huey
+from huey import Huey, crontab
 
-from winback.imports.runs import run_import
+from winback.imports.runs import end_abandoned_jobs, run_import
 from winback.jobs.queue import Task, TaskRuntime
 
 
@@ -46,5 +47,9 @@ def register(queue: Huey, runtime: TaskRuntime) -> None:
             mapping=mapping,
             encoding=encoding,
         )
+
+    @queue.periodic_task(crontab(minute="*"), name="imports.end_abandoned")  # type: ignore[untyped-decorator]
+    def end_abandoned_jobs_task() -> None:
+        end_abandoned_jobs(runtime.engine, runtime.settings.data_dir)
 
     _TASKS[queue] = ImportTasks(queue, run_import_task)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from winback.errors import InvalidPayload
-from winback.imports.jobs import ImportJob
+from winback.imports.jobs import FAILED, RUNNING, ImportJob
 from winback.storage.reads import cursor_time, decode_cursor, encode_cursor
 from winback.storage.schema import import_jobs, markers
 
@@ -23,6 +23,7 @@ _NOT_LISTED = "not_listed"
 
 _SAVED_FIELDS = [
     "status",
+    "heartbeat_at",
     "filename",
     "started_at",
     "finished_at",
@@ -84,6 +85,36 @@ def job_by_id(conn: Connection, job_id: str) -> ImportJob | None:
     """A job by its id alone: for the worker that runs it."""
     row = conn.execute(select(import_jobs).where(import_jobs.c.id == job_id)).first()
     return None if row is None else _job(row)
+
+
+def beat(conn: Connection, job_id: str, now: datetime) -> None:
+    """Say that the process running a job is alive (a job no longer running is left as it is)."""
+    conn.execute(
+        update(import_jobs)
+        .where(import_jobs.c.id == job_id, import_jobs.c.status == RUNNING)
+        .values(heartbeat_at=now)
+    )
+
+
+def end_abandoned_jobs(conn: Connection, *, silent_since: datetime, now: datetime) -> list[str]:
+    """Mark failed the running jobs whose process has not beaten since ``silent_since``.
+
+    Returns their ids. A job started before heartbeats were kept has none, and is
+    judged by its start.
+    """
+    job = import_jobs.c
+    last_sign = func.coalesce(job.heartbeat_at, job.started_at, job.created_at)
+    # One statement, so a job that beats between a look and a write is never ended.
+    ended = conn.execute(
+        update(import_jobs)
+        .where(job.status == RUNNING, last_sign < silent_since)
+        .values(status=FAILED, finished_at=now, reason=ABANDONED_REASON)
+        .returning(job.id)
+    )
+    return list(ended.scalars())
+
+
+ABANDONED_REASON = "the process running it stopped before it finished"
 
 
 def contacts_file_as_of(conn: Connection, store_id: str, digest: str) -> datetime | None:

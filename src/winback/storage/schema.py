@@ -422,6 +422,8 @@ import_jobs = Table(
     Column("skipped", Integer, nullable=False, default=0),
     Column("errors", JSON, nullable=False, default=list),
     Column("reason", Text),
+    # Written every few seconds by the process running the job (see imports.runs).
+    Column("heartbeat_at", UTCDateTime),
     Index("ix_import_jobs_store", "store_id", "created_at"),
 )
 
