@@ -21,12 +21,16 @@ def cart(store: StoreClient, cart_id: str = "c1") -> dict[str, Any]:
     return dict(response.json())
 
 
-def place_order(store: StoreClient, created_at: str, customer: dict[str, Any] = ADA) -> None:
-    send(
-        store,
-        "orders/create",
-        {"id": 1001, "created_at": created_at, "customer": customer, "total_price": "12.45"},
-    )
+def place_order(
+    store: StoreClient,
+    created_at: str,
+    customer: dict[str, Any] = ADA,
+    *,
+    test: bool = False,
+    updated_at: str | None = None,
+) -> None:
+    order = {"id": 1001, "created_at": created_at, "customer": customer, "total_price": "12.45"}
+    send(store, "orders/create", order | {"test": test, "updated_at": updated_at or created_at})
 
 
 def test_a_cart_is_stored_as_sent_and_open(store: StoreClient) -> None:
@@ -142,6 +146,32 @@ def test_an_order_that_arrives_before_the_cart_still_converts_it(store: StoreCli
     send(store, "carts/update", {"id": "c1", "customer": ADA, "updated_at": "2026-11-01T10:00:00Z"})
 
     # then the cart is converted all the same
+    assert cart(store)["status"] == "converted"
+
+
+def test_a_test_order_leaves_the_buyers_cart_open_whenever_it_arrives(
+    store: StoreClient,
+) -> None:
+    # a store trying its checkout while signed in as a shopper
+    send(store, "carts/create", {"id": "c1", "customer": ADA, "updated_at": "2026-11-01T10:00:00Z"})
+    place_order(store, "2026-11-01T10:20:00Z", test=True)
+    place_order(store, "2026-11-01T10:25:00Z", customer={"id": 9}, test=True)
+    send(
+        store,
+        "carts/create",
+        {"id": "c2", "customer": {"id": 9}, "updated_at": "2026-11-01T10:00:00Z"},
+    )
+
+    assert cart(store)["status"] == "open"
+    assert cart(store, "c2")["status"] == "open"
+
+
+def test_an_order_that_was_real_in_one_version_converts_the_cart(store: StoreClient) -> None:
+    send(store, "carts/create", {"id": "c1", "customer": ADA, "updated_at": "2026-11-01T10:00:00Z"})
+    place_order(store, "2026-11-01T10:20:00Z", test=True, updated_at="2026-11-01T10:30:00Z")
+    # an earlier version of the same order, not a test yet, delivered late
+    place_order(store, "2026-11-01T10:20:00Z")
+
     assert cart(store)["status"] == "converted"
 
 

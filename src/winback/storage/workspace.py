@@ -570,17 +570,22 @@ class Workspace:
                     orders.c.customer_uid,
                     type_coerce(func.max(orders.c.created_at), UTCDateTime),
                 )
-                .where(orders.c.store_id == store_id, orders.c.customer_uid.in_(chunk))
+                .where(
+                    orders.c.store_id == store_id,
+                    orders.c.customer_uid.in_(chunk),
+                    orders.c.test.is_(False),
+                )
                 .group_by(orders.c.customer_uid)
             )
             for uid, last in rows:
                 self._last_order_at[(store_id, uid)] = last
 
     def has_order_since(self, store_id: str, customer_uid: str, at: datetime) -> bool:
-        """Whether the customer placed an order created at or after ``at``."""
+        """Whether the customer placed an order (not a test one) created at or after ``at``."""
         for order in self.orders.values():
             if (
                 order is not None
+                and not order.test
                 and order.store_id == store_id
                 and order.customer_uid == customer_uid
                 and order.created_at >= at
@@ -600,6 +605,7 @@ class Workspace:
             orders.c.store_id == store_id,
             orders.c.customer_uid == customer_uid,
             orders.c.created_at >= at,
+            orders.c.test.is_(False),
         )
         if removed:
             query = query.where(orders.c.uid.not_in(removed))
