@@ -3,7 +3,8 @@ that may call loopback addresses, with short timeouts so the fault tests stay qu
 
 Each test gets its own path on the store server (`/{token}/discounts`) whose
 behaviour it can switch: answer as the kit does, refuse the key, answer HTML,
-hang, or fail with 500 a few times first.
+hang, fail with 500 a few times first, or always give one canned answer (any
+status, body and headers: a 404, a 503 page, a redirect).
 """
 
 from __future__ import annotations
@@ -33,14 +34,35 @@ TIMEOUT = 1.0
 KNOWN_RULES = {"TEN_OFF", "FREE_SHIPPING"}
 
 
+@dataclass(frozen=True)
+class Canned:
+    """One fixed answer, whatever the request."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class Behaviour:
     """What one test's `/discounts` does now, and what it has been asked."""
 
-    mode: str = "kit"  # kit | wrong_key | html | slow | fail_first
+    mode: str = "kit"  # kit | wrong_key | html | slow | fail_first | canned | moved
     failures_left: int = 0
+    canned: Canned = Canned(200)
     created: dict[str, DiscountRequest] = field(default_factory=dict)
     calls: list[float] = field(default_factory=list)
+
+    def always_answer(
+        self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> None:
+        self.mode = "canned"
+        self.canned = Canned(status, body, headers or {})
+
+    def moved_to(self, status: int, url: str) -> None:
+        """Redirect every call to ``url``, keeping its query string as servers moving a site do."""
+        self.mode = "moved"
+        self.canned = Canned(status, headers={"location": url})
 
 
 class StoreSide:
@@ -72,10 +94,18 @@ class StoreSide:
         behaviour = self.behaviours[token]
         behaviour.calls.append(time.monotonic())
         if behaviour.mode == "html":
-            await _send(send, 200, b"<html><body>Maintenance</body></html>", b"text/html")
+            html = {"content-type": "text/html"}
+            await _send(send, Canned(200, b"<html><body>Maintenance</body></html>", html))
         elif behaviour.mode == "slow":
             await asyncio.sleep(TIMEOUT * 5)
-            await _send(send, 200, b'{"is_success": true}', b"application/json")
+            json = {"content-type": "application/json"}
+            await _send(send, Canned(200, b'{"is_success": true}', json))
+        elif behaviour.mode == "canned":
+            await _send(send, behaviour.canned)
+        elif behaviour.mode == "moved":
+            query = bytes(scope["query_string"]).decode("latin-1")
+            location = behaviour.canned.headers["location"] + "?" + query
+            await _send(send, Canned(behaviour.canned.status, headers={"location": location}))
         else:
             key = "rotated-by-the-store" if behaviour.mode == "wrong_key" else STORE_KEY
             await DiscountsASGIApp(key, _creator(behaviour))(scope, receive, send)
@@ -93,15 +123,10 @@ def _creator(behaviour: Behaviour) -> Any:
     return create_discount
 
 
-async def _send(send: Any, status: int, body: bytes, content_type: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type)],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _send(send: Any, answer: Canned) -> None:
+    headers = [(name.encode(), value.encode()) for name, value in answer.headers.items()]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
 
 
 @pytest.fixture(scope="session")
@@ -147,10 +172,12 @@ class Coupons:
         self.store = store
 
     def set_endpoint(self, url: str, key: str = STORE_KEY, **extra: Any) -> httpx.Response:
+        return self.put_endpoint(url=url, key=key, **extra)
+
+    def put_endpoint(self, **fields: Any) -> httpx.Response:
+        """PUT exactly these fields (a field left out is not sent at all)."""
         return self.store.http.put(
-            "/api/v1/coupons/endpoint",
-            json={"url": url, "key": key} | extra,
-            headers={"x-api-key": self.store.api_key},
+            "/api/v1/coupons/endpoint", json=fields, headers={"x-api-key": self.store.api_key}
         )
 
     def issue(self, **body: Any) -> httpx.Response:

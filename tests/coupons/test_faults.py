@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tests.conftest import StoreClient, free_port
-from tests.coupons.conftest import TIMEOUT, Behaviour, Coupons
+from tests.coupons.conftest import TIMEOUT, Behaviour, Coupons, StoreSide
 from winback.coupons.service import SETTINGS_KEY
 from winback.stores.service import get_store, update_settings
 
@@ -52,6 +52,10 @@ def test_a_401_is_recorded_as_a_refused_key_and_not_retried(
     coupon = issue_and_expect_failure(coupons, "refused winback's key")
 
     assert coupon["attempts"] == 1
+    assert coupon["error"] == (
+        "the endpoint answered HTTP 401 Unauthorized: "
+        "the store refused winback's key; check the endpoint's key"
+    )
 
 
 def test_an_html_answer_is_recorded_as_not_json(coupons: Coupons, connected: Behaviour) -> None:
@@ -86,6 +90,10 @@ def test_a_store_that_is_down_is_retried_then_recorded(
     coupon = issue_and_expect_failure(coupons, "network error")
 
     assert coupon["attempts"] >= 2
+    assert coupon["error"].startswith(
+        f"gave up after {coupon['attempts']} attempts in 3s: "
+        "the endpoint could not be reached: network error: "
+    )
 
 
 def test_5xx_answers_are_retried_with_backoff_until_the_code_is_created(
@@ -115,3 +123,37 @@ def test_an_endpoint_that_never_recovers_from_5xx_is_recorded_as_failed(
 
     assert connected.created == {}
     assert coupon["attempts"] >= 2
+    assert coupon["error"] == (
+        f"gave up after {coupon['attempts']} attempts in 3s: "
+        "the endpoint answered HTTP 500 Internal Server Error: a failure on the store's server"
+    )
+
+
+def test_a_4xx_is_recorded_with_what_it_means_and_not_retried(
+    coupons: Coupons, connected: Behaviour
+) -> None:
+    connected.always_answer(404, b"Not Found")
+
+    coupon = issue_and_expect_failure(coupons, "404")
+
+    assert coupon["error"] == (
+        "the endpoint answered HTTP 404 Not Found: "
+        "no coupon endpoint there; check the base URL (winback adds /discounts)"
+    )
+    assert coupon["attempts"] == 1
+
+
+def test_a_redirect_is_recorded_with_where_it_went(
+    coupons: Coupons, connected: Behaviour, store_side: StoreSide
+) -> None:
+    shop, home = store_side.new_endpoint()
+    home.mode = "html"
+    connected.always_answer(302, headers={"Location": f"{shop}/"})
+
+    coupon = issue_and_expect_failure(coupons, "redirected")
+
+    assert coupon["error"] == (
+        f"the endpoint redirected to {shop}/, which answered HTTP 200 "
+        "but not JSON (text/html): <html><body>Maintenance</body></html>"
+    )
+    assert coupon["attempts"] == 1

@@ -1,9 +1,10 @@
 """The call to the store's ``/discounts`` endpoint, and what its answer means.
 
 A code counts as created only on a 200 whose JSON says ``is_success: true``.
-Network trouble, timeouts, 429 and 5xx are retried with exponential back-off and
-full jitter for a bounded time; everything else (a refusal, a 401, HTML, a JSON
-of another shape) ends at once as a failure with the reason.
+Network trouble, timeouts, 408, 425, 429 and 5xx are retried with exponential
+back-off and full jitter for a bounded time; everything else (a refusal, a 401,
+a 404, HTML, a JSON of another shape) ends at once as a failure with the reason
+(worded in ``reasons``).
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from winback.coupons.reasons import excerpt, failure_reason, status_line, who_answered
 from winback.outbound.errors import RetryableError, TerminalError
 from winback.outbound.http import OutboundClient, Reply
-
-_SNIPPET = 200
-KEY_REFUSED_STATUSES = (401, 403)
 
 
 @dataclass(frozen=True)
@@ -99,25 +98,29 @@ def call_once(client: OutboundClient, endpoint: Endpoint, request: CodeRequest) 
             headers={"Accept": "application/json"},
         )
     except TerminalError as error:
-        raise StoreRefused(terminal_reason(error)) from None
-    answer = read_answer(reply)
+        raise StoreRefused(failure_reason(endpoint.url, error)) from None
+    answer = read_answer(endpoint, reply)
     if answer.get("is_success") is not True:
         raise StoreRefused(refusal_message(answer), in_contract_shape=True)
 
 
-def read_answer(reply: Reply) -> dict[str, Any]:
+def read_answer(endpoint: Endpoint, reply: Reply) -> dict[str, Any]:
     """The store's JSON answer in the contract's shape, or ``StoreRefused`` saying what it was."""
+    who = who_answered(endpoint.url, reply.url)
     if reply.status != 200:
-        raise StoreRefused(f"the store answered {reply.status}, the contract asks for 200")
+        raise StoreRefused(
+            f"{who} answered {status_line(reply.status)}, not the 200 the contract asks for"
+        )
+    shown = excerpt(reply.body, endpoint.key)
     try:
         answer = orjson.loads(reply.body)
     except orjson.JSONDecodeError:
         kind = reply.headers.get("Content-Type", "no content type")
-        raise StoreRefused(
-            f"the store's answer is not JSON ({kind}): {_snippet(reply.body)}"
-        ) from None
+        raise StoreRefused(f"{who} answered HTTP 200 but not JSON ({kind}): {shown}") from None
     if not isinstance(answer, dict) or not isinstance(answer.get("is_success"), bool):
-        raise StoreRefused(f"the store's answer has no boolean is_success: {_snippet(reply.body)}")
+        raise StoreRefused(
+            f"{who} answered HTTP 200 but its JSON has no boolean is_success: {shown}"
+        )
     return answer
 
 
@@ -126,18 +129,6 @@ def refusal_message(answer: dict[str, Any]) -> str:
     if isinstance(message, str) and message.strip():
         return message.strip()[:1000]
     return "the store refused the code without an error_message"
-
-
-def terminal_reason(error: TerminalError) -> str:
-    # ``error.reason`` never holds the URL, whose query string carries the key.
-    if error.status in KEY_REFUSED_STATUSES:
-        return f"the store refused winback's key ({error.reason}): check the endpoint's key"
-    return error.reason
-
-
-def _snippet(body: bytes) -> str:
-    text = " ".join(body.decode("utf-8", "replace").split())
-    return text[:_SNIPPET] + ("..." if len(text) > _SNIPPET else "") if text else "(empty)"
 
 
 def _wait(policy: RetryPolicy) -> Any:
@@ -170,7 +161,9 @@ def create_code(
         return CallOutcome(False, refused.reason, _attempts(retrying))
     except RetryError as gave_up:
         last = gave_up.last_attempt.exception()
-        cause = last.reason if isinstance(last, RetryableError) else str(last)
+        cause = (
+            failure_reason(endpoint.url, last) if isinstance(last, RetryableError) else str(last)
+        )
         attempts = _attempts(retrying)
         reason = f"gave up after {attempts} attempts in {policy.max_seconds:g}s: {cause}"
         return CallOutcome(False, reason, attempts)

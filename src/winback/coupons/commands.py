@@ -53,11 +53,21 @@ def _fail(error: WinbackError) -> None:
 @coupon_app.command("endpoint")
 def set_endpoint(
     store: StoreOption,
-    url: Annotated[str, typer.Option(help="The store's base URL (winback adds /discounts)")],
-    key: Annotated[str, typer.Option(help="The key winback sends as remarkety_api_key")],
-    prefix: Annotated[str | None, typer.Option(help="Codes start with this (default WB-)")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="The store's base URL (winback adds /discounts)")
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(help="The key winback sends as remarkety_api_key; again for a new host"),
+    ] = None,
+    prefix: Annotated[
+        str | None, typer.Option(help="Codes start with this (default WB-; '' for none)")
+    ] = None,
 ) -> None:
-    """Set the store's coupon endpoint, after checking it answers as the contract says."""
+    """Set the store's coupon endpoint, after checking it answers as the contract says.
+
+    Options left out keep their stored value; the first time, --url and --key are needed.
+    """
     engine = _engine()
     try:
         with _client() as client:

@@ -31,8 +31,10 @@ router = APIRouter(
 
 
 class EndpointBody(BaseModel):
-    url: str = Field(min_length=1, max_length=2000)
-    key: str = Field(min_length=1, max_length=500)
+    """A field left out (or null) keeps its stored value; the first time, url and key are needed."""
+
+    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    key: str | None = Field(default=None, min_length=1, max_length=500)
     prefix: str | None = Field(default=None, max_length=20)
 
 
@@ -57,7 +59,10 @@ def retry_policy(runtime: Runtime) -> RetryPolicy:
     return RetryPolicy(max_seconds=3 * runtime.settings.outbound_timeout_seconds)
 
 
-@router.put("/endpoint", summary="Set and check the store's coupon endpoint")
+@router.put(
+    "/endpoint",
+    summary="Set and check the store's coupon endpoint; fields left out keep their stored value",
+)
 def put_endpoint(body: EndpointBody, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
     with outbound_client(runtime) as client:
         config, answer = configure_endpoint(

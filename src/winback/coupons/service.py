@@ -28,6 +28,7 @@ from winback.coupons.client import (
 )
 from winback.coupons.codes import generate_code, normalize_prefix
 from winback.coupons.model import CREATED, FAILED, STATUSES, Coupon
+from winback.coupons.reasons import failure_reason
 from winback.errors import Conflict, InvalidPayload, WinbackError
 from winback.fields import Email, email_as_stored
 from winback.outbound.errors import RetryableError
@@ -108,9 +109,8 @@ def check_endpoint(client: OutboundClient, endpoint: Endpoint) -> str:
             raise EndpointUnusable(refused.reason, pointer="/url") from None
         return f"the endpoint answered is_success false: {refused.reason}"
     except RetryableError as error:
-        raise EndpointUnusable(
-            f"the endpoint could not be reached: {error.reason}", pointer="/url"
-        ) from None
+        # Not reached, or a temporary failure (5xx, 429): either way nothing proves it works.
+        raise EndpointUnusable(failure_reason(endpoint.url, error), pointer="/url") from None
     return "the endpoint answered is_success true"
 
 
@@ -119,15 +119,21 @@ def configure_endpoint(
     client: OutboundClient,
     store: Store,
     *,
-    url: str,
-    key: str,
+    url: str | None = None,
+    key: str | None = None,
     prefix: str | None = None,
 ) -> tuple[EndpointConfig, str]:
-    """Check the endpoint and keep it in the store's settings; returns it and the check's answer."""
-    if not key.strip():
-        raise InvalidPayload("the endpoint's key is required", pointer="/key", code="invalid_key")
-    endpoint = Endpoint(_checked_url(url), key.strip())
-    chosen_prefix = normalize_prefix(prefix)
+    """Check the endpoint and keep it in the store's settings; returns it and the check's answer.
+
+    A setting left out (``None``) keeps its stored value, so changing the URL keeps
+    the prefix; a first configuration needs the URL and the key, the prefix defaults.
+    """
+    stored = endpoint_config(store)
+    endpoint = _endpoint_to_check(stored, url, key)
+    if prefix is None and stored is not None:
+        chosen_prefix = stored.prefix
+    else:
+        chosen_prefix = normalize_prefix(prefix)
     answer = check_endpoint(client, endpoint)
     checked_at = datetime.now(UTC).isoformat()
     saved = {
@@ -139,6 +145,46 @@ def configure_endpoint(
     update_settings(engine, store.id, {SETTINGS_KEY: saved})
     log.info("coupon endpoint configured", store_id=store.id, url=endpoint.base_url)
     return EndpointConfig(endpoint, chosen_prefix, checked_at), answer
+
+
+def _endpoint_to_check(stored: EndpointConfig | None, url: str | None, key: str | None) -> Endpoint:
+    if url is not None:
+        base_url = _checked_url(url)
+    elif stored is not None:
+        base_url = stored.endpoint.base_url
+    else:
+        raise InvalidPayload(
+            "the endpoint's URL is required to set the endpoint up",
+            pointer="/url",
+            code="invalid_url",
+        )
+    if key is None:
+        return Endpoint(base_url, _kept_key(stored, base_url))
+    if not key.strip():
+        raise InvalidPayload(
+            "the endpoint's key must not be empty", pointer="/key", code="invalid_key"
+        )
+    return Endpoint(base_url, key.strip())
+
+
+def _kept_key(stored: EndpointConfig | None, base_url: str) -> str:
+    if stored is None:
+        raise InvalidPayload(
+            "the endpoint's key is required to set the endpoint up",
+            pointer="/key",
+            code="invalid_key",
+        )
+    # Whoever may change the URL cannot read the key: sending the stored key to a
+    # host of their choosing, or in clear text where it went encrypted, would hand it over.
+    new, given_for = httpx.URL(base_url), httpx.URL(stored.endpoint.base_url)
+    if (new.scheme, new.host) != (given_for.scheme, given_for.host):
+        raise InvalidPayload(
+            "give the key again for a URL on another host or scheme: "
+            "winback sends the stored key only where it was given for",
+            pointer="/key",
+            code="invalid_key",
+        )
+    return stored.endpoint.key
 
 
 def issue_coupon(
