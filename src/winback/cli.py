@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +29,7 @@ from winback.storage.engine import derived, gated, make_engine
 from winback.storage.migrate import upgrade_to_head
 from winback.storage.newevents import watch_commits
 from winback.storage.replay import replay_store
-from winback.stores.service import create_store, list_stores, rotate_key
+from winback.stores.service import create_store, grace_period, list_stores, rotate_key
 from winback.tracking.script import snippet
 
 app = typer.Typer(help="winback: marketing automation for online stores.", no_args_is_help=True)
@@ -87,9 +86,7 @@ def store_rotate(
     grace_hours: Annotated[
         float | None,
         typer.Option(
-            min=0,
-            max=MAX_KEY_ROTATION_GRACE_HOURS,
-            help="Hours the current key stays valid"
+            help=f"Hours the current key stays valid, at most {MAX_KEY_ROTATION_GRACE_HOURS}"
             " (default: WINBACK_KEY_ROTATION_GRACE_HOURS, else 24)",
         ),
     ] = None,
@@ -100,7 +97,7 @@ def store_rotate(
     if grace_hours is None:
         grace_hours = load_settings().key_rotation_grace_hours
     try:
-        key = rotate_key(_engine(), store_id, grace=timedelta(hours=grace_hours))
+        key = rotate_key(_engine(), store_id, grace=grace_period(grace_hours))
     except WinbackError as error:
         _fail(error)
         return

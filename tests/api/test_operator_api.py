@@ -7,10 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 import tests.conftest as shared
 from tests.conftest import LiveServer, StoreClient
 from winback.config import Secret
+from winback.errors import Unauthorized
+from winback.stores.service import store_for_key
 
 ADMIN_TOKEN = "operator-token-for-tests"
 
@@ -56,9 +59,9 @@ def new_store(server: LiveServer, **fields: Any) -> StoreClient:
     return StoreClient(server, body["store_id"], body["api_key"])
 
 
-def rotate(server: LiveServer, store_id: str) -> httpx.Response:
+def rotate(server: LiveServer, store_id: str, **body: Any) -> httpx.Response:
     with operator(server) as client:
-        return client.post(f"/admin/v1/stores/{store_id}/rotate-key")
+        return client.post(f"/admin/v1/stores/{store_id}/rotate-key", json=body or None)
 
 
 def webhook_status(store: StoreClient, key: str) -> int:
@@ -171,6 +174,10 @@ def test_the_store_list_shows_stores_but_never_their_keys(admin_server: LiveServ
         ({"name": "Shop", "domain": "not a domain!!"}, "/domain"),
         ({"name": "Shop", "domain": "https://"}, "/domain"),
         ({"name": "Shop", "currency": "XXX"}, "/currency"),
+        ({"name": "Shop", "domain": "javascript:alert(1)"}, "/domain"),
+        ({"name": "Shop", "domain": "ftp://shop.example"}, "/domain"),
+        ({"name": "Shop", "domain": "https://user:pw@shop.example"}, "/domain"),
+        ({"name": "Shop", "domain": "user@shop.example"}, "/domain"),
     ],
     ids=[
         "currency",
@@ -183,6 +190,10 @@ def test_the_store_list_shows_stores_but_never_their_keys(admin_server: LiveServ
         "no host name",
         "a URL without a host",
         "no money",
+        "a script URL",
+        "another scheme",
+        "credentials in a URL",
+        "a user name before the host",
     ],
 )
 def test_a_store_with_a_bad_name_domain_or_currency_is_refused_and_not_made(
@@ -216,6 +227,38 @@ def test_a_store_body_that_is_not_json_is_refused_saying_so(
     )
 
 
+@pytest.mark.parametrize(
+    ("domain", "reason"),
+    [
+        ("javascript:alert(1)", "domain must be the shop's host name, like shop.example"),
+        ("ftp://shop.example", "domain given as a URL must start with http:// or https://"),
+        ("https://a:b@shop.example", "domain must not hold a user name or password"),
+    ],
+)
+def test_a_domain_that_is_no_shops_page_says_why(
+    admin_server: LiveServer, domain: str, reason: str
+) -> None:
+    with operator(admin_server) as client:
+        response = client.post("/admin/v1/stores", json={"name": "Shop", "domain": domain})
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["reason"] == f"{reason}; got {domain!r}"
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["ACME.Example.", "https://shop.example:8443/", "shop.example/", "http://shop.example"],
+)
+def test_a_domain_given_as_a_host_or_a_url_of_its_pages_is_kept(
+    admin_server: LiveServer, domain: str
+) -> None:
+    with operator(admin_server) as client:
+        response = client.post("/admin/v1/stores", json={"name": "Shop", "domain": domain})
+
+    assert response.status_code == 201, response.text
+    assert response.json()["domain"] == domain
+
+
 def test_a_store_given_an_empty_domain_has_none(admin_server: LiveServer) -> None:
     with operator(admin_server) as client:
         response = client.post("/admin/v1/stores", json={"name": "Open shop", "domain": "  "})
@@ -244,6 +287,38 @@ def test_rotating_a_key_keeps_the_old_one_working_for_the_grace_period(
     for key in (old_key, new_key):
         assert webhook_status(store, key) == 200
         assert read_status(store, key) == 200
+
+
+def test_a_rotation_may_choose_its_grace_period(admin_server: LiveServer, engine: Engine) -> None:
+    store = new_store(admin_server)
+
+    rotated = rotate(admin_server, store.store_id, grace_hours=0)
+
+    assert rotated.status_code == 200, rotated.text
+    assert rotated.json()["previous_keys_expire_in_hours"] == 0
+    with pytest.raises(Unauthorized):  # (the server itself notices within 5 s)
+        store_for_key(engine, store.api_key)
+
+
+@pytest.mark.parametrize(
+    ("grace", "reason"),
+    [
+        (-5, "the grace period must not be negative; got -5.0"),
+        (1e9, "the grace period must be at most 8760 hours (a year); got 1000000000.0"),
+        ("a day", "must be a number"),
+    ],
+)
+def test_a_bad_grace_period_is_refused_and_the_key_kept(
+    admin_server: LiveServer, engine: Engine, grace: object, reason: str
+) -> None:
+    store = new_store(admin_server)
+
+    refused = rotate(admin_server, store.store_id, grace_hours=grace)
+
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert (error["pointer"], error["reason"].startswith(reason)) == ("/grace_hours", True)
+    assert store_for_key(engine, store.api_key).id == store.store_id
 
 
 def test_a_rotated_key_works_for_webhooks_at_once(admin_server: LiveServer) -> None:

@@ -109,10 +109,16 @@ def test_the_cli_rotates_with_the_grace_setting_and_refuses_an_endless_one(
     rotated = winback("store", "rotate-key", store_id, WINBACK_KEY_ROTATION_GRACE_HOURS="2")
     assert json.loads(rotated.stdout)["previous_keys_expire_in_hours"] == 2.0
 
-    endless = winback("store", "rotate-key", store_id, "--grace-hours", "inf")
-    assert endless.returncode == 2
-    assert "--grace-hours" in endless.stderr and "8760" in endless.stderr
-    assert "Traceback" not in endless.stdout + endless.stderr
+    for given, problem in [
+        ("inf", "must be a number of hours; got inf"),
+        ("nan", "must be a number of hours; got nan"),
+        ("9000", "must be at most 8760 hours (a year); got 9000.0"),
+        ("-1", "must not be negative; got -1.0"),
+    ]:
+        refused = winback("store", "rotate-key", store_id, "--grace-hours", given)
+        assert refused.returncode == 2
+        assert f"the grace period {problem}" in refused.stderr
+        assert "Traceback" not in refused.stdout + refused.stderr
 
 
 def test_a_store_currency_is_an_iso_4217_code(engine: Engine) -> None:

@@ -67,6 +67,9 @@ def test_browsers_are_not_taken_for_crawlers(agent: str) -> None:
         ("bücher.example", "https://xn--bcher-kva.example", "https://xn--bcher-kva.example"),
         ("straße.example", "https://xn--strae-oqa.example", "https://xn--strae-oqa.example"),
         ("shop.example", "http://[", None),
+        # a fully qualified name, with its final dot, names the same host
+        ("ACME.Example.", "https://acme.example", "https://acme.example"),
+        ("acme.example", "https://acme.example.", "https://acme.example."),
     ],
 )
 def test_a_store_allows_its_own_pages_and_subdomains(

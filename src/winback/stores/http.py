@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
 from typing import Annotated, Any
 
 import structlog
@@ -12,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from winback.errors import Unauthorized
-from winback.stores.service import create_store, list_stores, rotate_key
+from winback.stores.service import create_store, grace_period, list_stores, rotate_key
 from winback.tracking.script import snippet
 from winback.web.deps import RuntimeDep
 from winback.web.openapi import error_responses
@@ -72,17 +71,24 @@ def get_stores(runtime: RuntimeDep) -> dict[str, Any]:
     return {"items": [store.to_dict() for store in list_stores(runtime.engine)]}
 
 
+class KeyRotation(BaseModel):
+    """How long the current key stays valid (default: WINBACK_KEY_ROTATION_GRACE_HOURS)."""
+
+    # (checked by the service, as the CLI's option is, so both say the same)
+    grace_hours: float | None = None
+
+
 @router.post(
     "/stores/{store_id}/rotate-key",
     dependencies=[Admin],
     summary="Issue a new key; older keys stay valid for the grace period",
 )
-def post_rotate(store_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    grace = timedelta(hours=runtime.settings.key_rotation_grace_hours)
-    key = rotate_key(runtime.engine, store_id, grace=grace)
-    log.info("store key rotated", store_id=store_id, grace_hours=grace / timedelta(hours=1))
-    return {
-        "store_id": store_id,
-        "api_key": key,
-        "previous_keys_expire_in_hours": runtime.settings.key_rotation_grace_hours,
-    }
+def post_rotate(
+    store_id: str, runtime: RuntimeDep, body: KeyRotation | None = None
+) -> dict[str, Any]:
+    hours = runtime.settings.key_rotation_grace_hours
+    if body is not None and body.grace_hours is not None:
+        hours = body.grace_hours
+    key = rotate_key(runtime.engine, store_id, grace=grace_period(hours))
+    log.info("store key rotated", store_id=store_id, grace_hours=hours)
+    return {"store_id": store_id, "api_key": key, "previous_keys_expire_in_hours": hours}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pycountry
 from sqlalchemy import Engine, insert, select, update
@@ -93,15 +95,27 @@ def _checked_domain(domain: str | None) -> str | None:
         return None
     _check_text("domain", domain, MAX_DOMAIN_LENGTH)
     try:
+        problem = _site_url_problem(domain)
         host = site_of(domain)
-    except ValueError:  # (a bracket no URL can hold: "http://[")
-        host = ""
-    if not _HOST.fullmatch(host):
-        raise InvalidPayload(
-            f"domain must be the shop's host name, like shop.example; got {domain[:60]!r}",
-            pointer="/domain",
-        )
+    except ValueError:  # (a bracket no URL can hold, "http://[", or a port that is no number)
+        problem, host = None, ""
+    if problem is None and not _HOST.fullmatch(host):
+        problem = "must be the shop's host name, like shop.example"
+    if problem is not None:
+        raise InvalidPayload(f"domain {problem}; got {domain[:60]!r}", pointer="/domain")
     return domain.strip()
+
+
+def _site_url_problem(domain: str) -> str | None:
+    """What makes a domain given as a URL no URL of a shop's pages (None: nothing)."""
+    text = domain.strip()
+    parts = urlsplit(text if "//" in text else "//" + text)
+    if "//" in text and parts.scheme not in ("", "http", "https"):
+        return "given as a URL must start with http:// or https://"
+    if parts.username is not None:
+        return "must not hold a user name or password"
+    parts.port  # noqa: B018 (raises ValueError when the port is no number: "javascript:x")
+    return None
 
 
 def _check_text(field: str, value: str, limit: int) -> None:
@@ -169,6 +183,21 @@ def get_store(engine: Engine, store_id: str) -> Store:
     return _store_from_row(row)
 
 
+def grace_period(hours: float) -> timedelta:
+    """A key rotation's grace period given in hours (the CLI's option, the API's field)."""
+    if not math.isfinite(hours):
+        problem = "must be a number of hours"
+    elif hours < 0:
+        problem = "must not be negative"
+    elif hours > MAX_KEY_ROTATION_GRACE_HOURS:
+        problem = f"must be at most {MAX_KEY_ROTATION_GRACE_HOURS} hours (a year)"
+    else:
+        return timedelta(hours=hours)
+    raise InvalidPayload(
+        f"the grace period {problem}; got {hours!r}", pointer="/grace_hours", code="invalid_grace"
+    )
+
+
 def rotate_key(engine: Engine, store_id: str, *, grace: timedelta) -> str:
     """Issue a new key; the current one stays valid for ``grace``, then expires.
 
@@ -176,13 +205,7 @@ def rotate_key(engine: Engine, store_id: str, *, grace: timedelta) -> str:
     earlier rotation expires now (a second rotation that soon usually means the
     key it replaced should stop working).
     """
-    if grace < timedelta(0):
-        raise InvalidPayload("the grace period must not be negative", code="invalid_grace")
-    if grace > timedelta(hours=MAX_KEY_ROTATION_GRACE_HOURS):
-        raise InvalidPayload(
-            f"the grace period must be at most {MAX_KEY_ROTATION_GRACE_HOURS} hours (a year)",
-            code="invalid_grace",
-        )
+    grace_period(grace / timedelta(hours=1))
     get_store(engine, store_id)
     key = generate_api_key()
     with engine.begin() as conn:

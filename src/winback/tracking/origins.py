@@ -16,7 +16,9 @@ def site_of(domain: str) -> str:
     """``https://www.Shop.example/path`` → ``shop.example``: the host, lower case, no
     www, in the ASCII form browsers send in an Origin (``bücher.de`` → ``xn--bcher-kva.de``)."""
     text = domain.strip().lower()
-    host = (urlsplit(text if "//" in text else "//" + text).hostname or "").removeprefix("www.")
+    host = urlsplit(text if "//" in text else "//" + text).hostname or ""
+    # (a fully qualified name's final dot names the same host)
+    host = host.removesuffix(".").removeprefix("www.")
     try:
         # (IDNA 2008 as browsers apply it: straße.de is xn--strae-oqa.de, where
         # Python's own codec, of IDNA 2003, makes it strasse.de)
@@ -33,7 +35,7 @@ def allowed_origin(domain: str | None, origin: str | None) -> str | None:
         return None
     site = site_of(domain)
     try:
-        host = urlsplit(origin).hostname or ""
+        host = (urlsplit(origin).hostname or "").removesuffix(".")
     except ValueError:  # (an Origin no URL can be, like "http://[": no page's)
         return None
     if site and (host == site or host.endswith("." + site)):
