@@ -239,6 +239,30 @@ def test_double_opt_in_replaces_an_unsubscribe_by_pending(store: StoreClient) ->
     assert suppression_types(store) == ["pending_opt_in"]
 
 
+def test_an_opt_in_flag_the_unsubscribe_overruled_does_not_skip_the_confirmation(
+    store: StoreClient,
+) -> None:
+    # given an unsubscribed shopper whose store then sends accepts_marketing: true
+    send(store, "customers/create", {**ADA, "accepts_marketing": True})
+    send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
+    send(store, "customers/update", {**ADA, "accepts_marketing": True})
+    assert status(store) == "unsubscribed"
+
+    # when the address subscribes again, with a confirmation required
+    send(store, "newsletter/subscribe", {"email": "ada@example.com", "double_optin_required": True})
+
+    # then it waits for the confirmation: the flag proved no consent
+    assert (status(store), suppression_types(store)) == ("pending", ["pending_opt_in"])
+
+
+def test_an_opt_in_in_force_needs_no_confirmation(store: StoreClient) -> None:
+    send(store, "customers/create", {**ADA, "accepts_marketing": True})
+
+    send(store, "newsletter/subscribe", {"email": "ada@example.com", "double_optin_required": True})
+
+    assert (status(store), suppression_types(store)) == ("subscribed", [])
+
+
 @pytest.mark.parametrize(("required", "expected"), [(None, "pending"), (False, "subscribed")])
 def test_double_opt_in_required_by_the_store_setting_unless_the_event_says_otherwise(
     store: StoreClient, engine: Engine, required: bool | None, expected: str

@@ -48,7 +48,7 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
     pending = bool(double_opt_in)
     if not erased:
         customer = _subscriber(ws, ctx, payload)
-        pending = pending and customer.accepts_marketing is not True
+        pending = pending and not _consent_in_force(ws, ctx, customer, payload.email)
         if not pending:
             set_field(customer, "accepts_marketing", True, EXPLICIT, version)
     last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
@@ -67,6 +67,18 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
         ws.remove_suppression(ctx.store_id, payload.email, PENDING_OPT_IN)
     ws.set_marker(ctx.store_id, CONSENT, payload.email, version)
     return STALE if erased else APPLIED
+
+
+def _consent_in_force(ws: Workspace, ctx: EventContext, customer: Customer, email: str) -> bool:
+    """Whether the shopper's consent stands, so a double opt-in has nothing to confirm.
+
+    An ``accepts_marketing: true`` given while the address is unsubscribed was
+    overruled by the unsubscribe: it proves no consent, and a subscribe that asks
+    for confirmation still needs it.
+    """
+    if customer.accepts_marketing is not True:
+        return False
+    return UNSUBSCRIBED not in ws.suppression_types(ctx.store_id, email)
 
 
 def _subscriber(ws: Workspace, ctx: EventContext, payload: SubscribePayload) -> Customer:
