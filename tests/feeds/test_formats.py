@@ -112,6 +112,10 @@ def test_an_atom_feed_reads_links_from_href_and_ignores_the_atom_id() -> None:
         b"<!DOCTYPE html><html><body>Not found</body></html>",
         b"\n  <html lang='en'><head></head></html>",
         b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
+        b"<!-- page 42, cached -->\n<!DOCTYPE html><html><body>Not found</body></html>",
+        b"\xef\xbb\xbf <!-- a --><!-- b -->\n<HTML><body>Log in</body></HTML>",
+        b'<?xml version="1.0"?>\n<!-- x -->\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0'
+        b' Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html/>',
     ],
 )
 def test_an_html_page_is_refused(page: bytes) -> None:
@@ -143,6 +147,46 @@ def test_a_feed_without_an_id_column_fails_before_any_row() -> None:
     assert (refused.value.reason, refused.value.column) == ("the feed has no 'id' column", "id")
 
 
+SEMICOLONS = (
+    "its header seems to be separated by semicolons, "
+    "but a feed's columns must be separated by commas (CSV) or tabs (TSV)"
+)
+
+
+def test_a_semicolon_separated_feed_is_refused_with_a_hint() -> None:
+    # given a CSV feed saved with semicolons between its columns
+    feed = b"id;title;link;price\nP1;Mug;https://s/mug;9,90 USD\n"
+
+    # when it is parsed
+    with pytest.raises(FeedError) as refused:
+        parse_feed(feed)
+
+    # then the missing column is named, and the semicolons pointed out
+    assert refused.value.reason == f"the feed has no 'id' column; {SEMICOLONS}"
+    assert (refused.value.line, refused.value.column) == (1, "id")
+
+
+def test_a_quoted_semicolon_separated_feed_is_refused_with_a_hint() -> None:
+    feed = b'"id";"title";"link";"price"\n"P1";"Mug";"https://s/mug";"9,90 USD"\n'
+
+    with pytest.raises(FeedError) as refused:
+        parse_feed(feed)
+
+    assert refused.value.reason == (
+        f"the header row cannot be read: ',' expected after '\"'; {SEMICOLONS}"
+    )
+
+
+def test_a_comma_separated_feed_missing_a_column_gets_no_semicolon_hint() -> None:
+    # (a semicolon in one column's name does not make the file semicolon-separated)
+    feed = b"id,title,link,size;colour\nP1,Mug,https://s/mug,L;red\n"
+
+    with pytest.raises(FeedError) as refused:
+        parse_feed(feed)
+
+    assert refused.value.reason == "the feed has no 'price' column"
+
+
 def test_an_xml_feed_whose_items_have_no_g_id_fails_before_any_row() -> None:
     plain_rss = (
         b"<rss><channel><item><title>News</title><link>https://s/n</link></item></channel></rss>"
@@ -159,6 +203,19 @@ def test_a_later_xml_item_without_g_id_is_a_row_error() -> None:
 
     assert ids(records) == ["P1"]
     assert records[1] == RowError(17, "id", "id is mandatory and empty")
+
+
+def test_an_xml_feed_starting_with_a_comment_is_read() -> None:
+    rss = RSS.replace(b"<rss ", b"<!-- made by the shop -->\n<rss ")
+
+    assert ids(list(parse_feed(rss))) == ["P1", "P2"]
+
+
+def test_an_xml_feed_with_a_dtd_after_a_comment_is_still_refused_for_its_dtd() -> None:
+    feed = b'<!-- x --><!DOCTYPE rss [<!ENTITY a "a">]><rss><channel/></rss>'
+
+    with pytest.raises(FeedError, match="declares a DTD or entities, which are refused"):
+        list(parse_feed(feed))
 
 
 def test_an_xml_feed_with_a_dtd_is_refused() -> None:
@@ -193,11 +250,57 @@ def test_a_utf8_byte_order_mark_is_tolerated() -> None:
     assert ids(list(parse_feed(b"\xef\xbb\xbf" + CSV))) == ["P1", "P2"]
 
 
-def test_a_feed_that_is_not_utf8_is_refused() -> None:
+SAVE_AS_UTF8 = "a CSV or TSV feed must be UTF-8: export or save the feed as UTF-8"
+
+
+def test_a_feed_that_is_not_utf8_is_refused_saying_to_save_it_as_utf8() -> None:
+    # given a CSV feed written in Latin-1
     latin1 = "id,title,link,price\nP1,Crème,https://s/c,1\n".encode("latin-1")
 
-    with pytest.raises(FeedError, match="the file is not valid UTF-8 text"):
+    # when it is parsed
+    with pytest.raises(FeedError) as refused:
         parse_feed(latin1)
+
+    # then it is refused with what the store can do (a feed has no encoding to name)
+    assert refused.value.reason == (
+        f"the file is not valid UTF-8 text (byte 0xe8 at offset 25); {SAVE_AS_UTF8}"
+    )
+
+
+def test_a_feed_found_not_utf8_further_on_is_refused_saying_to_save_it_as_utf8() -> None:
+    # given a CSV feed whose bad byte is past the part checked when it is opened
+    rows = b"".join(b"P%d,Mug,https://s/m,1\n" % n for n in range(5000))
+    feed = CSV + rows + "P9,Crème,https://s/c,1\n".encode("latin-1")
+
+    # when its rows are read
+    with pytest.raises(FeedError) as refused:
+        list(parse_feed(feed))
+
+    # then the feed is refused with the same advice
+    reason = refused.value.reason
+    assert reason.startswith("the file is not valid UTF-8 text (after line ")
+    assert reason.endswith(f"); {SAVE_AS_UTF8}")
+
+
+def test_an_xml_feed_may_declare_a_one_byte_encoding() -> None:
+    rss = RSS.decode().replace('encoding="UTF-8"', 'encoding="windows-1252"')
+    rss = rss.replace("<title>Mug</title>", "<title>Crème mug, 9 €</title>")
+
+    [mug, _] = products(list(parse_feed(rss.encode("windows-1252"))))
+
+    assert mug.payload.title == "Crème mug, 9 €"
+
+
+def test_an_xml_feed_declaring_an_encoding_that_cannot_be_read_is_refused() -> None:
+    rss = RSS.replace(b'encoding="UTF-8"', b'encoding="Shift_JIS"')
+
+    with pytest.raises(FeedError) as refused:
+        list(parse_feed(rss))
+
+    assert refused.value.reason == (
+        "the XML feed declares an encoding that cannot be read: save the feed as UTF-8, "
+        'and declare encoding="UTF-8" (or none) in its <?xml ?> line'
+    )
 
 
 def test_a_feed_arriving_in_tiny_chunks_is_read_like_a_file() -> None:

@@ -31,8 +31,15 @@ def broken_pages() -> dict[str, dict[str, Any]]:
             "body": b"<!DOCTYPE html><html><body>Log in</body></html>",
             "content_type": "text/html",
         },
+        "an HTML page after a comment": {
+            "body": b"<!-- cache: hit -->\n<!DOCTYPE html><html><body>Log in</body></html>",
+            "content_type": "text/html",
+        },
         "a truncated gzip": {"body": truncated_gzip, "content_type": "application/gzip"},
         "no id column": {"body": b"sku,title,link,price\nS1,Mug,https://s/m,1\n"},
+        "semicolons between columns": {
+            "body": b"id;title;link;price\nMUG;Mug;https://shop.example/mug;12,90 USD\n"
+        },
         # (a stray quote: the rest of the file would be one cell, JUG would go missing)
         "a quoted value never closed": {
             "body": b'id,title,link,price\nMUG,"Mug 6"" tall,https://shop.example/mug,1.00 USD\n'
@@ -47,7 +54,12 @@ REASONS = {
     "a missing page": "the server answered 404",
     "an HTML page": "the URL returned an HTML page, not a feed",
     "a truncated gzip": "the feed is not a valid gzip file",
+    "an HTML page after a comment": "the URL returned an HTML page, not a feed",
     "no id column": "the feed has no 'id' column",
+    "semicolons between columns": (
+        "the feed has no 'id' column; its header seems to be separated by semicolons, "
+        "but a feed's columns must be separated by commas (CSV) or tabs (TSV) (line 1)"
+    ),
     "a quoted value never closed": "line 2 opens a quoted value that the file never closes",
     "an answer slower than the timeout": "timed out",
 }

@@ -254,6 +254,59 @@ def test_bad_rows_are_recorded_with_line_column_and_reason_and_their_product_kep
     assert shop.get("/api/v1/products/TOY").status_code == 404
 
 
+def test_a_rejected_variant_row_leaves_its_whole_product_as_it_was(
+    shop: Shop, feed_host: FeedHost
+) -> None:
+    # given a shirt with two variants synced
+    url = feed_host.serve(feed(MUG, SHIRT_S, SHIRT_M))
+    shop.put_feed(url)
+    shop.sync()
+    cheaper_s = SHIRT_S.replace("20.00 USD", "15.00 USD")
+    bad_m = SHIRT_M.replace("18.50 USD", "free")
+
+    # when the next feed changes the small one and gives the medium one a bad price
+    feed_host.serve(feed(MUG, cheaper_s, bad_m), path=url.removeprefix(feed_host.url))
+    run = shop.sync()
+
+    # then the shirt keeps both variants and their prices, and is not counted gone
+    shirt = shop.product("SHIRT")
+    assert (shirt["status"], shirt["price"]) == ("active", "18.50")
+    assert [(v["id"], v["price"]) for v in shirt["variants"]] == [
+        ("SHIRT-S", "20.00"),
+        ("SHIRT-M", "18.50"),
+    ]
+    assert counts(run) == {
+        "status": "succeeded",
+        "rows_read": 3,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 1,
+        "made_unavailable": 0,
+        "rejected": 2,
+    }
+    # and the run names the bad row, and says why the other row of its product was skipped
+    left = "the product SHIRT is left as it was, since its variant on line 4 is rejected"
+    assert run["errors"] == [
+        {"line": 3, "column": "item_group_id", "reason": left},
+        {"line": 4, "column": "price", "reason": f"'free' is not a price such as {PRICE_SHAPES}"},
+    ]
+
+
+def test_a_new_product_with_a_rejected_variant_row_is_not_created(
+    shop: Shop, feed_host: FeedHost
+) -> None:
+    # when a first feed lists a shirt whose second variant has no link
+    shop.put_feed(
+        feed_host.serve(feed(MUG, SHIRT_S, SHIRT_M.replace("https://shop.example/shirt-m", "")))
+    )
+    run = shop.sync()
+
+    # then the mug is created, the shirt not even with its good variant
+    assert (run["created"], run["rejected"], run["made_unavailable"]) == (1, 2, 0)
+    assert shop.get("/api/v1/products/SHIRT").status_code == 404
+    assert shop.get("/api/v1/products/SHIRT-S").status_code == 404
+
+
 def test_an_id_twice_in_a_feed_is_a_row_error_and_the_first_row_wins(
     shop: Shop, feed_host: FeedHost
 ) -> None:

@@ -26,6 +26,7 @@ from winback.stores.service import create_store
 ROWS = "".join(f"P{n},Pot {n},https://shop.example/p{n},{n}.50 USD\n" for n in range(1, 301))
 FEED = ("id,title,link,price\n" + ROWS).encode()
 PRICE_SHAPES = "'129.90 USD' or '129.90'"
+SAVE_AS_UTF8 = "a CSV or TSV feed must be UTF-8: export or save the feed as UTF-8"
 COUNTS = ("rows_read", "created", "updated", "unchanged", "made_unavailable", "rejected")
 
 
@@ -89,6 +90,24 @@ def test_bad_utf8_fails_the_feed_before_anything_is_applied(
     assert run.status == "failed"
     assert run.reason is not None
     assert run.reason.startswith("the feed is not valid UTF-8 text after line")
+    assert f"; {SAVE_AS_UTF8}" in run.reason
+    assert product_count(engine, store_id) == 0
+
+
+def test_a_feed_that_is_not_utf8_fails_saying_what_the_store_can_do(
+    engine: Engine, settings: Settings, store_id: str
+) -> None:
+    # given a feed exported in Latin-1
+    latin1 = "id,title,link,price\nP1,Crème,https://s/c,1\n".encode("latin-1")
+
+    # when it is synced
+    run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=latin1))
+
+    # then the run says to save it as UTF-8, not to name an encoding (a feed has no option)
+    assert (run.status, run.reason) == (
+        "failed",
+        f"the file is not valid UTF-8 text (byte 0xe8 at offset 25); {SAVE_AS_UTF8}",
+    )
     assert product_count(engine, store_id) == 0
 
 

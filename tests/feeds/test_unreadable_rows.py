@@ -43,6 +43,14 @@ def status_of(engine: Engine, store_id: str, product_id: str) -> str:
         return str(conn.execute(query).scalar_one())
 
 
+def body_html_of(engine: Engine, store_id: str, product_id: str) -> str:
+    query = select(products.c.data).where(
+        products.c.store_id == store_id, products.c.external_id == product_id
+    )
+    with engine.connect() as conn:
+        return str(conn.execute(query).scalar_one()["body_html"])
+
+
 def parsed(text: str) -> tuple[list[FeedProduct | RowError], list[str]]:
     """The records of a feed and the product ids heard as rejected."""
     rejected: list[str] = []
@@ -288,3 +296,80 @@ def test_an_xml_item_with_a_field_over_the_limit_is_rejected_and_its_product_nam
     assert records[0] == RowError(3, "description", "the value is longer than 40 characters")
     assert [r.payload.id for r in records if isinstance(r, FeedProduct)] == ["P2"]
     assert rejected == ["P1"]
+
+
+def plain_rss_feed(**fields: str) -> bytes:
+    """P1 with plain RSS title, link and description (no g: version of them), then P2."""
+    first = {"title": "Mug", "link": "https://s/m", "description": "A mug"} | fields
+    plain = "".join(f"<{name}>{value}</{name}>" for name, value in first.items())
+    return f"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel>
+<item><g:id>P1</g:id><g:price>1</g:price>
+{plain}</item>
+<item><g:id>P2</g:id><g:title>Cup</g:title><g:link>https://s/c</g:link><g:price>2</g:price></item>
+</channel></rss>""".encode()
+
+
+@pytest.mark.parametrize("field", ["description", "title"])
+def test_a_plain_rss_field_over_the_limit_is_rejected_not_cut(
+    monkeypatch: MonkeyPatch, field: str
+) -> None:
+    # given an item whose plain RSS field (standing in for the g: one) is over the limit
+    monkeypatch.setattr(xml_items, "MAX_FIELD_CHARS", 40)
+    feed = plain_rss_feed(**{field: "x" * 41})
+
+    # when the feed is parsed
+    rejected: list[str] = []
+    records = list(parse_feed(feed, on_rejected=rejected.append))
+
+    # then that item is rejected as a g: field's would be, and P1 named as rejected
+    assert records[0] == RowError(3, field, "the value is longer than 40 characters")
+    assert [r.payload.id for r in records if isinstance(r, FeedProduct)] == ["P2"]
+    assert rejected == ["P1"]
+
+
+def test_an_atom_summary_over_the_limit_is_rejected_as_the_description(
+    monkeypatch: MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(xml_items, "MAX_FIELD_CHARS", 40)
+    atom = f"""<feed xmlns="http://www.w3.org/2005/Atom" xmlns:g="http://base.google.com/ns/1.0">
+<entry><g:id>P1</g:id><title>Mug</title><link href="https://s/m"/><g:price>1</g:price>
+<summary>{"x" * 41}</summary></entry></feed>""".encode()
+
+    records = list(parse_feed(atom))
+
+    assert records == [RowError(2, "description", "the value is longer than 40 characters")]
+
+
+def test_an_element_no_field_is_read_from_is_not_held_to_the_limit(
+    monkeypatch: MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(xml_items, "MAX_FIELD_CHARS", 40)
+
+    records = list(parse_feed(plain_rss_feed(guid="x" * 41)))
+
+    assert [r.payload.id for r in records if isinstance(r, FeedProduct)] == ["P1", "P2"]
+
+
+def test_an_item_with_a_plain_description_over_the_limit_leaves_its_product_as_it_was(
+    engine: Engine, settings: Settings, store_id: str, monkeypatch: MonkeyPatch
+) -> None:
+    # given P1 and P2 synced from an RSS feed, P1 described by a plain <description>
+    monkeypatch.setattr(xml_items, "MAX_FIELD_CHARS", 40)
+    sync_feed(engine, settings, SyncRequest(store_id, "cli", source=plain_rss_feed()))
+
+    # when the next feed's description of P1 is over the limit
+    longer = plain_rss_feed(description="A mug that holds a pint of tea, or of coffee")
+    run = sync_feed(engine, settings, SyncRequest(store_id, "cli", source=longer))
+
+    # then the item is rejected, and P1 keeps its description rather than a cut one
+    reason = "the value is longer than 40 characters"
+    assert (run.status, run.rejected, run.updated, run.made_unavailable) == (
+        "succeeded",
+        1,
+        0,
+        0,
+    )
+    assert run.errors == [{"line": 3, "column": "description", "reason": reason}]
+    assert body_html_of(engine, store_id, "P1") == "A mug"
+    assert status_of(engine, store_id, "P1") == "active"

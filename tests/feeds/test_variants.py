@@ -133,12 +133,79 @@ def test_a_variant_id_twice_in_one_group_is_reported() -> None:
     assert isinstance(records[1], FeedProduct) and len(records[1].payload.variants) == 1
 
 
-def test_a_bad_variant_row_is_reported_and_its_siblings_still_group() -> None:
-    records = parse("A,Shirt S,https://s/a,1,,,,SHIRT,,\nB,Shirt M,https://s/b,x,,,,SHIRT,,\n")
+def rejected_ids(rows: str) -> tuple[list[FeedProduct | RowError], list[str]]:
+    """The records of a feed and the product ids heard as rejected."""
+    heard: list[str] = []
+    records = list(parse_feed((HEADER + rows).encode(), on_rejected=heard.append))
+    return records, heard
 
-    assert records[0] == RowError(3, "price", "'x' is not a price such as '129.90 USD' or '129.90'")
-    assert isinstance(records[1], FeedProduct)
-    assert [v.id for v in records[1].payload.variants] == ["A"]
+
+LEFT_AS_IT_WAS = "the product SHIRT is left as it was, since its variant on line {} is rejected"
+
+
+def test_a_group_with_a_rejected_row_makes_no_product_and_its_other_rows_say_why() -> None:
+    # given a shirt whose middle variant has a bad price, and a mug after it
+    rows = (
+        "A,Shirt S,https://s/a,1,,,,SHIRT,,\n"
+        "B,Shirt M,https://s/b,x,,,,SHIRT,,\n"
+        "C,Shirt L,https://s/c,1,,,,SHIRT,,\n"
+        "M,Mug,https://s/m,1,,,,,,\n"
+    )
+
+    # when the feed is parsed
+    records, heard = rejected_ids(rows)
+
+    # then the bad row is reported, the shirt is no product, and its other rows say why
+    assert [r for r in records if isinstance(r, RowError)] == [
+        RowError(3, "price", "'x' is not a price such as '129.90 USD' or '129.90'"),
+        RowError(2, "item_group_id", LEFT_AS_IT_WAS.format(3)),
+        RowError(4, "item_group_id", LEFT_AS_IT_WAS.format(3)),
+    ]
+    assert [r.id for r in records if isinstance(r, FeedProduct)] == ["M"]
+    assert heard == ["SHIRT"]
+
+
+def test_a_rejected_first_row_of_a_group_keeps_the_rows_after_it_from_making_a_product() -> None:
+    # given a shirt whose first variant has no title
+    rows = "A,,https://s/a,1,,,,SHIRT,,\nB,Shirt M,https://s/b,1,,,,SHIRT,,\n"
+
+    # when the feed is parsed
+    records, heard = rejected_ids(rows)
+
+    # then no product is made of the second row alone
+    assert records == [
+        RowError(2, "title", "title is mandatory and empty"),
+        RowError(3, "item_group_id", LEFT_AS_IT_WAS.format(2)),
+    ]
+    assert heard == ["SHIRT"]
+
+
+def test_a_variant_row_with_a_field_too_many_keeps_its_group_from_making_a_product() -> None:
+    # given a shirt whose second variant has an unquoted comma in its sku, the last column
+    rows = "A,Shirt S,https://s/a,1,,,,SHIRT,,S\nB,Shirt M,https://s/b,1,,,,SHIRT,,M,L\n"
+
+    # when the feed is parsed
+    records, heard = rejected_ids(rows)
+
+    # then the row is reported, and the shirt is no product: its first row says why
+    assert records == [
+        RowError(3, None, "the row has 11 fields but the header has 10"),
+        RowError(2, "item_group_id", LEFT_AS_IT_WAS.format(3)),
+    ]
+    assert "SHIRT" in heard
+
+
+def test_a_group_whose_every_row_is_rejected_makes_no_product_and_no_more_errors() -> None:
+    records, heard = rejected_ids(
+        "A,Shirt S,https://s/a,x,,,,SHIRT,,\nB,Shirt M,https://s/b,y,,,,SHIRT,,\n"
+    )
+
+    assert [(r.line, r.column) for r in records if isinstance(r, RowError)] == [
+        (2, "price"),
+        (3, "price"),
+    ]
+    assert len(records) == 2
+    assert heard == ["SHIRT", "SHIRT"]
 
 
 def test_a_product_crosses_the_reader_pipe_unchanged() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +21,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 HTML_REFUSED = "the file is an HTML page, not a feed"
 HTML_FROM_URL = "the URL returned an HTML page, not a feed"
+# What may come before a document's first tag: whitespace, comments, the <?xml ?> line.
+_BEFORE_FIRST_TAG = re.compile(rb"(?:\s|<!--.*?-->|<\?.*?\?>)*", re.DOTALL)
 
 
 class HtmlPageRefused(FeedError):
@@ -78,12 +81,14 @@ def open_feed(source: ByteSource) -> OpenedFeed:
 
 
 def sniff_format(head: bytes) -> FeedFormat:
-    """XML if it starts with ``<``, TSV if its first line has more tabs than commas, else CSV."""
+    """XML if it starts with ``<``, TSV if its first line has more tabs than commas, else CSV.
+
+    An HTML page is refused, even after a comment (some sites start every page with one).
+    """
     text = head.removeprefix(UTF8_BOM).lstrip()
     if not text:
         raise FeedError("the feed is empty")
-    lowered = text[:64].lower()
-    if lowered.startswith((b"<!doctype html", b"<html")):
+    if _is_html(text):
         raise HtmlPageRefused()
     if text.startswith(b"<"):
         return FeedFormat.XML
@@ -91,3 +96,10 @@ def sniff_format(head: bytes) -> FeedFormat:
     if first_line.count(b"\t") > first_line.count(b","):
         return FeedFormat.TSV
     return FeedFormat.CSV
+
+
+def _is_html(text: bytes) -> bool:
+    # (an unclosed comment is not skipped: the XML parser says what is wrong with it)
+    skipped = _BEFORE_FIRST_TAG.match(text)
+    start = skipped.end() if skipped is not None else 0
+    return text[start : start + 16].lower().startswith((b"<!doctype html", b"<html"))

@@ -5,6 +5,14 @@ The parser builds no tree: a target collects the direct children of each
 item at a time whatever the size of the feed. ``defusedxml`` refuses DTDs,
 entity declarations and external references, so a feed cannot make the parser
 expand entities without bound or read local files.
+
+Every field read (a ``g:`` field, or a plain RSS/Atom one standing in for it)
+is held to ``MAX_FIELD_CHARS``, as a CSV cell is: an item with a longer one is
+a rejected row, never a product with the value cut short. Elements no field
+is read from are ignored, however long.
+
+The text is UTF-8 unless the prolog declares another encoding: expat reads the
+one-byte ones (ISO-8859-1, windows-1252...) too, and refuses most multi-byte ones.
 """
 
 from __future__ import annotations
@@ -33,6 +41,10 @@ FALLBACKS = {"title": "title", "link": "link", "description": "description"} | {
 }
 # Fields that may repeat, and how their values join into one cell as in a CSV feed.
 REPEATED = {"product_type": "|", "additional_image_link": ","}
+UNREADABLE_ENCODING = (
+    "the XML feed declares an encoding that cannot be read: save the feed as UTF-8, "
+    'and declare encoding="UTF-8" (or none) in its <?xml ?> line'
+)
 
 
 class _ItemCollector:
@@ -94,20 +106,22 @@ class _ItemCollector:
 
     def _keep_field(self, tag: str, value: str) -> None:
         assert self._item is not None
-        if tag.startswith(GOOGLE):
-            name = tag.removeprefix(GOOGLE)
-            if self._text_size > MAX_FIELD_CHARS:
-                self._oversized = name
-            if not value:
-                return
-            previous = self._item.get(name)
-            if previous and name in REPEATED:
-                value = previous + REPEATED[name] + value
-            elif previous:
-                return
-            self._item[name] = value
-        elif tag in FALLBACKS:
-            self._fallback.setdefault(FALLBACKS[tag], value)
+        name = _field_name(tag)
+        if name is None:
+            return
+        if self._text_size > MAX_FIELD_CHARS:
+            self._oversized = name
+        if not tag.startswith(GOOGLE):
+            self._fallback.setdefault(name, value)
+            return
+        if not value:
+            return
+        previous = self._item.get(name)
+        if previous and name in REPEATED:
+            value = previous + REPEATED[name] + value
+        elif previous:
+            return
+        self._item[name] = value
 
     def _finish_item(self) -> TableRow | RowError:
         assert self._item is not None
@@ -118,6 +132,14 @@ class _ItemCollector:
             values.pop(self._oversized, None)
             return RowError(self._line, self._oversized, reason, values=values)
         return TableRow(line=self._line, values=values)
+
+
+def _field_name(tag: str) -> str | None:
+    """The field an item's child element is read as: its ``g:`` name, or the one a plain
+    element stands in for; ``None`` for an element no field is read from."""
+    if tag.startswith(GOOGLE):
+        return tag.removeprefix(GOOGLE)
+    return FALLBACKS.get(tag)
 
 
 def read_xml_items(reader: io.BufferedReader) -> Iterator[TableRow | RowError]:
@@ -150,3 +172,7 @@ def _run(step: Callable[..., object], *args: bytes) -> None:
         raise FeedError(f"the XML feed is malformed: {error}", line=line) from None
     except DefusedXmlException:
         raise FeedError("the XML feed declares a DTD or entities, which are refused") from None
+    except (LookupError, ValueError):
+        # How expat refuses the encoding the prolog declares: one it does not know
+        # (LookupError), or a multi-byte one other than UTF-8 and UTF-16 (ValueError).
+        raise FeedError(UNREADABLE_ENCODING) from None

@@ -65,16 +65,22 @@ def _codec(encoding: str, error_class: type[ImportRefused]) -> str:
     return "utf-8-sig" if name == "utf-8" else name
 
 
-def _not_text(encoding: str, where: str) -> str:
+# What to do about text that does not decode, for a caller whose files may name their
+# encoding; one whose files may not (a product feed) gives its own advice.
+NAME_THE_ENCODING = "save it as UTF-8, or name the encoding it is written in"
+
+
+def _not_text(encoding: str, where: str, advice: str = NAME_THE_ENCODING) -> str:
     label = "UTF-8" if encoding.startswith("utf-8") else encoding
-    return (
-        f"the file is not valid {label} text ({where}); save it as UTF-8, "
-        "or name the encoding it is written in"
-    )
+    return f"the file is not valid {label} text ({where}); {advice}"
 
 
 def open_text(
-    buffered: io.BufferedReader, encoding: str, error_class: type[ImportRefused]
+    buffered: io.BufferedReader,
+    encoding: str,
+    error_class: type[ImportRefused],
+    *,
+    advice: str = NAME_THE_ENCODING,
 ) -> io.TextIOWrapper:
     """A strict text view of the file; the first 64 KiB are checked before anything is read."""
     codec = _codec(encoding, error_class)
@@ -83,9 +89,9 @@ def open_text(
         codecs.getincrementaldecoder(codec)(errors="strict").decode(head, final=False)
     except UnicodeDecodeError as error:
         where = f"byte 0x{head[error.start]:02x} at offset {error.start}"
-        raise error_class(_not_text(codec, where)) from None
+        raise error_class(_not_text(codec, where, advice)) from None
     except UnicodeError as error:  # (UTF-16 without its byte order mark, say)
-        raise error_class(_not_text(codec, str(error))) from None
+        raise error_class(_not_text(codec, str(error), advice)) from None
     return io.TextIOWrapper(buffered, encoding=codec, errors="strict", newline="")
 
 
@@ -129,6 +135,7 @@ def read_table(
     rename: Rename,
     progress: ProgressReporter,
     error_class: type[ImportRefused] = ImportRefused,
+    advice: str = NAME_THE_ENCODING,
 ) -> Table:
     """Read the header now and return the rows lazily; each header cell goes through ``rename``."""
     lines = RecordLines(text, delimiter)
@@ -149,7 +156,8 @@ def read_table(
         if name and name in seen:
             raise error_class(f"the column {name!r} appears twice in the header", column=name)
         seen.add(name)
-    return Table(header, _rows(reader, lines, header, progress, text.encoding, error_class))
+    rows = _rows(reader, lines, header, progress, text.encoding, error_class, advice)
+    return Table(header, rows)
 
 
 def _rows(
@@ -159,6 +167,7 @@ def _rows(
     progress: ProgressReporter,
     encoding: str,
     error_class: type[ImportRefused],
+    advice: str,
 ) -> Iterator[TableRow | RowError]:
     skipped = 0  # lines the reader never saw: the rest of records with a field too long
     while True:
@@ -169,7 +178,8 @@ def _rows(
         except StopIteration:
             break
         except UnicodeDecodeError:
-            raise error_class(_not_text(encoding, f"after line {start - 1}"), line=start) from None
+            reason = _not_text(encoding, f"after line {start - 1}", advice)
+            raise error_class(reason, line=start) from None
         if isinstance(cells, LongRecord):
             skipped += cells.more_lines
             progress.row()
