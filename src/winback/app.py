@@ -62,8 +62,14 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
         finally:
             runtime.close()
 
+    # (redirect_slashes: the router would redirect a POST to a path with a slash too
+    # many, webhooks included; web/errors.py answers such paths instead)
     app = FastAPI(
-        title="winback", version=__version__, lifespan=lifespan, default_response_class=JSONBody
+        title="winback",
+        version=__version__,
+        lifespan=lifespan,
+        default_response_class=JSONBody,
+        redirect_slashes=False,
     )
     app.add_exception_handler(WinbackError, winback_error_response)
     app.add_exception_handler(RequestValidationError, validation_error_response)

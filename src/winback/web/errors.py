@@ -10,7 +10,10 @@ import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Match
 
 from winback.errors import RateLimited, Unauthorized, WinbackError, json_pointer
 from winback.reasons import validation_reason
@@ -53,13 +56,18 @@ def _reason_and_pointer(detail: Mapping[str, Any], location: tuple[Any, ...]) ->
     return validation_reason(detail), pointer
 
 
-async def http_error_response(request: Request, error: Exception) -> JSONBody:
+async def http_error_response(request: Request, error: Exception) -> Response:
     """The router's own answers (no such route, method not allowed) in winback's shape,
-    so a client reads every error the same way."""
+    so a client reads every error the same way; a read of a route's path with a slash
+    too many at its end is redirected to the route."""
     assert isinstance(error, HTTPException)
     status = HTTPStatus(error.status_code)
+    own = error.detail == status.phrase  # (the router's, which says no more than that)
+    meant = _route_meant(request) if own and status == HTTPStatus.NOT_FOUND else None
+    if meant is not None and request.method in _REDIRECTED_METHODS:
+        return RedirectResponse(URL(scope={**request.scope, "path": meant}))
     code = status.phrase.lower().replace(" ", "_").replace("-", "_")
-    reason = error.detail if error.detail != status.phrase else _reason(request, error)
+    reason = _reason(request, error, meant) if own else error.detail
     return JSONBody(
         {"error": {"code": code, "reason": reason}},
         status_code=error.status_code,
@@ -67,9 +75,29 @@ async def http_error_response(request: Request, error: Exception) -> JSONBody:
     )
 
 
-def _reason(request: Request, error: HTTPException) -> str:
+# A path with a slash too many at its end is redirected to the route it means (the
+# app's router does not do it) only for a read: a redirected POST loses its body with
+# many clients, so it is answered 404 naming the route, and its sender fixes its URL.
+_REDIRECTED_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _route_meant(request: Request) -> str | None:
+    """The path without its trailing slashes, if a route takes the request's method there."""
+    path: str = request.scope["path"]
+    trimmed = path.rstrip("/")
+    if not trimmed or trimmed == path:
+        return None
+    scope = {**request.scope, "path": trimmed}
+    if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+        return trimmed
+    return None
+
+
+def _reason(request: Request, error: HTTPException, meant: str | None) -> str:
     where = f"{request.method} {request.url.path}"
     if error.status_code == HTTPStatus.NOT_FOUND:
+        if meant is not None:
+            return f"no such route: {where} (without the trailing slash, {meant} is one)"
         return f"no such route: {where}"
     if error.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
         allowed = (error.headers or {}).get("Allow", "")
