@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -22,6 +25,8 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
 )
+
+from winback.reasons import json_kind
 
 MAX_ID_LENGTH = 255
 # What every database keeps exactly with 4 places (SQLite: as a 64-bit integer).
@@ -81,7 +86,8 @@ def to_decimal(value: Any) -> Decimal:
         raise ValueError("expected a number or a numeric string")
     if not result.is_finite():
         raise ValueError("the number must be finite")
-    if abs(result) >= MAX_AMOUNT:
+    # (copy_abs, not abs(): abs() rounds to the context, and 1e99999999 overflows it)
+    if result.copy_abs() >= MAX_AMOUNT:
         raise ValueError(f"the amount must be less than {MAX_AMOUNT:,} in absolute value")
     return result
 
@@ -124,16 +130,24 @@ def to_money(value: Any) -> Decimal:
 
 def check_money(value: Decimal) -> Decimal:
     """``to_money`` for a finite ``Decimal`` already read (a feed's price, by the million)."""
-    if abs(value) >= MAX_AMOUNT:
+    if value.copy_abs() >= MAX_AMOUNT:
         raise ValueError(f"the amount must be less than {MAX_AMOUNT:,} in absolute value")
     return check_places(value, "money")
 
 
 def to_email(value: Any) -> str:
-    """A valid address, normalized and lower-case; a ValueError saying why not otherwise."""
+    """A valid address, normalized and lower-case; a ValueError saying why not otherwise.
+
+    New input is held to RFC 5321's limit on the part before the @-sign; an event
+    stored before the limit was kept is applied as it was accepted (``stored_input``),
+    and ``email_as_stored`` finds such addresses too.
+    """
     if not isinstance(value, str):
         raise ValueError("an email must be a string")
-    return _checked_email(value)
+    address = _normalized_email(value)
+    if not _READING_STORED.get():
+        _check_local_part(value, address)
+    return address
 
 
 def email_as_stored(text: str) -> str:
@@ -141,15 +155,46 @@ def email_as_stored(text: str) -> str:
     lower-case), so that it finds what a store sent in any of its spellings; text
     that is no address is only lower-cased (it matches nothing stored)."""
     try:
-        return to_email(text)
+        return _normalized_email(text)
     except ValueError:
         return text.strip().lower()
+
+
+# RFC 5321 (and RFC 6531 for UTF-8 addresses): a mail server need not take a
+# longer local part, so an address with one may never be delivered to.
+MAX_LOCAL_PART_OCTETS = 64
+
+# Set while events already stored are applied: what was acknowledged with a 200 is
+# applied by the rules it was accepted under, on a replay too.
+_READING_STORED: ContextVar[bool] = ContextVar("reading_stored", default=False)
+
+
+@contextmanager
+def stored_input() -> Iterator[None]:
+    """Read payloads as stored events: the checks added since they were accepted are off."""
+    token = _READING_STORED.set(True)
+    try:
+        yield
+    finally:
+        _READING_STORED.reset(token)
+
+
+def _check_local_part(value: str, address: str) -> None:
+    octets = len(address.rsplit("@", 1)[0].encode("utf-8"))
+    if octets > MAX_LOCAL_PART_OCTETS:
+        raise ValueError(
+            f"{value!r} is not a valid email address: the part before the @-sign must be"
+            f" at most {MAX_LOCAL_PART_OCTETS} bytes long in UTF-8 (RFC 5321), this one"
+            f" is {octets}"
+        )
 
 
 # Checking an address costs about 0.1 ms and the same addresses come back again and
 # again (a shopper's every order, a store's history import); bounded, so memory is too.
 @functools.lru_cache(maxsize=100_000)
-def _checked_email(value: str) -> str:
+def _normalized_email(value: str) -> str:
+    """``value`` normalized and lower-cased if it is an address (of any length
+    before the @-sign, as email_validator allows); a ValueError saying why not."""
     plain = _plain_email(value.strip())
     if plain is not None:
         return plain
@@ -170,7 +215,6 @@ _PLAIN_EMAIL = re.compile(
 )
 _RESERVED_DOMAINS = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 _MAX_EMAIL_LENGTH = 254
-_MAX_LOCAL_PART_LENGTH = 64
 
 
 def _plain_email(value: str) -> str | None:
@@ -178,30 +222,34 @@ def _plain_email(value: str) -> str | None:
     if len(value) > _MAX_EMAIL_LENGTH or _PLAIN_EMAIL.fullmatch(value) is None:
         return None
     local_part, domain = value.lower().rsplit("@", 1)
-    if len(local_part) > _MAX_LOCAL_PART_LENGTH or "--" in domain:
+    if len(local_part) > MAX_LOCAL_PART_OCTETS or "--" in domain:
         return None
     if domain.rsplit(".", 1)[1] in _RESERVED_DOMAINS:
         return None
     return f"{local_part}@{domain}"
 
 
-def _tags(value: Any) -> list[str]:
+def _tag_list(value: Any) -> Any:
+    """Tags as a list to check one by one: a comma-separated string split, null none."""
     if value is None:
         return []
     if isinstance(value, str):
-        items: list[Any] = value.split(",")
-    elif isinstance(value, list):
-        items = value
-    else:
-        raise ValueError("tags must be a list or a comma-separated string")
-    tags: list[str] = []
-    for item in items:
-        if not isinstance(item, (str, int)):
-            raise ValueError("each tag must be a string")
-        tag = str(item).strip()
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags
+        return value.split(",")
+    if isinstance(value, list):
+        return value
+    raise ValueError("tags must be a list or a comma-separated string")
+
+
+def _tag(value: Any) -> str:
+    # (checked here, each on its own, so that a refusal points at the tag: /tags/1)
+    if not isinstance(value, (str, int)):
+        raise ValueError(f"a tag must be a string, got {json_kind(value)}")
+    return str(value).strip()
+
+
+def _distinct_tags(tags: list[str]) -> list[str]:
+    """The tags in the order sent, each once, blank ones dropped."""
+    return list(dict.fromkeys(tag for tag in tags if tag))
 
 
 def _aware(value: datetime) -> datetime:
@@ -283,7 +331,11 @@ Money = Annotated[Decimal, BeforeValidator(to_money), PlainSerializer(format_mon
 # Senders that send a discount negative mean the same amount.
 Discount = Annotated[Money, AfterValidator(abs)]
 Email = Annotated[str, BeforeValidator(to_email)]
-Tags = Annotated[list[str], BeforeValidator(_tags)]
+Tags = Annotated[
+    list[Annotated[str, BeforeValidator(_tag)]],
+    BeforeValidator(_tag_list),
+    AfterValidator(_distinct_tags),
+]
 Birthdate = Annotated[str | None, BeforeValidator(_birthdate)]
 PhoneE164 = Annotated[str | None, BeforeValidator(_e164)]
 

@@ -16,6 +16,7 @@ from winback.apply import batch
 from winback.apply.applier import Applier, wait_after_failures
 from winback.apply.direct import apply_direct
 from winback.apply.item import ApplyItem
+from winback.fields import to_email
 from winback.intake.rawlog import append_events
 from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload
@@ -252,3 +253,35 @@ def test_the_wait_after_failed_looks_doubles_to_5_seconds_however_long_it_fails(
     # (a power of 2 past 1024 overflows a float: an outage of an hour and a half used to
     # end the applier for good)
     assert wait_after_failures(failures) == pytest.approx(wait)
+
+
+def test_an_event_accepted_before_a_check_was_added_is_applied_as_it_was_accepted(
+    private_engine: Engine,
+) -> None:
+    # given an event stored (acknowledged) before addresses were held to 64 bytes
+    # before the @-sign, naming such an address in a custom event and a subscribe
+    store, _ = create_store(private_engine, name="Stored before")
+    address = "a" * 65 + "@example.com"
+    append_events(
+        private_engine,
+        [
+            webhook_event(store.id, "customers/update", {"id": "c1", "email": address}),
+            webhook_event(store.id, "newsletter/subscribe", {"email": address}),
+            webhook_event(store.id, "wishlist/added", {"email": address, "sku": "s1"}),
+        ],
+    )
+
+    # when the applier applies them (after an upgrade, or in a replay)
+    Applier(private_engine).drain()
+
+    # then they are applied, not refused by the newer check
+    with private_engine.connect() as conn:
+        outcomes = conn.execute(
+            select(raw_events.c.outcome).where(raw_events.c.store_id == store.id)
+        ).scalars()
+        assert list(outcomes) == ["applied", "applied", "applied"]
+        customer = reads.customer(conn, store.id, "c1")
+    assert customer is not None and customer.email == address
+    # while the same address is refused as new input
+    with pytest.raises(ValueError, match="at most 64 bytes"):
+        to_email(address)

@@ -452,3 +452,18 @@ def test_lines_whose_sum_reaches_the_money_limit_are_a_row_error() -> None:
     assert isinstance(error, RowError)
     assert (error.line, error.column) == (2, "line_items")
     assert "100,000,000,000,000" in error.reason
+
+
+def test_an_amount_with_a_huge_exponent_is_a_row_error_and_the_next_order_goes_in() -> None:
+    text = (
+        "order_id,order_created_at,order_status,customer_id,order_total\n"
+        "1,2024-03-01T10:00:00Z,new,C1,1e99999999\n"
+        "2,2024-03-01T10:00:00Z,new,C1,5\n"
+    )
+
+    error, order = orders(text)
+
+    assert isinstance(error, RowError)
+    assert (error.line, error.column) == (2, "order_total")
+    assert "100,000,000,000,000" in error.reason
+    assert isinstance(order, ImportedOrder) and order.payload.id == "2"

@@ -190,3 +190,20 @@ def test_a_visitor_header_that_cannot_be_a_visitor_is_ignored_not_refused(
     [activity] = store.get("/api/v1/customers/ada@example.com/activity").json()["items"]
     assert (activity["type"], activity["visitor_id"]) == ("product_viewed", None)
     assert log_entries(store)[0]["headers"]["x-visitor-id"] == "v" * 65
+
+
+@pytest.mark.parametrize(
+    "local_part",
+    ["A" * 64, "\u00e9" * 32, "a" * 62 + "\u00e9"],
+    ids=["64 ASCII letters", "32 accented letters", "62 letters and an accented one"],
+)
+def test_an_email_with_64_bytes_before_the_at_sign_is_kept(
+    store: StoreClient, local_part: str
+) -> None:
+    # when a customer's address has as long a part before the @-sign as RFC 5321 allows
+    response = store.send("customers/create", {"id": 1, "email": f"{local_part}@example.com"})
+
+    # then it is applied, and kept as every address is (lower-case)
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+    assert store.read("/api/v1/customers/1")["email"] == f"{local_part.lower()}@example.com"

@@ -36,6 +36,9 @@ ORDER = {
 CUSTOMER = {"id": 7, "email": "ada@example.com", "first_name": "Ada"}
 PRODUCT = {"id": 55, "title": "Mug", "price": "12.45"}
 CART = {"id": "c1", "email": "ada@example.com", "line_items": []}
+# RFC 5321 allows 64 bytes before the @-sign; mail to a longer address may never arrive.
+LONG_LOCAL_PART = "a" * 65 + "@example.com"
+LONG_ACCENTED_LOCAL_PART = "\u00e9" * 33 + "@example.com"  # (33 letters, 2 bytes each)
 
 
 def without(body: dict[str, Any], field: str) -> dict[str, Any]:
@@ -227,6 +230,106 @@ INVALID_BODIES = [
         {"customer_id": {"id": 7}},
         "/customer_id",
         "an id must be a string or a number",
+    ),
+    (
+        "a customer's tag that is an object",
+        "customers/create",
+        {**CUSTOMER, "tags": [{"name": "vip"}]},
+        "/tags/0",
+        "a tag must be a string, got an object",
+    ),
+    (
+        "a customer's second tag that is null",
+        "customers/update",
+        {**CUSTOMER, "tags": ["vip", None]},
+        "/tags/1",
+        "a tag must be a string, got null",
+    ),
+    (
+        "tags that are neither a list nor a string",
+        "customers/create",
+        {**CUSTOMER, "tags": 5},
+        "/tags",
+        "tags must be a list or a comma-separated string",
+    ),
+    (
+        "a tag of an order's customer that is a list",
+        "orders/create",
+        {**ORDER, "customer": {"id": 7, "email": "ada@example.com", "tags": ["a", "b", []]}},
+        "/customer/tags/2",
+        "a tag must be a string, got an array",
+    ),
+    (
+        "a tag of a cart's customer that is a number with a fraction",
+        "carts/create",
+        {**CART, "customer": {"id": 7, "tags": [1.5]}},
+        "/customer/tags/0",
+        "a tag must be a string, got a number",
+    ),
+    (
+        "a product's tag that is an object",
+        "products/create",
+        {**PRODUCT, "tags": ["mugs", {"name": "sale"}]},
+        "/tags/1",
+        "a tag must be a string, got an object",
+    ),
+    (
+        "a subscriber's tag that is a list",
+        "newsletter/subscribe",
+        {"email": "ada@example.com", "tags": [["footer"]]},
+        "/tags/0",
+        "a tag must be a string, got an array",
+    ),
+    (
+        "a product's category that is an array",
+        "products/create",
+        {**PRODUCT, "categories": ["mugs", ["sale"]]},
+        "/categories/1",
+        "must be an object, got an array",
+    ),
+    (
+        "an email with 65 bytes before the @-sign",
+        "customers/create",
+        {**CUSTOMER, "email": LONG_LOCAL_PART},
+        "/email",
+        f"{LONG_LOCAL_PART!r} is not a valid email address: the part before the @-sign must be"
+        " at most 64 bytes long in UTF-8 (RFC 5321), this one is 65",
+    ),
+    (
+        "an email with 33 accented letters (66 bytes) before the @-sign",
+        "newsletter/subscribe",
+        {"email": LONG_ACCENTED_LOCAL_PART},
+        "/email",
+        f"{LONG_ACCENTED_LOCAL_PART!r} is not a valid email address: the part before the"
+        " @-sign must be at most 64 bytes long in UTF-8 (RFC 5321), this one is 66",
+    ),
+    (
+        "an order's email with 65 bytes before the @-sign",
+        "orders/create",
+        {**ORDER, "email": LONG_LOCAL_PART},
+        "/email",
+        f"{LONG_LOCAL_PART!r} is not a valid email address: the part before the @-sign",
+    ),
+    (
+        "a cart customer's email with 65 bytes before the @-sign",
+        "carts/update",
+        {**CART, "customer": {"id": 7, "email": LONG_LOCAL_PART.upper()}},
+        "/customer/email",
+        f"{LONG_LOCAL_PART.upper()!r} is not a valid email address: the part before the @-sign",
+    ),
+    (
+        "a custom event naming an email with 65 bytes before the @-sign",
+        "page_viewed",
+        {"customer": {"email": LONG_LOCAL_PART}},
+        "/customer/email",
+        f"{LONG_LOCAL_PART!r} is not a valid email address: the part before the @-sign",
+    ),
+    (
+        "an unsubscribe of an email with 65 bytes before the @-sign",
+        "newsletter/unsubscribe",
+        {"email": LONG_LOCAL_PART},
+        "/email",
+        f"{LONG_LOCAL_PART!r} is not a valid email address: the part before the @-sign",
     ),
 ]
 

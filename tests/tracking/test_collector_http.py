@@ -375,3 +375,14 @@ def test_the_openapi_schema_lists_the_tracking_routes(store: StoreClient) -> Non
     assert {"200", "204", "400", "403", "404", "413", "415", "429"} <= set(collect)
     assert "get" in paths["/track.js"]
     assert "get" in paths["/api/v1/customers/{customer_id}/activity"]
+
+
+def test_a_price_with_a_huge_exponent_is_refused_with_its_pointer_not_a_server_error(
+    store: StoreClient, shopper: Shopper
+) -> None:
+    line = {"product_id": "1", "quantity": 1, "price": "1e99999999"}
+
+    response = shopper.send(("carts/update", {"id": "c1", "line_items": [line]}))
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["pointer"] == "/events/0/data/line_items/0/price"

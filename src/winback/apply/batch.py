@@ -20,6 +20,7 @@ from winback.catalog.description import ProductDescription
 from winback.catalog.model import Product
 from winback.catalog.payloads import ProductPayload
 from winback.errors import WinbackError
+from winback.fields import stored_input
 from winback.intake.checked import CheckedEvents
 from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload
@@ -239,7 +240,8 @@ def parse_events(
     refused: list[Outcome] = []
     for event in events:
         try:
-            items.append(_parse(event, checked))
+            with stored_input():
+                items.append(_parse(event, checked))
         except (WinbackError, ValueError) as error:
             reason = error.reason if isinstance(error, WinbackError) else str(error)
             pointer = error.pointer if isinstance(error, WinbackError) else None
@@ -330,7 +332,18 @@ def apply_items(
 def _work_out(
     conn: Connection, items: list[ApplyItem], carried: CarriedProducts | None = None
 ) -> tuple[Workspace, list[str]]:
-    """Each item's outcome, and the workspace holding the changes, not yet written."""
+    """Each item's outcome, and the workspace holding the changes, not yet written.
+
+    Items are applied by the rules they were accepted under (``stored_input``): an
+    event acknowledged before a check was added is not refused by it later.
+    """
+    with stored_input():
+        return _work_out_items(conn, items, carried)
+
+
+def _work_out_items(
+    conn: Connection, items: list[ApplyItem], carried: CarriedProducts | None
+) -> tuple[Workspace, list[str]]:
     ws = Workspace(conn)
     if carried is not None:
         named = _named_products(items)  # (the rest is let go: the carry stays a batch's size)
