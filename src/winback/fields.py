@@ -24,9 +24,12 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
 )
 
-from winback.reasons import json_kind
+from winback.reasons import TIME_FORM, json_kind
 
 MAX_ID_LENGTH = 255
 # What every database keeps exactly with 4 places (SQLite: as a 64-bit integer).
@@ -271,15 +274,50 @@ _OFFSET_AFTER_TIME = re.compile(
 )
 
 
-def _datetime_input(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
+def _with_iso_offset(text: str) -> str:
     found = _OFFSET_AFTER_TIME.search(text)
     if found is None:
-        return value
+        return text
     zone = f"{found['sign']}{found['hours']}:{found['minutes'] or '00'}"
     return text[: found.start()] + found["time"] + zone
+
+
+# A UNIX time sent as text: digits, with a fraction if any. "+5", ".5" or "1.e5" are
+# numbers too, but no store writes a time so; taken as one, each would be a 1970 date.
+_UNIX_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+
+def _time(value: Any, parse: ValidatorFunctionWrapHandler) -> Any:
+    """A time as the validator reads it; text it cannot read is read again by Python's
+    ISO 8601 parser, which takes the basic form (20261129T100000Z) and says what is
+    wrong with the rest (an hour of 24, a 30th of February)."""
+    if not isinstance(value, str):
+        return parse(value)
+    text = _with_iso_offset(value.strip())
+    if NUMERIC_TEXT.fullmatch(text) and not _UNIX_TEXT.fullmatch(text):
+        raise ValueError(
+            "a UNIX time sent as text must be digits, with a fraction if any, like"
+            f" '1795780800'; got {value[:60]!r}"
+        )
+    try:
+        return parse(text)
+    except ValidationError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as error:
+        problem = _iso_problem(str(error))
+        raise ValueError(f"must be {TIME_FORM}{problem}; got {value[:60]!r}") from None
+    return parse(parsed)
+
+
+def _iso_problem(message: str) -> str:
+    """Python's word on a time it could not read, where it says more than the value does."""
+    if message.startswith("Invalid isoformat string"):
+        return ""
+    if message.startswith("offset must be"):
+        return ": the zone offset must be less than 24 hours"
+    return f": {message}"  # (an hour of 24, a 30th of February)
 
 
 def _birthdate(value: Any) -> str | None:
@@ -351,7 +389,7 @@ def _none_as_false(value: Any) -> Any:
 
 # An optional flag sent as ``null`` has its default, ``false``.
 FlagOrNull = Annotated[bool, BeforeValidator(_none_as_false)]
-UTCTime = Annotated[AwareDatetime, BeforeValidator(_datetime_input), AfterValidator(_aware)]
+UTCTime = Annotated[AwareDatetime, WrapValidator(_time), AfterValidator(_aware)]
 
 
 def _blank_as_none(value: Any) -> Any:

@@ -15,7 +15,7 @@ _PATTERN_FORMS = {
     r"^[A-Za-z]{3}$": "a three-letter currency code (ISO 4217), like USD",
     r"^[A-Za-z0-9_-]{8,64}$": "8 to 64 letters, digits, '-' or '_'",
 }
-_TIME_FORM = "a time in ISO 8601 with its time zone, like 2026-11-01T10:00:00Z or +02:00"
+TIME_FORM = "a time in ISO 8601 with its time zone, like 2026-11-01T10:00:00Z or +02:00"
 
 # Faults of type: the sentence, to which what was sent is added ("got a string").
 _WRONG_TYPE = {
@@ -33,9 +33,9 @@ _WRONG_TYPE = {
     "float_parsing": "must be a number",
     "decimal_type": "must be a number",
     "decimal_parsing": "must be a number",
-    "datetime_type": f"must be {_TIME_FORM}",
-    "datetime_parsing": f"must be {_TIME_FORM}",
-    "datetime_from_date_parsing": f"must be {_TIME_FORM}",
+    "datetime_type": f"must be {TIME_FORM}",
+    "datetime_parsing": f"must be {TIME_FORM}",
+    "datetime_from_date_parsing": f"must be {TIME_FORM}",
     "date_type": "must be a date as YYYY-MM-DD",
     "date_parsing": "must be a date as YYYY-MM-DD",
     "date_from_datetime_parsing": "must be a date as YYYY-MM-DD",
@@ -43,7 +43,7 @@ _WRONG_TYPE = {
 # Faults of value: a sentence filled from the fault's context.
 _WRONG_VALUE = {
     "missing": "this field is required",
-    "timezone_aware": f"this time has no time zone; send {_TIME_FORM}",
+    "timezone_aware": f"this time has no time zone; send {TIME_FORM}",
     "string_too_long": "must be at most {max_length} characters",
     "string_too_short": "must be at least {min_length} characters",
     "too_long": "must have at most {max_length} items",

@@ -127,6 +127,22 @@ INVALID_BODIES = [
         " 2026-11-01T10:00:00Z or +02:00",
     ),
     (
+        "created_at as a number that no store writes as a time",
+        "orders/create",
+        {**ORDER, "created_at": "+5"},
+        "/created_at",
+        "a UNIX time sent as text must be digits, with a fraction if any, like '1795780800';"
+        " got '+5'",
+    ),
+    (
+        "created_at at an hour of 24",
+        "orders/create",
+        {**ORDER, "created_at": "2026-11-29T24:00:00Z"},
+        "/created_at",
+        "must be a time in ISO 8601 with its time zone, like 2026-11-01T10:00:00Z or +02:00:"
+        " hour must be in 0..23; got '2026-11-29T24:00:00Z'",
+    ),
+    (
         "price that is not a number",
         "orders/create",
         {**ORDER, "line_items": [{"product_id": 55, "price": "abc"}]},
