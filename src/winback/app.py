@@ -39,6 +39,7 @@ from winback.web.errors import (
     validation_error_response,
     winback_error_response,
 )
+from winback.web.heads import HeadAsGet
 from winback.web.nul import RefuseNul
 from winback.web.openapi import openapi_document
 from winback.web.paths import KeepEncodedSlashes
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.add_exception_handler(Exception, server_error_response)
     app.add_middleware(KeepEncodedSlashes)
     app.add_middleware(RefuseNul)
+    app.add_middleware(HeadAsGet)
     app.include_router(intake_router)
     app.include_router(read_router)
     app.include_router(admin_router)
@@ -88,11 +90,6 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
     app.add_api_route(
         "/metrics", metrics, methods=["GET"], tags=["operations"], response_class=Response
-    )
-    # HEAD too, the way some load balancers and uptime probes ask (undocumented twins)
-    app.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)
-    app.add_api_route(
-        "/metrics", metrics, methods=["HEAD"], include_in_schema=False, response_class=Response
     )
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

@@ -139,11 +139,11 @@ def test_a_method_a_route_does_not_take_is_405_in_winbacks_error_shape(store: St
     )
 
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert response.json() == {
         "error": {
             "code": "method_not_allowed",
-            "reason": "method not allowed: DELETE /api/v1/customers/7 (allowed: GET)",
+            "reason": "method not allowed: DELETE /api/v1/customers/7 (allowed: GET, HEAD)",
         }
     }
 
@@ -155,3 +155,20 @@ def test_a_webhook_sent_with_the_wrong_method_is_405_in_winbacks_error_shape(
 
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("sent_as", [" 42x\t", "\u00a042x\u00a0"])
+def test_an_id_sent_with_spaces_around_is_found_by_what_was_sent(
+    store: StoreClient, sent_as: str
+) -> None:
+    # the intake keeps " 42x\t" as "42x": so the store finds it by either
+    send(store, "customers/create", {"id": sent_as, "email": "ada@example.com"})
+    order = {"id": "o1", "created_at": "2026-11-01T10:00:00Z", "customer": {"id": sent_as}}
+    send(store, "orders/create", order)
+    store.wait_applied()
+
+    by_path = store.get(path_of("customers", sent_as))
+    by_filter = store.get("/api/v1/orders", customer_id=sent_as)
+
+    assert (by_path.status_code, by_path.json()["id"]) == (200, "42x")
+    assert [found["customer_id"] for found in by_filter.json()["items"]] == ["42x"]

@@ -42,9 +42,10 @@ SINGLE_VALUED_QUERY = Depends(single_valued_query)
 
 
 def _not_blank(value: str) -> str:
+    # (trimmed as the intake trims what it keeps: an id sent as " 42 " is kept as "42")
     if not value.strip():
         raise ValueError("must not be empty (leave the parameter out instead)")
-    return value
+    return value.strip()
 
 
 # A filter sent empty is a mistake in the caller's code, not a search for nothing.

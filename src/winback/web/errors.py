@@ -17,6 +17,7 @@ from starlette.routing import Match
 
 from winback.errors import RateLimited, Unauthorized, WinbackError, json_pointer
 from winback.reasons import validation_reason
+from winback.web.heads import SENT_METHOD
 from winback.web.responses import JSONBody
 
 log = structlog.get_logger(__name__)
@@ -66,13 +67,33 @@ async def http_error_response(request: Request, error: Exception) -> Response:
     meant = _route_meant(request) if own and status == HTTPStatus.NOT_FOUND else None
     if meant is not None and request.method in _REDIRECTED_METHODS:
         return RedirectResponse(URL(scope={**request.scope, "path": meant}))
+    headers = error.headers
+    if own and status == HTTPStatus.METHOD_NOT_ALLOWED:
+        # (the router names the methods of the first route on the path, where several
+        # routes may share it: one takes GET, another POST)
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
     code = status.phrase.lower().replace(" ", "_").replace("-", "_")
-    reason = _reason(request, error, meant) if own else error.detail
+    reason = _reason(request, error, headers or {}, meant) if own else error.detail
     return JSONBody(
-        {"error": {"code": code, "reason": reason}},
-        status_code=error.status_code,
-        headers=error.headers,
+        {"error": {"code": code, "reason": reason}}, status_code=error.status_code, headers=headers
     )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path (HEAD wherever GET is)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if method != "HEAD"
+        and any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+    return [*allowed[:1], "HEAD", *allowed[1:]] if "GET" in allowed else allowed
 
 
 # A path with a slash too many at its end is redirected to the route it means (the
@@ -93,15 +114,17 @@ def _route_meant(request: Request) -> str | None:
     return None
 
 
-def _reason(request: Request, error: HTTPException, meant: str | None) -> str:
-    where = f"{request.method} {request.url.path}"
+def _reason(
+    request: Request, error: HTTPException, headers: Mapping[str, str], meant: str | None
+) -> str:
+    method = request.scope.get(SENT_METHOD, request.method)
+    where = f"{method} {request.url.path}"
     if error.status_code == HTTPStatus.NOT_FOUND:
         if meant is not None:
             return f"no such route: {where} (without the trailing slash, {meant} is one)"
         return f"no such route: {where}"
     if error.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
-        allowed = (error.headers or {}).get("Allow", "")
-        return f"method not allowed: {where} (allowed: {allowed})"
+        return f"method not allowed: {where} (allowed: {headers.get('Allow', '')})"
     return str(error.detail)
 
 

@@ -52,7 +52,8 @@ class ExternalIdConvertor(Convertor[str]):
     regex = r"[^/](?:(?s:.*)[^/])?"
 
     def convert(self, value: str) -> str:
-        return unquote(value)
+        # (as the intake keeps an id: " 42\t" was stored as "42", so it is found by it)
+        return unquote(value).strip()
 
     def to_string(self, value: str) -> str:
         return quote(value, safe="")
