@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from winback.orders.payloads import OrderPayload
 from winback.reasons import validation_reason
@@ -33,7 +33,7 @@ def reason_for(model: Any, body: dict[str, Any]) -> str:
             "this time has no time zone; send a time in ISO 8601 with its time zone, like"
             " 2026-11-01T10:00:00Z or +02:00",
         ),
-        (ORDER | {"test": "maybe"}, "must be true or false, got a string"),
+        (ORDER | {"test": "maybe"}, "must be true or false, got 'maybe'"),
         (
             ORDER | {"created_at": ""},
             "must be a time in ISO 8601 with its time zone, like 2026-11-01T10:00:00Z or"
@@ -79,3 +79,20 @@ def test_an_optional_time_sent_empty_is_no_time(blank: str) -> None:
 
     assert order.updated_at is None
     assert (customer.created_at, customer.updated_at) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "reason"),
+    [
+        (int, "1.5", "must be a whole number, got '1.5'"),
+        (int, 1e20, "must be a whole number no larger than 2**63 - 1, got a number"),
+        (float, "cheap", "must be a number, got 'cheap'"),
+    ],
+)
+def test_text_of_the_wrong_form_is_shown_and_a_huge_whole_number_named(
+    kind: type, value: object, reason: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        TypeAdapter(kind).validate_python(value)
+
+    assert validation_reason(raised.value.errors()[0]) == reason

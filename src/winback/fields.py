@@ -291,8 +291,8 @@ def _time(value: Any, parse: ValidatorFunctionWrapHandler) -> Any:
     """A time as the validator reads it; text it cannot read is read again by Python's
     ISO 8601 parser, which takes the basic form (20261129T100000Z) and says what is
     wrong with the rest (an hour of 24, a 30th of February)."""
-    if not isinstance(value, str):
-        return parse(value)
+    if not isinstance(value, str) or not value.strip():
+        return parse(value)  # (refused as what it is: "got an empty string")
     text = _with_iso_offset(value.strip())
     if NUMERIC_TEXT.fullmatch(text) and not _UNIX_TEXT.fullmatch(text):
         raise ValueError(

@@ -29,6 +29,7 @@ _WRONG_TYPE = {
     "int_type": "must be a whole number",
     "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
+    "int_parsing_size": "must be a whole number no larger than 2**63 - 1",
     "float_type": "must be a number",
     "float_parsing": "must be a number",
     "decimal_type": "must be a number",
@@ -62,7 +63,11 @@ def validation_reason(detail: Mapping[str, Any]) -> str:
     kind = str(detail["type"])
     context = detail.get("ctx") or {}
     if kind in _WRONG_TYPE:
-        return f"{_WRONG_TYPE[kind]}, got {json_kind(detail.get('input'))}"
+        given = detail.get("input")
+        if kind.endswith("_parsing") and isinstance(given, str) and given.strip():
+            # (text of the wrong form: the text itself says more than "a string")
+            return f"{_WRONG_TYPE[kind]}, got {given[:60]!r}"
+        return f"{_WRONG_TYPE[kind]}, got {json_kind(given)}"
     if kind in _WRONG_VALUE:
         return _WRONG_VALUE[kind].format(**context)
     if kind == "string_pattern_mismatch":
