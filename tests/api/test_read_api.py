@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from tests.conftest import StoreClient
+from winback.storage.reads import CursorScope, encode_cursor
 
 
 def send(store: StoreClient, event_type: str, body: Any) -> None:
@@ -331,15 +332,56 @@ def test_a_cursor_this_api_did_not_give_out_is_400(
 def test_a_tampered_cursor_of_the_wrong_shape_is_400(
     ada: StoreClient, path: str, value: Any
 ) -> None:
+    # (made with the list's own mark, so that its values are what is checked)
+    cursor = encode_cursor(value, unfiltered_scope(path, ada.store_id))
+
     # a one-off connection: a 500 may close it, and the store's client is used after the test
     response = httpx.get(
-        ada.server.url + path,
-        params={"cursor": cursor_of(value)},
-        headers={"x-api-key": ada.api_key},
+        ada.server.url + path, params={"cursor": cursor}, headers={"x-api-key": ada.api_key}
     )
 
     assert response.status_code == 400, response.text
-    assert response.json()["error"]["code"] == "invalid_cursor"
+    assert response.json()["error"] == {
+        "code": "invalid_cursor",
+        "reason": "the cursor is not one this API gave out",
+        "parameter": "cursor",
+    }
+
+
+def unfiltered_scope(path: str, store_id: str) -> CursorScope:
+    """The scope of a list read without filters, as storage/reads.py names it."""
+    name = path.rsplit("/", 1)[1]
+    return (name, store_id, None, None) if name == "events" else (name, store_id, None)
+
+
+def first_cursor(store: StoreClient, path: str, **params: Any) -> str:
+    response = store.get(path, limit=1, **params)
+    assert response.status_code == 200, response.text
+    return str(response.json()["next_cursor"])
+
+
+def test_a_cursor_of_another_list_is_400_saying_so(
+    store: StoreClient, other_store: StoreClient
+) -> None:
+    for number in (1, 2):
+        for client in (store, other_store):
+            send(client, "customers/create", {"id": number, "email": f"c{number}@example.com"})
+    store.wait_applied()
+    other_store.wait_applied()
+    created = first_cursor(store, "/api/v1/events", type="customers/create")
+
+    answers = [
+        # another store's key
+        other_store.get("/api/v1/customers", cursor=first_cursor(store, "/api/v1/customers")),
+        # another filter
+        store.get("/api/v1/events", type="orders/create", cursor=created),
+        store.get("/api/v1/events", cursor=created),
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["reason"].startswith("the cursor pages another list")
+    assert store.get("/api/v1/events", type="customers/create", cursor=created).status_code == 200
 
 
 def test_the_openapi_schema_lists_the_routes(store: StoreClient) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from winback.coupons.model import PENDING, USED, Coupon
-from winback.storage.reads import decode_cursor, encode_cursor
+from winback.storage.reads import CursorScope, decode_cursor, encode_cursor
 from winback.storage.schema import coupons
 
 
@@ -126,18 +126,14 @@ def page(
         query = query.where(coupons.c.email == email)
     if status is not None:
         query = query.where(coupons.c.status == status)
+    scope: CursorScope = ("coupons", store_id, email, status)
     if cursor is not None:
-        query = query.where(coupons.c.id < _cursor_id(cursor))
+        query = query.where(coupons.c.id < decode_cursor(cursor, scope, int)[0])
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(coupons.c.id.desc()).limit(limit + 1)).all()
     found = [_coupon(row) for row in rows[:limit]]
-    next_cursor = encode_cursor([found[-1].id]) if len(rows) > limit else None
+    next_cursor = encode_cursor([found[-1].id], scope) if len(rows) > limit else None
     return found, next_cursor
-
-
-def _cursor_id(cursor: str) -> int:
-    value: int = decode_cursor(cursor, int)[0]
-    return value
 
 
 def mark_used(conn: Connection, uses: Iterable[CouponUse]) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from winback.errors import InvalidPayload
 from winback.imports.jobs import FAILED, RUNNING, ImportJob
-from winback.storage.reads import cursor_time, decode_cursor, encode_cursor
+from winback.storage.reads import CursorScope, cursor_time, decode_cursor, encode_cursor
 from winback.storage.schema import import_jobs, markers
 
 # The marker of a contacts file already imported: its digest and the time it was applied as of.
@@ -141,9 +141,10 @@ def jobs_page(
 ) -> tuple[list[ImportJob], str | None]:
     """A page of the store's imports, newest first, and the cursor of the next."""
     job = import_jobs.c
+    scope: CursorScope = ("imports", store_id)
     query = select(import_jobs).where(job.store_id == store_id)
     if cursor:
-        at_text, job_id = decode_cursor(cursor, str, str)
+        at_text, job_id = decode_cursor(cursor, scope, str, str)
         at = cursor_time(at_text)
         if at is None:
             raise InvalidPayload(
@@ -153,7 +154,7 @@ def jobs_page(
     rows = conn.execute(query.order_by(job.created_at.desc(), job.id.desc()).limit(limit + 1)).all()
     jobs = [_job(row) for row in rows[:limit]]
     last = jobs[-1] if len(rows) > limit else None
-    return jobs, encode_cursor([last.created_at.isoformat(), last.id]) if last else None
+    return jobs, encode_cursor([last.created_at.isoformat(), last.id], scope) if last else None
 
 
 # The tables an import fills, whose planner statistics go stale as it does.

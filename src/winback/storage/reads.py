@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -20,9 +21,19 @@ from winback.shoppers.model import Customer
 from winback.storage.rows import from_row
 from winback.storage.schema import carts, customers, orders, products, raw_events, suppressions
 
+# A cursor names the list it pages: the route, the store and the filters, as a short
+# mark of them before its values. A cursor passed to another list (another filter,
+# another store's key, another route) would page from a place that list never had.
+CursorScope = tuple[str | None, ...]
 
-def encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(values)).decode()
+
+def _scope_mark(scope: CursorScope) -> str:
+    return hashlib.blake2s(orjson.dumps(scope), digest_size=6).hexdigest()
+
+
+def encode_cursor(values: list[Any], scope: CursorScope) -> str:
+    """The cursor of the page after ``values``, in the list ``scope`` names."""
+    return base64.urlsafe_b64encode(orjson.dumps([_scope_mark(scope), *values])).decode()
 
 
 # What the databases' BIGINT holds: a larger number in a cursor is none this API gave.
@@ -38,8 +49,9 @@ def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
     return not isinstance(value, str) or "\x00" not in value
 
 
-def decode_cursor(cursor: str, *shape: type | tuple[type, ...]) -> list[Any]:
-    """The values of a cursor this API gave out, each checked against ``shape``.
+def decode_cursor(cursor: str, scope: CursorScope, *shape: type | tuple[type, ...]) -> list[Any]:
+    """The values of a cursor this API gave out for the list ``scope`` names, each
+    checked against ``shape``.
 
     A cursor is opaque to clients, but it arrives from outside: one of the wrong
     shape is refused here rather than failing (or silently matching) in a query.
@@ -50,13 +62,20 @@ def decode_cursor(cursor: str, *shape: type | tuple[type, ...]) -> list[Any]:
         values = None
     if (
         not isinstance(values, list)
-        or len(values) != len(shape)
-        or not all(_is(value, kind) for value, kind in zip(values, shape, strict=True))
+        or len(values) != len(shape) + 1
+        or not all(_is(value, kind) for value, kind in zip(values[1:], shape, strict=True))
     ):
         raise InvalidPayload(
             "the cursor is not one this API gave out", code="invalid_cursor", parameter="cursor"
         )
-    return values
+    if values[0] != _scope_mark(scope):
+        raise InvalidPayload(
+            "the cursor pages another list (another route, filter or store): pass a cursor"
+            " back with the same parameters it came with, or start without one",
+            code="invalid_cursor",
+            parameter="cursor",
+        )
+    return values[1:]
 
 
 def cursor_time(text: str) -> datetime | None:
@@ -98,14 +117,15 @@ def customers_page(
     conn: Connection, store_id: str, cursor: str | None, limit: int, email: str | None = None
 ) -> tuple[list[Customer], str | None]:
     """A page of the store's customers (those with ``email``, in any case, if given)."""
+    scope: CursorScope = ("customers", store_id, email and email_as_stored(email))
     query = select(customers).where(customers.c.store_id == store_id).order_by(customers.c.uid)
     if email is not None:
         query = query.where(customers.c.email == email_as_stored(email))
     if cursor:
-        query = query.where(customers.c.uid > decode_cursor(cursor, str)[0])
+        query = query.where(customers.c.uid > decode_cursor(cursor, scope, str)[0])
     rows = conn.execute(query.limit(limit + 1)).all()
     items = [from_row(Customer, row) for row in rows[:limit]]
-    return items, encode_cursor([items[-1].uid]) if len(rows) > limit else None
+    return items, encode_cursor([items[-1].uid], scope) if len(rows) > limit else None
 
 
 def suppression_types(conn: Connection, store_id: str, emails: list[str]) -> dict[str, list[str]]:
@@ -128,12 +148,12 @@ def suppressions_page(
     query = select(suppressions).where(suppressions.c.store_id == store_id)
     if email is not None:
         query = query.where(suppressions.c.email == email_as_stored(email))
-    query = _keyset(query, [suppressions.c.email, suppressions.c.type], cursor, descending=False)
-    order = (suppressions.c.email, suppressions.c.type)
-    rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
-    next_cursor = (
-        encode_cursor([rows[limit - 1].email, rows[limit - 1].type]) if len(rows) > limit else None
-    )
+    scope: CursorScope = ("suppressions", store_id, email and email_as_stored(email))
+    columns = [suppressions.c.email, suppressions.c.type]
+    query = _keyset(query, columns, cursor, scope)
+    rows = conn.execute(query.order_by(*columns).limit(limit + 1)).all()
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = encode_cursor([last.email, last.type], scope) if last else None
     return list(rows[:limit]), next_cursor
 
 
@@ -145,16 +165,13 @@ def order(conn: Connection, store_id: str, external_id: str) -> Order | None:
 
 
 def _keyset(
-    query: Select[Any], columns: list[Any], cursor: str | None, descending: bool
+    query: Select[Any], columns: list[Any], cursor: str | None, scope: CursorScope
 ) -> Select[Any]:
+    """The rows after the cursor's, in ascending order of two text columns."""
     if not cursor:
         return query
     first, second = columns
-    value_first, value_second = decode_cursor(cursor, str, str)
-    if descending:
-        return query.where(
-            or_(first < value_first, and_(first == value_first, second < value_second))
-        )
+    value_first, value_second = decode_cursor(cursor, scope, str, str)
     return query.where(or_(first > value_first, and_(first == value_first, second > value_second)))
 
 
@@ -164,12 +181,12 @@ def orders_page(
     query = select(orders).where(orders.c.store_id == store_id)
     if customer_uid is not None:
         query = query.where(orders.c.customer_uid == customer_uid)
-    query = _keyset(query, [orders.c.external_id, orders.c.uid], cursor, descending=False)
+    scope: CursorScope = ("orders", store_id, customer_uid)
+    query = _keyset(query, [orders.c.external_id, orders.c.uid], cursor, scope)
     rows = conn.execute(query.order_by(orders.c.external_id, orders.c.uid).limit(limit + 1)).all()
     items = [from_row(Order, row) for row in rows[:limit]]
-    next_cursor = (
-        encode_cursor([items[-1].external_id, items[-1].uid]) if len(rows) > limit else None
-    )
+    last = items[-1] if len(rows) > limit else None
+    next_cursor = encode_cursor([last.external_id, last.uid], scope) if last else None
     return items, next_cursor
 
 
@@ -202,10 +219,11 @@ def events_page(
         query = query.where(_of_type(event_type))
     if outcome:
         query = query.where(raw_events.c.outcome == outcome)
+    scope: CursorScope = ("events", store_id, event_type, outcome)
     if cursor:
-        query = query.where(raw_events.c.seq < decode_cursor(cursor, int)[0])
+        query = query.where(raw_events.c.seq < decode_cursor(cursor, scope, int)[0])
     rows = conn.execute(query.order_by(raw_events.c.seq.desc()).limit(limit + 1)).all()
-    next_cursor = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
+    next_cursor = encode_cursor([rows[limit - 1].seq], scope) if len(rows) > limit else None
     return list(rows[:limit]), next_cursor
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select, tru
 from winback.carts.model import Cart
 from winback.errors import InvalidPayload
 from winback.orders.model import Order
-from winback.storage.reads import cursor_time, decode_cursor, encode_cursor
+from winback.storage.reads import CursorScope, cursor_time, decode_cursor, encode_cursor
 from winback.storage.rows import from_row
 from winback.storage.schema import activities, carts, orders
 
@@ -48,10 +48,10 @@ class _Cursor:
 _KEY_TYPES: dict[str, type] = {ACTIVITY: int, CART: str, ORDER: str}
 
 
-def _cursor(cursor: str | None) -> _Cursor | None:
+def _cursor(cursor: str | None, scope: CursorScope) -> _Cursor | None:
     if not cursor:
         return None
-    at_text, kind, key = decode_cursor(cursor, str, str, (str, int))
+    at_text, kind, key = decode_cursor(cursor, scope, str, str, (str, int))
     at = cursor_time(at_text)
     # (a key of the wrong type would reach the query: PostgreSQL refuses comparing it)
     if at is None or not isinstance(key, _KEY_TYPES.get(kind, type(None))):
@@ -82,7 +82,8 @@ def timeline_page(
     conn: Connection, store_id: str, customer_uid: str, cursor: str | None, limit: int
 ) -> tuple[list[TimelineEntry], str | None]:
     """One page of the shopper's timeline and the cursor of the next (None at the end)."""
-    after = _cursor(cursor)
+    scope: CursorScope = ("timeline", store_id, customer_uid)
+    after = _cursor(cursor, scope)
     a, c, o = activities.c, carts.c, orders.c
     activity_rows = _page(
         conn,
@@ -119,4 +120,4 @@ def timeline_page(
     if len(entries) <= limit:
         return entries, None
     last = entries[limit - 1]
-    return entries[:limit], encode_cursor([last.at.isoformat(), last.kind, last.key])
+    return entries[:limit], encode_cursor([last.at.isoformat(), last.kind, last.key], scope)
