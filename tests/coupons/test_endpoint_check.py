@@ -43,9 +43,11 @@ def test_a_wrong_key_is_refused_and_nothing_is_kept(
 
     reason = refused_reason(coupons, url, key="not-the-key")
 
+    # (what the store's server said follows, as a developer needs it)
     assert reason == (
         "the endpoint answered HTTP 401 Unauthorized: "
         "the store refused winback's key; check the endpoint's key"
+        '; it said: {"is_success": false, "error_message": "missing or wrong remarkety_api_key"}'
     )
 
 
@@ -83,6 +85,7 @@ def test_a_500_is_reported_as_the_stores_server_failing_not_as_unreachable(
 
     assert refused_reason(coupons, url) == (
         "the endpoint answered HTTP 500 Internal Server Error: a failure on the store's server"
+        '; it said: {"is_success": false, "error_message": "the store could not create the code"}'
     )
     assert behaviour.created == {}
 
@@ -142,7 +145,8 @@ def test_each_status_class_is_refused_with_what_the_endpoint_answered(
     url, behaviour = store_side.new_endpoint()
     behaviour.always_answer(answer.status, answer.body, answer.headers)
 
-    assert refused_reason(coupons, url) == reason
+    said = f"; it said: {answer.body.decode()}" if answer.status >= 400 and answer.body else ""
+    assert refused_reason(coupons, url) == reason + said
     assert len(behaviour.calls) == 1  # the check makes one call; only issuing retries
 
 
@@ -154,6 +158,19 @@ def test_the_key_echoed_in_an_answer_is_not_shown(coupons: Coupons, store_side: 
     assert refused_reason(coupons, url) == (
         "the endpoint answered HTTP 200 but not JSON (text/plain): "
         "no route for /discounts?remarkety_api_key=***&code=X"
+    )
+
+
+def test_the_key_echoed_in_an_error_page_is_not_shown(
+    coupons: Coupons, store_side: StoreSide
+) -> None:
+    url, behaviour = store_side.new_endpoint()
+    echo = f"<p>No route: /discounts?remarkety_api_key={STORE_KEY}</p>".encode()
+    behaviour.always_answer(404, echo, {"content-type": "text/html"})
+
+    assert refused_reason(coupons, url) == (
+        f"the endpoint answered HTTP 404 Not Found: {NOT_FOUND}; "
+        "it said: <p>No route: /discounts?remarkety_api_key=***</p>"
     )
 
 
@@ -188,6 +205,7 @@ def test_a_redirect_that_turns_the_post_into_a_get_says_so(
     assert refused_reason(coupons, url) == (
         f"the endpoint redirected to {moved}/discounts, which answered "
         f"HTTP 405 Method Not Allowed: {AFTER_A_REDIRECT}"
+        '; it said: {"is_success": false, "error_message": "use POST"}'
     )
     assert kit.created == {}
 
@@ -202,6 +220,7 @@ def test_a_redirect_that_drops_the_key_is_not_taken_for_a_wrong_key(
     assert refused_reason(coupons, url) == (
         f"the endpoint redirected to {moved}/discounts, which answered "
         f"HTTP 401 Unauthorized: {AFTER_A_REDIRECT}"
+        '; it said: {"is_success": false, "error_message": "missing or wrong remarkety_api_key"}'
     )
 
 

@@ -171,7 +171,7 @@ def test_a_new_url_that_fails_its_check_changes_nothing_and_says_why(
     assert (changed.exit_code, changed.output) == (
         2,
         "error: the endpoint answered HTTP 500 Internal Server Error: "
-        "a failure on the store's server\n",
+        "a failure on the store's server; it said: Internal Server Error\n",
     )
     assert stored(engine, store) == before
 

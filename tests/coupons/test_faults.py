@@ -55,6 +55,7 @@ def test_a_401_is_recorded_as_a_refused_key_and_not_retried(
     assert coupon["error"] == (
         "the endpoint answered HTTP 401 Unauthorized: "
         "the store refused winback's key; check the endpoint's key"
+        '; it said: {"is_success": false, "error_message": "missing or wrong remarkety_api_key"}'
     )
 
 
@@ -126,6 +127,7 @@ def test_an_endpoint_that_never_recovers_from_5xx_is_recorded_as_failed(
     assert coupon["error"] == (
         f"gave up after {coupon['attempts']} attempts in 3s: "
         "the endpoint answered HTTP 500 Internal Server Error: a failure on the store's server"
+        '; it said: {"is_success": false, "error_message": "the store could not create the code"}'
     )
 
 
@@ -138,7 +140,7 @@ def test_a_4xx_is_recorded_with_what_it_means_and_not_retried(
 
     assert coupon["error"] == (
         "the endpoint answered HTTP 404 Not Found: "
-        "no coupon endpoint there; check the base URL (winback adds /discounts)"
+        "no coupon endpoint there; check the base URL (winback adds /discounts); it said: Not Found"
     )
     assert coupon["attempts"] == 1
 

@@ -98,7 +98,7 @@ def call_once(client: OutboundClient, endpoint: Endpoint, request: CodeRequest) 
             headers={"Accept": "application/json"},
         )
     except TerminalError as error:
-        raise StoreRefused(failure_reason(endpoint.url, error)) from None
+        raise StoreRefused(failure_reason(endpoint.url, error, key=endpoint.key)) from None
     answer = read_answer(endpoint, reply)
     if answer.get("is_success") is not True:
         raise StoreRefused(refusal_message(answer), in_contract_shape=True)
@@ -161,9 +161,10 @@ def create_code(
         return CallOutcome(False, refused.reason, _attempts(retrying))
     except RetryError as gave_up:
         last = gave_up.last_attempt.exception()
-        cause = (
-            failure_reason(endpoint.url, last) if isinstance(last, RetryableError) else str(last)
-        )
+        if isinstance(last, RetryableError):
+            cause = failure_reason(endpoint.url, last, key=endpoint.key)
+        else:
+            cause = str(last)
         attempts = _attempts(retrying)
         reason = f"gave up after {attempts} attempts in {policy.max_seconds:g}s: {cause}"
         return CallOutcome(False, reason, attempts)

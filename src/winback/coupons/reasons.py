@@ -29,14 +29,16 @@ AFTER_A_REDIRECT = (
 )
 
 
-def failure_reason(called: str, error: OutboundError) -> str:
-    """Why the call to ``called`` (the endpoint's URL) failed with ``error``."""
+def failure_reason(called: str, error: OutboundError, *, key: str) -> str:
+    """Why the call to ``called`` (the endpoint's URL, sent with ``key``) failed with
+    ``error``; what the store's server said comes after, the key masked in it."""
     if error.status is None:
         return _no_answer(error)
     who = who_answered(called, error.url)
     redirected = who != THE_ENDPOINT
     meaning = _status_meaning(error.status, retryable=error.retryable, redirected=redirected)
-    return f"{who} answered {status_line(error.status)}: {meaning}"
+    said = f"; it said: {excerpt(error.body, key)}" if error.body.strip() else ""
+    return f"{who} answered {status_line(error.status)}: {meaning}{said}"
 
 
 def who_answered(called: str, answered_from: str) -> str:

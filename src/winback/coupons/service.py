@@ -110,7 +110,8 @@ def check_endpoint(client: OutboundClient, endpoint: Endpoint) -> str:
         return f"the endpoint answered is_success false: {refused.reason}"
     except RetryableError as error:
         # Not reached, or a temporary failure (5xx, 429): either way nothing proves it works.
-        raise EndpointUnusable(failure_reason(endpoint.url, error), pointer="/url") from None
+        reason = failure_reason(endpoint.url, error, key=endpoint.key)
+        raise EndpointUnusable(reason, pointer="/url") from None
     return "the endpoint answered is_success true"
 
 

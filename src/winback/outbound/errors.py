@@ -23,12 +23,15 @@ class OutboundError(Exception):
         url: str,
         status: int | None = None,
         retry_after: float | None = None,
+        body: bytes = b"",
     ):
         super().__init__(f"{reason} ({url})")
         self.reason = reason
         self.url = url
         self.status = status
         self.retry_after = retry_after
+        # The start of an error status's answer: what the server said is the best clue.
+        self.body = body
 
 
 class RetryableError(OutboundError):

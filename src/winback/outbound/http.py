@@ -192,9 +192,25 @@ def _raise_for_status(response: httpx.Response) -> None:
         return
     url = str(response.url)
     reason = f"the server answered {status} {response.reason_phrase}".rstrip()
+    body = _first_bytes(response)
     if status >= 500 or status in RETRYABLE_STATUSES:
-        raise RetryableError(reason, url=url, status=status, retry_after=_retry_after(response))
-    raise TerminalError(reason, url=url, status=status)
+        retry_after = _retry_after(response)
+        raise RetryableError(reason, url=url, status=status, retry_after=retry_after, body=body)
+    raise TerminalError(reason, url=url, status=status, body=body)
+
+
+# Of an error status's answer, as much as a message quotes (an error page's start).
+ERROR_BODY_BYTES = 1024
+
+
+def _first_bytes(response: httpx.Response) -> bytes:
+    """The start of the answer; nothing if reading it fails (the status says enough)."""
+    try:
+        for chunk in response.iter_bytes(chunk_size=ERROR_BODY_BYTES):
+            return chunk[:ERROR_BODY_BYTES]
+    except httpx.HTTPError:
+        pass
+    return b""
 
 
 @contextmanager
