@@ -351,3 +351,15 @@ def test_rotating_the_key_of_an_unknown_store_is_404(admin_server: LiveServer) -
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("name", ["", "   ", "n" * 201])
+def test_a_bad_store_name_is_refused_in_one_way_however_it_is_bad(
+    admin_server: LiveServer, name: str
+) -> None:
+    with operator(admin_server) as client:
+        response = client.post("/admin/v1/stores", json={"name": name})
+
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["pointer"]) == ("invalid_payload", "/name")
