@@ -28,7 +28,7 @@ from winback.intake.checked import CheckedEvent
 from winback.intake.ratelimit import RateLimiter
 from winback.intake.rawlog import RawEvent, RawLogWriter, event_digest, rejected_event
 from winback.intake.topics import Topic, topic_for
-from winback.intake.validation import parse_payload
+from winback.intake.validation import check_version_time, parse_payload
 from winback.metrics import EVENTS_RECEIVED
 from winback.stores.directory import StoreDirectory
 from winback.stores.keys import by_any_key
@@ -231,6 +231,7 @@ class Intake:
         body = decode_object(delivery.body, max_depth=self._settings.max_json_depth)
         topic = topic_for(event_type)
         payload = parse_payload(topic, body)
+        check_version_time(payload, received_at)
         event = self.pending_event(
             delivery, event_type, topic, body, received_at, event_time, time_header
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -54,3 +55,23 @@ def parse_payload(topic: Topic, body: dict[str, Any]) -> BaseModel | None:
         return model.model_validate(body)
     except ValidationError as error:
         raise _first_error(error) from None
+
+
+# An update is ordered by its body's updated_at: one far ahead would make every later
+# update of the record stale, for good. A day covers any zone a sender may have got
+# wrong (offsets reach 14 hours); a clock further off is wrong, and is told so.
+MAX_VERSION_AHEAD = timedelta(days=1)
+
+
+def check_version_time(payload: BaseModel | None, received_at: datetime) -> None:
+    """Refuse a payload whose ``updated_at`` is more than a day ahead of ``received_at``."""
+    updated_at = getattr(payload, "updated_at", None)
+    if not isinstance(updated_at, datetime) or updated_at - received_at <= MAX_VERSION_AHEAD:
+        return
+    hours = int((updated_at - received_at).total_seconds() // 3600)
+    raise InvalidPayload(
+        f"updated_at is {hours:,} hours ahead of this server's clock; it must say when the"
+        " record last changed (up to a day ahead is taken as a time zone error): a later"
+        " one would make every update of the record until then stale",
+        pointer="/updated_at",
+    )
