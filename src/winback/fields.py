@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -318,6 +318,24 @@ def _iso_problem(message: str) -> str:
     if message.startswith("offset must be"):
         return ": the zone offset must be less than 24 hours"
     return f": {message}"  # (an hour of 24, a 30th of February)
+
+
+# An update is ordered by its updated_at: one far ahead would make every later update
+# of the record stale, for good. A day covers any zone a sender may have got wrong
+# (offsets reach 14 hours); a clock further off is wrong, and is told so.
+MAX_VERSION_AHEAD = timedelta(days=1)
+
+
+def version_ahead(updated_at: datetime, now: datetime) -> str | None:
+    """What is wrong with a version time ``updated_at`` received at ``now``, if anything."""
+    if updated_at - now <= MAX_VERSION_AHEAD:
+        return None
+    hours = int((updated_at - now).total_seconds() // 3600)
+    return (
+        f"is {hours:,} hours ahead of this server's clock; it must say when the record last"
+        " changed (up to a day ahead is taken as a time zone error): a later one would make"
+        " every update of the record until then stale"
+    )
 
 
 def _birthdate(value: Any) -> str | None:

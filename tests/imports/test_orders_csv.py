@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -466,4 +466,19 @@ def test_an_amount_with_a_huge_exponent_is_a_row_error_and_the_next_order_goes_i
     assert isinstance(error, RowError)
     assert (error.line, error.column) == (2, "order_total")
     assert "100,000,000,000,000" in error.reason
+    assert isinstance(order, ImportedOrder) and order.payload.id == "2"
+
+
+def test_a_modified_at_days_ahead_is_a_row_error_a_zone_error_is_not() -> None:
+    text = (
+        "order_id,order_created_at,order_status,order_modified_at,customer_id\n"
+        "1,2024-03-01T10:00:00Z,new,9999-12-31T00:00:00Z,C1\n"
+        f"2,2024-03-01T10:00:00Z,new,{(datetime.now(UTC) + timedelta(hours=14)).isoformat()},C1\n"
+    )
+
+    error, order = orders(text)
+
+    assert isinstance(error, RowError)
+    assert (error.line, error.column) == (2, "order_modified_at")
+    assert "hours ahead of this server's clock" in error.reason
     assert isinstance(order, ImportedOrder) and order.payload.id == "2"

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
 
+from winback.fields import version_ahead
 from winback.imports.cells import CellError, parse_flag, parse_timestamp, read_cell, split_list
 from winback.imports.csvfile import open_csv_file, require_columns
 from winback.imports.mapping import ColumnMapping
@@ -303,6 +305,9 @@ def _order(values: Mapping[str, str], items: list[LineItem], currency: str) -> O
     data["created_at"] = read_cell(values, "order_created_at", parse_timestamp)
     if values.get("order_modified_at"):
         data["updated_at"] = read_cell(values, "order_modified_at", parse_timestamp)
+        problem = version_ahead(data["updated_at"], datetime.now(UTC))
+        if problem is not None:
+            raise CellError("order_modified_at", f"order_modified_at {problem}")
     data["currency"] = _currency(values, currency)
     if values.get(COUPON_COLUMN):
         data["discount_codes"] = [{"code": code} for code in split_list(values[COUPON_COLUMN], ",")]

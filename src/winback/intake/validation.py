@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -11,6 +11,7 @@ from winback.activity.apply import activity_identity
 from winback.carts.payloads import CartPayload
 from winback.catalog.payloads import ProductDeletePayload, ProductPayload
 from winback.errors import InvalidPayload, json_pointer
+from winback.fields import version_ahead
 from winback.intake.topics import Topic
 from winback.orders.payloads import OrderDeletePayload, OrderPayload
 from winback.reasons import validation_reason
@@ -57,21 +58,9 @@ def parse_payload(topic: Topic, body: dict[str, Any]) -> BaseModel | None:
         raise _first_error(error) from None
 
 
-# An update is ordered by its body's updated_at: one far ahead would make every later
-# update of the record stale, for good. A day covers any zone a sender may have got
-# wrong (offsets reach 14 hours); a clock further off is wrong, and is told so.
-MAX_VERSION_AHEAD = timedelta(days=1)
-
-
 def check_version_time(payload: BaseModel | None, received_at: datetime) -> None:
     """Refuse a payload whose ``updated_at`` is more than a day ahead of ``received_at``."""
     updated_at = getattr(payload, "updated_at", None)
-    if not isinstance(updated_at, datetime) or updated_at - received_at <= MAX_VERSION_AHEAD:
-        return
-    hours = int((updated_at - received_at).total_seconds() // 3600)
-    raise InvalidPayload(
-        f"updated_at is {hours:,} hours ahead of this server's clock; it must say when the"
-        " record last changed (up to a day ahead is taken as a time zone error): a later"
-        " one would make every update of the record until then stale",
-        pointer="/updated_at",
-    )
+    problem = version_ahead(updated_at, received_at) if isinstance(updated_at, datetime) else None
+    if problem is not None:
+        raise InvalidPayload(f"updated_at {problem}", pointer="/updated_at")
