@@ -147,10 +147,9 @@ def to_email(value: Any) -> str:
     """
     if not isinstance(value, str):
         raise ValueError("an email must be a string")
-    address = _normalized_email(value)
-    if not _READING_STORED.get():
-        _check_local_part(value, address)
-    return address
+    if _READING_STORED.get():
+        return _normalized_email(value)
+    return _new_email(value)
 
 
 def email_as_stored(text: str) -> str:
@@ -180,6 +179,14 @@ def stored_input() -> Iterator[None]:
         yield
     finally:
         _READING_STORED.reset(token)
+
+
+# (cached as the address itself is: the same addresses come back again and again)
+@functools.lru_cache(maxsize=100_000)
+def _new_email(value: str) -> str:
+    address = _normalized_email(value)
+    _check_local_part(value, address)
+    return address
 
 
 def _check_local_part(value: str, address: str) -> None:
