@@ -36,6 +36,23 @@ def refused_reason(coupons: Coupons, url: str, key: str = STORE_KEY) -> str:
     return str(error["reason"])
 
 
+@pytest.mark.parametrize(
+    ("key", "status", "pointer"),
+    [("not-the-key", None, "/key"), (STORE_KEY, 404, "/url"), (STORE_KEY, 500, "/url")],
+)
+def test_a_refusal_points_at_the_setting_to_fix(
+    coupons: Coupons, store_side: StoreSide, key: str, status: int | None, pointer: str
+) -> None:
+    url, behaviour = store_side.new_endpoint()
+    if status is not None:
+        behaviour.always_answer(status, b"no")
+
+    response = coupons.set_endpoint(url, key=key)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["pointer"] == pointer
+
+
 def test_a_wrong_key_is_refused_and_nothing_is_kept(
     coupons: Coupons, store_side: StoreSide
 ) -> None:

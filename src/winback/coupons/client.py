@@ -23,7 +23,14 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from winback.coupons.reasons import excerpt, failure_reason, status_line, who_answered
+from winback.coupons.reasons import (
+    KEY_REFUSED_STATUSES,
+    THE_ENDPOINT,
+    excerpt,
+    failure_reason,
+    status_line,
+    who_answered,
+)
 from winback.outbound.errors import RetryableError, TerminalError
 from winback.outbound.http import OutboundClient, Reply
 
@@ -79,11 +86,15 @@ class CallOutcome:
 class StoreRefused(Exception):
     """The store answered, and the answer means the code was not created (no retry)."""
 
-    def __init__(self, reason: str, *, in_contract_shape: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, in_contract_shape: bool = False, key_refused: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         # True for a 200 with ``is_success: false``: the store speaks the contract.
         self.in_contract_shape = in_contract_shape
+        # True for a 401 or 403 from the endpoint itself: the key is what to fix.
+        self.key_refused = key_refused
 
 
 def call_once(client: OutboundClient, endpoint: Endpoint, request: CodeRequest) -> None:
@@ -98,7 +109,10 @@ def call_once(client: OutboundClient, endpoint: Endpoint, request: CodeRequest) 
             headers={"Accept": "application/json"},
         )
     except TerminalError as error:
-        raise StoreRefused(failure_reason(endpoint.url, error, key=endpoint.key)) from None
+        reason = failure_reason(endpoint.url, error, key=endpoint.key)
+        by_the_endpoint = who_answered(endpoint.url, error.url) == THE_ENDPOINT
+        key_refused = by_the_endpoint and error.status in KEY_REFUSED_STATUSES
+        raise StoreRefused(reason, key_refused=key_refused) from None
     answer = read_answer(endpoint, reply)
     if answer.get("is_success") is not True:
         raise StoreRefused(refusal_message(answer), in_contract_shape=True)

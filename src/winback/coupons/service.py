@@ -106,7 +106,8 @@ def check_endpoint(client: OutboundClient, endpoint: Endpoint) -> str:
         call_once(client, endpoint, probe)
     except StoreRefused as refused:
         if not refused.in_contract_shape:
-            raise EndpointUnusable(refused.reason, pointer="/url") from None
+            pointer = "/key" if refused.key_refused else "/url"
+            raise EndpointUnusable(refused.reason, pointer=pointer) from None
         return f"the endpoint answered is_success false: {refused.reason}"
     except RetryableError as error:
         # Not reached, or a temporary failure (5xx, 429): either way nothing proves it works.
