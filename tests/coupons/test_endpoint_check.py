@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import free_port
-from tests.coupons.conftest import STORE_KEY, Canned, Coupons, StoreSide
+from tests.coupons.conftest import STORE_KEY, Behaviour, Canned, Coupons, StoreSide
 
 
 def test_an_endpoint_answering_in_the_contract_shape_is_kept(
@@ -211,18 +211,31 @@ AFTER_A_REDIRECT = (
 )
 
 
+def redirecting(store_side: StoreSide, status: int) -> tuple[str, str, Behaviour]:
+    """An endpoint that redirects with ``status`` to another's: its URL, where it leads
+    (the other's /discounts) and the other's behaviour."""
+    url, behaviour = store_side.new_endpoint()
+    moved, kit = store_side.new_endpoint()
+    behaviour.moved_to(status, f"{moved}/discounts")
+    return url, f"{moved}/discounts", kit
+
+
+def after_a_redirect(to: str, status_line: str, said: str) -> str:
+    """The reason of a 4xx that a redirect to ``to`` led to."""
+    answered = f"the endpoint redirected to {to}, which answered {status_line}"
+    return f"{answered}: {AFTER_A_REDIRECT}{said}"
+
+
 @pytest.mark.parametrize("status", [301, 302, 303])
 def test_a_redirect_that_turns_the_post_into_a_get_says_so(
     coupons: Coupons, store_side: StoreSide, status: int
 ) -> None:
-    url, behaviour = store_side.new_endpoint()
-    moved, kit = store_side.new_endpoint()
-    behaviour.moved_to(status, f"{moved}/discounts")
+    url, moved, kit = redirecting(store_side, status)
 
-    assert refused_reason(coupons, url) == (
-        f"the endpoint redirected to {moved}/discounts, which answered "
-        f"HTTP 405 Method Not Allowed: {AFTER_A_REDIRECT}"
-        '; it said: {"is_success": false, "error_message": "use POST"}'
+    assert refused_reason(coupons, url) == after_a_redirect(
+        moved,
+        "HTTP 405 Method Not Allowed",
+        '; it said: {"is_success": false, "error_message": "use POST"}',
     )
     assert kit.created == {}
 
@@ -234,10 +247,10 @@ def test_a_redirect_that_drops_the_key_is_not_taken_for_a_wrong_key(
     moved, _ = store_side.new_endpoint()
     behaviour.always_answer(307, headers={"Location": f"{moved}/discounts"})
 
-    assert refused_reason(coupons, url) == (
-        f"the endpoint redirected to {moved}/discounts, which answered "
-        f"HTTP 401 Unauthorized: {AFTER_A_REDIRECT}"
-        '; it said: {"is_success": false, "error_message": "missing or wrong remarkety_api_key"}'
+    assert refused_reason(coupons, url) == after_a_redirect(
+        f"{moved}/discounts",
+        "HTTP 401 Unauthorized",
+        '; it said: {"is_success": false, "error_message": "missing or wrong remarkety_api_key"}',
     )
 
 
@@ -245,9 +258,7 @@ def test_a_redirect_that_drops_the_key_is_not_taken_for_a_wrong_key(
 def test_a_redirect_that_keeps_the_post_and_the_query_is_followed(
     coupons: Coupons, store_side: StoreSide, status: int
 ) -> None:
-    url, behaviour = store_side.new_endpoint()
-    moved, kit = store_side.new_endpoint()
-    behaviour.moved_to(status, f"{moved}/discounts")
+    url, _, kit = redirecting(store_side, status)
 
     response = coupons.set_endpoint(url)
 
