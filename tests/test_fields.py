@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from winback.fields import MAX_LOCAL_PART_OCTETS, Tags, UTCTime, email_as_stored, to_email
+from winback.fields import (
+    MAX_LOCAL_PART_OCTETS,
+    Tags,
+    UTCTime,
+    email_as_stored,
+    stored_input,
+    to_email,
+)
 from winback.reasons import validation_reason
 
 # An address as a store could send one before the 64-byte limit: accepted then, kept.
@@ -69,6 +76,18 @@ def test_a_unix_time_as_text_must_be_digits_not_any_number(value: str) -> None:
         "a UNIX time sent as text must be digits, with a fraction if any, like"
         f" '1795780800'; got {value!r}"
     )
+
+
+@pytest.mark.parametrize("value", [-5, -1795780800.5])
+def test_a_unix_time_as_a_number_cannot_be_negative(value: float) -> None:
+    assert _time_refusal(value) == (
+        f"a UNIX time counts seconds since 1970-01-01 and cannot be negative; got {value!r}"
+    )
+
+
+def test_a_negative_unix_time_stored_before_it_was_refused_is_still_read() -> None:
+    with stored_input():
+        assert _TIME.validate_python(-5) == datetime(1969, 12, 31, 23, 59, 55, tzinfo=UTC)
 
 
 def test_a_unix_time_as_digits_or_a_number_is_read() -> None:

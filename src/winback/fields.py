@@ -298,6 +298,10 @@ def _time(value: Any, parse: ValidatorFunctionWrapHandler) -> Any:
     """A time as the validator reads it; text it cannot read is read again by Python's
     ISO 8601 parser, which takes the basic form (20261129T100000Z) and says what is
     wrong with the rest (an hour of 24, a 30th of February)."""
+    if _negative_number(value) and not _READING_STORED.get():
+        raise ValueError(
+            f"a UNIX time counts seconds since 1970-01-01 and cannot be negative; got {value!r}"
+        )
     if not isinstance(value, str) or not value.strip():
         return parse(value)  # (refused as what it is: "got an empty string")
     text = _with_iso_offset(value.strip())
@@ -316,6 +320,11 @@ def _time(value: Any, parse: ValidatorFunctionWrapHandler) -> Any:
         problem = _iso_problem(str(error))
         raise ValueError(f"must be {TIME_FORM}{problem}; got {value[:60]!r}") from None
     return parse(parsed)
+
+
+def _negative_number(value: Any) -> bool:
+    # (text such as "-5" is refused by its form, a bool is no time at all)
+    return isinstance(value, int | float) and not isinstance(value, bool) and value < 0
 
 
 def _iso_problem(message: str) -> str:

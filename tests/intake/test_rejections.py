@@ -135,6 +135,13 @@ INVALID_BODIES = [
         " got '+5'",
     ),
     (
+        "created_at as a negative UNIX time",
+        "orders/create",
+        {**ORDER, "created_at": -5},
+        "/created_at",
+        "a UNIX time counts seconds since 1970-01-01 and cannot be negative; got -5",
+    ),
+    (
         "created_at at an hour of 24",
         "orders/create",
         {**ORDER, "created_at": "2026-11-29T24:00:00Z"},
