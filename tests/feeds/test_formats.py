@@ -303,6 +303,28 @@ def test_an_xml_feed_declaring_an_encoding_that_cannot_be_read_is_refused() -> N
     )
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_an_xml_feed_in_utf16_is_read_with_or_without_its_byte_order_mark(encoding: str) -> None:
+    rss = RSS.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+
+    assert ids(list(parse_feed(rss.encode(encoding)))) == ["P1", "P2"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_csv_feed_in_utf16_is_refused_saying_so(encoding: str) -> None:
+    with pytest.raises(FeedError) as refused:
+        list(parse_feed(CSV.decode().encode(encoding)))
+
+    assert refused.value.reason == f"the file is UTF-16 text; {SAVE_AS_UTF8}"
+
+
+def test_an_html_page_in_utf16_is_refused_as_a_page() -> None:
+    with pytest.raises(FeedError) as refused:
+        list(parse_feed("<!DOCTYPE html><html><body>Sign in</body></html>".encode("utf-16")))
+
+    assert refused.value.reason == "the file is an HTML page, not a feed"
+
+
 def test_a_feed_arriving_in_tiny_chunks_is_read_like_a_file() -> None:
     data = gzip.compress(RSS)
     chunks = (data[i : i + 7] for i in range(0, len(data), 7))

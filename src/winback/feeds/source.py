@@ -21,6 +21,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 HTML_REFUSED = "the file is an HTML page, not a feed"
 HTML_FROM_URL = "the URL returned an HTML page, not a feed"
+UTF16_TABLE = (
+    "the file is UTF-16 text; a CSV or TSV feed must be UTF-8: export or save the feed as UTF-8"
+)
 # What may come before a document's first tag: whitespace, comments, the <?xml ?> line.
 _BEFORE_FIRST_TAG = re.compile(rb"(?:\s|<!--.*?-->|<\?.*?\?>)*", re.DOTALL)
 
@@ -84,18 +87,37 @@ def sniff_format(head: bytes) -> FeedFormat:
     """XML if it starts with ``<``, TSV if its first line has more tabs than commas, else CSV.
 
     An HTML page is refused, even after a comment (some sites start every page with one).
+    A feed in UTF-16 is judged by its text: XML reads it (its parser knows UTF-16), a
+    CSV or TSV feed in it is refused (feeds are read as UTF-8).
     """
+    encoding = _utf16_encoding(head)
     text = head.removeprefix(UTF8_BOM).lstrip()
+    if encoding is not None:
+        text = head.decode(encoding, errors="ignore").lstrip("\ufeff").lstrip().encode()
     if not text:
         raise FeedError("the feed is empty")
     if _is_html(text):
         raise HtmlPageRefused()
     if text.startswith(b"<"):
         return FeedFormat.XML
+    if encoding is not None:
+        raise FeedError(UTF16_TABLE)
     first_line = text.split(b"\n", 1)[0]
     if first_line.count(b"\t") > first_line.count(b","):
         return FeedFormat.TSV
     return FeedFormat.CSV
+
+
+def _utf16_encoding(head: bytes) -> str | None:
+    """UTF-16 by its byte order mark, or by the zero byte beside each ASCII one."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    pairs = head[:64]
+    if len(pairs) >= 4 and pairs[1::2].count(0) == len(pairs) // 2 and 0 not in pairs[0::2]:
+        return "utf-16-le"
+    if len(pairs) >= 4 and pairs[0::2].count(0) == (len(pairs) + 1) // 2 and 0 not in pairs[1::2]:
+        return "utf-16-be"
+    return None
 
 
 def _is_html(text: bytes) -> bool:
