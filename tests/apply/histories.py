@@ -98,7 +98,8 @@ def histories(draw: st.DrawFn) -> list[tuple[str, dict[str, Any], datetime]]:
                     "id": f"o{number}",
                     "created_at": (START + timedelta(minutes=number)).isoformat(),
                     "updated_at": stamp,
-                    "customer": {"id": customer},
+                    # (a checkout's flag: what the shopper's record does not say)
+                    "customer": {"id": customer, "accepts_marketing": amount % 5 == 0},
                     "email": buyer["email"],
                     "line_items": [line],
                     "total_price": f"{amount}.10",
@@ -125,7 +126,11 @@ def histories(draw: st.DrawFn) -> list[tuple[str, dict[str, Any], datetime]]:
         elif kind in ("subscribe", "unsubscribe", "custom") and customer == "c3":
             event, body = "customers/update", {**buyer, "updated_at": stamp}
         elif kind == "subscribe":
-            event, body = "newsletter/subscribe", {"email": buyer["email"]}
+            # (a sign-up asking for a double opt-in waits, or not, by the consent as of it)
+            event, body = (
+                "newsletter/subscribe",
+                {"email": buyer["email"], "double_optin_required": amount % 2 == 0},
+            )
         elif kind == "unsubscribe":
             event, body = "newsletter/unsubscribe", {"email": buyer["email"]}
         elif kind == "customer_delete":

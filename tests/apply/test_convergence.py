@@ -73,7 +73,7 @@ def _every_order_ends_as_the_clean_one(
     return clean_state
 
 
-def _customer(customer: str, minute: int, **fields: str) -> Delivery:
+def _customer(customer: str, minute: int, **fields: Any) -> Delivery:
     body = {
         "id": customer,
         "email": f"{customer}-0@example.com",
@@ -493,3 +493,55 @@ def test_an_unsubscribe_follows_its_customer_whatever_order_the_changes_of_addre
     ]
     [customer] = state["customers"]
     assert customer[4] == b"false"
+
+
+def _sign_up(minute: int) -> Delivery:
+    body = {"email": "c1-0@example.com", "double_optin_required": True}
+    return "newsletter/subscribe", body, _minutes(minute)
+
+
+def _waits(state: dict[str, Any]) -> bool:
+    return (b'"c1-0@example.com"', b'"pending_opt_in"') in state["suppressions"]
+
+
+def test_a_sign_up_after_an_unsubscribe_waits_for_its_confirmation_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given a consenting customer, an unsubscribe, then a sign-up asking for a double opt-in
+    history = [
+        _customer("c1", 0, accepts_marketing=True),
+        ("newsletter/unsubscribe", {"email": "c1-0@example.com"}, _minutes(1)),
+        _sign_up(2),
+    ]
+    # When they arrive in any order (the unsubscribe last: a retry held it back), then
+    # the sign-up waits: the consent the unsubscribe overruled proves nothing
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size=1)
+    assert _waits(state)
+
+
+def test_a_sign_up_of_a_consenting_customer_does_not_wait_in_any_order(engine: Engine) -> None:
+    # Given a customer the store says accepts marketing, then their sign-up, then an
+    # update of theirs that says it again
+    history = [
+        _customer("c1", 0, accepts_marketing=True),
+        _sign_up(2),
+        _customer("c1", 3, accepts_marketing=True),
+    ]
+    # When they arrive in any order (the sign-up first: its form came before the
+    # record), then the sign-up does not wait
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size=1)
+    assert not _waits(state)
+
+
+def test_a_sign_up_waits_once_the_store_withdraws_the_consent_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given consent, the sign-up, then the store saying the customer no longer accepts
+    history = [
+        _customer("c1", 0, accepts_marketing=True),
+        _sign_up(2),
+        _customer("c1", 3, accepts_marketing=False),
+    ]
+    # When they arrive in any order, then the sign-up waits for its confirmation
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size=1)
+    assert _waits(state)

@@ -387,7 +387,7 @@ def test_an_explicit_subscribe_of_the_new_address_lifts_the_carried_unsubscribe(
     assert store.get("/api/v1/customers/7").json()["marketing_status"] == "subscribed"
 
 
-def test_a_pending_contact_stays_pending_when_the_store_says_accepts_marketing(
+def test_a_pending_contact_is_subscribed_when_the_store_says_accepts_marketing(
     store: StoreClient,
 ) -> None:
     # given a contact waiting for the double opt-in confirmation
@@ -396,7 +396,26 @@ def test_a_pending_contact_stays_pending_when_the_store_says_accepts_marketing(
     # when the store sends accepts_marketing: true for them
     send(store, "customers/update", {"email": "ada@example.com", "accepts_marketing": True})
 
-    # then only the confirmation can make them subscribed
+    # then their consent stands, as it would had the store said so before the sign-up
+    assert (status(store), suppression_types(store)) == ("subscribed", [])
+
+    # and when the store takes it back, the sign-up waits again
+    send(store, "customers/update", {"email": "ada@example.com", "accepts_marketing": False})
+    assert (status(store), suppression_types(store)) == ("pending", ["pending_opt_in"])
+
+
+def test_a_flag_given_after_an_unsubscribe_does_not_end_the_wait_of_a_later_sign_up(
+    store: StoreClient,
+) -> None:
+    # given an unsubscribed address, then a sign-up asking for a double opt-in
+    send(store, "customers/create", {**ADA, "accepts_marketing": True})
+    send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
+    send(store, "newsletter/subscribe", {"email": "ada@example.com", "double_optin_required": True})
+
+    # when the store then says accepts_marketing: true
+    send(store, "customers/update", {**ADA, "accepts_marketing": True})
+
+    # then the sign-up still waits: the address was unsubscribed when it was made
     assert (status(store), suppression_types(store)) == ("pending", ["pending_opt_in"])
 
 

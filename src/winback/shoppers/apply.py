@@ -18,7 +18,8 @@ from winback.apply.context import (
     new_uid,
 )
 from winback.fields import sender_fields
-from winback.shoppers.model import UNSUBSCRIBED, Customer
+from winback.shoppers.model import CONSENT, UNSUBSCRIBED, Customer
+from winback.shoppers.optin import settle, write_flag
 from winback.shoppers.payloads import CustomerDeletePayload, CustomerPayload
 from winback.shoppers.profile import (
     EXPLICIT,
@@ -36,8 +37,7 @@ from winback.shoppers.profile import (
 )
 from winback.storage.workspace import Workspace
 
-# Marker kinds: the time of the last consent change of an address, and of an erasure.
-CONSENT = "consent"
+# Marker kind: the time of an erasure (``CONSENT``, of an address's last consent change).
 DELETED = "customer_deleted"
 PROFILE_FIELDS = (
     "title",
@@ -166,6 +166,8 @@ def write_profile(
         set_field(customer, name, value, priority, at)
     _settle_identity(ws, customer, (old_email, old_email_since), old_external_id, at)
     _learn_earlier_address(ws, customer, values.get("email"), at)
+    if customer.email is not None and "accepts_marketing" in values:
+        settle(ws, customer.store_id, customer.email)
 
 
 def _settle_identity(
@@ -187,6 +189,9 @@ def _settle_identity(
     absorb_email_twin(ws, customer, old_email)
     honour_erasures(ws, customer)
     recall_unsubscribe(ws, customer)
+    if customer.email is not None and customer.email != old_email:
+        # (the wait of a sign-up of the address follows the flag of whoever has it)
+        settle(ws, customer.store_id, customer.email)
 
 
 def _learn_earlier_address(
@@ -213,7 +218,7 @@ def _learn_earlier_address(
     if _unsubscribed_by(ws, store_id, email, left_at):
         unsubscribed_at = ws.marker(store_id, CONSENT, email)
         if unsubscribed_at is not None and not erased_since(ws, customer, unsubscribed_at):
-            set_field(customer, "accepts_marketing", False, EXPLICIT, unsubscribed_at)
+            write_flag(ws, customer, False, EXPLICIT, unsubscribed_at)
         follow_unsubscribe(ws, customer, left_at)
 
 
@@ -455,6 +460,9 @@ def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: date
         # With nothing left to name it by, no event can name the record again: what
         # remains (an unsubscribe's flag) lives on in the suppression list.
         ws.remove_customer(customer)
+    if old_email is not None:  # (its sign-up's wait followed the flag just erased)
+        settle(ws, store_id, old_email)
+    if not kept or not _nameable(customer):
         return
     if customer.version_at <= at:
         customer.version_at = IMPLIED_VERSION

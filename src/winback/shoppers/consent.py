@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from winback.apply.context import APPLIED, STALE, EventContext
+from winback.shoppers import optin
 from winback.shoppers.apply import (
-    CONSENT,
     claim_id,
     create_customer,
     deleted_since,
@@ -21,13 +21,10 @@ from winback.shoppers.apply import (
     follow_unsubscribe,
     write_profile,
 )
-from winback.shoppers.model import Customer
+from winback.shoppers.model import CONSENT, PENDING_OPT_IN, UNSUBSCRIBED, Customer
 from winback.shoppers.payloads import CustomerPayload, SubscribePayload, UnsubscribePayload
-from winback.shoppers.profile import EXPLICIT, IMPLIED, set_field
+from winback.shoppers.profile import EXPLICIT, IMPLIED
 from winback.storage.workspace import Workspace
-
-UNSUBSCRIBED = "unsubscribed"
-PENDING_OPT_IN = "pending_opt_in"
 
 
 def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload) -> str:
@@ -45,15 +42,16 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
         else ctx.double_opt_in
     )
     erased = deleted_since(ws, ctx.store_id, payload.customerId, payload.email, version)
-    pending = bool(double_opt_in)
+    last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
+    newest = last_change is None or last_change <= version
     if not erased:
         customer = _subscriber(ws, ctx, payload)
-        pending = pending and not _consent_in_force(ws, ctx, customer, payload.email)
-        if not pending:
-            set_field(customer, "accepts_marketing", True, EXPLICIT, version)
-    last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
-    if last_change is not None and last_change > version:
+        if not double_opt_in:
+            optin.write_flag(ws, customer, True, EXPLICIT, version)
+    if not newest:
+        optin.note_change(ws, ctx.store_id, payload.email, version, unsubscribe=False)
         return STALE
+    pending = bool(double_opt_in) and optin.ask(ws, ctx.store_id, payload.email, version)
     ws.remove_suppression(ctx.store_id, payload.email, UNSUBSCRIBED)
     if pending:
         ws.add_suppression(
@@ -61,24 +59,12 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
             payload.email,
             PENDING_OPT_IN,
             version,
-            "waiting for the double opt-in confirmation",
+            optin.WAITING,
         )
     else:
         ws.remove_suppression(ctx.store_id, payload.email, PENDING_OPT_IN)
     ws.set_marker(ctx.store_id, CONSENT, payload.email, version)
     return STALE if erased else APPLIED
-
-
-def _consent_in_force(ws: Workspace, ctx: EventContext, customer: Customer, email: str) -> bool:
-    """Whether the shopper's consent stands, so a double opt-in has nothing to confirm.
-
-    An ``accepts_marketing: true`` given while the address is unsubscribed was
-    overruled by the unsubscribe: it proves no consent, and a subscribe that asks
-    for confirmation still needs it.
-    """
-    if customer.accepts_marketing is not True:
-        return False
-    return UNSUBSCRIBED not in ws.suppression_types(ctx.store_id, email)
 
 
 def _subscriber(ws: Workspace, ctx: EventContext, payload: SubscribePayload) -> Customer:
@@ -109,6 +95,9 @@ def apply_unsubscribe(ws: Workspace, ctx: EventContext, payload: UnsubscribePayl
     """
     version = ctx.event_time
     customer = find_customer(ws, ctx.store_id, None, payload.email)
+    # (before the flag is written: a sign-up it turns out to have preceded takes back
+    # the flag it wrote)
+    optin.note_change(ws, ctx.store_id, payload.email, version, unsubscribe=True)
     left_since = _first_departures(ws, ctx.store_id, payload.email, version)
     people = {person.uid: person for person, _ in left_since.values()}
     if customer is not None:
@@ -116,7 +105,7 @@ def apply_unsubscribe(ws: Workspace, ctx: EventContext, payload: UnsubscribePayl
     for person in people.values():
         if not erased_since(ws, person, version):
             ws.touch(person)
-            set_field(person, "accepts_marketing", False, EXPLICIT, version)
+            optin.write_flag(ws, person, False, EXPLICIT, version)
     # Told in time, it would have followed each of them to their next address when
     # they changed it, whatever has happened to this address since.
     for person, left_at in left_since.values():

@@ -12,6 +12,11 @@ UNSUBSCRIBED = "unsubscribed"
 PENDING = "pending"
 UNKNOWN = "unknown"
 
+# The suppression type of a sign-up waiting for its double opt-in confirmation.
+PENDING_OPT_IN = "pending_opt_in"
+# The marker kind holding the time of an address's last consent change.
+CONSENT = "consent"
+
 SUPPRESSION_TYPES = frozenset(
     {
         "unsubscribed",
@@ -50,6 +55,19 @@ class Customer:
     # be looked up (see profile.py::LOOKUP_FIELDS); nothing else writes them.
     pos_id: str | None = None
     sms_phone_number: str | None = None
+
+
+@dataclass
+class OptIn:
+    """A sign-up that asked for a double opt-in and is its address's latest consent
+    change, with the latest unsubscribe and other subscribe of the address known
+    before it: whether the address was unsubscribed when the sign-up was made."""
+
+    store_id: str
+    email: str
+    asked_at: datetime
+    unsubscribed: datetime | None = None
+    subscribed: datetime | None = None
 
 
 def marketing_status(accepts_marketing: bool | None, suppression_types: set[str]) -> str:

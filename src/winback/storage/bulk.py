@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, and_, bindparam, delete
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
@@ -129,3 +129,14 @@ def _row_converter(
         return tuple(values)  # (SQLAlchemy hands the driver tuples or dicts only)
 
     return convert
+
+
+def delete_by_keys(
+    conn: Connection, table: Table, columns: Sequence[str], keys: Sequence[tuple[Any, ...]]
+) -> None:
+    """Delete the rows of ``table`` whose ``columns`` hold one of ``keys``."""
+    if not keys:
+        return
+    matches = and_(*(table.c[name] == bindparam(f"b_{name}") for name in columns))
+    rows = [{f"b_{name}": value for name, value in zip(columns, key, strict=True)} for key in keys]
+    execute_many(conn, delete(table).where(matches), rows)

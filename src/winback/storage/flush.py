@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Table,
-    and_,
     bindparam,
     delete,
     insert,
@@ -21,8 +20,9 @@ from winback.catalog.model import Product
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
 from winback.storage.aggregates import aggregate_figures, figure_columns, write_figures
-from winback.storage.bulk import execute_many
+from winback.storage.bulk import delete_by_keys, execute_many
 from winback.storage.coupons import mark_used
+from winback.storage.optins import write_opt_ins
 from winback.storage.redaction import rewrite_bodies
 from winback.storage.rows import entity_columns, to_row
 from winback.storage.schema import (
@@ -72,6 +72,7 @@ def flush(ws: Workspace) -> None:
     _apply_merges(conn, ws.merges)
     _write_suppressions(conn, ws)
     _write_markers(conn, ws)
+    write_opt_ins(conn, ws.changed_opt_ins())
     if ws.activities:
         execute_many(conn, insert(activities), ws.activities)
     seen = [v for v in ws.visitors.values() if v is not None]
@@ -217,18 +218,7 @@ def _delete_removed(conn: Connection, removed: list[Any]) -> None:
 
 
 def _write_suppressions(conn: Connection, ws: Workspace) -> None:
-    if ws.suppressions_removed:
-        execute_many(
-            conn,
-            delete(suppressions).where(
-                and_(
-                    suppressions.c.store_id == bindparam("b_store"),
-                    suppressions.c.email == bindparam("b_email"),
-                    suppressions.c.type == bindparam("b_type"),
-                )
-            ),
-            [{"b_store": s, "b_email": e, "b_type": t} for s, e, t in ws.suppressions_removed],
-        )
+    delete_by_keys(conn, suppressions, ("store_id", "email", "type"), [*ws.suppressions_removed])
     if ws.suppressions_added:
         execute_many(
             conn,
@@ -244,17 +234,7 @@ def _write_markers(conn: Connection, ws: Workspace) -> None:
     if not ws.markers_changed:
         return
     keys = list(ws.markers_changed)
-    execute_many(
-        conn,
-        delete(markers).where(
-            and_(
-                markers.c.store_id == bindparam("b_store"),
-                markers.c.kind == bindparam("b_kind"),
-                markers.c.key == bindparam("b_key"),
-            )
-        ),
-        [{"b_store": s, "b_kind": k, "b_key": key} for s, k, key in keys],
-    )
+    delete_by_keys(conn, markers, ("store_id", "kind", "key"), keys)
     execute_many(
         conn,
         insert(markers),

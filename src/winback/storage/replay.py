@@ -12,6 +12,7 @@ from winback.storage.schema import (
     customers,
     former_emails,
     markers,
+    opt_in_requests,
     order_lines,
     orders,
     products,
@@ -34,6 +35,7 @@ def replay_store(engine: Engine, store_id: str) -> int:
             carts,
             suppressions,
             markers,
+            opt_in_requests,
             activities,
             visitors,
         ):

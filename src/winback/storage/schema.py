@@ -314,6 +314,17 @@ suppressions = Table(
     Column("reason", Text),
 )
 
+# A sign-up waiting or not for its double opt-in, and what that was decided from: see
+# shoppers/optin.py. One per address: its latest sign-up that asked for one.
+opt_in_requests = Table(
+    "opt_in_requests",
+    metadata,
+    Column("store_id", String(40), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Column("asked_at", UTCDateTime, nullable=False),
+    Column("basis", JSON, nullable=False),
+)
+
 # Each time a customer left an address: when, and since when they had it (its last
 # write before). An unsubscribe of the address, delivered after the change, still
 # reaches its customer; an erasure forgets what it had held by then.

@@ -17,8 +17,9 @@ from sqlalchemy import Connection, func, select, type_coerce
 from winback.carts.model import Cart
 from winback.catalog.model import Product
 from winback.orders.model import Order
-from winback.shoppers.model import Customer
+from winback.shoppers.model import Customer, OptIn
 from winback.storage.coupons import CouponUse
+from winback.storage.optins import read_opt_in
 from winback.storage.rows import from_row, row_reader
 from winback.storage.schema import (
     UTCDateTime,
@@ -77,6 +78,8 @@ class Workspace:
         self.suppressions_added: dict[tuple[str, str, str], tuple[datetime, str | None]] = {}
         self.suppressions_removed: set[tuple[str, str, str]] = set()
         self.markers_changed: set[tuple[str, str, str]] = set()
+        self.opt_ins: dict[Key, OptIn | None] = {}
+        self.opt_ins_changed: set[Key] = set()
         self.aggregates_due: set[Key] = set()
         self.carts_to_convert: list[tuple[str, str, datetime]] = []
         self.activities: list[dict[str, Any]] = []
@@ -687,6 +690,21 @@ class Workspace:
         self.marker(store_id, kind, key)
         self.markers[(store_id, kind, key)] = at
         self.markers_changed.add((store_id, kind, key))
+
+    def opt_in(self, store_id: str, email: str) -> OptIn | None:
+        """The address's sign-up that asked for a double opt-in, if it has one."""
+        key = (store_id, email)
+        if key not in self.opt_ins:
+            self.opt_ins[key] = read_opt_in(self.conn, store_id, email)
+        return self.opt_ins[key]
+
+    def put_opt_in(self, request: OptIn) -> None:
+        key = (request.store_id, request.email)
+        self.opt_ins[key] = request
+        self.opt_ins_changed.add(key)
+
+    def changed_opt_ins(self) -> list[OptIn]:
+        return [r for key in self.opt_ins_changed if (r := self.opt_ins[key]) is not None]
 
 
 # Every customer this workspace adopts comes from a ``select(customers)``.
