@@ -117,13 +117,13 @@ def free_port() -> int:
 class LiveServer:
     """winback served by uvicorn on a loopback port, in this process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, apply_in_process: bool = True) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # The address it serves on, as `winback serve --port` tells the app.
         settings = replace(settings, host="127.0.0.1", port=self.port)
         config = uvicorn.Config(
-            create_app(settings),
+            create_app(settings, apply_in_process=apply_in_process),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
@@ -155,9 +155,10 @@ def test_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
 
 
 @contextmanager
-def serving(settings: Settings) -> Iterator[LiveServer]:
-    """A live winback with these settings, for the length of the block."""
-    live = LiveServer(settings)
+def serving(settings: Settings, *, apply_in_process: bool = True) -> Iterator[LiveServer]:
+    """A live winback with these settings, for the length of the block (without an
+    applier of its own if not ``apply_in_process``, as beside ``winback worker``)."""
+    live = LiveServer(settings, apply_in_process=apply_in_process)
     live.start()
     try:
         yield live

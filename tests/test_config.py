@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,224 @@ def test_an_unreachable_database_stops_the_cli_with_one_line(
     assert finished.stderr.startswith("winback: the database cannot be reached: ")
     assert "port 1" in finished.stderr and len(finished.stderr.splitlines()) == 1
     assert finished.stdout == ""
+
+
+@pytest.mark.parametrize("blank", ["", "  ", "\n"])
+def test_a_blank_host_or_data_dir_means_unset_and_the_default_holds(blank: str) -> None:
+    # (an empty host made `serve` listen on every interface; an empty data dir put the
+    # database in the current directory)
+    settings = load_settings({"WINBACK_HOST": blank, "WINBACK_DATA_DIR": blank})
+
+    assert (settings.host, settings.data_dir) == ("127.0.0.1", Path("data"))
+
+
+def test_a_host_and_a_data_dir_are_taken_without_the_blanks_around_them() -> None:
+    settings = load_settings({"WINBACK_HOST": " 0.0.0.0\n", "WINBACK_DATA_DIR": "/srv/wb\n"})
+
+    assert (settings.host, settings.data_dir) == ("0.0.0.0", Path("/srv/wb"))
+
+
+def test_the_admin_token_is_taken_without_the_blanks_around_it() -> None:
+    # (a token read from a secret file ends in a newline: kept, it could never match)
+    assert load_settings({"WINBACK_ADMIN_TOKEN": " s3cret\n"}).admin_token == "s3cret"
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\n\t"])
+def test_a_blank_admin_token_leaves_the_operator_api_off(blank: str) -> None:
+    assert load_settings({"WINBACK_ADMIN_TOKEN": blank}).admin_token == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "taken"),
+    [
+        ("https://wb.example.com/", "https://wb.example.com"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("https://shop.example/winback", "https://shop.example/winback"),
+        (" https://wb.example.com\n", "https://wb.example.com"),
+        ("", ""),
+    ],
+)
+def test_a_public_url_with_a_scheme_and_a_host_is_taken(raw: str, taken: str) -> None:
+    assert load_settings({"WINBACK_PUBLIC_URL": raw}).public_url == taken
+
+
+PUBLIC_URL_FORM = (
+    "must be an absolute http:// or https:// URL with a host and no user, query or fragment,"
+    " like https://winback.example.com"
+)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "winback.example.com",  # (a path on the shop's own site: nothing would be tracked)
+        "/winback",
+        "ftp://wb.example.com",
+        "https://",
+        "https://wb.example.com:99999",
+        "https://wb.example.com/?shop=1",
+        "https://wb.example.com/#top",
+        "https://wb example.com",
+    ],
+)
+def test_a_public_url_that_is_not_an_absolute_http_url_is_refused(raw: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"WINBACK_PUBLIC_URL": raw})
+    assert str(refused.value) == f"WINBACK_PUBLIC_URL {PUBLIC_URL_FORM}, got {raw!r}"
+
+
+def test_a_public_url_with_a_password_is_refused_without_showing_it() -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"WINBACK_PUBLIC_URL": "https://op:hunter2@wb.example.com"})
+    assert str(refused.value).endswith(", got 'https://op:***@wb.example.com'")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "postgresql://winback:pw@db.example/winback",
+        "postgres://db.example/winback",
+        "postgresql+psycopg://db.example/winback",
+        "postgresql:///winback",
+        "sqlite:////srv/winback/winback.db",
+        "sqlite:///winback.db",
+    ],
+)
+def test_a_postgresql_or_sqlite_database_url_is_taken(raw: str) -> None:
+    assert load_settings({"WINBACK_DATABASE_URL": raw}).database_url == raw
+
+
+DATABASE_URL_FORM = "must be postgresql://USER@HOST/DATABASE or sqlite:///PATH"
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("foo", "foo"),
+        ("http://example.com/db", "http://example.com/db"),
+        ("mysql://root:Sup3rSecretPw@127.0.0.1/x", "mysql://root:***@127.0.0.1/x"),
+        (
+            "postgresql+asyncpg://postgres@127.0.0.1/db",
+            "postgresql+asyncpg://postgres@127.0.0.1/db",
+        ),
+        ("postgresql+psycopg2://u:Sup3rSecretPw@h/db", "postgresql+psycopg2://u:***@h/db"),
+        ("postgresql://u:Sup3rSecretPw@h:port/db", "postgresql://u:***@h:port/db"),
+    ],
+)
+def test_a_database_url_winback_cannot_use_is_refused_without_its_password(
+    raw: str, shown: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"WINBACK_DATABASE_URL": raw})
+    assert str(refused.value) == f"WINBACK_DATABASE_URL {DATABASE_URL_FORM}, got {shown!r}"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "redis://127.0.0.1:6379/0",
+        "redis://:pw@redis.example",
+        "rediss://redis.example:6380/2",
+        "sqlite:////srv/winback/queue.db",
+        "",
+    ],
+)
+def test_a_redis_or_sqlite_queue_url_is_taken(raw: str) -> None:
+    assert load_settings({"WINBACK_QUEUE_URL": raw}).queue_url == raw
+
+
+QUEUE_URL_FORM = (
+    "must be redis://HOST[:PORT][/DB] (rediss:// for TLS) or sqlite:///PATH,"
+    " or empty for a SQLite queue in the data dir"
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        # (each was taken as a relative file path: a private queue per host)
+        ("amqp://localhost/q", "amqp://localhost/q"),
+        ("redsi://:Sup3rSecretPw@redis.example", "redsi://:***@redis.example"),
+        ("postgresql://u:Sup3rSecretPw@h/db", "postgresql://u:***@h/db"),
+        ("queue.db", "queue.db"),
+        ("redis://", "redis://"),
+        ("redis://redis.example:port/0", "redis://redis.example:port/0"),
+        ("redis://redis.example/queue", "redis://redis.example/queue"),
+        ("sqlite:///", "sqlite:///"),
+    ],
+)
+def test_a_queue_url_winback_cannot_use_is_refused(raw: str, shown: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"WINBACK_QUEUE_URL": raw})
+    assert str(refused.value) == f"WINBACK_QUEUE_URL {QUEUE_URL_FORM}, got {shown!r}"
+
+
+def _winback(
+    command: list[str], data_dir: Path, **variables: str
+) -> subprocess.CompletedProcess[str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("WINBACK_")}
+    env |= {"WINBACK_DATA_DIR": str(data_dir), **variables}
+    return subprocess.run(
+        [WINBACK, *command], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "shown"),
+    [
+        ("WINBACK_DATABASE_URL", "mysql://root:Sup3rSecretPw@127.0.0.1/x", "mysql://root:***@"),
+        ("WINBACK_DATABASE_URL", "postgresql+asyncpg://u@127.0.0.1/x", "postgresql+asyncpg"),
+        ("WINBACK_QUEUE_URL", "amqp://localhost/q", "amqp://localhost/q"),
+        ("WINBACK_PUBLIC_URL", "winback.example.com", "winback.example.com"),
+    ],
+)
+@pytest.mark.parametrize("command", [["worker"], ["store", "list"]])
+def test_a_url_winback_cannot_use_stops_the_cli_with_one_line(
+    command: list[str], name: str, raw: str, shown: str, tmp_path: Path
+) -> None:
+    finished = _winback(command, tmp_path, **{name: raw})
+
+    assert finished.returncode == 2
+    assert finished.stderr.startswith(f"winback: {name} must be ")
+    assert shown in finished.stderr and len(finished.stderr.splitlines()) == 1
+    assert "Sup3rSecretPw" not in finished.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("arrange", "fault"),
+    [
+        (lambda data: data.write_text(""), "WINBACK_DATA_DIR: '{data}' is a file, not a directory"),
+        (
+            lambda data: (data.mkdir(), (data / "winback.db").write_text("hello, not a db")),
+            "WINBACK_DATA_DIR: the database file '{data}/winback.db' is not a SQLite database",
+        ),
+        (
+            lambda data: (data / "winback.db").mkdir(parents=True),
+            "WINBACK_DATA_DIR: the database file '{data}/winback.db' is a directory",
+        ),
+    ],
+    ids=["a file", "no database in winback.db", "winback.db a directory"],
+)
+def test_a_data_dir_winback_cannot_use_stops_the_cli_with_one_line_naming_it(
+    arrange: Callable[[Path], object], fault: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    arrange(data)
+
+    finished = _winback(["store", "list"], data)
+
+    assert finished.returncode == 2
+    assert finished.stderr == f"winback: {fault.format(data=data)}\n"
+    assert finished.stdout == ""
+
+
+def test_a_data_dir_that_cannot_be_made_stops_the_cli_naming_it() -> None:
+    # (/proc takes no new directory, even from root)
+    finished = _winback(["store", "list"], Path("/proc/winback-data"))
+
+    assert finished.returncode == 2
+    assert finished.stderr.startswith(
+        "winback: WINBACK_DATA_DIR: the directory '/proc/winback-data' cannot be made: "
+    )
+    assert len(finished.stderr.splitlines()) == 1

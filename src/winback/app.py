@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -10,8 +12,8 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -27,10 +29,11 @@ from winback.imports.http import router as imports_router
 from winback.intake.backpressure import oldest_pending_age
 from winback.intake.http import router as intake_router
 from winback.logs import configure_logging
-from winback.metrics import APPLY_PENDING
+from winback.metrics import APPLY_PENDING, exposition
 from winback.runtime import Runtime, build_runtime
 from winback.storage.schema import raw_events
 from winback.stores.http import router as admin_router
+from winback.supervise import Apart, exit_with_parent
 from winback.tracking.http import router as tracking_router
 from winback.web.errors import (
     database_error_response,
@@ -48,16 +51,24 @@ from winback.web.responses import JSONBody
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, apply_in_process: bool = True) -> FastAPI:
-    """Build the app; the runtime (database, writer, applier) starts with the lifespan."""
+def create_app(
+    settings: Settings | None = None, *, apply_in_process: bool = True, apart: Apart | None = None
+) -> FastAPI:
+    """Build the app; the runtime (database, writer, applier) starts with the lifespan.
+
+    ``apart``: what ``winback serve`` shares with the HTTP processes it starts when
+    the applier runs in ``winback worker``."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(settings, apply_in_process=apply_in_process)
+        runtime = build_runtime(settings, apply_in_process=apply_in_process, apart=apart)
         app.state.runtime = runtime
         runtime.start()
+        if apart is not None:
+            # (SIGTERM: the server stops as it does when serve stops it)
+            exit_with_parent(apart.serve_pid, lambda: os.kill(os.getpid(), signal.SIGTERM))
         try:
             yield
         finally:
@@ -96,16 +107,13 @@ def create_app(settings: Settings | None = None, *, apply_in_process: bool = Tru
 
 
 def healthz(request: Request) -> JSONBody:
-    """Up when the database answers and this process's applier runs; reports how
-    many events wait to be applied and how long the oldest has waited."""
+    """Up when the database answers and this process's applier runs (or the
+    ``winback worker`` serve started, with the applier apart); reports how many
+    events wait to be applied and how long the oldest has waited."""
     runtime: Runtime = request.app.state.runtime
     try:
         with runtime.reader.connect() as conn:
-            pending = conn.execute(
-                select(func.count())
-                .select_from(raw_events)
-                .where(raw_events.c.outcome == "pending")
-            ).scalar_one()
+            pending = _pending_count(conn)
             oldest_waited = oldest_pending_age(conn, datetime.now(UTC))
     except Exception as error:
         # The cause names the database's host, port and driver: for the operator's
@@ -113,7 +121,6 @@ def healthz(request: Request) -> JSONBody:
         log.error("health check failed", error=str(error))
         reason = "the database does not answer (the cause is in winback's log)"
         return JSONBody({"status": "unavailable", "reason": reason}, status_code=503)
-    APPLY_PENDING.set(pending)
     applier = runtime.applier_state()
     body: dict[str, Any] = {
         "status": "ok",
@@ -130,5 +137,19 @@ def healthz(request: Request) -> JSONBody:
     return JSONBody(body)
 
 
-def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def _pending_count(conn: Connection) -> int:
+    query = select(func.count()).select_from(raw_events).where(raw_events.c.outcome == "pending")
+    return int(conn.execute(query).scalar_one())
+
+
+def metrics(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    # The backlog as it is now, whoever applies it (another process may): counted
+    # here, not by the applier, which knows only what it took.
+    try:
+        with runtime.reader.connect() as conn:
+            APPLY_PENDING.set(_pending_count(conn))
+    except Exception as error:
+        log.error("counting the pending events failed", error=str(error))
+        APPLY_PENDING.set(float("nan"))  # (unknown, not the count it last had)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

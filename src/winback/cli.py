@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -14,9 +15,11 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 from sqlalchemy.exc import OperationalError
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from winback.apply.applier import Applier
-from winback.config import MAX_KEY_ROTATION_GRACE_HOURS, ConfigError, load_settings
+from winback.config import MAX_KEY_ROTATION_GRACE_HOURS, ConfigError, Settings, load_settings
 from winback.coupons.commands import coupon_app
 from winback.errors import WinbackError
 from winback.feeds.commands import feed_app
@@ -29,7 +32,8 @@ from winback.storage.engine import derived, gated, make_engine
 from winback.storage.migrate import upgrade_to_head
 from winback.storage.newevents import watch_commits
 from winback.storage.replay import replay_store
-from winback.stores.service import create_store, grace_period, list_stores, rotate_key
+from winback.stores.service import create_store, get_store, grace_period, list_stores, rotate_key
+from winback.supervise import Apart, WorkerSupervisor, exit_with_parent
 from winback.tracking.script import snippet
 
 app = typer.Typer(help="winback: marketing automation for online stores.", no_args_is_help=True)
@@ -114,7 +118,12 @@ def migrate() -> None:
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    parent_pid: Annotated[
+        int | None,
+        typer.Option(hidden=True, help="Stop once this process (serve) is gone"),
+    ] = None,
+) -> None:
     """Apply events from the raw log and run queued jobs (feed syncs, imports) until
     stopped: the production process beside ``serve --separate-applier``."""
     settings = load_settings()
@@ -133,6 +142,8 @@ def worker() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if parent_pid is not None:
+        exit_with_parent(parent_pid, stop.set)
     try:
         jobs.start()
         applier.run(stop)
@@ -145,6 +156,11 @@ def worker() -> None:
 def replay(store_id: Annotated[str, typer.Argument(help="The store to rebuild")]) -> None:
     """Rebuild a store's state from its raw log (after the apply logic changed)."""
     engine = _engine()
+    try:
+        get_store(engine, store_id)  # (a mistyped id would replay nothing, and say so)
+    except WinbackError as error:
+        _fail(error)
+        return
     count = replay_store(engine, store_id)
     Applier(engine, batch_size=load_settings().batch_size_in("server")).drain(timeout=3600)
     typer.echo(f"replayed {count} events")
@@ -164,19 +180,20 @@ def serve(
     # served goes there too, so what it prints (the tracking snippet) points here.
     if host:
         os.environ["WINBACK_HOST"] = host
-    if port:
-        os.environ["WINBACK_PORT"] = str(port)
+    if port is not None:
+        os.environ["WINBACK_PORT"] = str(port or _free_port(host or load_settings().host))
     settings = load_settings()
     _engine().dispose()
     split = separate_applier or workers > 1
     os.environ["WINBACK_APPLY_IN_PROCESS"] = "0" if split else "1"
-    child = subprocess.Popen([sys.executable, "-m", "winback", "worker"]) if split else None
+    supervisor = _start_worker(settings) if split else None
     try:
-        uvicorn.run(
+        _serve_http(
+            supervisor,
             "winback.asgi:make_app",
             factory=True,
             host=host or settings.host,
-            port=port or settings.port,
+            port=settings.port,
             workers=workers,
             log_level="warning",
             access_log=False,
@@ -184,17 +201,76 @@ def serve(
             http="httptools",
         )
     finally:
-        if child is not None:
-            _stop_worker(child)
+        if supervisor is not None:
+            _stop_worker(supervisor)
+
+
+def _start_worker(settings: Settings) -> WorkerSupervisor:
+    """Start ``winback worker``, and start it again whenever it exits unasked
+    (``supervise.py``); the processes started from now on know where serve keeps
+    what they share."""
+    # (serve's own lines, the worker's restarts, as the processes it starts log theirs)
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    apart = Apart.create()
+    os.environ.update(apart.environment())
+    command = [sys.executable, "-m", "winback", "worker", "--parent-pid", str(os.getpid())]
+    supervisor = WorkerSupervisor(command, apart)
+    supervisor.start()
+    return supervisor
+
+
+def _serve_http(supervisor: WorkerSupervisor | None, app_path: str, **options: Any) -> None:
+    """Serve as ``uvicorn.run`` does; with the applier apart, in uvicorn's worker
+    processes even when there is one. Each process started after serve set
+    ``PROMETHEUS_MULTIPROC_DIR`` counts its metrics in a file there, for /metrics to
+    add them up with the applier's; serve's own process imported prometheus_client
+    before, and counts in memory only."""
+    if supervisor is None:
+        uvicorn.run(app_path, **options)
+        return
+    config = uvicorn.Config(app_path, **options)
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    processes = Multiprocess(config, sockets=[config.bind_socket()])
+    try:
+        processes.run()
+    finally:
+        # (uvicorn's only queue a signal: a second Ctrl-C must reach _stop_worker)
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    if any(process.exitcode == STARTUP_FAILURE for process in processes.processes):
+        raise SystemExit(STARTUP_FAILURE)  # (as uvicorn.run exits when one process fails)
+
+
+def _free_port(host: str) -> int:
+    """A port free on ``host``, for ``--port 0``: picked here rather than by uvicorn, so
+    that what winback prints (quickstart's lines, the tracking snippet) names it. (If
+    another process takes it in the moment before uvicorn binds it, uvicorn says so.)"""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as probe:
+            probe.bind(address)
+            return int(probe.getsockname()[1])
+    except OSError:
+        return 0  # (uvicorn picks one, and says what is wrong with the host)
 
 
 WORKER_STOP_NOTICE_SECONDS = 10
 
 
-def _stop_worker(child: subprocess.Popen[bytes]) -> None:
+def _stop_worker(supervisor: WorkerSupervisor) -> None:
     """Stop ``winback worker``, which first finishes the batch and the job it runs:
     an import or a feed sync cut short would be left half done. A second Ctrl-C
     stops it at once."""
+    child = supervisor.stop()
+    try:
+        if child is not None:
+            _stop_child(child)
+    finally:
+        supervisor.join(timeout=WORKER_STOP_NOTICE_SECONDS)
+        supervisor.apart.remove()
+
+
+def _stop_child(child: subprocess.Popen[bytes]) -> None:
     child.terminate()
     try:
         child.wait(timeout=WORKER_STOP_NOTICE_SECONDS)
@@ -223,7 +299,9 @@ def quickstart(port: Annotated[int | None, typer.Option(min=0, max=65535)] = Non
         saved.write_text(json.dumps({"store_id": store.id, "api_key": key}))
         saved.chmod(0o600)
     details = json.loads(Path(saved).read_text())
-    base = f"http://{settings.host}:{port or settings.port}"
+    if port == 0:
+        port = _free_port(settings.host)
+    base = f"http://{settings.host}:{settings.port if port is None else port}"
     typer.echo(f"""
 winback is starting at {base}
   store id : {details["store_id"]}

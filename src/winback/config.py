@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import SplitResult, urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 class ConfigError(ValueError):
@@ -23,6 +28,19 @@ class Secret(str):
 
     def __repr__(self) -> str:
         return "Secret('**********')" if self else "Secret('')"
+
+
+class Sourced(str):
+    """A value worked out from a setting, with the variable it came from: a fault found
+    only when it is used (a database file that cannot be made) can then name the
+    variable to fix, however many hands the value went through."""
+
+    setting: str
+
+    def __new__(cls, value: str, setting: str) -> Sourced:
+        made = super().__new__(cls, value)
+        made.setting = setting
+        return made
 
 
 def _given(env: Mapping[str, str], name: str) -> str | None:
@@ -110,6 +128,111 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    """The variable's value without the blanks around it (a value read from a file
+    often ends in a newline); the default when it is unset or blank."""
+    return (env.get(name) or "").strip() or default
+
+
+# A password in a URL, as user:password@ or ?password=: never echoed in a refusal.
+_URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@]*@|(?<=[?&]password=)[^&]*")
+
+
+def shown_url(url: str) -> str:
+    """``url`` with any password in it masked, to quote in a message."""
+    return _URL_PASSWORD.sub(_masked, url)
+
+
+def _masked(found: re.Match[str]) -> str:
+    user = found[1]  # (None for a ?password= in the query)
+    return "***" if user is None else f"{user}:***@"
+
+
+def _split(url: str) -> SplitResult | None:
+    """The URL's parts; None when it cannot be split (a port that is no number)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # (parsed on demand: a bad port raises only here)
+    except ValueError:
+        return None
+    return parts
+
+
+# The databases winback is built and tested on, with the one driver of each it ships.
+DATABASE_DRIVERS = {"postgresql": "psycopg", "sqlite": "pysqlite"}
+
+
+def _database_url(env: Mapping[str, str], name: str) -> str:
+    raw = _text(env, name, "")
+    if raw and not _supported_database(normalize_database_url(raw)):
+        raise ConfigError(
+            f"{name} must be postgresql://USER@HOST/DATABASE or sqlite:///PATH,"
+            f" got {shown_url(raw)!r}"
+        )
+    return raw
+
+
+def _supported_database(url: str) -> bool:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return False
+    backend = parsed.get_backend_name()
+    # (the driver is looked up only for a known backend: an unknown one has no dialect)
+    return backend in DATABASE_DRIVERS and parsed.get_driver_name() == DATABASE_DRIVERS[backend]
+
+
+def _queue_url(env: Mapping[str, str], name: str) -> str:
+    raw = _text(env, name, "")
+    if raw and not (_redis_url(raw) or _sqlite_file_url(raw)):
+        # (anything else used to be taken as a file path: a typo gave each host a
+        # private queue, whose jobs the other hosts never saw)
+        raise ConfigError(
+            f"{name} must be redis://HOST[:PORT][/DB] (rediss:// for TLS) or sqlite:///PATH,"
+            f" or empty for a SQLite queue in the data dir, got {shown_url(raw)!r}"
+        )
+    return raw
+
+
+REDIS_SCHEMES = ("redis://", "rediss://")
+
+
+def _redis_url(url: str) -> bool:
+    parts = _split(url) if url.startswith(REDIS_SCHEMES) else None
+    return (
+        parts is not None
+        and bool(parts.hostname)
+        and re.fullmatch(r"/?[0-9]*", parts.path) is not None
+    )
+
+
+def _sqlite_file_url(url: str) -> bool:
+    return url.startswith("sqlite:///") and url.removeprefix("sqlite:///").strip() != ""
+
+
+def _public_url(env: Mapping[str, str], name: str) -> str:
+    raw = _text(env, name, "")
+    if not raw:
+        return ""
+    parts = _split(raw)
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+        or any(character.isspace() for character in raw)
+    ):
+        # (the tracking snippet appends /track.js to it: a value with no scheme makes a
+        # path on the shop's own site, and no event is ever tracked)
+        raise ConfigError(
+            f"{name} must be an absolute http:// or https:// URL with a host and no user,"
+            f" query or fragment, like https://winback.example.com, got {shown_url(raw)!r}"
+        )
+    return raw.rstrip("/")
+
+
 def normalize_database_url(url: str) -> str:
     """Pick the drivers winback is built on: psycopg 3 for PostgreSQL."""
     for prefix in ("postgresql://", "postgres://"):
@@ -161,8 +284,8 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
-            return normalize_database_url(self.database_url)
-        return f"sqlite:///{(self.data_dir / 'winback.db').resolve()}"
+            return Sourced(normalize_database_url(self.database_url), "WINBACK_DATABASE_URL")
+        return Sourced(f"sqlite:///{(self.data_dir / 'winback.db').resolve()}", "WINBACK_DATA_DIR")
 
     @property
     def resolved_public_url(self) -> str:
@@ -191,10 +314,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from the environment; raise ConfigError on a bad value."""
     source = os.environ if env is None else env
     return Settings(
-        data_dir=Path(source.get("WINBACK_DATA_DIR", "data")),
-        database_url=source.get("WINBACK_DATABASE_URL", ""),
-        admin_token=Secret(source.get("WINBACK_ADMIN_TOKEN", "")),
-        host=source.get("WINBACK_HOST", "127.0.0.1"),
+        data_dir=Path(_text(source, "WINBACK_DATA_DIR", "data")),
+        database_url=_database_url(source, "WINBACK_DATABASE_URL"),
+        # (blank: off, as documented; a token with a newline from its secret file
+        # would otherwise turn the API on and never match)
+        admin_token=Secret(_text(source, "WINBACK_ADMIN_TOKEN", "")),
+        host=_text(source, "WINBACK_HOST", "127.0.0.1"),
         port=_int(source, "WINBACK_PORT", 8000, minimum=0, maximum=65535),
         max_body_bytes=_int(source, "WINBACK_MAX_BODY_BYTES", 1024 * 1024, minimum=1),
         max_json_depth=_int(source, "WINBACK_MAX_JSON_DEPTH", 32, minimum=1),
@@ -213,12 +338,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             minimum=0.0,
             maximum=MAX_KEY_ROTATION_GRACE_HOURS,
         ),
-        queue_url=source.get("WINBACK_QUEUE_URL", ""),
+        queue_url=_queue_url(source, "WINBACK_QUEUE_URL"),
         outbound_allow_private=_bool(source, "WINBACK_OUTBOUND_ALLOW_PRIVATE", False),
         outbound_timeout_seconds=_float(
             source, "WINBACK_OUTBOUND_TIMEOUT_SECONDS", 10.0, above=0.0
         ),
-        public_url=source.get("WINBACK_PUBLIC_URL", "").rstrip("/"),
+        public_url=_public_url(source, "WINBACK_PUBLIC_URL"),
         tracking_max_body_bytes=_int(
             source, "WINBACK_TRACKING_MAX_BODY_BYTES", 64 * 1024, minimum=1
         ),

@@ -70,6 +70,8 @@ def validation_reason(detail: Mapping[str, Any]) -> str:
         return f"{_WRONG_TYPE[kind]}, got {json_kind(given)}"
     if kind in _WRONG_VALUE:
         return _WRONG_VALUE[kind].format(**context)
+    if kind == "extra_forbidden":
+        return f"{str(detail['loc'][-1])!r} is not a field of this request"
     if kind == "string_pattern_mismatch":
         pattern = str(context.get("pattern", ""))
         return f"must be {_PATTERN_FORMS.get(pattern, 'of the form ' + pattern)}"

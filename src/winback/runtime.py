@@ -20,6 +20,7 @@ from winback.jobs.queue import QueueWorkers, TaskRegistrar, TaskRuntime, make_qu
 from winback.storage.engine import derived, gated, make_engine, reader
 from winback.storage.migrate import upgrade_to_head
 from winback.stores.directory import StoreDirectory
+from winback.supervise import Apart
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Runtime:
     applier: Applier
     apply_in_process: bool
     queue: Huey
+    apart: Apart | None = None  # (from serve, when the applier runs in ``winback worker``)
     _workers: QueueWorkers | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -52,9 +54,10 @@ class Runtime:
 
     def applier_state(self) -> str:
         """``running`` or ``stopped`` for this process's applier; ``apart`` when the
-        events are applied by ``winback worker``, whose health is its own."""
+        events are applied by ``winback worker``, ``stopped`` while the serve that
+        started this process has none running."""
         if not self.apply_in_process:
-            return "apart"
+            return "apart" if self.apart is None else self.apart.applier_state()
         return "running" if self._thread is not None and self._thread.is_alive() else "stopped"
 
     def close(self) -> None:
@@ -69,7 +72,11 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings, *, apply_in_process: bool = True, migrate: bool = True
+    settings: Settings,
+    *,
+    apply_in_process: bool = True,
+    migrate: bool = True,
+    apart: Apart | None = None,
 ) -> Runtime:
     """Connect, migrate, and wire the intake to the applier."""
     engine = make_engine(settings.resolved_database_url)
@@ -96,6 +103,7 @@ def build_runtime(
         applier=applier,
         apply_in_process=apply_in_process,
         queue=make_queue(settings),
+        apart=apart,
     )
     register_tasks(runtime.queue, runtime)
     return runtime

@@ -321,6 +321,39 @@ def test_a_bad_grace_period_is_refused_and_the_key_kept(
     assert store_for_key(engine, store.api_key).id == store.store_id
 
 
+def test_a_misspelt_grace_period_is_refused_naming_it_and_the_key_kept(
+    admin_server: LiveServer, engine: Engine
+) -> None:
+    # (taken silently, it gave a key rotated because it leaked another 24 hours)
+    store = new_store(admin_server)
+
+    refused = rotate(admin_server, store.store_id, grace_hour=0)
+
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert (error["pointer"], error["reason"]) == (
+        "/grace_hour",
+        "'grace_hour' is not a field of this request",
+    )
+    assert store_for_key(engine, store.api_key).id == store.store_id
+
+
+def test_a_store_body_with_a_misspelt_field_is_refused_and_no_store_made(
+    admin_server: LiveServer,
+) -> None:
+    with operator(admin_server) as client:
+        before = client.get("/admin/v1/stores").json()["items"]
+        response = client.post("/admin/v1/stores", json={"name": "Typo", "curency": "EUR"})
+
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert (error["pointer"], error["reason"]) == (
+            "/curency",
+            "'curency' is not a field of this request",
+        )
+        assert client.get("/admin/v1/stores").json()["items"] == before
+
+
 def test_a_rotated_key_works_for_webhooks_at_once(admin_server: LiveServer) -> None:
     # given a store whose webhooks are flowing
     store = new_store(admin_server)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,11 +17,12 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select, text
 
 from tests.conftest import POSTGRES_UP, _fresh_postgres_database
 from winback.storage.engine import make_engine
-from winback.storage.migrate import alembic_config, upgrade_to_head
+from winback.storage.migrate import SchemaAhead, alembic_config, upgrade_to_head
 from winback.storage.schema import Money, UTCDateTime, feed_runs, metadata
 
 # The customers table as revision 0003 left it (only the columns a row needs).
@@ -192,3 +196,43 @@ def test_the_newest_schema_is_the_one_the_code_declares(fresh_engine: Engine) ->
 
     # then the migrations made exactly those
     assert differences == []
+
+
+def _stamp_a_newer_revision(engine: Engine) -> None:
+    """The database as a newer winback leaves it, with a revision this one lacks."""
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'zzzz_future'"))
+
+
+def test_a_schema_newer_than_this_winback_is_refused_saying_so(fresh_engine: Engine) -> None:
+    _stamp_a_newer_revision(fresh_engine)
+    latest = ScriptDirectory.from_config(alembic_config(fresh_engine)).get_current_head()
+
+    with pytest.raises(SchemaAhead) as refused:
+        upgrade_to_head(fresh_engine)
+
+    assert str(refused.value) == (
+        "the database's schema (revision zzzz_future) is newer than this winback's"
+        f" (latest revision {latest}): run the newer version of winback"
+    )
+
+
+def test_a_schema_newer_than_this_winback_stops_the_cli_with_one_line(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'winback.db'}")
+    _stamp_a_newer_revision(engine)
+    engine.dispose()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("WINBACK_")}
+
+    finished = subprocess.run(
+        [str(Path(sys.executable).parent / "winback"), "migrate"],
+        env=env | {"WINBACK_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 2
+    assert finished.stderr.startswith("winback: the database's schema (revision zzzz_future)")
+    assert len(finished.stderr.splitlines()) == 1 and finished.stdout == ""

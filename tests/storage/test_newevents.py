@@ -6,14 +6,17 @@ import threading
 import time
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, select
 
+from tests.conftest import POSTGRES_UP, POSTGRES_URL, _fresh_postgres_database
 from tests.rawevents import webhook_event
 from winback.apply import applier as applier_module
 from winback.apply.applier import Applier
 from winback.intake.rawlog import append_events
 from winback.storage.engine import make_engine
+from winback.storage.migrate import upgrade_to_head
 from winback.storage.newevents import Commits, watch_commits
 from winback.storage.schema import raw_events
 from winback.stores.service import create_store
@@ -111,3 +114,34 @@ def test_an_idle_applier_of_its_own_process_applies_an_append_made_elsewhere_at_
         stop.set()
         _append_one(elsewhere, store_id)  # wakes it to see the stop
         running.join(timeout=70)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_UP, reason="PostgreSQL is not reachable")
+def test_a_listener_whose_connection_was_cut_fails_then_listens_again_once_cleared() -> None:
+    url = _fresh_postgres_database()
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    store_id = create_store(engine, name="wake")[0].id
+    commits = watch_commits(engine)
+    try:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (url.rsplit("/", 1)[1],),
+            )
+        # the wait says the connection is gone (for the applier's loop to log and retry)
+        with pytest.raises(psycopg.OperationalError):
+            commits.wait(10)
+        engine.dispose()  # (this test's own were cut too)
+
+        # and the next clear listens on a new one
+        commits.clear()
+        appending = _later(0.2, lambda: _append_one(engine, store_id))
+        woken = commits.wait(10)
+        appending.join()
+        assert woken
+    finally:
+        commits.close()
+        engine.dispose()

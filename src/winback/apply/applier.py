@@ -246,10 +246,11 @@ class Applier:
         """Apply forever until ``stop`` is set; woken early by new appends."""
         failures = 0
         while not stop.is_set():
-            # Cleared before the look: an append committed after it wakes the wait.
-            self._wakeup.clear()
+            # The wait for a wake-up is retried too: in ``winback worker`` on PostgreSQL
+            # it listens on a connection of its own, which the database drops as it
+            # drops the applier's (a restart, a failover).
             try:
-                taken = self.apply_pending()
+                self._look(stop)
                 failures = 0
             except Exception as error:
                 # (the database out of reach: look again less and less often, not 15
@@ -257,7 +258,11 @@ class Applier:
                 failures += 1
                 log.error("applier error", error=repr(error), failures_in_a_row=failures)
                 stop.wait(wait_after_failures(failures))
-                continue
-            if taken < self._batch_size:
-                stop.wait(GATHER_SECONDS)
-                self._wakeup.wait(IDLE_WAIT_SECONDS)
+
+    def _look(self, stop: threading.Event) -> None:
+        """Apply a batch; then, unless it was full, wait for more to come."""
+        # Cleared before the look: an append committed after it wakes the wait.
+        self._wakeup.clear()
+        if self.apply_pending() < self._batch_size:
+            stop.wait(GATHER_SECONDS)
+            self._wakeup.wait(IDLE_WAIT_SECONDS)

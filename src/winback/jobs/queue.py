@@ -15,16 +15,21 @@ from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 from sqlalchemy import Engine
 
-from winback.config import Settings
+from winback.config import REDIS_SCHEMES, Settings
+from winback.storage.files import usable_database_file
 
 
 def make_queue(settings: Settings) -> Huey:
-    """Redis when ``WINBACK_QUEUE_URL`` is ``redis://...``, else a SQLite file in the data dir."""
+    """Redis when ``WINBACK_QUEUE_URL`` is ``redis://...``, a SQLite file when it is
+    ``sqlite:///PATH``, else a SQLite file in the data dir (config.py allows no other)."""
     url = settings.queue_url
-    if url.startswith(("redis://", "rediss://")):
+    if url.startswith(REDIS_SCHEMES):
         return RedisHuey("winback", url=url)
-    path = Path(url.removeprefix("sqlite:///")) if url else settings.data_dir / "queue.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if url:
+        path, setting = Path(url.removeprefix("sqlite:///")), "WINBACK_QUEUE_URL"
+    else:
+        path, setting = settings.data_dir / "queue.db", "WINBACK_DATA_DIR"
+    usable_database_file(path, setting)
     return SqliteHuey("winback", filename=str(path))
 
 

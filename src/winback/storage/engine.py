@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from winback.config import Sourced
+from winback.storage.files import usable_database_file
 from winback.storage.writegate import GatedConnection
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -101,9 +103,11 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create an engine for ``url`` with winback's durability settings."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         in_memory = parsed.database in (None, "", ":memory:")
+        if parsed.database and not in_memory:
+            # (before SQLite opens it, whose own words name neither the file nor the fault)
+            setting = url.setting if isinstance(url, Sourced) else None
+            usable_database_file(Path(parsed.database), setting)
         connect_args: dict[str, Any] = {
             "check_same_thread": False,
             "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,

@@ -19,7 +19,9 @@ counts) and ``wait(timeout)``, as ``threading.Event`` does.
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
 
 import psycopg
 from sqlalchemy import Connection, Engine
@@ -28,6 +30,9 @@ CHANNEL = "winback_raw_log"
 # data_version is read from an open connection: a few microseconds, so a short
 # interval wakes the applier soon at the price of little CPU while it is idle.
 SQLITE_POLL_SECONDS = 0.002
+# How long the listening connection may take to open (the database's host gone
+# silent): the applier's loop retries after it.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 class Wakeup(Protocol):
@@ -86,23 +91,54 @@ class SqliteCommits:
 
 
 class PostgresNotices:
-    """Wakes on a notice of the raw log's writer received since ``clear``."""
+    """Wakes on a notice of the raw log's writer received since ``clear``.
+
+    A connection lost (a restart, a failover, its backend terminated) is given up
+    with the error, which the applier's loop logs and retries as it does its own
+    queries; the next ``clear`` listens on a new one. A notice sent meanwhile is
+    missed, but the look that follows ``clear`` finds its events all the same.
+    """
 
     def __init__(self, engine: Engine) -> None:
         # A connection of its own, outside the pool: it listens for as long as the
         # applier runs, in autocommit (a notice is delivered between transactions).
-        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._connection = psycopg.connect(url, autocommit=True)
-        self._connection.execute(f"LISTEN {CHANNEL}")
+        self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._connection: psycopg.Connection[Any] | None = None
+        self._listening()  # (what is appended from now on counts, as on SQLite)
+
+    def _listening(self) -> psycopg.Connection[Any]:
+        if self._connection is None:
+            connection = psycopg.connect(
+                self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+            )
+            try:
+                connection.execute(f"LISTEN {CHANNEL}")
+            except psycopg.Error:
+                connection.close()
+                raise
+            self._connection = connection
+        return self._connection
+
+    @contextmanager
+    def _given_up_on_error(self) -> Iterator[None]:
+        try:
+            yield
+        except psycopg.Error:
+            self.close()
+            raise
 
     def clear(self) -> None:
-        for _notice in self._connection.notifies(timeout=0):
-            pass
+        with self._given_up_on_error():
+            for _notice in self._listening().notifies(timeout=0):
+                pass
 
     def wait(self, timeout: float | None = None) -> bool:
-        for _notice in self._connection.notifies(timeout=timeout, stop_after=1):
-            return True
+        with self._given_up_on_error():
+            for _notice in self._listening().notifies(timeout=timeout, stop_after=1):
+                return True
         return False
 
     def close(self) -> None:
-        self._connection.close()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from winback.errors import Unauthorized
 from winback.stores.service import create_store, grace_period, list_stores, rotate_key
@@ -44,7 +44,14 @@ def require_admin(
 Admin = Depends(require_admin)
 
 
-class NewStore(BaseModel):
+class _Exactly(BaseModel):
+    """A body of these fields and no other: a misspelt one would be dropped and its
+    default taken (``grace_hour``: a leaked key kept working for another day)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewStore(_Exactly):
     # (its length is checked by the service, as for the CLI: one sentence for both)
     name: str
     domain: str | None = None
@@ -72,7 +79,7 @@ def get_stores(runtime: RuntimeDep) -> dict[str, Any]:
     return {"items": [store.to_dict() for store in list_stores(runtime.engine)]}
 
 
-class KeyRotation(BaseModel):
+class KeyRotation(_Exactly):
     """How long the current key stays valid (default: WINBACK_KEY_ROTATION_GRACE_HOURS)."""
 
     # (checked by the service, as the CLI's option is, so both say the same)
