@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,30 @@ def test_on_postgresql_only_the_derived_writes_skip_waiting_for_the_wal(
             seen.append(conn.execute(text("SHOW synchronous_commit")).scalar_one())
 
     assert seen == ["on", "off", "on"]
+
+
+def test_on_postgresql_times_round_trip_whatever_zone_the_database_is_set_to(
+    engine: Engine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    name = engine.url.database
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET timezone TO 'America/New_York'")
+    fresh = make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        with fresh.connect() as conn:
+            zone = conn.exec_driver_sql("SHOW timezone").scalar_one()
+            year_one = conn.execute(
+                text("SELECT CAST('0001-01-01T00:00:00Z' AS timestamptz)")
+            ).scalar_one()
+    finally:
+        fresh.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" RESET timezone')
+
+    assert zone == "UTC"
+    assert year_one == datetime(1, 1, 1, tzinfo=UTC)
 
 
 def test_a_second_burst_of_reads_on_sqlite_reuses_the_connections_of_the_first(

@@ -127,6 +127,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         return engine
     engine = create_engine(
         url,
+        # Times are read back in the session's zone: a server or database set to
+        # another one moves year 1 and year 9999 out of the range Python can hold.
+        connect_args={"options": "-c timezone=UTC"},
         pool_size=pool_size,
         max_overflow=10,
         pool_pre_ping=True,
