@@ -69,6 +69,22 @@ def test_an_erasure_of_someone_never_seen_still_empties_refusals_naming_them(
     assert (refusal["body"], bool(refusal["redacted_at"])) == ("", True)
 
 
+def test_an_erasure_finds_an_address_beyond_ascii_or_after_a_zero_byte_on_either_database(
+    store: StoreClient,
+) -> None:
+    # Given refused deliveries naming an address with a letter beyond ASCII, and one
+    # naming another address after a zero byte (which SQLite's LIKE stops reading at)
+    _refused(store, '{"email": "jörg@example.com", "tags": 5}'.encode())
+    _refused(store, b'{"note": "\x00", "email": "dora@example.com"}')
+    # When both are erased
+    for email in ("jörg@example.com", "dora@example.com"):
+        assert store.send("customers/delete", {"email": email}).status_code == 200
+    store.wait_applied()
+    # Then both refusals are emptied
+    refusals = [event for event in _log(store) if event["outcome"] == "rejected"]
+    assert [(event["body"], bool(event["redacted_at"])) for event in refusals] == [("", True)] * 2
+
+
 @pytest.mark.parametrize(
     ("body", "named"),
     [

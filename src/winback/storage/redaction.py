@@ -48,6 +48,9 @@ def refusals_mentioning(
         needles = sorted(spellings | set(emails))
         as_text = cast(raw_events.c.body, Text)
         found = [as_text.like(f"%{_escaped(n)}%", escape="\\") for n in needles]
+        # LIKE stops reading text at a NUL byte, which anyone may put in front of an
+        # address: such bodies are all candidates (few, and each is read below).
+        found.append(func.instr(raw_events.c.body, literal(b"\x00", LargeBinary)) > 0)
     if not found:
         return []
     return conn.execute(
@@ -80,9 +83,18 @@ def _holds_as_is(needle: str) -> ColumnElement[bool]:
 
 def _holds_in_any_case(needle: str) -> ColumnElement[bool]:
     # (a refused body may not be UTF-8: as escaped text, its bytes above ASCII become
-    # escapes, and an address is compared in its ASCII part only)
+    # escapes, and an address is looked for escaped the same way, in any ASCII case)
     lowered = func.lower(func.encode(raw_events.c.body, "escape"))
-    return func.strpos(lowered, needle) > 0
+    return func.strpos(lowered, _escape_format(needle.encode())) > 0
+
+
+def _escape_format(data: bytes) -> str:
+    """``data`` as PostgreSQL's ``encode(data, 'escape')`` writes it: a backslash
+    doubled, a zero byte or one above ASCII as a backslash and three octal digits."""
+    return "".join(
+        "\\\\" if byte == 0x5C else chr(byte) if 0 < byte < 0x80 else f"\\{byte:03o}"
+        for byte in data
+    )
 
 
 def rewrite_bodies(conn: Connection, bodies: dict[int, bytes]) -> None:
