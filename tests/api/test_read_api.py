@@ -454,6 +454,22 @@ def test_a_custom_event_type_is_found_whatever_its_case(store: StoreClient) -> N
     assert event_types(store, type="wishlist") == []
 
 
+def test_a_custom_event_type_beyond_ascii_is_found_whatever_its_case(store: StoreClient) -> None:
+    # given a custom type with letters beyond ASCII, in capitals (a header in UTF-8)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"x-event-type", "ÉVÉNEMENT_Ü".encode()),
+        (b"x-token", store.api_key.encode()),
+    ]
+    sent = store.http.post(f"/webhooks/store/{store.store_id}", content=b"{}", headers=headers)
+    assert sent.status_code == 200, sent.text
+    store.wait_applied()
+
+    # then its name in lower case, or in mixed case, finds it on either database
+    assert event_types(store, type="événement_ü") == ["ÉVÉNEMENT_Ü"]
+    assert event_types(store, type="évéNEMENT_ü") == ["ÉVÉNEMENT_Ü"]
+
+
 def unsubscribe(store: StoreClient, *emails: str) -> None:
     for email in emails:
         send(store, "newsletter/unsubscribe", {"email": email})

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Text, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.functions import FunctionElement
 
 from winback.config import Sourced
 from winback.storage.files import usable_database_file
@@ -31,8 +33,36 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> Non
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # SQLite's lower() folds ASCII letters only: ``folded`` lowers as Python does.
+    dbapi_connection.create_function(_UNICODE_LOWER, 1, _lower, deterministic=True)
     # Let SQLAlchemy's BEGIN (IMMEDIATE, see below) control transactions.
     dbapi_connection.isolation_level = None
+
+
+_UNICODE_LOWER = "winback_lower"
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+class folded(FunctionElement[str]):  # noqa: N801 (a SQL function, named as one)
+    """Text in lower case beyond ASCII too: PostgreSQL's ``lower()``, and on SQLite,
+    whose own folds ASCII letters only, Python's."""
+
+    type = Text()
+    name = "folded"
+    inherit_cache = True
+
+
+@compiles(folded)
+def _folded(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "sqlite")
+def _folded_on_sqlite(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"{_UNICODE_LOWER}({compiler.process(element.clauses, **kw)})"
 
 
 READ_ONLY = "winback_read_only"

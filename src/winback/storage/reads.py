@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, Text, and_, literal, or_, select
 
 from winback.carts.model import Cart
 from winback.catalog.model import Product
@@ -18,6 +18,7 @@ from winback.fields import email_as_stored
 from winback.intake.topics import Topic, topic_for
 from winback.orders.model import Order
 from winback.shoppers.model import Customer
+from winback.storage.engine import folded
 from winback.storage.rows import from_row
 from winback.storage.schema import carts, customers, orders, products, raw_events, suppressions
 
@@ -235,5 +236,8 @@ def _of_type(event_type: str) -> ColumnElement[bool]:
     if topic is not Topic.CUSTOM:
         return raw_events.c.topic == topic.value
     name = event_type.strip()
-    # SQLite's lower() folds ASCII only: the name as given matches whatever the fold does.
-    return or_(raw_events.c.event_type == name, func.lower(raw_events.c.event_type) == name.lower())
+    # (both sides folded by the database, as the same function folds them)
+    return or_(
+        raw_events.c.event_type == name,
+        folded(raw_events.c.event_type) == folded(literal(name, Text)),
+    )
