@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
@@ -29,6 +29,7 @@ from winback.logs import COMMAND_LOG_STREAM, configure_logging
 from winback.memory import tune_garbage_collection
 from winback.runtime import TaskContext, register_tasks
 from winback.storage.engine import derived, gated, make_engine
+from winback.storage.files import not_a_database
 from winback.storage.migrate import upgrade_to_head
 from winback.storage.newevents import watch_commits
 from winback.storage.replay import replay_store
@@ -333,3 +334,9 @@ def main() -> None:
         cause = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
         typer.echo(f"winback: the database cannot be reached: {cause}", err=True)
         raise SystemExit(1) from None
+    except DatabaseError as error:
+        # (SQLite's own words name neither the file nor the setting that chose it)
+        if "file is not a database" not in str(error.orig):
+            raise
+        typer.echo(f"winback: {not_a_database(load_settings().resolved_database_url)}", err=True)
+        raise SystemExit(2) from None

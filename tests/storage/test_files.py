@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from winback.config import ConfigError, Settings
-from winback.storage.engine import make_engine
-from winback.storage.files import usable_database_file, usable_directory
+from winback.storage.files import not_a_database, usable_database_file, usable_directory
 
 
 def test_a_missing_directory_is_made_and_left_as_it_was_found(tmp_path: Path) -> None:
@@ -47,22 +46,20 @@ def test_a_directory_below_a_file_cannot_be_made(tmp_path: Path) -> None:
     )
 
 
-def test_an_engine_on_a_file_that_is_no_database_names_the_setting_that_chose_it(
+def test_a_file_that_is_no_database_is_named_with_the_setting_that_chose_it(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "winback.db").write_bytes(b"PK\x03\x04 a zip, not a database")
     by_data_dir = Settings(data_dir=tmp_path)
     by_url = Settings(database_url=f"sqlite:///{tmp_path / 'winback.db'}")
 
-    faults = []
-    for url in (
-        by_data_dir.resolved_database_url,
-        by_url.resolved_database_url,
-        str(by_url.resolved_database_url),
-    ):
-        with pytest.raises(ConfigError) as refused:
-            make_engine(url)
-        faults.append(str(refused.value))
+    faults = [
+        str(not_a_database(url))
+        for url in (
+            by_data_dir.resolved_database_url,
+            by_url.resolved_database_url,
+            str(by_url.resolved_database_url),
+        )
+    ]
 
     problem = f"the database file '{tmp_path}/winback.db' is not a SQLite database"
     assert faults == [

@@ -12,10 +12,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from winback.config import ConfigError
+from sqlalchemy.engine import make_url
 
-# Every SQLite database file begins with these 16 bytes (an empty file is a new one).
-SQLITE_HEADER = b"SQLite format 3\x00"
+from winback.config import ConfigError, Sourced
 
 
 def _fault(setting: str | None, problem: str) -> ConfigError:
@@ -46,19 +45,19 @@ def usable_directory(directory: Path, setting: str | None) -> None:
 
 def usable_database_file(path: Path, setting: str | None) -> None:
     """Check that ``path`` can hold a SQLite database (its directory made and
-    writable, the file new, empty or a database); raise ConfigError otherwise."""
+    writable, and no directory in its place); raise ConfigError otherwise.
+
+    What the file holds is not looked at here: a descriptor of a database file
+    closed by a process that has it open through SQLite drops that process's locks
+    on it (POSIX), so only SQLite reads it (see ``not_a_database``)."""
     usable_directory(path.parent, setting)
-    shown = str(path)
     if path.is_dir():
-        raise _fault(setting, f"the database file {shown!r} is a directory")
-    try:
-        with path.open("rb") as file:
-            start = file.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        return
-    except OSError as error:
-        raise _fault(
-            setting, f"the database file {shown!r} cannot be read: {error.strerror}"
-        ) from None
-    if start and start != SQLITE_HEADER:
-        raise _fault(setting, f"the database file {shown!r} is not a SQLite database")
+        raise _fault(setting, f"the database file {str(path)!r} is a directory")
+
+
+def not_a_database(database_url: str) -> ConfigError:
+    """What SQLite's "file is not a database" means for ``database_url``: the file,
+    and the setting that chose it."""
+    setting = database_url.setting if isinstance(database_url, Sourced) else None
+    path = make_url(database_url).database
+    return _fault(setting, f"the database file {path!r} is not a SQLite database")
