@@ -85,6 +85,24 @@ def test_an_erasure_finds_an_address_beyond_ascii_or_after_a_zero_byte_on_either
     assert [(event["body"], bool(event["redacted_at"])) for event in refusals] == [("", True)] * 2
 
 
+def test_an_erasure_finds_an_id_or_an_address_written_with_unicode_escapes(
+    store: StoreClient,
+) -> None:
+    # Given a customer with an id and an address beyond ASCII, and refused deliveries
+    # naming her by each, escaped as PHP's json_encode writes them by default
+    ines = {"id": "ésc1", "email": "inès@example.com", "first_name": "Inès"}
+    assert store.send("customers/create", ines).status_code == 200
+    _refused(store, b'{"id": "\\u00e9sc1", "email": "bad"}')
+    _refused(store, b'{"email": "in\\u00e8s@example.com", "tags": 5}')
+    store.wait_applied()
+    # When she is erased
+    assert store.send("customers/delete", {"id": "ésc1"}).status_code == 200
+    store.wait_applied()
+    # Then both refusals are emptied
+    refusals = [event for event in _log(store) if event["outcome"] == "rejected"]
+    assert [(event["body"], bool(event["redacted_at"])) for event in refusals] == [("", True)] * 2
+
+
 @pytest.mark.parametrize(
     ("body", "named"),
     [

@@ -52,6 +52,10 @@ def _names(body: bytes, ids: set[str], emails: set[str]) -> bool:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
         return False
+    # (read, its \u escapes are letters again: an address written so is found too)
+    unescaped = orjson.dumps(parsed).lower()
+    if any(email.encode() in unescaped for email in emails):
+        return True
     return isinstance(parsed, dict) and bool(_named_ids(parsed) & ids)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -36,8 +37,10 @@ def refusals_mentioning(
     A coarse look done by the database, so that only candidates cross into Python:
     the caller reads each one and decides.
     """
-    # (an id holding "/" may come escaped, "\/", as PHP's json_encode writes it)
-    spellings = {spelled for i in ids for spelled in (i, i.replace("/", "\\/"))}
+    # (an id holding "/" may come escaped, "\/", as PHP's json_encode writes it; an id
+    # or an address beyond ASCII comes as \u escapes, as it writes them by default)
+    spellings = {s for i in ids for s in (i, i.replace("/", "\\/"), _escaped_json(i))}
+    emails = {spelled for email in emails for spelled in (email, _escaped_json(email))}
     if conn.dialect.name == "postgresql":
         found = [_holds_as_is(i) for i in sorted(spellings)]
         found += [_holds_in_any_case(email) for email in sorted(set(emails))]
@@ -64,6 +67,11 @@ def refusals_mentioning(
             or_(*found),
         )
     ).all()
+
+
+def _escaped_json(text: str) -> str:
+    """``text`` as a JSON string's content, everything beyond ASCII escaped."""
+    return json.dumps(text, ensure_ascii=True)[1:-1]
 
 
 def _escaped(needle: str) -> str:
