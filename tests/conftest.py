@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,7 +28,7 @@ from winback.app import create_app
 from winback.config import Settings, normalize_database_url
 from winback.storage.engine import make_engine
 from winback.storage.migrate import upgrade_to_head
-from winback.stores.service import create_store
+from winback.stores.service import Store, create_store
 
 POSTGRES_URL = os.environ.get(
     "WINBACK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -59,6 +59,25 @@ def _fresh_postgres_database() -> str:
     _MADE_DATABASES.append(name)
     base = POSTGRES_URL.rsplit("/", 1)[0]
     return normalize_database_url(f"{base}/{name}")
+
+
+@dataclass
+class PostgresStore:
+    """A new PostgreSQL database, migrated, holding one store."""
+
+    url: str
+    database: str
+    engine: Engine
+    store: Store
+    key: str
+
+
+def fresh_postgres_store(name: str) -> PostgresStore:
+    url = _fresh_postgres_database()
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    store, key = create_store(engine, name=name)
+    return PostgresStore(url, url.rsplit("/", 1)[1], engine, store, key)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -9,10 +9,8 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +19,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 from sqlalchemy import Engine
 
 from tests.conftest import free_port
+from tests.waiting import healthy, poll
 from winback.config import ConfigError, Settings
 from winback.jobs.queue import QueueWorkers, make_queue
 from winback.stores.service import create_store
@@ -99,23 +98,6 @@ def test_a_sqlite_queue_in_a_place_that_is_no_directory_is_refused_naming_the_se
     )
 
 
-def _poll(check: Any, what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _answers(http: httpx.Client) -> bool:
-    try:
-        return http.get("/healthz").status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 @pytest.mark.e2e
 def test_with_a_redis_queue_the_worker_runs_the_imports_the_http_process_queues(
     redis_queue_url: str, private_engine: Engine, tmp_path: Path
@@ -133,7 +115,7 @@ def test_with_a_redis_queue_the_worker_runs_the_imports_the_http_process_queues(
     server = subprocess.Popen(command, env=env, start_new_session=True)
     http = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": key})
     try:
-        _poll(lambda: _answers(http), "the server to answer")
+        poll(lambda: healthy(http), "the server to answer", timeout=60)
         queued = http.post(
             "/api/v1/imports/contacts",
             content=b"id,email,first_name\nC7,cy@example.com,Cy\n",
@@ -142,12 +124,13 @@ def test_with_a_redis_queue_the_worker_runs_the_imports_the_http_process_queues(
         assert queued.status_code == 202, queued.text
         path = f"/api/v1/imports/{queued.json()['import']['id']}"
 
-        job = _poll(
+        job = poll(
             lambda: (
                 (found := http.get(path).json()["import"])["status"] in ("succeeded", "failed")
                 and found
             ),
             "the import job to run",
+            timeout=60,
         )
 
         assert job["status"] == "succeeded", job

@@ -10,8 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,12 +23,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select
 
-from tests.conftest import POSTGRES_UP, POSTGRES_URL, _fresh_postgres_database, free_port
+from tests.conftest import POSTGRES_UP, POSTGRES_URL, free_port, fresh_postgres_store
 from tests.rawevents import webhook_event
+from tests.waiting import healthy, poll
 from winback.imports.runs import ABANDONED_AFTER, end_abandoned_jobs, upload_path
 from winback.intake.rawlog import append_events
-from winback.storage.engine import make_engine
-from winback.storage.migrate import upgrade_to_head
 from winback.storage.schema import raw_events
 from winback.stores.service import create_store
 from winback.supervise import running
@@ -90,23 +88,6 @@ def _children(parent: int) -> dict[int, str]:
     return found
 
 
-def _poll(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _answers(http: httpx.Client) -> bool:
-    try:
-        return http.get("/healthz").status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 @contextmanager
 def serving_apart(engine: Engine, tmp_path: Path, *options: str) -> Iterator[SplitServer]:
     """``winback serve --separate-applier`` and ``options`` on ``engine``'s database."""
@@ -133,7 +114,7 @@ def serving_apart(engine: Engine, tmp_path: Path, *options: str) -> Iterator[Spl
         )
     http = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": key})
     try:
-        _poll(lambda: _answers(http), "the server to answer")
+        poll(lambda: healthy(http), "the server to answer")
         yield SplitServer(http, store.id, data_dir, process, log)
     finally:
         http.close()
@@ -156,7 +137,7 @@ def test_the_worker_process_applies_what_the_http_process_stored(
     sent = split_server.webhook("customers/create", {"id": "C1", "email": "ann@example.com"})
     assert sent.status_code == 200, sent.text
 
-    customer = _poll(
+    customer = poll(
         lambda: (
             (answer := split_server.http.get("/api/v1/customers/C1")).status_code == 200
             and answer.json()
@@ -177,7 +158,7 @@ def test_the_worker_process_runs_the_jobs_the_http_process_queues(
     assert queued.status_code == 202, queued.text
     path = f"/api/v1/imports/{queued.json()['import']['id']}"
 
-    job = _poll(
+    job = poll(
         lambda: (
             (found := split_server.http.get(path).json()["import"])["status"]
             in ("succeeded", "failed")
@@ -202,7 +183,7 @@ def test_an_import_whose_worker_was_killed_is_ended_as_failed(
     assert queued.status_code == 202, queued.text
     job_id = queued.json()["import"]["id"]
     path = f"/api/v1/imports/{job_id}"
-    _poll(lambda: split_server.http.get(path).json()["import"]["status"] == "running", "a start")
+    poll(lambda: split_server.http.get(path).json()["import"]["status"] == "running", "a start")
 
     split_server.kill()
     assert upload_path(split_server.data_dir, job_id).exists()
@@ -217,14 +198,14 @@ def test_an_import_whose_worker_was_killed_is_ended_as_failed(
 def test_a_worker_that_dies_is_started_again_and_meanwhile_the_health_check_fails(
     split_server: SplitServer,
 ) -> None:
-    first = _poll(split_server.worker_pid, "the worker to start")
+    first = poll(split_server.worker_pid, "the worker to start")
     serve = split_server.process.pid
     # (stopped, serve cannot start another worker until it is let go: what /healthz
     # says in between is then certain to be seen)
     os.kill(serve, signal.SIGSTOP)
     try:
         os.kill(first, signal.SIGKILL)  # (an OOM kill, say)
-        down = _poll(
+        down = poll(
             lambda: (found := split_server.http.get("/healthz")).status_code == 503 and found,
             "the health check to fail",
         )
@@ -234,11 +215,11 @@ def test_a_worker_that_dies_is_started_again_and_meanwhile_the_health_check_fail
 
     assert (down.json()["status"], down.json()["applier"]) == ("unavailable", "stopped")
     assert sent.status_code == 200, sent.text
-    second = _poll(
+    second = poll(
         lambda: (pid := split_server.worker_pid()) not in (None, first) and pid,
         "serve to start another worker",
     )
-    customer = _poll(lambda: split_server.customer("C2"), "the event to be applied")
+    customer = poll(lambda: split_server.customer("C2"), "the event to be applied")
     assert customer["email"] == "bo@example.com"
     health = split_server.http.get("/healthz")
     assert (health.status_code, health.json()["applier"]) == (200, "apart")
@@ -260,13 +241,13 @@ def test_a_worker_that_dies_is_started_again_and_meanwhile_the_health_check_fail
 def test_the_processes_serve_started_stop_once_serve_is_killed(
     split_server: SplitServer,
 ) -> None:
-    _poll(split_server.worker_pid, "the worker to start")
+    poll(split_server.worker_pid, "the worker to start")
     started = split_server.started()  # (the worker, the HTTP process, uvicorn's helper)
 
     os.kill(split_server.process.pid, signal.SIGKILL)  # (serve alone: it cannot stop them)
     split_server.process.wait(timeout=30)
 
-    _poll(lambda: not any(running(pid) for pid in started), "serve's processes to stop")
+    poll(lambda: not any(running(pid) for pid in started), "serve's processes to stop")
     events = [line["event"] for line in split_server.logged()]
     # (the worker and the HTTP process each)
     assert events.count("the winback serve that started this process is gone: stopping") == 2
@@ -296,7 +277,7 @@ def test_metrics_add_up_every_process_the_applier_included(
             assert sent.status_code == 200, sent.text
 
         # (the applier counts an event once it is committed: the scrape may come first)
-        scraped = _poll(
+        scraped = poll(
             lambda: (
                 (found := _samples(server.http.get("/metrics").text)).get(
                     'winback_events_applied_total{outcome="applied"}'
@@ -321,11 +302,8 @@ def _key(server: SplitServer) -> str:
 def test_the_postgresql_worker_applies_again_once_its_connections_were_cut(
     tmp_path: Path,
 ) -> None:
-    url = _fresh_postgres_database()
-    name = url.rsplit("/", 1)[1]
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    store, _ = create_store(engine, name="Cut")
+    fresh = fresh_postgres_store("Cut")
+    url, name, engine, store = fresh.url, fresh.database, fresh.engine, fresh.store
     environment = {
         **os.environ,
         "WINBACK_DATABASE_URL": url,
@@ -340,7 +318,7 @@ def test_the_postgresql_worker_applies_again_once_its_connections_were_cut(
     )
     try:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            _poll(lambda: _listening(admin, name), "the worker to listen")
+            poll(lambda: _listening(admin, name), "the worker to listen")
             # when the database drops the worker's connections (a restart, a failover)
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
@@ -357,7 +335,7 @@ def test_the_postgresql_worker_applies_again_once_its_connections_were_cut(
         )
 
         # then the worker goes on, and applies what is sent afterwards
-        _poll(lambda: _outcomes(engine, seqs) == {"applied"}, "the events to be applied")
+        poll(lambda: _outcomes(engine, seqs) == {"applied"}, "the events to be applied")
         assert worker.poll() is None
     finally:
         worker.terminate()

@@ -21,15 +21,12 @@ from tests.conftest import (
     POSTGRES_UP,
     POSTGRES_URL,
     StoreClient,
-    _fresh_postgres_database,
+    fresh_postgres_store,
     serving,
 )
 from tests.conftest import test_settings as settings_for
 from winback.runtime import Runtime
 from winback.storage import reads
-from winback.storage.engine import make_engine
-from winback.storage.migrate import upgrade_to_head
-from winback.stores.service import create_store
 from winback.web.errors import (
     RETRY_AFTER_UNAVAILABLE_SECONDS,
     database_error_response,
@@ -106,12 +103,9 @@ def test_after_a_500_the_clients_next_request_is_answered(
 def test_a_webhook_while_the_database_refuses_connections_is_a_503_then_taken(
     tmp_path: Path,
 ) -> None:
-    url = _fresh_postgres_database()
-    name = url.rsplit("/", 1)[1]
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    created, key = create_store(engine, name="Shop")
-    engine.dispose()
+    fresh = fresh_postgres_store("Shop")
+    url, name, created, key = fresh.url, fresh.database, fresh.store, fresh.key
+    fresh.engine.dispose()
     with serving(settings_for(url, tmp_path)) as live:
         store = StoreClient(live, created.id, key)
         assert store.send("page_viewed", {"n": 0}).status_code == 200
