@@ -57,7 +57,11 @@ def _listening_ports(pid: int) -> set[int]:
     """The TCP ports process ``pid`` listens on (its sockets, found in /proc/net/tcp*)."""
     sockets = set()
     for descriptor in Path(f"/proc/{pid}/fd").iterdir():
-        with_inode = re.fullmatch(r"socket:\[(\d+)\]", os.readlink(descriptor))
+        try:
+            target = os.readlink(descriptor)
+        except FileNotFoundError:  # closed between listing and reading: not a listener
+            continue
+        with_inode = re.fullmatch(r"socket:\[(\d+)\]", target)
         if with_inode:
             sockets.add(with_inode[1])
     ports = set()
