@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,3 +117,40 @@ def test_quickstart_on_port_0_names_the_free_port_it_listens_on(tmp_path: Path) 
         health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
 
     assert health.status_code == 200
+
+
+def _line_naming(process: subprocess.Popen[str], text: str) -> str:
+    """The first line ``process`` prints that holds ``text``, waiting 30 s at most."""
+    printed = process.stdout
+    assert printed is not None
+    lines: queue.Queue[str] = queue.Queue()
+    # (read apart: a blocking readline could wait past the deadline for good)
+    threading.Thread(target=lambda: [*map(lines.put, printed)], daemon=True).start()
+    deadline = time.monotonic() + 30
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if text in line:
+            return line
+    raise AssertionError(f"no line named {text!r}")
+
+
+@pytest.mark.parametrize("as_json", ["0", "1"])
+@pytest.mark.parametrize("separate_applier", [[], ["--separate-applier"]])
+def test_serve_says_where_it_listens_in_the_form_of_its_logs(
+    tmp_path: Path, as_json: str, separate_applier: list[str]
+) -> None:
+    env = _environment(tmp_path, WINBACK_LOG_LEVEL="info", WINBACK_LOG_JSON=as_json)
+
+    with _running(["serve", "--port", "0", *separate_applier], env) as process:
+        [port] = _poll_ports(process)
+        line = _line_naming(process, f"127.0.0.1:{port}")
+
+    if as_json == "1":
+        record = json.loads(line)
+        assert record["level"] == "info"
+        assert f"running on http://127.0.0.1:{port}" in record["event"]
+    else:
+        assert re.match(r"\d{4}-\d\d-\d\dT[\d:.]+Z \[info\s*\] .*running on http://", line)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterator
 
 import orjson
@@ -52,3 +53,27 @@ def test_winbacks_own_lines_are_json_too(json_logs: io.StringIO) -> None:
         "st_1",
         "info",
     )
+
+
+def test_the_servers_lines_read_as_winbacks_own_without_json() -> None:
+    stream = io.StringIO()
+    server = logging.getLogger("uvicorn.error")
+    saved = server.handlers[:], logging.getLogger("").handlers[:], server.level
+    configure_logging("info", stream=stream)
+    server.setLevel(logging.INFO)  # (as uvicorn sets it from serve's log level)
+    try:
+        server.info("Uvicorn running on http://127.0.0.1:8000")
+        empty: dict[str, int] = {}
+        try:
+            empty["missing"]
+        except KeyError as error:
+            server.error("Exception in ASGI application", exc_info=error)
+    finally:
+        server.handlers, logging.getLogger("").handlers, _ = saved
+        server.setLevel(saved[2])
+        structlog.reset_defaults()
+
+    started, failed, *traceback = stream.getvalue().splitlines()
+    assert started.endswith("[info     ] Uvicorn running on http://127.0.0.1:8000 [uvicorn.error]")
+    assert re.search(r"\[error\s*\] Exception in ASGI application\s+\[uvicorn.error\]", failed)
+    assert "KeyError: 'missing'" in "\n".join(traceback)

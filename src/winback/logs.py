@@ -30,8 +30,7 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
         cache_logger_on_first_use=True,
     )
-    if as_json:
-        _json_for_standard_logging(stream or sys.stdout)
+    _standard_logging_alike(stream or sys.stdout, renderer, every_library=as_json)
 
 
 class _CurrentStderr:
@@ -53,10 +52,13 @@ COMMAND_LOG_STREAM: TextIO = _CurrentStderr()  # type: ignore[assignment]
 _SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
-def _json_for_standard_logging(stream: TextIO) -> None:
-    """What is logged through the standard library (the HTTP server's lines, and the
-    traceback of a request that failed) as JSON lines too, the traceback in one
-    field: a log shipper reading JSON lines would otherwise split it into pieces."""
+def _standard_logging_alike(
+    stream: TextIO, renderer: structlog.typing.Processor, *, every_library: bool
+) -> None:
+    """The HTTP server's lines (it starts, where it listens, it stops) in the same
+    form as winback's own. As JSON lines, also what any other library logs (the
+    traceback of a request that failed), the traceback in one field: a log shipper
+    reading JSON lines would otherwise split it into pieces."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -67,12 +69,13 @@ def _json_for_standard_logging(stream: TextIO) -> None:
             ],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                structlog.processors.JSONRenderer(),
+                *([structlog.processors.format_exc_info] if every_library else []),
+                renderer,
             ],
         )
     )
-    logging.getLogger().handlers = [handler]
+    if every_library:
+        logging.getLogger().handlers = [handler]
     for name in _SERVER_LOGGERS:
         server_logger = logging.getLogger(name)
         server_logger.handlers = [handler]
