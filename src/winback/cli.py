@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -33,6 +32,7 @@ from winback.storage.files import not_a_database
 from winback.storage.migrate import upgrade_to_head
 from winback.storage.newevents import watch_commits
 from winback.storage.replay import replay_store
+from winback.stores.quickstart import QuickstartStore, quickstart_store
 from winback.stores.service import create_store, get_store, grace_period, list_stores, rotate_key
 from winback.supervise import Apart, WorkerSupervisor, exit_with_parent
 from winback.tracking.script import snippet
@@ -293,30 +293,33 @@ def _stop_child(child: subprocess.Popen[bytes]) -> None:
 def quickstart(port: Annotated[int | None, typer.Option(min=0, max=65535)] = None) -> None:
     """First run: create a store if there is none, print its id and key, then serve."""
     settings = load_settings()
-    engine = _engine()
     saved = settings.data_dir / QUICKSTART_FILE
-    if not saved.exists():
-        store, key = create_store(engine, name="My store", currency="USD")
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        saved.write_text(json.dumps({"store_id": store.id, "api_key": key}))
-        saved.chmod(0o600)
-    details = json.loads(Path(saved).read_text())
+    store = quickstart_store(_engine(), saved)
     if port == 0:
         port = _free_port(settings.host)
     base = f"http://{settings.host}:{settings.port if port is None else port}"
     typer.echo(f"""
 winback is starting at {base}
-  store id : {details["store_id"]}
-  API key  : {details["api_key"]}   (also in {saved})
+  store id : {store.store_id}
+  API key  : {store.api_key}   (also in {saved}){_rotated_note(store)}
 
 Send an event:
-  curl -X POST {base}/webhooks/store/{details["store_id"]} \\
+  curl -X POST {base}/webhooks/store/{store.store_id} \\
     -H 'Content-Type: application/json' -H 'x-event-type: customers/create' \\
-    -H 'x-token: {details["api_key"]}' -d '{{"id": 1, "email": "ada@example.com"}}'
+    -H 'x-token: {store.api_key}' -d '{{"id": 1, "email": "ada@example.com"}}'
 Read it back:
-  curl -H 'x-api-key: {details["api_key"]}' {base}/api/v1/customers/1
+  curl -H 'x-api-key: {store.api_key}' {base}/api/v1/customers/1
 """)
     serve(host=None, port=port, workers=1, separate_applier=False)
+
+
+def _rotated_note(store: QuickstartStore) -> str:
+    if store.key_still_valid:
+        return ""
+    return (
+        "\n  (that key was rotated and works no more: "
+        f"winback store rotate-key {store.store_id} issues another)"
+    )
 
 
 def main() -> None:
