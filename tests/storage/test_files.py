@@ -17,6 +17,16 @@ def test_a_missing_directory_is_made_and_left_as_it_was_found(tmp_path: Path) ->
     usable_directory(directory, "WINBACK_DATA_DIR")
 
     assert directory.is_dir() and list(directory.iterdir()) == []
+    assert directory.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_directory_the_operator_made_keeps_its_mode(tmp_path: Path) -> None:
+    directory = tmp_path / "shared"
+    directory.mkdir(mode=0o750)
+
+    usable_directory(directory, "WINBACK_DATA_DIR")
+
+    assert directory.stat().st_mode & 0o777 == 0o750
 
 
 def test_a_new_or_empty_database_file_is_usable(tmp_path: Path) -> None:

@@ -22,11 +22,13 @@ def _fault(setting: str | None, problem: str) -> ConfigError:
 
 
 def usable_directory(directory: Path, setting: str | None) -> None:
-    """Make ``directory`` if need be and check that files can be made in it; raise
+    """Make ``directory`` if need be (for its owner only) and check that files can be made in it; raise
     ConfigError naming ``setting`` (the variable that chose it), the path and the fault."""
     shown = str(directory)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        # (owner only: it holds shoppers' details and the stores' key hashes; a
+        # directory the operator made keeps the mode they gave it)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:
         raise _fault(setting, f"{shown!r} is a file, not a directory") from None
     except OSError as error:
