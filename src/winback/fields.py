@@ -29,7 +29,7 @@ from pydantic import (
     WrapValidator,
 )
 
-from winback.reasons import TIME_FORM, json_kind
+from winback.reasons import NOT_A_PHONE, NOT_AN_EMAIL, TIME_FORM, json_kind
 
 MAX_ID_LENGTH = 255
 # What every database keeps exactly with 4 places (SQLite: as a 64-bit integer).
@@ -193,7 +193,7 @@ def _check_local_part(value: str, address: str) -> None:
     octets = len(address.rsplit("@", 1)[0].encode("utf-8"))
     if octets > MAX_LOCAL_PART_OCTETS:
         raise ValueError(
-            f"{value!r} is not a valid email address: the part before the @-sign must be"
+            f"{value!r} {NOT_AN_EMAIL}: the part before the @-sign must be"
             f" at most {MAX_LOCAL_PART_OCTETS} bytes long in UTF-8 (RFC 5321), this one"
             f" is {octets}"
         )
@@ -211,7 +211,7 @@ def _normalized_email(value: str) -> str:
     try:
         checked = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as error:
-        raise ValueError(f"{value!r} is not a valid email address: {error}") from None
+        raise ValueError(f"{value!r} {NOT_AN_EMAIL}: {error}") from None
     return checked.normalized.lower()
 
 
@@ -376,7 +376,7 @@ def _e164(value: Any) -> str | None:
         return None
     text = str(value).strip().translate(_PHONE_SEPARATORS)
     if _E164.fullmatch(text) is None:
-        raise ValueError(f"{value!r} is not a phone number in E.164 form (+ and up to 15 digits)")
+        raise ValueError(f"{value!r} {NOT_A_PHONE} in E.164 form (+ and up to 15 digits)")
     return text
 
 

@@ -7,6 +7,7 @@ has its sentence here; our own validators' messages are already ours.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,13 @@ _PATTERN_FORMS = {
     r"^[A-Za-z0-9_-]{8,64}$": "8 to 64 letters, digits, '-' or '_'",
 }
 TIME_FORM = "a time in ISO 8601 with its time zone, like 2026-11-01T10:00:00Z or +02:00"
+
+# The faults that begin with the value refused, which may be a person's own.
+NOT_AN_EMAIL = "is not a valid email address"
+NOT_A_PHONE = "is not a phone number"
+_PERSONAL_VALUE = re.compile(
+    rf"""^(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*") (?={NOT_AN_EMAIL}|{NOT_A_PHONE})"""
+)
 
 # Faults of type: the sentence, to which what was sent is added ("got a string").
 _WRONG_TYPE = {
@@ -99,3 +107,10 @@ def json_kind(value: Any) -> str:
         # as application/json)
         return "a body that is not JSON (send it as application/json)"
     return "a value of another kind"
+
+
+def without_personal_value(reason: str) -> str:
+    """``reason`` for a log line: an address or phone number it quotes left out. The
+    integration log keeps the whole reason, and an erasure reaches it there; a line
+    already shipped to a log store is out of reach."""
+    return _PERSONAL_VALUE.sub("the value ", reason)

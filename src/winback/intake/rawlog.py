@@ -23,6 +23,7 @@ from sqlalchemy import Engine, insert
 from winback.errors import WinbackError
 from winback.intake.checked import CheckedEvent, CheckedEvents
 from winback.intake.topics import topic_for
+from winback.reasons import without_personal_value
 from winback.storage.newevents import announce_appended
 from winback.storage.schema import raw_events
 
@@ -157,7 +158,7 @@ class RawLogWriter:
             source=entry.source,
             event_type=entry.event_type,
             status=entry.http_status,
-            reason=entry.reason,
+            reason=entry.reason and without_personal_value(entry.reason),
             pointer=entry.pointer,
         )
 

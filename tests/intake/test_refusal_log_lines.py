@@ -1,0 +1,61 @@
+"""A refused event's log line: enough to find it in the integration log, and no
+address or phone number of a person, which no erasure could reach there."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from tests.processes import (
+    WINBACK,
+    line_naming,
+    listening_ports,
+    running,
+    winback_environment,
+)
+from winback.reasons import without_personal_value
+
+
+def test_a_refused_address_or_phone_number_stays_out_of_the_servers_log(tmp_path: Path) -> None:
+    env = winback_environment(tmp_path, WINBACK_LOG_LEVEL="info", WINBACK_LOG_JSON="1")
+    made = subprocess.run(
+        [WINBACK, "store", "create", "--name", "Shop"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    store = json.loads(made.stdout)
+    refused = {"id": "c1", "email": "jo.doe@@example.com", "sms_phone_number_e164": "+1 555 x"}
+
+    with running(["serve", "--port", "0"], env) as process:
+        [port] = listening_ports(process)
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/webhooks/store/{store['store_id']}",
+            headers={"x-event-type": "customers/create", "x-token": store["api_key"]},
+            json=refused,
+        )
+        line = json.loads(line_naming(process, "event refused"))
+
+    assert answer.status_code == 400
+    assert "jo.doe@@example.com" in answer.json()["error"]["reason"]
+    assert (line["store_id"], line["status"], line["pointer"]) == (store["store_id"], 400, "/email")
+    assert line["reason"].startswith("the value is not a valid email address")
+    assert "jo.doe" not in json.dumps(line)
+
+
+def test_only_the_quoted_address_or_phone_number_is_left_out() -> None:
+    assert (
+        without_personal_value('"o\'neil@@x.org" is not a valid email address: two @-signs')
+        == "the value is not a valid email address: two @-signs"
+    )
+    assert without_personal_value("'+1 5x' is not a phone number in E.164 form") == (
+        "the value is not a phone number in E.164 form"
+    )
+    assert without_personal_value("must be a number, got 'abc'") == "must be a number, got 'abc'"
+    assert without_personal_value("'kind' is not a field of this request") == (
+        "'kind' is not a field of this request"
+    )
