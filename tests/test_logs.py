@@ -19,7 +19,7 @@ def json_logs() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     saved = {
         name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate)
-        for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+        for name in ("", "uvicorn", "uvicorn.error")
     }
     configure_logging("info", as_json=True, stream=stream)
     yield stream
@@ -77,3 +77,18 @@ def test_the_servers_lines_read_as_winbacks_own_without_json() -> None:
     assert started.endswith("[info     ] Uvicorn running on http://127.0.0.1:8000 [uvicorn.error]")
     assert re.search(r"\[error\s*\] Exception in ASGI application\s+\[uvicorn.error\]", failed)
     assert "KeyError: 'missing'" in "\n".join(traceback)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_requests_are_not_logged_one_by_one(as_json: bool) -> None:
+    # (as uvicorn leaves its access logger when serve turns access lines off; it
+    # writes them whenever that logger has a handler to write to)
+    access = logging.getLogger("uvicorn.access")
+    saved = access.handlers[:], access.propagate, logging.getLogger("").handlers[:]
+    access.handlers, access.propagate = [], False
+    try:
+        configure_logging("info", as_json=as_json, stream=io.StringIO())
+        assert not access.hasHandlers()
+    finally:
+        access.handlers, access.propagate, logging.getLogger("").handlers = saved
+        structlog.reset_defaults()

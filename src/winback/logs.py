@@ -48,8 +48,9 @@ class _CurrentStderr:
 COMMAND_LOG_STREAM: TextIO = _CurrentStderr()  # type: ignore[assignment]
 
 
-# The loggers the HTTP server writes through, besides the root logger.
-_SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# The loggers the HTTP server writes through, besides the root logger. Not
+# "uvicorn.access": uvicorn logs every request once that logger has a handler.
+_SERVER_LOGGERS = ("uvicorn", "uvicorn.error")
 
 
 def _standard_logging_alike(
