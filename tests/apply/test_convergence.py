@@ -39,11 +39,12 @@ def test_duplicated_and_reordered_deliveries_converge_to_the_clean_state(
     # Given the clean history applied in order
     clean_store = fresh_store(engine)
     deliver(engine, clean_store, history)
-    # When the same events arrive shuffled, some of them several times
+    # When the same events arrive shuffled, some of them several times, and are
+    # applied in batches of another size (one at a time, or all in one)
     repeats = data.draw(st.lists(st.sampled_from(history), max_size=len(history)))
     messy = data.draw(st.permutations(history + repeats))
     messy_store = fresh_store(engine)
-    deliver(engine, messy_store, messy)
+    deliver(engine, messy_store, messy, data.draw(st.sampled_from([1, 5, len(messy)])))
     # Then both stores hold exactly the same state (table by table, for a readable diff)
     messy_state, clean_state = snapshot(engine, messy_store), snapshot(engine, clean_store)
     for table in clean_state:
@@ -260,6 +261,43 @@ def test_an_order_without_an_address_keeps_none_of_its_erased_buyers_in_any_orde
     state = _every_order_ends_as_the_clean_one(engine, history, batch_size=1)
     assert [row[2] for row in state["orders"]] == [b"null"]
     assert [row[:2] for row in state["customers"]] == [(b'"c1"', b"null")]
+
+
+def _batches_end_as_one_at_a_time(
+    engine: Engine, deliveries: list[Delivery], batch_size: int
+) -> dict[str, Any]:
+    """The same deliveries, in the same order, applied ``batch_size`` at a time and
+    one at a time: both end in one state."""
+    one_store, batched_store = fresh_store(engine), fresh_store(engine)
+    deliver(engine, one_store, deliveries, batch_size=1)
+    deliver(engine, batched_store, deliveries, batch_size)
+    one_state, batched_state = snapshot(engine, one_store), snapshot(engine, batched_store)
+    for table in one_state:
+        assert batched_state[table] == one_state[table], difference(
+            table, batched_state[table], one_state[table]
+        )
+    return one_state
+
+
+@pytest.mark.parametrize("batch_size", [2, 5])
+def test_a_cart_after_an_erasure_in_its_batch_is_not_bought_by_an_order_the_erasure_took(
+    engine: Engine, batch_size: int
+) -> None:
+    # Given an order of c1 placed at minute 3 in a version of minute 0, and a newer
+    # update of c1 that keeps the record through an erasure
+    deliveries = [
+        _order("o3", "c1", 3, 0),
+        _customer("c1", 4),
+        # When c1's erasure as of minute 1, then a cart of c1 at minute 2, arrive in
+        # the batch of the order (5) or the one after it (2)
+        ("customers/delete", {"id": "c1"}, _minutes(1)),
+        _cart("c1", 2),
+    ]
+    state = _batches_end_as_one_at_a_time(engine, deliveries, batch_size)
+    # Then, as one at a time, the order lost its buyer to the erasure before the
+    # cart came, and did not buy it
+    assert [(row[0], row[1]) for row in state["orders"]] == [(b'"o3"', None)]
+    assert [(row[0], row[1]) for row in state["carts"]] == [(b'"k1"', b'"open"')]
 
 
 @pytest.mark.parametrize("batch_size", [1, 5])

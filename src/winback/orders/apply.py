@@ -41,7 +41,7 @@ def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
         # The buyer bought what was in their carts then, even if the order later
         # changed hands or went: every version converts, so delivery order cannot matter.
         # A test order (the store trying its checkout) bought nothing.
-        ws.carts_to_convert.append((ctx.store_id, buyer.uid, payload.created_at))
+        ws.convert_carts(ctx.store_id, buyer.uid, payload.created_at)
         record_purchase(buyer, payload.id, payload.created_at, version)
     for line in payload.line_items:
         ensure_line_product(ws, ctx, line, currency, version)

@@ -35,6 +35,7 @@ from winback.shoppers.profile import (
     written_at,
     written_until,
 )
+from winback.shoppers.traces import erase_held_traces
 from winback.storage.workspace import Workspace
 
 # Marker kind: the time of an erasure (``CONSENT``, of an address's last consent change).
@@ -264,7 +265,7 @@ def absorb_email_twin(ws: Workspace, customer: Customer, old_email: str | None) 
             # One record now: each one's orders bought the other's earlier carts too.
             placed = last_placed(customer)
             if placed is not None:
-                ws.carts_to_convert.append((customer.store_id, customer.uid, placed))
+                ws.convert_carts(customer.store_id, customer.uid, placed)
 
 
 def recall_unsubscribe(ws: Workspace, customer: Customer) -> None:
@@ -450,6 +451,7 @@ def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: date
     ws.erased_names.append((store_id, customer.external_id, customer.email))
     _bury(ws, store_id, keys + tombstone_keys(customer.external_id, customer.email), at)
     ws.erasures.append((store_id, customer.uid, customer.email, at))
+    erase_held_traces(ws, store_id, customer.uid, customer.email, at)
     ws.erase_former_emails(store_id, "customer_uid", customer.uid, at)
     old_email, old_external_id = customer.email, customer.external_id
     kept = forget_until(customer, at)

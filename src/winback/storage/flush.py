@@ -246,7 +246,12 @@ def _write_markers(conn: Connection, ws: Workspace) -> None:
 
 
 def _convert_carts(conn: Connection, ws: Workspace) -> None:
-    """Open carts of a buyer, last touched before the order, were bought."""
+    """Open carts of a buyer, last touched before the order, were bought.
+
+    The carts the batch holds were converted as it went (``Workspace.convert_carts``).
+    The statement sees them only as the batch ends (a cart written after the order
+    too), so for those with a shopper their own status is written again; one without
+    is left to it, as a visitor's claim at this flush may have given it a shopper."""
     if not ws.carts_to_convert:
         return
     execute_many(
@@ -264,6 +269,15 @@ def _convert_carts(conn: Connection, ws: Workspace) -> None:
             for s, c, at in ws.carts_to_convert
         ],
     )
+    buyers = {(s, c) for s, c, _ in ws.carts_to_convert} | {
+        (s, _merged_into(ws.merges, s, c)) for s, c, _ in ws.carts_to_convert
+    }
+    held = [
+        cart
+        for cart in ws.carts.values()
+        if cart is not None and cart.customer_uid and (cart.store_id, cart.customer_uid) in buyers
+    ]
+    _update(conn, carts, Cart, held, frozenset({"status"}))
 
 
 def _merged_into(merges: list[tuple[str, str, str]], store_id: str, uid: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, type_coerce
 
-from winback.carts.model import Cart
+from winback.carts.model import CONVERTED, OPEN, Cart
 from winback.catalog.model import Product
 from winback.orders.model import Order
 from winback.shoppers.model import Customer, OptIn
@@ -583,6 +583,22 @@ class Workspace:
             for uid, last in rows:
                 self._last_order_at[(store_id, uid)] = last
 
+    def convert_carts(self, store_id: str, customer_uid: str, at: datetime) -> None:
+        """The customer's open carts last touched at or before ``at`` were bought: those
+        held now at once, so that the batch's later events see them bought (and only
+        them: a cart written later is not), the stored ones at the flush."""
+        self.carts_to_convert.append((store_id, customer_uid, at))
+        for cart in self.carts.values():
+            if (
+                cart is not None
+                and cart.store_id == store_id
+                and cart.customer_uid == customer_uid
+                and cart.status == OPEN
+                and cart.version_at <= at
+            ):
+                cart.status = CONVERTED
+                self.touch_columns(cart, "status")
+
     def has_order_since(self, store_id: str, customer_uid: str, at: datetime) -> bool:
         """Whether the customer placed an order (not a test one) created at or after ``at``."""
         for order in self.orders.values():
@@ -595,14 +611,16 @@ class Workspace:
             ):
                 return True
         removed = [o.uid for o in self.removed if isinstance(o, Order)]
+        erased_at = self._erased_at(store_id, customer_uid)
         key = (store_id, customer_uid)
         if key in self._last_order_at:
             # Preloaded from the stored orders, which the batch does not change until
-            # its flush: their newest answers, unless the batch removed an order.
+            # its flush: their newest answers, unless the batch removed an order or
+            # took the customer from some (an erasure).
             last = self._last_order_at[key]
             if last is None or last < at:
                 return False
-            if not removed:
+            if not removed and erased_at is None:
                 return True
         query = select(orders.c.uid).where(
             orders.c.store_id == store_id,
@@ -612,7 +630,17 @@ class Workspace:
         )
         if removed:
             query = query.where(orders.c.uid.not_in(removed))
+        if erased_at is not None:
+            # (the stored versions the erasure reached lose their buyer at the flush)
+            query = query.where(orders.c.version_at > erased_at)
         return self.conn.execute(query.limit(1)).first() is not None
+
+    def _erased_at(self, store_id: str, customer_uid: str) -> datetime | None:
+        """The latest time this batch erased the customer as of, if it did."""
+        return max(
+            (at for store, uid, _, at in self.erasures if (store, uid) == (store_id, customer_uid)),
+            default=None,
+        )
 
     # -- suppressions and markers ------------------------------------------------------
 

@@ -1,0 +1,69 @@
+"""What an erasure takes from the orders, carts and browsers a batch holds.
+
+The flush erases the stored rows (``storage.flush._erase``) once the whole batch is
+worked out; the batch's later events read the rows it holds before then. Taken from
+them at once, as the flush would take them from the rows, those events see what
+they would have seen had the erasure been flushed in a batch of its own, so the
+state a store ends in does not depend on how its events were batched.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from winback.carts.model import CART_ERASED
+from winback.storage.workspace import Workspace
+
+
+def erase_held_traces(
+    ws: Workspace, store_id: str, customer_uid: str, email: str | None, at: datetime
+) -> None:
+    """Erase, in what ``ws`` holds, the traces up to ``at`` of the customer ``customer_uid``
+    (who had ``email`` then): carts go, orders keep the sale but lose the person, and
+    browsers become anonymous again."""
+    _anonymize_orders(ws, store_id, customer_uid, email, at)
+    _remove_carts(ws, store_id, customer_uid, at)
+    _unlink_visitors(ws, store_id, customer_uid, at)
+
+
+def _anonymize_orders(
+    ws: Workspace, store_id: str, customer_uid: str, email: str | None, at: datetime
+) -> None:
+    for order in ws.orders.values():
+        if order is None or order.store_id != store_id or order.version_at > at:
+            continue
+        # (a guest order that gave the address is the person's too)
+        if order.customer_uid == customer_uid or (
+            email is not None and order.customer_uid is None and order.email == email
+        ):
+            order.customer_uid, order.email, order.data = None, None, {}
+            ws.touch(order)
+
+
+def _remove_carts(ws: Workspace, store_id: str, customer_uid: str, at: datetime) -> None:
+    erased = [
+        cart
+        for cart in ws.carts.values()
+        if cart is not None
+        and cart.store_id == store_id
+        and cart.customer_uid == customer_uid
+        and cart.version_at <= at
+    ]
+    for cart in erased:
+        ws.remove_cart(cart)
+        # As the flush marks a stored cart it erases: an older version of it,
+        # arriving late, does not bring it back.
+        ws.set_marker(store_id, CART_ERASED, cart.external_id, cart.version_at)
+
+
+def _unlink_visitors(ws: Workspace, store_id: str, customer_uid: str, at: datetime) -> None:
+    for visitor in ws.visitors.values():
+        if (
+            visitor is not None
+            and visitor.store_id == store_id
+            and visitor.customer_uid == customer_uid
+            and visitor.identified_at is not None
+            and visitor.identified_at <= at
+        ):
+            visitor.customer_uid, visitor.identified_at = None, None
+            ws.touch(visitor)
