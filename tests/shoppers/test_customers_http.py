@@ -504,3 +504,34 @@ def test_customers_and_suppressions_are_found_by_the_address_as_the_store_sent_i
     assert [c["email"] for c in by_email(store, sent)] == [stored]
     listed = store.get("/api/v1/suppressions", email=sent).json()["items"]
     assert {entry["email"] for entry in listed} == {stored}
+
+
+def test_two_versions_of_one_time_end_alike_in_either_order_and_neither_is_a_duplicate(
+    store: StoreClient,
+) -> None:
+    # given two updates of one customer stamped with the same second, Bob's and Alice's
+    at = "2026-11-21T00:00:00Z"
+
+    def version(name: str) -> dict[str, Any]:
+        return {"email": f"{name.lower()}@example.com", "first_name": name, "updated_at": at}
+
+    # when one customer gets them in one order and another in the other
+    outcomes = {}
+    for customer_id, names in (("c1", ("Bob", "Alice")), ("c2", ("Alice", "Bob"))):
+        for name in names:
+            outcomes[customer_id, name] = send(
+                store, "customers/update", {"id": customer_id, **version(name)}
+            )
+
+    # then both end with the same version, whole, and the other one is stale, not
+    # taken for a resend of the first
+    ends = [store.get(f"/api/v1/customers/{c}").json() for c in ("c1", "c2")]
+    assert {(c["first_name"], c["email"]) for c in ends} in (
+        {("Bob", "bob@example.com")},
+        {("Alice", "alice@example.com")},
+    )
+    [kept] = {c["first_name"] for c in ends}
+    lost = {"Bob": "Alice", "Alice": "Bob"}[kept]
+    late_loser = "c1" if lost == "Alice" else "c2"
+    assert log_entry(store, outcomes[late_loser, lost])["outcome"] == "stale"
+    assert [e["outcome"] for e in log_entries(store)].count("duplicate") == 0

@@ -300,7 +300,10 @@ def apply_batch(
 
 _REASONS = {
     # (an event older than its customer's erasure is stale too: the erasure is newer)
-    STALE: "a newer version is already stored, or the customer it names was erased after it",
+    STALE: (
+        "a newer version is already stored (or, for a customer, another of the same time),"
+        " or the customer it names was erased after it"
+    ),
     DUPLICATE: "the same event was applied before",
 }
 

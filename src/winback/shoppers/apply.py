@@ -32,6 +32,7 @@ from winback.shoppers.profile import (
     last_placed,
     merge_registers,
     set_field,
+    version_digest,
     written_at,
     written_until,
 )
@@ -139,8 +140,9 @@ def claim_id(customer: Customer, external_id: str, at: datetime) -> None:
 
 def write_profile(
     ws: Workspace, customer: Customer, payload: CustomerPayload, *, priority: str, at: datetime
-) -> None:
-    """Write every field the payload sent, each as a last-writer-wins register."""
+) -> bool:
+    """Write every field the payload sent, each as a last-writer-wins register; whether
+    each was taken (none lost to a newer write, or to another of the same time)."""
     sent = payload.model_fields_set
     old_email, old_external_id = customer.email, customer.external_id
     old_email_since = written_at(customer, "email")
@@ -163,12 +165,13 @@ def write_profile(
         values["tags"] = list(payload.tags)
     if payload.append_tags and "tags" in values:
         append_tags(customer, values.pop("tags"), at)
-    for name, value in values.items():
-        set_field(customer, name, value, priority, at)
+    tie = version_digest(values)
+    taken = [set_field(customer, name, value, priority, at, tie) for name, value in values.items()]
     _settle_identity(ws, customer, (old_email, old_email_since), old_external_id, at)
     _learn_earlier_address(ws, customer, values.get("email"), at)
     if customer.email is not None and "accepts_marketing" in values:
         settle(ws, customer.store_id, customer.email)
+    return all(taken)
 
 
 def _settle_identity(
@@ -332,12 +335,14 @@ def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -
             stored_as = _stored_state(customer)
         ws.touch(customer)
     # An older update still fills fields no newer write has set; it is logged as stale.
-    write_profile(ws, customer, payload, priority=EXPLICIT, at=version)
+    all_taken = write_profile(ws, customer, payload, priority=EXPLICIT, at=version)
     outcome = STALE if customer.version_at > version else APPLIED
     customer.version_at = max(customer.version_at, version)
     if stored_as is not None and _stored_state(customer) == stored_as:
         ws.untouch(customer)
-        return STALE if outcome == STALE else DUPLICATE
+        # A field turned away by a write of the same time: not this event again, but
+        # another version of that time, kept whole (by its content; see set_field).
+        return STALE if outcome == STALE or not all_taken else DUPLICATE
     return outcome
 
 

@@ -63,9 +63,20 @@ LOOKUP_FIELDS = {"pos_id": "pos_id", "sms_phone_number_e164": "sms_phone_number"
 Stamp = list[str]
 
 
-def make_stamp(at: datetime, value: Any) -> Stamp:
-    digest = hashlib.sha1(orjson.dumps(value, default=str), usedforsecurity=False).hexdigest()
-    return [stamp_time(at), digest[:12]]
+def make_stamp(at: datetime, value: Any, digest: str | None = None) -> Stamp:
+    """A write's stamp: its time, then the digest that settles a tie between two writes
+    of one time the same way whichever arrives first (of ``value`` unless given)."""
+    return [stamp_time(at), digest or _digest(orjson.dumps(value, default=str))]
+
+
+def version_digest(fields: dict[str, Any]) -> str:
+    """What settles a tie for every field of one version at once (``set_field``'s
+    ``tie``): the fields as sent, whatever order their keys came in."""
+    return _digest(orjson.dumps(fields, default=str, option=orjson.OPT_SORT_KEYS))
+
+
+def _digest(text: bytes) -> str:
+    return hashlib.sha1(text, usedforsecurity=False).hexdigest()[:12]
 
 
 def stamp_time(at: datetime) -> str:
@@ -141,8 +152,14 @@ def lookup_value(value: Any) -> str | None:
     return None
 
 
-def set_field(customer: Customer, name: str, value: Any, kind: str, at: datetime) -> bool:
-    """Write ``value`` into the field's ``kind`` register if it is the newest write there."""
+def set_field(
+    customer: Customer, name: str, value: Any, kind: str, at: datetime, tie: str | None = None
+) -> bool:
+    """Write ``value`` into the field's ``kind`` register if it is the newest write there.
+
+    ``tie``: the digest of the version the value is part of (``version_digest``), so that
+    of two versions of one time each field keeps the same one, never a mix of both;
+    without it, the value's own."""
     if isinstance(value, datetime):
         value = value.isoformat()
     register = _registers(customer).setdefault(name, {})
@@ -151,7 +168,7 @@ def set_field(customer: Customer, name: str, value: Any, kind: str, at: datetime
     # away before its digest is taken (a history import brings many of them).
     if current is not None and current[1][0] > stamp_time(at):
         return False
-    stamp = make_stamp(at, value)
+    stamp = make_stamp(at, value, tie)
     if current is not None and current[1] > stamp:
         return False
     register[kind] = [value, stamp]
