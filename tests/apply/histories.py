@@ -121,6 +121,12 @@ def histories(draw: st.DrawFn) -> list[tuple[str, dict[str, Any], datetime]]:
                     "updated_at": stamp,
                     "customer": {"id": customer},
                     "line_items": [line],
+                    # (sent by some versions only: the others keep the latest one sent)
+                    **(
+                        {"abandoned_checkout_url": f"https://shop.example/{index}"}
+                        if amount % 3
+                        else {}
+                    ),
                 },
             )
         elif kind in ("subscribe", "unsubscribe", "custom") and customer == "c3":

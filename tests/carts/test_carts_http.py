@@ -107,6 +107,48 @@ def test_the_same_id_replaces_the_carts_contents(store: StoreClient) -> None:
     assert (stored["total_price"], stored["updated_at"]) == ("5.00", "2026-11-01T10:30:00+00:00")
 
 
+def _cart_version(minute: int, **sent: Any) -> dict[str, Any]:
+    line = {"sku": "MUG", "quantity": minute, "price": "5"}
+    return {"id": "c1", "updated_at": f"2026-11-01T10:{minute:02}:00Z", "line_items": [line]} | sent
+
+
+def test_an_update_of_the_contents_alone_keeps_the_restore_link_and_token(
+    store: StoreClient,
+) -> None:
+    # given a cart sent with the link that restores it and its token
+    link = {"abandoned_checkout_url": "https://shop.example/cart/c1", "cart_token": "t1"}
+    send(store, "carts/create", _cart_version(1, **link))
+
+    # when a later update changes a quantity and sends neither
+    send(store, "carts/update", _cart_version(2))
+
+    # then the cart has the new contents and still the link and token
+    stored = cart(store)
+    assert [line["quantity"] for line in stored["line_items"]] == ["2"]
+    assert (stored["abandoned_checkout_url"], stored["cart_token"]) == (
+        link["abandoned_checkout_url"],
+        "t1",
+    )
+    assert "_sent_at" not in stored
+
+
+def test_a_late_older_version_fills_in_a_link_no_newer_one_sent_and_no_more(
+    store: StoreClient,
+) -> None:
+    # given the newest version of a cart, without a link, and one before it with a new link
+    send(store, "carts/update", _cart_version(3))
+    send(store, "carts/update", _cart_version(2, abandoned_checkout_url="https://shop.example/2"))
+
+    # when a still older version with another link arrives last
+    send(store, "carts/update", _cart_version(1, abandoned_checkout_url="https://shop.example/1"))
+
+    # then the cart holds the newest contents and the link of the newest version that sent one,
+    # as if the three had arrived in order
+    stored = cart(store)
+    assert [line["quantity"] for line in stored["line_items"]] == ["3"]
+    assert stored["abandoned_checkout_url"] == "https://shop.example/2"
+
+
 def test_an_emptied_cart_has_no_lines(store: StoreClient) -> None:
     send(store, "carts/create", {"id": "c1", "customer": ADA, "line_items": [{"sku": "MUG"}]})
 

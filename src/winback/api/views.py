@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from winback.carts.model import Cart
+from winback.carts.model import SENT_AT, Cart
 from winback.catalog.model import Product
 from winback.fields import format_money, to_decimal
 from winback.intake.body import holds_inexact_number, nested_deeper_than
@@ -60,7 +60,7 @@ def _line_view(line: dict[str, Any]) -> dict[str, Any]:
 _DATA_MONEY = frozenset({"total_line_items_price", "total_discounts", "subtotal_price"})
 # Shown as ``customer_id`` and ``email``, from the shopper as they are now: the buyer
 # the event embedded may since have changed address, or been erased.
-_DATA_HIDDEN = frozenset({"customer"})
+_DATA_HIDDEN = frozenset({"customer", SENT_AT})
 
 
 def _money_text(value: Any) -> Any:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from winback.apply.context import APPLIED, STALE, EventContext, new_uid
-from winback.carts.model import CART_ERASED, CONVERTED, OPEN, Cart
+from winback.carts.model import CART_ERASED, CONVERTED, OPEN, SENT_AT, Cart
 from winback.carts.payloads import CartPayload
 from winback.catalog.apply import ensure_line_product
 from winback.orders.apply import line_record
@@ -14,6 +15,11 @@ from winback.shoppers.profile import IMPLIED, bought_since, set_field
 from winback.storage.workspace import Workspace
 
 _CART_DATA_EXCLUDE = {"line_items", "customer", "abandoned_checkout_url"}
+# The link that restores the cart and its token come from the latest version that
+# sent them: an update of the contents alone (a quantity changed) keeps them.
+KEPT_UNTIL_SENT = ("abandoned_checkout_url", "cart_token")
+_MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
@@ -37,6 +43,8 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
         return STALE
     cart = ws.cart(ctx.store_id, payload.id)
     if cart is not None and cart.version_at > version:
+        if _fill_in(cart, payload, version):
+            ws.touch(cart)
         return STALE
     if cart is None:
         cart = Cart(
@@ -56,12 +64,17 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     cart.email = payload.buyer_email or (None if cart.customer_uid else cart.email)
     cart.currency = currency
     cart.total_price = payload.computed_total()
-    cart.abandoned_checkout_url = payload.abandoned_checkout_url
     cart.line_items = [line_record(line) for line in payload.line_items]
     cart.created_at = payload.created_at or cart.created_at
     cart.updated_at = payload.updated_at or ctx.event_time
-    data = payload.model_dump(mode="json", exclude=_CART_DATA_EXCLUDE, exclude_none=True)
-    cart.data = data
+    kept = {name: _kept(cart, name) for name in KEPT_UNTIL_SENT}
+    sent_at = cart.data.get(SENT_AT, {})
+    cart.data = payload.model_dump(mode="json", exclude=_CART_DATA_EXCLUDE, exclude_none=True)
+    cart.abandoned_checkout_url = None
+    for name, value in kept.items():
+        if value is not None:
+            _keep(cart, name, value, sent_at.get(name))
+    _fill_in(cart, payload, version)
     cart.status = CONVERTED if _bought_since(ws, cart, version) else OPEN
     return APPLIED
 
@@ -87,3 +100,30 @@ def _erase_cart_as_of(ws: Workspace, store_id: str, cart_id: str, version: datet
     erased_at = ws.marker(store_id, CART_ERASED, cart_id)
     if erased_at is None or erased_at < version:
         ws.set_marker(store_id, CART_ERASED, cart_id, version)
+
+
+def _kept(cart: Cart, name: str) -> Any:
+    return cart.abandoned_checkout_url if name == "abandoned_checkout_url" else cart.data.get(name)
+
+
+def _keep(cart: Cart, name: str, value: Any, sent_at: int | None) -> None:
+    if name == "abandoned_checkout_url":
+        cart.abandoned_checkout_url = value
+    else:
+        cart.data[name] = value
+    if sent_at is not None:
+        cart.data.setdefault(SENT_AT, {})[name] = sent_at
+
+
+def _fill_in(cart: Cart, payload: CartPayload, version: datetime) -> bool:
+    """Take each kept field this version sent, unless a newer version sent it; whether
+    any was taken."""
+    micros = (version - _EPOCH) // _MICROSECOND
+    sent_at = cart.data.get(SENT_AT, {})
+    taken = False
+    for name in KEPT_UNTIL_SENT:
+        value = getattr(payload, name)
+        if value is not None and sent_at.get(name, -1) <= micros:
+            _keep(cart, name, value, micros)
+            taken = True
+    return taken

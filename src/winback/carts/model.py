@@ -11,6 +11,10 @@ OPEN = "open"
 CONVERTED = "converted"
 # Marker kind: a cart erased with its shopper, as of its last version then.
 CART_ERASED = "cart_erased"
+# In a cart's data: the fields kept until a version sends them again (the restore
+# link, the token) -> the version each value came from, in microseconds, so that an
+# older version arriving late fills in only what no newer one sent.
+SENT_AT = "_sent_at"
 
 
 @dataclass
