@@ -757,3 +757,43 @@ def test_a_late_resend_of_a_deletion_with_its_time_leaves_the_restored_order(
     assert log_entry(store, int(resent.json()["event_id"]))["outcome"] == "stale"
     assert store.get("/api/v1/orders/1001").status_code == 200
     assert store.get("/api/v1/customers/7").json()["orders_count"] == 1
+
+
+def test_an_order_created_without_updated_at_is_as_of_its_placing_not_its_arrival(
+    store: StoreClient,
+) -> None:
+    # given an order of last month sent today without updated_at (a history sent late)
+    send(store, "orders/create", order(total_price="10.00"))
+
+    # when an update made two days after it was placed arrives
+    update = send(
+        store, "orders/update", order(total_price="8.00", updated_at="2026-11-03T10:00:00Z")
+    )
+
+    # then the update is applied, though it was made before the create arrived
+    assert log_entry(store, update)["outcome"] == "applied"
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "8.00"
+
+
+def test_a_create_without_updated_at_resent_after_an_update_is_stale(store: StoreClient) -> None:
+    # given an order updated after it was placed
+    send(store, "orders/update", order(total_price="8.00", updated_at="2026-11-03T10:00:00Z"))
+
+    # when its create, which carried no updated_at, arrives after the update
+    create = send(store, "orders/create", order(total_price="10.00"))
+
+    # then the create is older than the update and changes nothing
+    assert log_entry(store, create)["outcome"] == "stale"
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "8.00"
+
+
+def test_an_update_without_updated_at_is_as_of_its_arrival(store: StoreClient) -> None:
+    # given an order sent with its creation only
+    send(store, "orders/create", order(total_price="10.00"))
+
+    # when an update without updated_at follows
+    update = send(store, "orders/update", order(total_price="9.00"))
+
+    # then it is newer than the creation, as of when it arrived
+    assert log_entry(store, update)["outcome"] == "applied"
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "9.00"

@@ -10,7 +10,7 @@ from winback.apply.context import EventContext, Payload
 from winback.carts.apply import apply_cart
 from winback.catalog.apply import apply_product, apply_product_delete
 from winback.intake.topics import Topic
-from winback.orders.apply import apply_order, apply_order_delete
+from winback.orders.apply import apply_new_order, apply_order, apply_order_delete
 from winback.shoppers.apply import apply_customer, apply_customer_delete
 from winback.shoppers.consent import apply_subscribe, apply_unsubscribe
 from winback.storage.workspace import Workspace
@@ -22,7 +22,7 @@ APPLY_FUNCTIONS: dict[Topic, ApplyFunction] = {
     Topic.CUSTOMER_CREATE: apply_customer,
     Topic.CUSTOMER_UPDATE: apply_customer,
     Topic.CUSTOMER_DELETE: apply_customer_delete,
-    Topic.ORDER_CREATE: apply_order,
+    Topic.ORDER_CREATE: apply_new_order,
     Topic.ORDER_UPDATE: apply_order,
     Topic.ORDER_DELETE: apply_order_delete,
     Topic.PRODUCT_CREATE: apply_product,

@@ -26,8 +26,19 @@ def line_record(line: LineItem) -> dict[str, Any]:
     return record
 
 
-def apply_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
-    version = payload.updated_at or ctx.event_time
+def apply_new_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
+    """orders/create: an order sent without ``updated_at`` is as it was when placed (as
+    an imported one is), not as of its arrival. A history sent late, or a create
+    resent after an update, then stays older than the updates of the order."""
+    return apply_order(ws, ctx, payload, version=payload.updated_at or payload.created_at)
+
+
+def apply_order(
+    ws: Workspace, ctx: EventContext, payload: OrderPayload, version: datetime | None = None
+) -> str:
+    """orders/create and orders/update: both upsert; ``version`` is the order's
+    ``updated_at``, else the time of the event."""
+    version = version or payload.updated_at or ctx.event_time
     # Even a stale order tells who bought and what: those facts are kept.
     currency = (payload.currency or ctx.store_currency).upper()
     buyer_id = payload.customer.id if payload.customer else None
