@@ -797,3 +797,18 @@ def test_an_update_without_updated_at_is_as_of_its_arrival(store: StoreClient) -
     # then it is newer than the creation, as of when it arrived
     assert log_entry(store, update)["outcome"] == "applied"
     assert store.get("/api/v1/orders/1001").json()["total_price"] == "9.00"
+
+
+def test_a_create_dated_ahead_of_its_arrival_does_not_outlive_the_update_after_it(
+    store: StoreClient,
+) -> None:
+    # given an order whose created_at is hours ahead (its time zone got wrong)
+    ahead = (datetime.now(UTC) + timedelta(hours=5)).isoformat()
+    send(store, "orders/create", order(created_at=ahead, total_price="10.00"))
+
+    # when an update without updated_at follows it
+    update = send(store, "orders/update", order(created_at=ahead, total_price="9.00"))
+
+    # then the update is the newer one, as it arrived after the create
+    assert log_entry(store, update)["outcome"] == "applied"
+    assert store.get("/api/v1/orders/1001").json()["total_price"] == "9.00"

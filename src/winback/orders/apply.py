@@ -29,8 +29,11 @@ def line_record(line: LineItem) -> dict[str, Any]:
 def apply_new_order(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> str:
     """orders/create: an order sent without ``updated_at`` is as it was when placed (as
     an imported one is), not as of its arrival. A history sent late, or a create
-    resent after an update, then stays older than the updates of the order."""
-    return apply_order(ws, ctx, payload, version=payload.updated_at or payload.created_at)
+    resent after an update, then stays older than the updates of the order. (Never
+    later than the event: a ``created_at`` in a wrong time zone, hours ahead, would
+    make the updates that follow it stale.)"""
+    placed = min(payload.created_at, ctx.event_time)
+    return apply_order(ws, ctx, payload, version=payload.updated_at or placed)
 
 
 def apply_order(
