@@ -11,7 +11,7 @@ from winback.carts.model import SENT_AT, Cart
 from winback.catalog.model import Product
 from winback.fields import format_money, to_decimal
 from winback.intake.body import holds_inexact_number, nested_deeper_than
-from winback.orders.model import Order
+from winback.orders.model import EVENT_AT, Order
 from winback.shoppers.model import Customer, marketing_status
 from winback.shoppers.profile import profile_data
 from winback.storage.timeline import ACTIVITY, CART, TimelineEntry
@@ -60,7 +60,7 @@ def _line_view(line: dict[str, Any]) -> dict[str, Any]:
 _DATA_MONEY = frozenset({"total_line_items_price", "total_discounts", "subtotal_price"})
 # Shown as ``customer_id`` and ``email``, from the shopper as they are now: the buyer
 # the event embedded may since have changed address, or been erased.
-_DATA_HIDDEN = frozenset({"customer", SENT_AT})
+_DATA_HIDDEN = frozenset({"customer", SENT_AT, EVENT_AT})
 
 
 def _money_text(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -21,6 +21,13 @@ FAILED = "failed"
 # in a line item) start at the beginning of time, so that any real event about
 # them, however old, is newer and wins.
 IMPLIED_VERSION = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(at: datetime) -> int:
+    """A time as whole microseconds since 1970, as the records' data keep times."""
+    return (at - IMPLIED_VERSION) // _MICROSECOND
+
 
 # What an apply function receives: a checked payload, or a product description built
 # from one ahead of time (a feed's, see ``catalog.description``).

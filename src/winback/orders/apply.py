@@ -6,10 +6,10 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from winback.apply.context import APPLIED, DUPLICATE, STALE, EventContext, new_uid
+from winback.apply.context import APPLIED, DUPLICATE, STALE, EventContext, micros, new_uid
 from winback.catalog.apply import ensure_line_product
 from winback.coupons.codes import normalize_code
-from winback.orders.model import Order
+from winback.orders.model import EVENT_AT, Order
 from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
 from winback.shoppers.apply import deleted_since, upsert_embedded_customer
 from winback.shoppers.profile import record_purchase
@@ -63,11 +63,12 @@ def apply_order(
     if deleted_at is not None and deleted_at >= version:
         return STALE
     order = ws.order(ctx.store_id, payload.id)
-    if order is not None and order.version_at > version:
+    if order is not None and _newer(order, version, micros(ctx.event_time)):
         return STALE
     # The same version of an order as stored (the same file imported again, a resend):
     # compared after it is written again, and left alone when nothing differs.
     stored_as = _stored_state(order) if _may_repeat(ws, order, version) else None
+    stored_event_at = order.data.get(EVENT_AT, -1) if order is not None else -1
     if order is None:
         order = Order(
             uid=new_uid(),
@@ -89,9 +90,12 @@ def apply_order(
     # buyer (see api/views.py), as of now rather than as of this delivery.
     order.email = payload.buyer_email
     if erased:
-        # The buyer was erased after this version: keep the sale, not the person.
+        # The buyer was erased after this version: keep the sale, not the person (and
+        # no more of its data than an erasure leaves a stored order: none).
         order.email = None
         order.data = {}
+    else:
+        order.data[EVENT_AT] = micros(ctx.event_time)
     unchanged = stored_as is not None and _stored_state(order) == stored_as
     if buyer is not None and not unchanged:
         ws.aggregates_due.add((ctx.store_id, buyer.uid))
@@ -102,9 +106,22 @@ def apply_order(
         if discount.code.strip()
     )
     if unchanged:
-        ws.untouch(order)
+        # (its event's time is kept even so when later: a version between the two,
+        # arriving last, must still yield to it)
+        if stored_event_at >= order.data.get(EVENT_AT, -1):
+            ws.untouch(order)
         return DUPLICATE
     return APPLIED
+
+
+def _newer(order: Order, version: datetime, event_at: int) -> bool:
+    """Whether the stored order is newer than this version of it, told apart by the
+    time of their events when both are of one time (an import's and a webhook's
+    create, both as of its placing). An order stored without that time (before it
+    was kept, or since an erasure emptied its data) yields to this one."""
+    if order.version_at != version:
+        return order.version_at > version
+    return bool(order.data.get(EVENT_AT, -1) > event_at)
 
 
 def _may_repeat(ws: Workspace, order: Order | None, version: datetime) -> bool:
@@ -112,11 +129,14 @@ def _may_repeat(ws: Workspace, order: Order | None, version: datetime) -> bool:
 
 
 def _stored_state(order: Order | None) -> tuple[Any, ...]:
-    # (Shallow: writing an order replaces its lists and dicts, it never edits them.)
-    return tuple(getattr(order, name) for name in _ORDER_FIELDS)
+    """What a repeat of the order would change, its event's time aside. (Shallow:
+    writing an order replaces its lists and dicts, it never edits them.)"""
+    kept = tuple(getattr(order, name) for name in _ORDER_FIELDS)
+    data = getattr(order, "data", {})
+    return (*kept, {name: value for name, value in data.items() if name != EVENT_AT})
 
 
-_ORDER_FIELDS = tuple(field.name for field in fields(Order))
+_ORDER_FIELDS = tuple(field.name for field in fields(Order) if field.name != "data")
 
 
 def _write_order(order: Order, payload: OrderPayload, currency: str) -> None:

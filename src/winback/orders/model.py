@@ -7,6 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+# In an order's data: the time of the event its version came from, in microseconds.
+# Of two versions of one time, the later event's stands, whichever arrives first.
+EVENT_AT = "_event_at"
+
 
 @dataclass
 class Order:
