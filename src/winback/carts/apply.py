@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from winback.apply.context import APPLIED, STALE, EventContext, new_uid
-from winback.carts.model import CART_ERASED, CONVERTED, OPEN, SENT_AT, Cart
+from winback.apply.context import APPLIED, STALE, EventContext, micros, new_uid
+from winback.carts.model import (
+    CART_ERASED,
+    CONVERTED,
+    KEPT_UNTIL_SENT,
+    OPEN,
+    Cart,
+    keep,
+    kept_value,
+    sent_times,
+)
 from winback.carts.payloads import CartPayload
 from winback.catalog.apply import ensure_line_product
+from winback.fields import sender_fields
 from winback.orders.apply import line_record
 from winback.shoppers.apply import deleted_since, upsert_embedded_customer
 from winback.shoppers.profile import IMPLIED, bought_since, set_field
 from winback.storage.workspace import Workspace
 
 _CART_DATA_EXCLUDE = {"line_items", "customer", "abandoned_checkout_url"}
-# The link that restores the cart and its token come from the latest version that
-# sent them: an update of the contents alone (a quantity changed) keeps them.
-KEPT_UNTIL_SENT = ("abandoned_checkout_url", "cart_token")
-_MICROSECOND = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
@@ -57,6 +61,7 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
         ws.add(cart)
     else:
         ws.touch(cart)
+    stored_sent = sent_times(cart, micros(cart.version_at))
     cart.version_at = version
     cart.customer_uid = buyer.uid if buyer else cart.customer_uid
     cart.visitor_id = ctx.visitor_id or cart.visitor_id
@@ -67,13 +72,12 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     cart.line_items = [line_record(line) for line in payload.line_items]
     cart.created_at = payload.created_at or cart.created_at
     cart.updated_at = payload.updated_at or ctx.event_time
-    kept = {name: _kept(cart, name) for name in KEPT_UNTIL_SENT}
-    sent_at = cart.data.get(SENT_AT, {})
-    cart.data = payload.model_dump(mode="json", exclude=_CART_DATA_EXCLUDE, exclude_none=True)
+    kept = {name: (kept_value(cart, name), sent) for name, sent in stored_sent.items()}
+    sent = payload.model_dump(mode="json", exclude=_CART_DATA_EXCLUDE, exclude_none=True)
+    cart.data = sender_fields(sent)
     cart.abandoned_checkout_url = None
-    for name, value in kept.items():
-        if value is not None:
-            _keep(cart, name, value, sent_at.get(name))
+    for name, (value, sent_at) in kept.items():
+        keep(cart, name, value, sent_at)
     _fill_in(cart, payload, version)
     cart.status = CONVERTED if _bought_since(ws, cart, version) else OPEN
     return APPLIED
@@ -102,28 +106,15 @@ def _erase_cart_as_of(ws: Workspace, store_id: str, cart_id: str, version: datet
         ws.set_marker(store_id, CART_ERASED, cart_id, version)
 
 
-def _kept(cart: Cart, name: str) -> Any:
-    return cart.abandoned_checkout_url if name == "abandoned_checkout_url" else cart.data.get(name)
-
-
-def _keep(cart: Cart, name: str, value: Any, sent_at: int | None) -> None:
-    if name == "abandoned_checkout_url":
-        cart.abandoned_checkout_url = value
-    else:
-        cart.data[name] = value
-    if sent_at is not None:
-        cart.data.setdefault(SENT_AT, {})[name] = sent_at
-
-
 def _fill_in(cart: Cart, payload: CartPayload, version: datetime) -> bool:
     """Take each kept field this version sent, unless a newer version sent it; whether
     any was taken."""
-    micros = (version - _EPOCH) // _MICROSECOND
-    sent_at = cart.data.get(SENT_AT, {})
+    sent_at = micros(version)
+    stored_sent = sent_times(cart, micros(cart.version_at))
     taken = False
     for name in KEPT_UNTIL_SENT:
         value = getattr(payload, name)
-        if value is not None and sent_at.get(name, -1) <= micros:
-            _keep(cart, name, value, micros)
+        if value is not None and stored_sent.get(name, -1) <= sent_at:
+            keep(cart, name, value, sent_at)
             taken = True
     return taken
