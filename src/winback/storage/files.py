@@ -22,8 +22,9 @@ def _fault(setting: str | None, problem: str) -> ConfigError:
 
 
 def usable_directory(directory: Path, setting: str | None) -> None:
-    """Make ``directory`` if need be (for its owner only) and check that files can be made in it; raise
-    ConfigError naming ``setting`` (the variable that chose it), the path and the fault."""
+    """Make ``directory`` if need be (for its owner only) and check that files can be
+    made in it; raise ConfigError naming ``setting`` (the variable that chose it), the
+    path and the fault."""
     shown = str(directory)
     try:
         # (owner only: it holds shoppers' details and the stores' key hashes; a
