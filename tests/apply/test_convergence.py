@@ -583,3 +583,150 @@ def test_a_sign_up_waits_once_the_store_withdraws_the_consent_in_any_order(
     # When they arrive in any order, then the sign-up waits for its confirmation
     state = _every_order_ends_as_the_clean_one(engine, history, batch_size=1)
     assert _waits(state)
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_a_cart_after_an_erasure_is_not_bought_by_an_order_the_erasure_took_in_any_order(
+    engine: Engine, batch_size: int
+) -> None:
+    # Given an order of c1 placed at minute 3 in a version of minute 0, c1's erasure as
+    # of minute 1, a cart of c1 at minute 2, and a newer update of c1 that keeps the record
+    history = [
+        _order("o3", "c1", 3, 0),
+        ("customers/delete", {"id": "c1"}, _minutes(1)),
+        _cart("c1", 2),
+        _customer("c1", 4),
+    ]
+    # When they arrive in any order (the cart before the erasure: the order then
+    # still named c1), then the order lost its buyer to the erasure, and the cart,
+    # which no purchase left to c1 came after, is open
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
+    assert [(row[0], row[1]) for row in state["orders"]] == [(b'"o3"', None)]
+    assert [(row[0], row[1]) for row in state["carts"]] == [(b'"k1"', b'"open"')]
+
+
+def _guest_order(order_id: str, email: str, minute: int) -> Delivery:
+    body = {
+        "id": order_id,
+        "created_at": _minutes(minute).isoformat(),
+        "email": email,
+        "line_items": [{"product_id": "p1", "quantity": 1, "price": "1.10"}],
+    }
+    return "orders/create", body, _minutes(minute)
+
+
+GUESTS_OF_THE_FORMER_ADDRESS = {
+    "a guest order": _guest_order("o1", "c1-0@example.com", 2),
+    "a sign-up": ("newsletter/subscribe", {"email": "c1-0@example.com"}, _minutes(2)),
+}
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+@pytest.mark.parametrize("guest", list(GUESTS_OF_THE_FORMER_ADDRESS))
+def test_a_guest_of_an_address_its_customer_has_left_since_joins_her_in_any_order(
+    engine: Engine, batch_size: int, guest: str
+) -> None:
+    # Given c1 at c1-0, a guest order or a sign-up of c1-0, then c1 moving to c1-1
+    history = [
+        _customer("c1", 1),
+        GUESTS_OF_THE_FORMER_ADDRESS[guest],
+        _customer("c1", 3, email="c1-1@example.com"),
+    ]
+    # When they arrive in any order (the guest after the move: c1-0 is no one's then),
+    # then the guest joined c1, who held the address when the guest came
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
+    assert [row[:2] for row in state["customers"]] == [(b'"c1"', b'"c1-1@example.com"')]
+    assert [row[1] for row in state["orders"]] == (["c1"] if guest == "a guest order" else [])
+
+
+def _guest_cart(email: str, minute: int) -> Delivery:
+    body = {
+        "id": "k1",
+        "updated_at": _minutes(minute).isoformat(),
+        "customer": {"email": email},
+        "line_items": [{"product_id": "p1", "quantity": 1, "price": "1.10"}],
+    }
+    return "carts/update", body, _minutes(minute)
+
+
+# A contact of c1-0 (a cart, an order), c1 at c1-1 from minute 7, then an erasure of
+# c1-0 as of minute 2, a wish of the contact before it, and c1 at c1-0 from minute 3
+_ERASED_THEN_MERGED = [
+    _guest_cart("c1-0@example.com", 1),
+    _guest_order("o1", "c1-0@example.com", 4),
+    _customer("c1", 7, email="c1-1@example.com"),
+    ("wishlist/added", {"email": "c1-0@example.com", "sku": "s1"}, _minutes(1)),
+    ("customers/delete", {"email": "c1-0@example.com"}, _minutes(2)),
+    _customer("c1", 3),
+]
+
+
+def test_a_contact_erased_then_merged_in_one_batch_loses_its_stored_past_first(
+    engine: Engine,
+) -> None:
+    # Given the contact's cart and order stored in a batch of their own; when its
+    # erasure, which leaves it the order, and then c1's earlier address, which merges
+    # what is left of it into her, come in one batch
+    state = _batches_end_as_one_at_a_time(engine, _ERASED_THEN_MERGED, batch_size=3)
+    # Then, as one at a time, the erasure took the cart and the wish before the merge
+    assert state["carts"] == [] and state["activities"] == []
+    assert [row[1] for row in state["orders"]] == ["c1"]
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_an_erasure_by_an_address_reaches_whoever_had_it_then_in_any_order(
+    engine: Engine, batch_size: int
+) -> None:
+    # Given a guest cart of c1-0, an erasure of c1-0 as of minute 2, then c1 at c1-0
+    # from minute 3 to minute 7 (the guest joined her when she took the address)
+    history = [
+        _guest_cart("c1-0@example.com", 1),
+        ("customers/delete", {"email": "c1-0@example.com"}, _minutes(2)),
+        _customer("c1", 3),
+        _customer("c1", 7, email="c1-1@example.com"),
+    ]
+    # When they arrive in any order (the erasure after c1 left c1-0: the address is
+    # no one's then), then the erasure took the cart, whoever had the address
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
+    assert [row[:2] for row in state["customers"]] == [(b'"c1"', b'"c1-1@example.com"')]
+    assert state["carts"] == []
+
+
+# c1 at c1-0 from minute 1, at c1-1 from minute 3, then c1-0 unsubscribed at minute 4:
+# (the deliveries in their own order, the addresses suppressed, c1's flag as of when)
+EARLY_UNSUBSCRIBES = {
+    "of the address left": ([*_MOVED_AT_3, _unsubscribe(_address(0), 4)], [0], None),
+    "of both, the next one before the move": (
+        [
+            _customer("c1", 1),
+            _unsubscribe(_address(1), 2),
+            _customer("c1", 3, email=_address(1)),
+            _unsubscribe(_address(0), 4),
+        ],
+        [0, 1],
+        2,
+    ),
+}
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+@pytest.mark.parametrize("scenario", list(EARLY_UNSUBSCRIBES))
+def test_an_unsubscribe_after_a_move_told_before_it_stays_with_the_address_left(
+    engine: Engine, batch_size: int, scenario: str
+) -> None:
+    # Given c1's move from c1-0 at minute 3, and an unsubscribe of c1-0 at minute 4
+    history, suppressed, flagged_at = EARLY_UNSUBSCRIBES[scenario]
+    # When they arrive in any order (the unsubscribe before the move: c1 had c1-0 then
+    # as far as was known), then the unsubscribe was not c1's: it did not follow her
+    # to c1-1, and her flag is the one the clean order gives her
+    state = _every_order_ends_as_the_clean_one(engine, history, batch_size)
+    assert [row[0] for row in state["suppressions"]] == [
+        f'"{_address(n)}"'.encode() for n in suppressed
+    ]
+    [customer] = state["customers"]
+    flag = orjson.loads(customer[10])["_registers"].get("accepts_marketing")
+    if flagged_at is None:
+        assert flag is None
+    else:
+        [value, (at, _)] = flag["explicit"]
+        assert (value, at) == (False, _minutes(flagged_at).isoformat())

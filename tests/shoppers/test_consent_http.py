@@ -357,10 +357,13 @@ def test_an_unsubscribe_follows_the_shopper_to_the_address_an_order_gives(
     # given customer 7, known from an order, who unsubscribed
     order = {"created_at": "2026-11-01T10:00:00Z", "total_price": "5.00"}
     send(store, "orders/create", order | {"id": 1, "customer": {"id": 7}, "email": ADA["email"]})
-    send(store, "newsletter/unsubscribe", {"email": "ada@example.com"})
+    send(
+        store, "newsletter/unsubscribe", {"email": "ada@example.com"}, **_at("2026-11-01T11:00:00Z")
+    )
 
     # when a later order gives them a new address, and an update then opts them in
-    send(store, "orders/create", order | {"id": 2} | new_address)
+    later = {"id": 2, "created_at": "2026-11-01T12:00:00Z"}
+    send(store, "orders/create", order | later | new_address)
     send(
         store,
         "customers/update",

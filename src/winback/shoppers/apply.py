@@ -32,12 +32,14 @@ from winback.shoppers.profile import (
     last_placed,
     merge_registers,
     set_field,
+    unset_field,
     version_digest,
     written_at,
+    written_since,
     written_until,
 )
-from winback.shoppers.traces import erase_held_traces
-from winback.storage.workspace import Workspace
+from winback.shoppers.traces import erase_held_traces, reopen_unbought_carts
+from winback.storage.workspace import Workspace, naming_order
 
 # Marker kind: the time of an erasure (``CONSENT``, of an address's last consent change).
 DELETED = "customer_deleted"
@@ -94,11 +96,14 @@ def find_customer(
     *,
     pos_id: str | None = None,
     phone: str | None = None,
+    at: datetime | None = None,
 ) -> Customer | None:
     """The customer with this id, else the one with this email that has no other id.
 
-    Only someone named by neither (a contact or a buyer known by a point-of-sale id
-    or a phone number alone) is found by the pos_id, else the phone, a customer holds.
+    Named by an email alone as of ``at``, which no one has now, it is the customer who
+    had it then and has left it since (``former_holder``). Only someone named by
+    neither (a contact or a buyer known by a point-of-sale id or a phone number alone)
+    is found by the pos_id, else the phone, a customer holds.
     """
     if external_id:
         customer = ws.customer_by_external_id(store_id, external_id)
@@ -108,11 +113,23 @@ def find_customer(
         customer = ws.customer_by_email(store_id, email)
         if customer is not None and (external_id is None or customer.external_id is None):
             return customer
+        if customer is None and external_id is None and at is not None:
+            return former_holder(ws, store_id, email, at)
     if external_id or email:
         return None
     if pos_id:
         return ws.customer_by_pos_id(store_id, pos_id)
     return ws.customer_by_phone(store_id, phone) if phone else None
+
+
+def former_holder(ws: Workspace, store_id: str, email: str, at: datetime) -> Customer | None:
+    """The customer who left ``email`` first after ``at``: an event naming the address
+    alone as of then was theirs (delivered before they left it, it found them; one
+    from before they had it was merged into them when they took it)."""
+    left = [(until, person) for person, until in ws.former_owners(store_id, email) if until > at]
+    if not left:
+        return None
+    return min(left, key=lambda entry: (entry[0], naming_order(entry[1])))[1]
 
 
 def create_customer(
@@ -189,6 +206,7 @@ def _settle_identity(
     ws.reindex_customer(customer, old_email, old_external_id)
     if old_email and customer.email and customer.email != old_email:
         ws.left_email(customer, old_email, old_email_since, at)
+        _take_back_later_unsubscribe(ws, customer, old_email, at)
         _carry_unsubscribe(ws, customer.store_id, old_email, customer.email, at)
     absorb_email_twin(ws, customer, old_email)
     honour_erasures(ws, customer)
@@ -213,6 +231,10 @@ def _learn_earlier_address(
     )
     ws.left_email(customer, email, at, left_at)
     store_id = customer.store_id
+    for twin in ws.contacts_with_email(store_id, email):
+        # (a contact of the address known only from before they left it: theirs)
+        if twin.uid != customer.uid and not written_since(twin, left_at):
+            _absorb(ws, twin, customer)
     before = [(since, address) for address, since, until in held if since <= at < until]
     if before and _unsubscribed_by(ws, store_id, max(before)[1], at):
         last_change = ws.marker(store_id, CONSENT, email)
@@ -235,12 +257,25 @@ def _unsubscribed_by(ws: Workspace, store_id: str, email: str, at: datetime) -> 
     return last_change is None or last_change <= at
 
 
+def _take_back_later_unsubscribe(
+    ws: Workspace, customer: Customer, email: str, left_at: datetime
+) -> None:
+    """An unsubscribe of ``email`` made after the customer left it at ``left_at``, told
+    before the move was, was not theirs: the flag it gave them is taken back."""
+    unsubscribed_at = ws.marker(customer.store_id, CONSENT, email)
+    if unsubscribed_at is None or unsubscribed_at <= left_at:
+        return
+    if UNSUBSCRIBED in ws.suppression_types(customer.store_id, email):
+        unset_field(customer, "accepts_marketing", False, EXPLICIT, unsubscribed_at)
+
+
 def _carry_unsubscribe(
     ws: Workspace, store_id: str, old_email: str, new_email: str, at: datetime
 ) -> None:
     """An unsubscribe is the person's: it follows them to their new address, where
-    only an explicit subscribe lifts it (never ``accepts_marketing`` on an update)."""
-    if UNSUBSCRIBED in ws.suppression_types(store_id, old_email):
+    only an explicit subscribe lifts it (never ``accepts_marketing`` on an update).
+    One made after they left (told before the move was) stays with the old address."""
+    if _unsubscribed_by(ws, store_id, old_email, at):
         ws.add_suppression(store_id, new_email, UNSUBSCRIBED, at, f"unsubscribed as {old_email}")
 
 
@@ -262,13 +297,17 @@ def absorb_email_twin(ws: Workspace, customer: Customer, old_email: str | None) 
         return
     for twin in ws.contacts_with_email(customer.store_id, customer.email):
         if twin.uid != customer.uid:
-            merge_registers(twin, customer)
-            customer.version_at = max(customer.version_at, twin.version_at)
-            ws.merge_customer(twin, customer)
-            # One record now: each one's orders bought the other's earlier carts too.
-            placed = last_placed(customer)
-            if placed is not None:
-                ws.convert_carts(customer.store_id, customer.uid, placed)
+            _absorb(ws, twin, customer)
+
+
+def _absorb(ws: Workspace, twin: Customer, customer: Customer) -> None:
+    merge_registers(twin, customer)
+    customer.version_at = max(customer.version_at, twin.version_at)
+    ws.merge_customer(twin, customer)
+    # One record now: each one's orders bought the other's earlier carts too.
+    placed = last_placed(customer)
+    if placed is not None:
+        ws.convert_carts(customer.store_id, customer.uid, placed)
 
 
 def recall_unsubscribe(ws: Workspace, customer: Customer) -> None:
@@ -324,6 +363,7 @@ def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -
         payload.email,
         pos_id=payload.pos_id,
         phone=payload.sms_phone_number_e164,
+        at=version,
     )
     stored_as = None
     if customer is None:
@@ -371,7 +411,9 @@ def upsert_embedded_customer(
         return None
     if deleted_since(ws, ctx.store_id, external_id, email, version):
         return None
-    customer = find_customer(ws, ctx.store_id, external_id, email, pos_id=pos_id, phone=phone)
+    customer = find_customer(
+        ws, ctx.store_id, external_id, email, pos_id=pos_id, phone=phone, at=version
+    )
     if customer is None:
         customer = create_customer(ws, ctx.store_id, external_id, None)
     else:
@@ -400,7 +442,8 @@ def erase_person(
     the id and a contact known only by the email (merged once the id is seen with
     the email). Both are erased, as the merged record would have been.
     """
-    customer = find_customer(ws, store_id, external_id, email)
+    # (named by an address left since, it is whoever had it then: see find_customer)
+    customer = find_customer(ws, store_id, external_id, email, at=at)
     keys = tombstone_keys(external_id, email)
     ws.erased_names.append((store_id, external_id, email))
     if email:  # (whoever had it before: the address is the person's data too)
@@ -475,3 +518,4 @@ def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: date
         customer.version_at = IMPLIED_VERSION
     ws.touch(customer)
     ws.aggregates_due.add((store_id, customer.uid))
+    reopen_unbought_carts(ws, customer, at)

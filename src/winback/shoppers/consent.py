@@ -68,7 +68,7 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
 
 
 def _subscriber(ws: Workspace, ctx: EventContext, payload: SubscribePayload) -> Customer:
-    customer = find_customer(ws, ctx.store_id, payload.customerId, payload.email)
+    customer = find_customer(ws, ctx.store_id, payload.customerId, payload.email, at=ctx.event_time)
     if customer is None:
         customer = create_customer(ws, ctx.store_id, payload.customerId, None)
     else:

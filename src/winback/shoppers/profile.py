@@ -176,6 +176,20 @@ def set_field(
     return True
 
 
+def unset_field(customer: Customer, name: str, value: Any, kind: str, at: datetime) -> None:
+    """Take back the write of ``value`` into the field's ``kind`` register as of ``at``,
+    if it is still the one kept there (a write that turned out not to be the
+    customer's)."""
+    register = _registers(customer).get(name, {})
+    current = register.get(kind)
+    if current is None or current != [value, make_stamp(at, value)]:
+        return
+    del register[kind]
+    _show(customer, name, register)
+    if not register:
+        del _registers(customer)[name]
+
+
 def merge_registers(source: Customer, target: Customer) -> None:
     """Write every register of ``source`` into ``target``, each kept only if newer."""
     for name, register in _registers(source).items():
@@ -255,6 +269,21 @@ def written_until(customer: Customer, at: datetime) -> bool:
     cutoff = at.isoformat()
     return any(
         slot[1][0] <= cutoff
+        for register in _registers(customer).values()
+        for slot in register.values()
+    )
+
+
+def written_since(customer: Customer, at: datetime) -> bool:
+    """Whether any register or purchase was written at or after ``at``."""
+    micros = _micros(at)
+    if any(written >= micros for written, _ in _purchases(customer).values()):
+        return True
+    if any(seen[2] >= micros for seen in customer.data.get(APPENDED_TAGS, {}).values()):
+        return True
+    cutoff = at.isoformat()
+    return any(
+        slot[1][0] >= cutoff
         for register in _registers(customer).values()
         for slot in register.values()
     )

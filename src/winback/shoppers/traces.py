@@ -4,14 +4,18 @@ The flush erases the stored rows (``storage.flush._erase``) once the whole batch
 worked out; the batch's later events read the rows it holds before then. Taken from
 them at once, as the flush would take them from the rows, those events see what
 they would have seen had the erasure been flushed in a batch of its own, so the
-state a store ends in does not depend on how its events were batched.
+state a store ends in does not depend on how its events were batched. The carts
+that outlive an erasure, stored ones included, are read to be held: what was
+bought of them is decided again from the purchases it left.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from winback.carts.model import CART_ERASED
+from winback.carts.model import CART_ERASED, CONVERTED, OPEN
+from winback.shoppers.model import Customer
+from winback.shoppers.profile import bought_since
 from winback.storage.workspace import Workspace
 
 
@@ -19,11 +23,18 @@ def erase_held_traces(
     ws: Workspace, store_id: str, customer_uid: str, email: str | None, at: datetime
 ) -> None:
     """Erase, in what ``ws`` holds, the traces up to ``at`` of the customer ``customer_uid``
-    (who had ``email`` then): carts go, orders keep the sale but lose the person, and
-    browsers become anonymous again."""
+    (who had ``email`` then): carts and activity go, orders keep the sale but lose the
+    person, and browsers become anonymous again."""
     _anonymize_orders(ws, store_id, customer_uid, email, at)
     _remove_carts(ws, store_id, customer_uid, at)
     _unlink_visitors(ws, store_id, customer_uid, at)
+    ws.activities[:] = [
+        activity
+        for activity in ws.activities
+        if activity["customer_uid"] != customer_uid
+        or activity["store_id"] != store_id
+        or activity["occurred_at"] > at
+    ]
 
 
 def _anonymize_orders(
@@ -67,3 +78,16 @@ def _unlink_visitors(ws: Workspace, store_id: str, customer_uid: str, at: dateti
         ):
             visitor.customer_uid, visitor.identified_at = None, None
             ws.touch(visitor)
+
+
+def reopen_unbought_carts(ws: Workspace, customer: Customer, at: datetime) -> None:
+    """The customer's carts that outlive an erasure as of ``at`` were bought only if a
+    purchase it left them still says so: one the erasure took (an order's version up
+    to then, placed after the cart) bought nothing, as had it been erased first."""
+    store_id = customer.store_id
+    for cart in ws.carts_since(store_id, customer.uid, at):
+        if cart.status != CONVERTED or bought_since(customer, cart.version_at):
+            continue
+        if not ws.has_order_since(store_id, customer.uid, cart.version_at):
+            cart.status = OPEN
+            ws.touch_columns(cart, "status")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -69,7 +71,7 @@ def flush(ws: Workspace) -> None:
         if cls is Order:
             _write_lines(conn, new, changed)
     _write_former_emails(conn, ws)
-    _apply_merges(conn, ws.merges)
+    erased_first = _merge_in_turn(conn, ws)
     _write_suppressions(conn, ws)
     _write_markers(conn, ws)
     write_opt_ins(conn, ws.changed_opt_ins())
@@ -81,7 +83,7 @@ def flush(ws: Workspace) -> None:
     claim_for_visitors(conn, ws.visitor_claims)
     _convert_carts(conn, ws)
     mark_used(conn, ws.coupons_used)
-    _erase(conn, ws)
+    _erase(conn, ws.erasures[erased_first:])
     rewrite_bodies(conn, ws.redacted_bodies)
     _erase_former_emails(conn, ws)
     _write_customers(conn, ws, entities[Customer])
@@ -168,6 +170,21 @@ def _write_lines(conn: Connection, new: list[Order], changed: list[Order]) -> No
         for position, line in enumerate(order.line_items)
     ]
     execute_many(conn, insert(order_lines), rows)
+
+
+def _merge_in_turn(conn: Connection, ws: Workspace) -> int:
+    """The merges, each after the erasures the batch made before it: an erased record
+    merged into another since loses its stored rows up to the erasure before they
+    move, and rows moved after an erasure of their new owner are not its to lose.
+    Returns how many erasures were made (the rest are made at their usual place)."""
+    erased = 0
+    merges = list(zip(ws.merges, ws.erasures_before_merge, strict=True))
+    for before, group in itertools.groupby(merges, key=lambda merge: merge[1]):
+        if before > erased:
+            _erase(conn, ws.erasures[erased:before])
+            erased = before
+        _apply_merges(conn, [merge for merge, _ in group])
+    return erased
 
 
 def _apply_merges(conn: Connection, merges: list[tuple[str, str, str]]) -> None:
@@ -289,10 +306,10 @@ def _merged_into(merges: list[tuple[str, str, str]], store_id: str, uid: str) ->
     return uid
 
 
-def _erase(conn: Connection, ws: Workspace) -> None:
+def _erase(conn: Connection, erasures: list[tuple[str, str, str | None, datetime]]) -> None:
     """Remove a deleted person's traces up to the deletion: carts and activity go,
     orders keep the sale but lose the person."""
-    for store_id, uid, email, at in ws.erasures:
+    for store_id, uid, email, at in erasures:
         unlink_erased(conn, store_id, uid, at)
         erased_carts = conn.execute(
             delete(carts)

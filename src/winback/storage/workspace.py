@@ -99,6 +99,9 @@ class Workspace:
         self.former_emails_erased: list[tuple[str, str, str, datetime]] = []
         # (store, merged customer uid, the uid it became), applied to stored rows at flush
         self.merges: list[tuple[str, str, str]] = []
+        # For each merge, how many of ``erasures`` came before it: the flush erases
+        # stored rows before a merge moves them only if the erasure came first.
+        self.erasures_before_merge: list[int] = []
 
     # -- change tracking ---------------------------------------------------------------
 
@@ -199,6 +202,7 @@ class Workspace:
             if activity.get("customer_uid") == source.uid:
                 activity["customer_uid"] = target.uid
         self.merges.append((source.store_id, source.uid, target.uid))
+        self.erasures_before_merge.append(len(self.erasures))
         self.aggregates_due.add((target.store_id, target.uid))
         self.remove_customer(source)
         self.touch(target)
@@ -258,7 +262,7 @@ class Workspace:
             for c in self.customers.values()
             if c.store_id == store_id and getattr(c, column) == value
         ]
-        return min(others, key=_naming_order, default=None)
+        return min(others, key=naming_order, default=None)
 
     def _claim_secondary(self, customer: Customer) -> None:
         """Index the customer's pos_id and phone, unless a customer that still has
@@ -274,7 +278,7 @@ class Workspace:
                 holder is None
                 or getattr(holder, column) != value
                 or holder.uid in self._removed_uids
-                or _naming_order(customer) < _naming_order(holder)
+                or naming_order(customer) < naming_order(holder)
             ):
                 self._customer_by_secondary[key] = customer.uid
 
@@ -365,7 +369,7 @@ class Workspace:
             holder is None
             or holder.email != customer.email
             or holder.uid in self._removed_uids
-            or _naming_order(customer) < _naming_order(holder)
+            or naming_order(customer) < naming_order(holder)
         ):
             self._customer_by_email[key] = customer.uid
 
@@ -508,6 +512,29 @@ class Workspace:
         if key not in self.carts:
             self._load_keyed(carts, Cart, self.carts, store_id, [external_id])
         return self.carts.get(key)
+
+    def carts_since(self, store_id: str, customer_uid: str, after: datetime) -> list[Cart]:
+        """The customer's carts last written after ``after``: those held, and the stored
+        ones (held from now on, so that the batch's later events see any change)."""
+        read = row_reader(Cart, carts.c.keys())
+        rows = self.conn.execute(
+            select(carts).where(
+                carts.c.store_id == store_id,
+                carts.c.customer_uid == customer_uid,
+                carts.c.version_at > after,
+            )
+        )
+        for row in rows:
+            if (store_id, row.external_id) not in self.carts:
+                self._register(read(row))
+        return [
+            cart
+            for cart in self.carts.values()
+            if cart is not None
+            and cart.store_id == store_id
+            and cart.customer_uid == customer_uid
+            and cart.version_at > after
+        ]
 
     def _load_keyed(
         self,
@@ -744,5 +771,7 @@ def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
         yield values[start : start + size]
 
 
-def _naming_order(customer: Customer) -> tuple[bool, str, str]:
+def naming_order(customer: Customer) -> tuple[bool, str, str]:
+    """Which of the records holding one address (or pos_id, or phone) it names: with
+    an id before without, then by id."""
     return (customer.external_id is None, customer.external_id or "", customer.uid)
