@@ -215,7 +215,15 @@ def snapshot(engine: Engine, store_id: str) -> dict[str, Any]:
                 "created_at",
             ),
             "products": rows(products, "external_id", "status", "title", "price", "variants"),
-            "carts": rows(carts, "external_id", "status", "customer_uid", "line_items"),
+            "carts": rows(
+                carts,
+                "external_id",
+                "status",
+                "customer_uid",
+                "line_items",
+                "abandoned_checkout_url",
+                "data",
+            ),
             "suppressions": rows(suppressions, "email", "type"),
             "activities": rows(activities, "type", "properties", "customer_uid", "occurred_at"),
         }

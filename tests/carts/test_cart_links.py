@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select, update
 
 from tests.apply.histories import deliver, fresh_store
@@ -61,3 +62,27 @@ def test_a_senders_field_named_like_the_carts_bookkeeping_is_not_kept(engine: En
     data = _stored(engine, store_id)[1]
     assert data["cart_token"] == "t1"
     assert "_note" not in data and data["_sent_at"] != {"cart_token": 10**15}
+
+
+@pytest.mark.parametrize(
+    "order", [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]
+)
+def test_an_erasure_takes_the_link_sent_before_it_in_any_order(
+    engine: Engine, order: tuple[int, int, int]
+) -> None:
+    # given a cart version with a link, the shopper's erasure after it, and a newer
+    # version without a link (a shopper of the same id, back after the erasure)
+    deliveries = [
+        _version(1, abandoned_checkout_url="https://shop.example/1", cart_token="t1"),
+        ("customers/delete", {"id": "c1"}, START + timedelta(minutes=5)),
+        _version(10),
+    ]
+    store_id = fresh_store(engine)
+
+    # when they arrive in any order
+    deliver(engine, store_id, [deliveries[i] for i in order], batch_size=1)
+
+    # then the cart that stays has neither the link nor the token of before the erasure
+    url, data = _stored(engine, store_id)
+    assert url is None
+    assert "cart_token" not in data

@@ -38,7 +38,7 @@ from winback.shoppers.profile import (
     written_since,
     written_until,
 )
-from winback.shoppers.traces import erase_held_traces, reopen_unbought_carts
+from winback.shoppers.traces import erase_held_traces, settle_surviving_carts
 from winback.storage.workspace import Workspace, naming_order
 
 # Marker kind: the time of an erasure (``CONSENT``, of an address's last consent change).
@@ -518,4 +518,4 @@ def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: date
         customer.version_at = IMPLIED_VERSION
     ws.touch(customer)
     ws.aggregates_due.add((store_id, customer.uid))
-    reopen_unbought_carts(ws, customer, at)
+    settle_surviving_carts(ws, customer, at)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from winback.carts.model import CART_ERASED, CONVERTED, OPEN
+from winback.apply.context import micros
+from winback.carts.model import CART_ERASED, CONVERTED, OPEN, forget_sent_until
 from winback.shoppers.model import Customer
 from winback.shoppers.profile import bought_since
 from winback.storage.workspace import Workspace
@@ -80,12 +81,16 @@ def _unlink_visitors(ws: Workspace, store_id: str, customer_uid: str, at: dateti
             ws.touch(visitor)
 
 
-def reopen_unbought_carts(ws: Workspace, customer: Customer, at: datetime) -> None:
-    """The customer's carts that outlive an erasure as of ``at`` were bought only if a
-    purchase it left them still says so: one the erasure took (an order's version up
-    to then, placed after the cart) bought nothing, as had it been erased first."""
+def settle_surviving_carts(ws: Workspace, customer: Customer, at: datetime) -> None:
+    """The customer's carts that outlive an erasure as of ``at`` (newer versions) keep
+    nothing from before it: not a restore link or token sent up to then, and not a
+    purchase it took. One bought by an order the erasure took (its version up to
+    then, placed after the cart) bought nothing, as had it been erased first."""
     store_id = customer.store_id
+    erased_at = micros(at)
     for cart in ws.carts_since(store_id, customer.uid, at):
+        if forget_sent_until(cart, erased_at, micros(cart.version_at)):
+            ws.touch(cart)
         if cart.status != CONVERTED or bought_since(customer, cart.version_at):
             continue
         if not ws.has_order_since(store_id, customer.uid, cart.version_at):
