@@ -157,9 +157,10 @@ def claim_id(customer: Customer, external_id: str, at: datetime) -> None:
 
 def write_profile(
     ws: Workspace, customer: Customer, payload: CustomerPayload, *, priority: str, at: datetime
-) -> bool:
-    """Write every field the payload sent, each as a last-writer-wins register; whether
-    each was taken (none lost to a newer write, or to another of the same time)."""
+) -> list[bool]:
+    """Write every field the payload sent, each as a last-writer-wins register; for
+    each, whether it was taken (not lost to a newer write, or to another version of
+    the same time)."""
     sent = payload.model_fields_set
     old_email, old_external_id = customer.email, customer.external_id
     old_email_since = written_at(customer, "email")
@@ -188,7 +189,7 @@ def write_profile(
     _learn_earlier_address(ws, customer, values.get("email"), at)
     if customer.email is not None and "accepts_marketing" in values:
         settle(ws, customer.store_id, customer.email)
-    return all(taken)
+    return taken
 
 
 def _settle_identity(
@@ -375,14 +376,16 @@ def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -
             stored_as = _stored_state(customer)
         ws.touch(customer)
     # An older update still fills fields no newer write has set; it is logged as stale.
-    all_taken = write_profile(ws, customer, payload, priority=EXPLICIT, at=version)
-    outcome = STALE if customer.version_at > version else APPLIED
+    taken = write_profile(ws, customer, payload, priority=EXPLICIT, at=version)
+    # Every field turned away by a version of the same time, which is kept whole (see
+    # set_field): this one is stale, as it is when older, in a batch or not.
+    lost_tie = bool(taken) and not any(taken)
+    outcome = STALE if customer.version_at > version or lost_tie else APPLIED
     customer.version_at = max(customer.version_at, version)
     if stored_as is not None and _stored_state(customer) == stored_as:
         ws.untouch(customer)
-        # A field turned away by a write of the same time: not this event again, but
-        # another version of that time, kept whole (by its content; see set_field).
-        return STALE if outcome == STALE or not all_taken else DUPLICATE
+        # (some field turned away, the others as stored: not this event again either)
+        return STALE if outcome == STALE or not all(taken) else DUPLICATE
     return outcome
 
 
