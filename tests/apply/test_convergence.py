@@ -730,3 +730,20 @@ def test_an_unsubscribe_after_a_move_told_before_it_stays_with_the_address_left(
     else:
         [value, (at, _)] = flag["explicit"]
         assert (value, at) == (False, _minutes(flagged_at).isoformat())
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_two_addresses_sent_for_one_time_end_alike_in_any_order(
+    engine: Engine, batch_size: int
+) -> None:
+    # Given a contact of a@ (a sign-up), and c1 at another address
+    history = [
+        ("newsletter/subscribe", {"email": "a@example.com"}, _minutes(0)),
+        _customer("c1", 1),
+        # When two versions of c1 of one time give her a@ and b@, in any order
+        _customer("c1", 5, email="a@example.com"),
+        _customer("c1", 5, email="b@example.com"),
+    ]
+    # Then the store ends the same: the address that loses the tie was hers for no
+    # time, as it is when it arrives first
+    _every_order_ends_as_the_clean_one(engine, history, batch_size)

@@ -224,8 +224,10 @@ def _learn_earlier_address(
     at their next change after ``at``. Told in time, an unsubscribe of the address
     they had then would have followed them to it, and one of it to the next."""
     current_since = written_at(customer, "email")
-    if not email or email == customer.email or current_since is None or current_since <= at:
-        return  # (not an address written before the current one's write)
+    if not email or email == customer.email or current_since is None or current_since < at:
+        # (not an address written before the current one's write; one of its very
+        # time lost a tie to it, and was theirs for no time, as had it come first)
+        return
     held = ws.former_emails_of(customer)
     left_at = min(
         [t for _, since, until in held for t in (since, until) if t > at] + [current_since]
