@@ -7,7 +7,8 @@ from typing import Any
 from winback.apply.context import APPLIED, STALE, EventContext
 from winback.errors import InvalidPayload
 from winback.fields import to_email, to_external_id
-from winback.shoppers.apply import deleted_since, upsert_embedded_customer
+from winback.shoppers.apply import upsert_embedded_customer
+from winback.shoppers.erasure import deleted_since
 from winback.shoppers.payloads import EmbeddedCustomer
 from winback.storage.workspace import Workspace
 

@@ -26,8 +26,8 @@ from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload
 from winback.orders.apply import DELETED as ORDER_DELETED
 from winback.orders.payloads import OrderPayload
-from winback.shoppers.apply import DELETED as CUSTOMER_DELETED
-from winback.shoppers.apply import tombstone_keys
+from winback.shoppers.erasure import DELETED as CUSTOMER_DELETED
+from winback.shoppers.erasure import tombstone_keys
 from winback.shoppers.model import CONSENT
 from winback.shoppers.payloads import CustomerPayload, SubscribePayload, UnsubscribePayload
 from winback.storage.flush import flush

@@ -11,8 +11,9 @@ from winback.carts.apply import apply_cart
 from winback.catalog.apply import apply_product, apply_product_delete
 from winback.intake.topics import Topic
 from winback.orders.apply import apply_new_order, apply_order, apply_order_delete
-from winback.shoppers.apply import apply_customer, apply_customer_delete
+from winback.shoppers.apply import apply_customer
 from winback.shoppers.consent import apply_subscribe, apply_unsubscribe
+from winback.shoppers.erasure import apply_customer_delete
 from winback.storage.workspace import Workspace
 from winback.tracking.apply import apply_visitor_event
 

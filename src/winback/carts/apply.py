@@ -19,7 +19,8 @@ from winback.carts.payloads import CartPayload
 from winback.catalog.apply import ensure_line_product
 from winback.fields import sender_fields
 from winback.orders.apply import line_record
-from winback.shoppers.apply import deleted_since, upsert_embedded_customer
+from winback.shoppers.apply import upsert_embedded_customer
+from winback.shoppers.erasure import deleted_since
 from winback.shoppers.profile import IMPLIED, bought_since, set_field
 from winback.storage.workspace import Workspace
 

@@ -11,7 +11,8 @@ from winback.catalog.apply import ensure_line_product
 from winback.coupons.codes import normalize_code
 from winback.orders.model import EVENT_AT, Order
 from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
-from winback.shoppers.apply import deleted_since, upsert_embedded_customer
+from winback.shoppers.apply import upsert_embedded_customer
+from winback.shoppers.erasure import deleted_since
 from winback.shoppers.profile import record_purchase
 from winback.storage.coupons import CouponUse
 from winback.storage.workspace import Workspace

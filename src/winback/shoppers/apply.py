@@ -1,8 +1,9 @@
-"""Apply customer events: identity by id then email, versions, erasure with a tombstone."""
+"""Apply customer events: the profile as registers, versions, an address changed or
+learned late (and the unsubscribe that follows the person). Who an event names is
+in ``identity.py``; erasure in ``erasure.py``."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -12,23 +13,20 @@ import orjson
 from winback.apply.context import (
     APPLIED,
     DUPLICATE,
-    IMPLIED_VERSION,
     STALE,
     EventContext,
-    new_uid,
 )
 from winback.fields import sender_fields
+from winback.shoppers.erasure import deleted_since, erased_since, honour_erasures
+from winback.shoppers.identity import claim_id, create_customer, find_customer
 from winback.shoppers.model import CONSENT, UNSUBSCRIBED, Customer
 from winback.shoppers.optin import settle, write_flag
-from winback.shoppers.payloads import CustomerDeletePayload, CustomerPayload
+from winback.shoppers.payloads import CustomerPayload
 from winback.shoppers.profile import (
     EXPLICIT,
-    ID_SEEN,
     IMPLIED,
     SEEN,
     append_tags,
-    forget_until,
-    has_field,
     last_placed,
     merge_registers,
     set_field,
@@ -36,13 +34,9 @@ from winback.shoppers.profile import (
     version_digest,
     written_at,
     written_since,
-    written_until,
 )
-from winback.shoppers.traces import erase_held_traces, settle_surviving_carts
-from winback.storage.workspace import Workspace, naming_order
+from winback.storage.workspace import Workspace
 
-# Marker kind: the time of an erasure (``CONSENT``, of an address's last consent change).
-DELETED = "customer_deleted"
 PROFILE_FIELDS = (
     "title",
     "gender",
@@ -56,103 +50,6 @@ PROFILE_FIELDS = (
     "sms_phone_number_e164",
     "info",
 )
-
-
-def tombstone_keys(external_id: str | None, email: str | None) -> list[str]:
-    """Marker keys of a deleted person; the email is kept only as a digest."""
-    keys = []
-    if external_id:
-        keys.append("id:" + external_id)
-    if email:
-        keys.append("email:" + hashlib.sha256(email.encode()).hexdigest())
-    return keys
-
-
-def deleted_since(
-    ws: Workspace, store_id: str, external_id: str | None, email: str | None, version: datetime
-) -> bool:
-    """True when the person was erased at or after ``version``.
-
-    An event that names the person by id and email, older than the erasure of one
-    of them, says they were one person then: the erasure is extended to the other
-    (its tombstone, and a record known only by it), as it would have been had the
-    erasure arrived after this event.
-    """
-    keys = tombstone_keys(external_id, email)
-    times = [ws.marker(store_id, DELETED, key) for key in keys]
-    erased_at = max((t for t in times if t is not None and t >= version), default=None)
-    if erased_at is None:
-        return False
-    if len(keys) > 1 and any(t is None or t < erased_at for t in times):
-        erase_person(ws, store_id, external_id, email, erased_at)
-    return True
-
-
-def find_customer(
-    ws: Workspace,
-    store_id: str,
-    external_id: str | None,
-    email: str | None,
-    *,
-    pos_id: str | None = None,
-    phone: str | None = None,
-    at: datetime | None = None,
-) -> Customer | None:
-    """The customer with this id, else the one with this email that has no other id.
-
-    Named by an email alone as of ``at``, which no one has now, it is the customer who
-    had it then and has left it since (``former_holder``). Only someone named by
-    neither (a contact or a buyer known by a point-of-sale id or a phone number alone)
-    is found by the pos_id, else the phone, a customer holds.
-    """
-    if external_id:
-        customer = ws.customer_by_external_id(store_id, external_id)
-        if customer is not None:
-            return customer
-    if email:
-        customer = ws.customer_by_email(store_id, email)
-        if customer is not None and (external_id is None or customer.external_id is None):
-            return customer
-        if customer is None and external_id is None and at is not None:
-            return former_holder(ws, store_id, email, at)
-    if external_id or email:
-        return None
-    if pos_id:
-        return ws.customer_by_pos_id(store_id, pos_id)
-    return ws.customer_by_phone(store_id, phone) if phone else None
-
-
-def former_holder(ws: Workspace, store_id: str, email: str, at: datetime) -> Customer | None:
-    """The customer who left ``email`` first after ``at``: an event naming the address
-    alone as of then was theirs (delivered before they left it, it found them; one
-    from before they had it was merged into them when they took it)."""
-    left = [(until, person) for person, until in ws.former_owners(store_id, email) if until > at]
-    if not left:
-        return None
-    return min(left, key=lambda entry: (entry[0], naming_order(entry[1])))[1]
-
-
-def create_customer(
-    ws: Workspace,
-    store_id: str,
-    external_id: str | None,
-    email: str | None,
-    version: datetime = IMPLIED_VERSION,
-) -> Customer:
-    customer = Customer(
-        uid=new_uid(), store_id=store_id, external_id=external_id, email=email, version_at=version
-    )
-    ws.add(customer)
-    return customer
-
-
-def claim_id(customer: Customer, external_id: str, at: datetime) -> None:
-    """The store's id names this customer as of ``at`` (kept as a register, so an
-    erasure as of a later time takes the id away with the rest)."""
-    if customer.external_id is None:
-        customer.external_id = external_id
-    if customer.external_id == external_id:
-        set_field(customer, ID_SEEN, external_id, IMPLIED, at)
 
 
 def write_profile(
@@ -345,15 +242,6 @@ def follow_unsubscribe(ws: Workspace, customer: Customer, left_at: datetime) -> 
             ws.add_suppression(customer.store_id, address, UNSUBSCRIBED, until, reason)
 
 
-def erased_since(ws: Workspace, customer: Customer, at: datetime) -> bool:
-    """Whether this customer's person was erased at or after ``at``."""
-    for key in tombstone_keys(customer.external_id, customer.email):
-        erased_at = ws.marker(customer.store_id, DELETED, key)
-        if erased_at is not None and erased_at >= at:
-            return True
-    return False
-
-
 def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -> str:
     """customers/create and customers/update: both upsert."""
     version = payload.updated_at or ctx.event_time
@@ -431,96 +319,3 @@ def upsert_embedded_customer(
     if email and (embedded is None or embedded.email is None):
         set_implied_email(ws, customer, email, version)
     return customer
-
-
-def apply_customer_delete(ws: Workspace, ctx: EventContext, payload: CustomerDeletePayload) -> str:
-    erase_person(ws, ctx.store_id, payload.id, payload.email, ctx.event_time)
-    return APPLIED
-
-
-def erase_person(
-    ws: Workspace, store_id: str, external_id: str | None, email: str | None, at: datetime
-) -> None:
-    """Erase what is known of the person up to ``at``; a tombstone keeps it erased.
-
-    Named by id and email, the person may still be two records: the customer with
-    the id and a contact known only by the email (merged once the id is seen with
-    the email). Both are erased, as the merged record would have been.
-    """
-    # (named by an address left since, it is whoever had it then: see find_customer)
-    customer = find_customer(ws, store_id, external_id, email, at=at)
-    keys = tombstone_keys(external_id, email)
-    ws.erased_names.append((store_id, external_id, email))
-    if email:  # (whoever had it before: the address is the person's data too)
-        ws.erase_former_emails(store_id, "email", email, at)
-    if customer is None:
-        _bury(ws, store_id, keys, at)
-    else:
-        _erase_customer(ws, customer, keys, at)
-    if external_id and email:
-        contact = ws.customer_by_email(store_id, email)
-        if contact is not None and contact is not customer and contact.external_id is None:
-            _erase_customer(ws, contact, keys, at)
-
-
-def honour_erasures(ws: Workspace, customer: Customer) -> None:
-    """A record that carries an id or an email erased at some time holds nothing of
-    the person up to then, and its other id or email is erased as of then too: as if
-    it had carried both when the erasure arrived (delivered in that order, the
-    erasure would have found it)."""
-    keys = tombstone_keys(customer.external_id, customer.email)
-    times = [ws.marker(customer.store_id, DELETED, key) for key in keys]
-    erased_at = max((t for t in times if t is not None), default=None)
-    if erased_at is None:
-        return
-    if min(t or IMPLIED_VERSION for t in times) < erased_at or written_until(customer, erased_at):
-        _erase_customer(ws, customer, keys, erased_at)
-
-
-def _nameable(customer: Customer) -> bool:
-    """Whether an event can still name the customer (find_customer)."""
-    return any(
-        value is not None
-        for value in (
-            customer.external_id,
-            customer.email,
-            customer.pos_id,
-            customer.sms_phone_number,
-        )
-    )
-
-
-def _bury(ws: Workspace, store_id: str, keys: list[str], at: datetime) -> None:
-    for key in set(keys):
-        previous = ws.marker(store_id, DELETED, key)
-        if previous is None or previous < at:
-            ws.set_marker(store_id, DELETED, key, at)
-
-
-def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: datetime) -> None:
-    """Facts newer than the deletion (an order placed after it, delivered first)
-    survive it, so the outcome does not depend on delivery order."""
-    store_id = customer.store_id
-    ws.erased_names.append((store_id, customer.external_id, customer.email))
-    _bury(ws, store_id, keys + tombstone_keys(customer.external_id, customer.email), at)
-    ws.erasures.append((store_id, customer.uid, customer.email, at))
-    erase_held_traces(ws, store_id, customer.uid, customer.email, at)
-    ws.erase_former_emails(store_id, "customer_uid", customer.uid, at)
-    old_email, old_external_id = customer.email, customer.external_id
-    kept = forget_until(customer, at)
-    if not has_field(customer, ID_SEEN):
-        customer.external_id = None
-    ws.reindex_customer(customer, old_email, old_external_id)
-    if not kept or not _nameable(customer):
-        # With nothing left to name it by, no event can name the record again: what
-        # remains (an unsubscribe's flag) lives on in the suppression list.
-        ws.remove_customer(customer)
-    if old_email is not None:  # (its sign-up's wait followed the flag just erased)
-        settle(ws, store_id, old_email)
-    if not kept or not _nameable(customer):
-        return
-    if customer.version_at <= at:
-        customer.version_at = IMPLIED_VERSION
-    ws.touch(customer)
-    ws.aggregates_due.add((store_id, customer.uid))
-    settle_surviving_carts(ws, customer, at)

@@ -12,15 +12,9 @@ from datetime import datetime
 
 from winback.apply.context import APPLIED, STALE, EventContext
 from winback.shoppers import optin
-from winback.shoppers.apply import (
-    claim_id,
-    create_customer,
-    deleted_since,
-    erased_since,
-    find_customer,
-    follow_unsubscribe,
-    write_profile,
-)
+from winback.shoppers.apply import follow_unsubscribe, write_profile
+from winback.shoppers.erasure import deleted_since, erased_since
+from winback.shoppers.identity import claim_id, create_customer, find_customer
 from winback.shoppers.model import CONSENT, PENDING_OPT_IN, UNSUBSCRIBED, Customer
 from winback.shoppers.payloads import CustomerPayload, SubscribePayload, UnsubscribePayload
 from winback.shoppers.profile import EXPLICIT, IMPLIED

@@ -18,7 +18,8 @@ from typing import Any
 from winback.apply.context import APPLIED, STALE, EventContext, Payload
 from winback.carts.payloads import CartPayload
 from winback.intake.topics import Topic
-from winback.shoppers.apply import deleted_since, upsert_embedded_customer
+from winback.shoppers.apply import upsert_embedded_customer
+from winback.shoppers.erasure import deleted_since
 from winback.storage.workspace import Workspace
 from winback.tracking.events import BROWSER, IDENTIFY
 from winback.tracking.model import Visitor, VisitorClaim
