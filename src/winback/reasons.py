@@ -111,6 +111,6 @@ def json_kind(value: Any) -> str:
 
 def without_personal_value(reason: str) -> str:
     """``reason`` for a log line: an address or phone number it quotes left out. The
-    integration log keeps the whole reason, and an erasure reaches it there; a line
-    already shipped to a log store is out of reach."""
+    integration log keeps the whole reason, in the store's own database, for its
+    developer; a log line is copied to places winback never sees again."""
     return _PERSONAL_VALUE.sub("the value ", reason)
