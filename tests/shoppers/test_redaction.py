@@ -139,3 +139,19 @@ def test_a_refused_body_names_the_person_by_id_where_payloads_do_or_by_email_any
 )
 def test_an_id_in_a_refused_body_is_read_as_ids_are_kept(body: bytes, named: bool) -> None:
     assert _names(body, {"42"}, set()) is named
+
+
+def test_an_emptied_refusal_keeps_its_reason_without_the_value_it_quoted(
+    store: StoreClient,
+) -> None:
+    # Given a refusal naming a customer by id, refused for the phone number she typed
+    _refused(store, b'{"id": "c9", "email": "c9@example.com", "sms_phone_number_e164": "+1 5x"}')
+    [before] = _refusals(store)
+    assert "+1 5x" in before["reason"]
+    # When she is erased
+    _erase(store, {"id": "c9"})
+    # Then the refusal is emptied, and its reason says what was wrong without the number
+    [after] = _refusals(store)
+    assert _emptied([after]) == [True]
+    assert after["reason"].startswith("the value is not a phone number")
+    assert after["pointer"] == before["pointer"] == "/sms_phone_number_e164"

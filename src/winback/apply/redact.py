@@ -3,8 +3,9 @@
 A refused delivery is kept whole so that a store's developer can see what was
 wrong with it, and ``/api/v1/events`` shows it: after an erasure, one that names
 the person (by the store's customer id where a payload names a customer, or by
-an email of theirs anywhere in it) is emptied, its reason kept. It was never
-applied, so no replay reads it.
+an email of theirs anywhere in it) is emptied, its reason kept without the
+address or phone number it may quote. It was never applied, so no replay reads
+it.
 
 The deliveries that were applied keep their bodies: ``winback replay`` rebuilds
 the store from them, and which of them an erasure wipes entirely is not known
@@ -21,6 +22,7 @@ from typing import Any
 import orjson
 
 from winback.fields import to_external_id
+from winback.reasons import without_personal_value
 from winback.storage.redaction import refusals_mentioning
 from winback.storage.workspace import Workspace
 
@@ -39,7 +41,8 @@ def empty_refusals_of_erased(ws: Workspace) -> None:
     for store_id, (ids, emails) in by_store.items():
         for row in refusals_mentioning(ws.conn, store_id, ids, emails):
             if _names(bytes(row.body), ids, emails):
-                ws.redacted_bodies[row.seq] = b""
+                reason = row.reason and without_personal_value(row.reason)
+                ws.redacted_bodies[row.seq] = (b"", reason)
 
 
 def _names(body: bytes, ids: set[str], emails: set[str]) -> bool:

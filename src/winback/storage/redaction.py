@@ -60,6 +60,7 @@ def refusals_mentioning(
         select(
             raw_events.c.seq,
             raw_events.c.body,
+            raw_events.c.reason,
         ).where(
             raw_events.c.store_id == store_id,
             raw_events.c.outcome == "rejected",
@@ -105,8 +106,8 @@ def _escape_format(data: bytes) -> str:
     )
 
 
-def rewrite_bodies(conn: Connection, bodies: dict[int, bytes]) -> None:
-    """Replace logged bodies (seq -> body) and note when."""
+def rewrite_bodies(conn: Connection, bodies: dict[int, tuple[bytes, str | None]]) -> None:
+    """Replace logged bodies and their reasons (seq -> (body, reason)) and note when."""
     if not bodies:
         return
     now = datetime.now(UTC)
@@ -114,6 +115,9 @@ def rewrite_bodies(conn: Connection, bodies: dict[int, bytes]) -> None:
         conn,
         update(raw_events)
         .where(raw_events.c.seq == bindparam("b_seq"))
-        .values(body=bindparam("b_body"), redacted_at=now),
-        [{"b_seq": seq, "b_body": body} for seq, body in bodies.items()],
+        .values(body=bindparam("b_body"), reason=bindparam("b_reason"), redacted_at=now),
+        [
+            {"b_seq": seq, "b_body": body, "b_reason": reason}
+            for seq, (body, reason) in bodies.items()
+        ],
     )

@@ -85,9 +85,9 @@ class Workspace:
         self.activities: list[dict[str, Any]] = []
         self.erasures: list[tuple[str, str, str | None, datetime]] = []
         # Whom the batch erased (store, an id or an email of theirs), and the logged
-        # bodies to write instead (seq -> body): see apply/redact.py
+        # bodies and reasons to write instead (seq -> both): see apply/redact.py
         self.erased_names: list[tuple[str, str | None, str | None]] = []
-        self.redacted_bodies: dict[int, bytes] = {}
+        self.redacted_bodies: dict[int, tuple[bytes, str | None]] = {}
         self.coupons_used: list[CouponUse] = []
         self.visitors: dict[Key, Visitor | None] = {}
         self.visitor_claims: list[VisitorClaim] = []
