@@ -24,6 +24,20 @@ def winback_environment(data_dir: Path, **variables: str) -> dict[str, str]:
     return kept | {"WINBACK_DATA_DIR": str(data_dir), "WINBACK_LOG_LEVEL": "warning"} | variables
 
 
+def run_winback(
+    command: list[str], data_dir: Path, **variables: str
+) -> subprocess.CompletedProcess[str]:
+    """``winback COMMAND`` run to its end in ``winback_environment``, its output kept."""
+    return subprocess.run(
+        [WINBACK, *command],
+        env=winback_environment(data_dir, **variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @contextmanager
 def running(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
     """``winback COMMAND`` running, its output piped; it and what it started are

@@ -3,22 +3,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.processes import run_winback
 from winback.config import (
     APPLY_BATCH_IN_SERVER,
     APPLY_BATCH_IN_WORKER,
     ConfigError,
     load_settings,
 )
-
-WINBACK = str(Path(sys.executable).parent / "winback")
 
 
 def test_the_applier_batch_defaults_by_the_process_it_runs_in() -> None:
@@ -105,16 +101,7 @@ def test_a_rate_limit_may_be_infinite_meaning_no_limit() -> None:
 def test_a_port_option_out_of_range_is_refused_before_anything_is_made(
     command: list[str], tmp_path: Path
 ) -> None:
-    env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path)}
-    env.pop("WINBACK_DATABASE_URL", None)
-    finished = subprocess.run(
-        [WINBACK, *command, "--port", "99999"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    finished = run_winback([*command, "--port", "99999"], tmp_path)
     assert finished.returncode == 2
     assert "--port" in finished.stderr and "65535" in finished.stderr
     assert "Traceback" not in finished.stdout + finished.stderr
@@ -125,11 +112,7 @@ def test_a_port_option_out_of_range_is_refused_before_anything_is_made(
 def test_a_bad_setting_stops_the_cli_with_what_is_wrong_and_no_traceback(
     command: list[str], tmp_path: Path
 ) -> None:
-    env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path), "WINBACK_APPLY_BATCH_SIZE": "0"}
-    env.pop("WINBACK_DATABASE_URL", None)
-    finished = subprocess.run(
-        [WINBACK, *command], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    finished = run_winback(command, tmp_path, WINBACK_APPLY_BATCH_SIZE="0")
     assert finished.returncode == 2
     refusal = "winback: WINBACK_APPLY_BATCH_SIZE must be at least 1, got '0'"
     assert finished.stderr.strip() == refusal
@@ -141,11 +124,8 @@ def test_a_bad_setting_stops_the_cli_with_what_is_wrong_and_no_traceback(
 def test_an_unreachable_database_stops_the_cli_with_one_line(
     command: list[str], tmp_path: Path
 ) -> None:
-    env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path)}
-    env["WINBACK_DATABASE_URL"] = "postgresql://postgres@127.0.0.1:1/winback"  # (nothing there)
-    finished = subprocess.run(
-        [WINBACK, *command], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    nothing_there = "postgresql://postgres@127.0.0.1:1/winback"
+    finished = run_winback(command, tmp_path, WINBACK_DATABASE_URL=nothing_there)
     assert finished.returncode == 1
     assert finished.stderr.startswith("winback: the database cannot be reached: ")
     assert "port 1" in finished.stderr and len(finished.stderr.splitlines()) == 1
@@ -302,16 +282,6 @@ def test_a_queue_url_winback_cannot_use_is_refused(raw: str, shown: str) -> None
     assert str(refused.value) == f"WINBACK_QUEUE_URL {QUEUE_URL_FORM}, got {shown!r}"
 
 
-def _winback(
-    command: list[str], data_dir: Path, **variables: str
-) -> subprocess.CompletedProcess[str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("WINBACK_")}
-    env |= {"WINBACK_DATA_DIR": str(data_dir), **variables}
-    return subprocess.run(
-        [WINBACK, *command], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
 @pytest.mark.parametrize(
     ("name", "raw", "shown"),
     [
@@ -325,7 +295,7 @@ def _winback(
 def test_a_url_winback_cannot_use_stops_the_cli_with_one_line(
     command: list[str], name: str, raw: str, shown: str, tmp_path: Path
 ) -> None:
-    finished = _winback(command, tmp_path, **{name: raw})
+    finished = run_winback(command, tmp_path, **{name: raw})
 
     assert finished.returncode == 2
     assert finished.stderr.startswith(f"winback: {name} must be ")
@@ -355,7 +325,7 @@ def test_a_data_dir_winback_cannot_use_stops_the_cli_with_one_line_naming_it(
     data = tmp_path / "data"
     arrange(data)
 
-    finished = _winback(["store", "list"], data)
+    finished = run_winback(["store", "list"], data)
 
     assert finished.returncode == 2
     assert finished.stderr == f"winback: {fault.format(data=data)}\n"
@@ -364,7 +334,7 @@ def test_a_data_dir_winback_cannot_use_stops_the_cli_with_one_line_naming_it(
 
 def test_a_data_dir_that_cannot_be_made_stops_the_cli_naming_it() -> None:
     # (/proc takes no new directory, even from root)
-    finished = _winback(["store", "list"], Path("/proc/winback-data"))
+    finished = run_winback(["store", "list"], Path("/proc/winback-data"))
 
     assert finished.returncode == 2
     assert finished.stderr.startswith(

@@ -4,15 +4,14 @@ address or phone number of a person, which no erasure could reach there."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import httpx
 
 from tests.processes import (
-    WINBACK,
     line_naming,
     listening_ports,
+    run_winback,
     running,
     winback_environment,
 )
@@ -20,15 +19,8 @@ from winback.reasons import without_personal_value
 
 
 def test_a_refused_address_or_phone_number_stays_out_of_the_servers_log(tmp_path: Path) -> None:
+    store = json.loads(run_winback(["store", "create", "--name", "Shop"], tmp_path).stdout)
     env = winback_environment(tmp_path, WINBACK_LOG_LEVEL="info", WINBACK_LOG_JSON="1")
-    made = subprocess.run(
-        [WINBACK, "store", "create", "--name", "Shop"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    store = json.loads(made.stdout)
     refused = {"id": "c1", "email": "jo.doe@@example.com", "sms_phone_number_e164": "+1 555 x"}
 
     with running(["serve", "--port", "0"], env) as process:

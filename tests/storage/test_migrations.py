@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select, text
 
 from tests.conftest import POSTGRES_UP, _fresh_postgres_database
+from tests.processes import run_winback
 from winback.storage.engine import make_engine
 from winback.storage.migrate import SchemaAhead, alembic_config, upgrade_to_head
 from winback.storage.schema import Money, UTCDateTime, feed_runs, metadata
@@ -222,16 +220,8 @@ def test_a_schema_newer_than_this_winback_stops_the_cli_with_one_line(tmp_path: 
     engine = make_engine(f"sqlite:///{tmp_path / 'winback.db'}")
     _stamp_a_newer_revision(engine)
     engine.dispose()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("WINBACK_")}
 
-    finished = subprocess.run(
-        [str(Path(sys.executable).parent / "winback"), "migrate"],
-        env=env | {"WINBACK_DATA_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    finished = run_winback(["migrate"], tmp_path)
 
     assert finished.returncode == 2
     assert finished.stderr.startswith("winback: the database's schema (revision zzzz_future)")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -14,11 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from tests.processes import run_winback
 from winback.config import ConfigError, load_settings
 from winback.errors import InvalidPayload, Unauthorized
 from winback.stores.service import create_store, rotate_key, store_for_key
-
-WINBACK = str(Path(sys.executable).with_name("winback"))
 
 
 def test_a_second_rotation_ends_the_grace_of_the_first_key(engine: Engine) -> None:
@@ -96,13 +93,8 @@ def test_a_grace_setting_over_a_year_is_refused_at_start() -> None:
 def test_the_cli_rotates_with_the_grace_setting_and_refuses_an_endless_one(
     tmp_path: Path,
 ) -> None:
-    env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path)}
-    env.pop("WINBACK_DATABASE_URL", None)
-
     def winback(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [WINBACK, *args], env=env | extra, capture_output=True, text=True, timeout=60
-        )
+        return run_winback(list(args), tmp_path, **extra)
 
     created = winback("store", "create", "--name", "Shop")
     store_id = json.loads(created.stdout)["store_id"]

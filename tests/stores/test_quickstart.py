@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from tests.processes import run_winback
 from winback.config import ConfigError
 from winback.stores.quickstart import quickstart_store
 from winback.stores.service import list_stores, rotate_key, store_for_key
-
-WINBACK = str(Path(sys.executable).parent / "winback")
 
 
 def test_the_first_run_makes_a_store_and_keeps_its_key_for_the_owner_only(
@@ -84,16 +80,8 @@ def test_a_file_naming_a_store_of_another_database_is_refused(
 
 def test_quickstart_on_a_broken_file_says_so_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "quickstart-store.json").write_text("{not json")
-    env = {name: value for name, value in os.environ.items() if not name.startswith("WINBACK_")}
 
-    finished = subprocess.run(
-        [WINBACK, "quickstart", "--port", "0"],
-        env=env | {"WINBACK_DATA_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    finished = run_winback(["quickstart", "--port", "0"], tmp_path)
 
     assert finished.returncode == 2
     [line] = finished.stderr.splitlines()
