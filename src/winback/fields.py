@@ -354,30 +354,57 @@ def version_ahead(updated_at: datetime, now: datetime) -> str | None:
     )
 
 
-def _birthdate(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    text = str(value).strip()
+def calendar_date(text: str) -> str:
+    """A calendar date written ``YYYY-MM-DD``, as written (a webhook's and a file's rule)."""
+    stripped = text.strip()
+    if _DATE.fullmatch(stripped) is None:
+        raise ValueError(f"{text!r} is not a date written YYYY-MM-DD")
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text).isoformat()
+        date.fromisoformat(stripped)
     except ValueError:
-        pass
-    raise ValueError(f"{text!r} is not a date as YYYY-MM-DD")
+        raise ValueError(f"{text!r} is not a real date") from None
+    return stripped
 
 
-_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+# (not fromisoformat alone: it also takes week dates such as 2020-W01-1)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def phone_e164(text: str) -> str:
+    """A phone number in international form, normalised to E.164 (``+4915112345678``).
+
+    The same rule for a webhook's ``sms_phone_number_e164`` and an import's
+    ``sms_phone_number``: a number one store can send either way is one number.
+    """
+    compact = _PHONE_SEPARATORS.sub("", text)
+    if compact.startswith("00"):
+        # 00 is how most of the world dials out: "0049..." is "+49..."
+        compact = "+" + compact[2:]
+    if _E164.fullmatch(compact) is None:
+        raise ValueError(
+            f"{text!r} {NOT_A_PHONE} in E.164 form: + (or 00), the country code and"
+            " the number, 7 to 15 digits in all"
+        )
+    return compact
+
+
+# E.164 allows 15 digits; the shortest numbers in use (country code and
+# subscriber number together) have 7.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # What people write between the digits of a phone number.
-_PHONE_SEPARATORS = str.maketrans("", "", " -().")
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _birthdate(value: Any) -> str | None:
+    return None if _blank(value) else calendar_date(str(value))
 
 
 def _e164(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    text = str(value).strip().translate(_PHONE_SEPARATORS)
-    if _E164.fullmatch(text) is None:
-        raise ValueError(f"{value!r} {NOT_A_PHONE} in E.164 form (+ and up to 15 digits)")
-    return text
+    return None if _blank(value) else phone_e164(str(value))
 
 
 def format_money(value: Decimal | None) -> str | None:

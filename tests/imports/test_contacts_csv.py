@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from winback.imports import ImportedContact, ImportRefused, RowError, parse_contacts_csv
+from winback.shoppers.payloads import CustomerPayload
 
 HEADER = (
     "id,pos_id,email,sms_phone_number,first_name,last_name,created_at,opt_in_status,gender,"
@@ -91,7 +93,8 @@ def test_unknown_columns_are_kept_in_info() -> None:
         (
             "sms_phone_number",
             "0151 234",
-            "'0151 234' is not an international phone number (+ and country code)",
+            "'0151 234' is not a phone number in E.164 form: + (or 00), the country code and"
+            " the number, 7 to 15 digits in all",
         ),
     ],
 )
@@ -163,3 +166,45 @@ def test_a_semicolon_separated_file_is_refused_saying_commas_are_needed() -> Non
         "; the header reads as one column holding semicolons: the columns must be separated "
         "by commas"
     )
+
+
+@pytest.mark.parametrize(
+    ("cell", "kept"),
+    [
+        ("+49 151 2345 6789", "+4915123456789"),
+        ("0049 (151) 2345-6789", "+4915123456789"),
+        ("+2907123", "+2907123"),
+        ("+12345", None),
+        ("0151 2345 6789", None),
+        ("+1234567890123456", None),
+    ],
+)
+def test_a_phone_number_is_read_as_a_webhook_reads_it(cell: str, kept: str | None) -> None:
+    """One store may send a shopper's number in a webhook and in a file: one rule for both."""
+    [row] = contacts(f"email,sms_phone_number\na@example.com,{cell}\n")
+    try:
+        by_webhook = CustomerPayload.model_validate(
+            {"email": "a@example.com", "sms_phone_number_e164": cell}
+        ).sms_phone_number_e164
+    except ValidationError:
+        by_webhook = None
+
+    by_file = row.payload.sms_phone_number_e164 if isinstance(row, ImportedContact) else None
+    assert by_file == by_webhook == kept
+
+
+@pytest.mark.parametrize(
+    ("cell", "kept"),
+    [("1990-02-28", "1990-02-28"), ("1990-W09-3", None), ("1990-02-30", None)],
+)
+def test_a_birthdate_is_read_as_a_webhook_reads_it(cell: str, kept: str | None) -> None:
+    [row] = contacts(f"email,birthdate\na@example.com,{cell}\n")
+    try:
+        by_webhook = CustomerPayload.model_validate(
+            {"email": "a@example.com", "birthdate": cell}
+        ).birthdate
+    except ValidationError:
+        by_webhook = None
+
+    by_file = row.payload.birthdate if isinstance(row, ImportedContact) else None
+    assert by_file == by_webhook == kept

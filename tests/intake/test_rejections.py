@@ -217,14 +217,14 @@ INVALID_BODIES = [
         "customers/update",
         {**CUSTOMER, "birthdate": "10/12/1815"},
         "/birthdate",
-        "'10/12/1815' is not a date as YYYY-MM-DD",
+        "'10/12/1815' is not a date written YYYY-MM-DD",
     ),
     (
         "a birthdate that is no date",
         "customers/update",
         {**CUSTOMER, "birthdate": "1815-02-30"},
         "/birthdate",
-        "'1815-02-30' is not a date as YYYY-MM-DD",
+        "'1815-02-30' is not a real date",
     ),
     (
         "a phone number without its country code",

@@ -13,11 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from winback.fields import calendar_date, phone_e164
 from winback.imports.cells import (
     CellError,
-    parse_date,
     parse_flag,
-    parse_phone,
     parse_timestamp,
     read_cell,
     split_list,
@@ -43,10 +42,10 @@ ADDRESS_COLUMNS = (
 )
 # Columns read with a parser: column -> (payload field, parser).
 PARSED_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "sms_phone_number": ("sms_phone_number_e164", parse_phone),
+    "sms_phone_number": ("sms_phone_number_e164", phone_e164),
     "created_at": ("created_at", parse_timestamp),
     "opt_in_status": ("accepts_marketing", parse_flag),
-    "birthdate": ("birthdate", parse_date),
+    "birthdate": ("birthdate", calendar_date),
     "extra_shopper_tags": ("tags", lambda text: split_list(text, ";")),
 }
 KNOWN = {*PLAIN_COLUMNS, *ADDRESS_COLUMNS, *PARSED_COLUMNS}
