@@ -305,10 +305,6 @@ class Settings:
             return self.apply_batch_size
         return APPLY_BATCH_IN_SERVER if process == "server" else APPLY_BATCH_IN_WORKER
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.resolved_database_url.startswith("sqlite")
-
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from the environment; raise ConfigError on a bad value."""

@@ -8,7 +8,7 @@ import pytest
 
 from winback.catalog.payloads import Category
 from winback.feeds import FeedProduct, RowError, parse_feed
-from winback.feeds.items import parse_availability, parse_categories, parse_price
+from winback.feeds.items import PARSED, parse_availability, parse_price
 
 HEADER = "id,title,link,price"
 
@@ -122,10 +122,10 @@ def test_no_availability_leaves_it_unknown_and_for_sale() -> None:
 
 
 def test_categories_split_on_pipes_and_keep_each_path_whole() -> None:
-    assert parse_categories("Home>Kitchen >  Knives| Gifts |Home > Kitchen > Knives") == [
+    assert PARSED["product_type"]("Home>Kitchen >  Knives| Gifts |Home > Kitchen > Knives") == (
         "Home > Kitchen > Knives",
         "Gifts",
-    ]
+    )
 
 
 def test_mandatory_columns_left_empty_are_each_reported() -> None:

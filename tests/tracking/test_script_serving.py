@@ -74,7 +74,7 @@ def test_a_revalidation_with_the_etag_is_answered_304_without_a_body(
 def test_the_versioned_url_is_cacheable_for_a_year_and_an_old_version_is_not(
     server: LiveServer,
 ) -> None:
-    current, _ = raw_get(server, tracking_script().url_path, IDENTITY)
+    current, _ = raw_get(server, f"/track.js?v={tracking_script().version}", IDENTITY)
     outdated, body = raw_get(server, "/track.js?v=0000000000000000", IDENTITY)
 
     assert current.headers["cache-control"] == "public, max-age=31536000, immutable"

@@ -91,11 +91,6 @@ def parse_availability(text: str) -> str:
     return normalized
 
 
-def parse_categories(text: str) -> list[str]:
-    """``A > B|C`` -> ``["A > B", "C"]``: each ``|`` part is one category, its path kept whole."""
-    return list(_category_paths(text))
-
-
 def _category_paths(text: str) -> tuple[str, ...]:
     paths = dict.fromkeys(_category_path(part) for part in text.split("|"))
     paths.pop("", None)
@@ -147,7 +142,7 @@ PARSED: dict[str, Callable[[str], Any]] = {
     "sale_price": parse_price,
     "availability": parse_availability,
     "product_type": _category_paths,
-    "additional_image_link": lambda text: _image_links(text),
+    "additional_image_link": _image_links,
     "item_group_id": _id,
     "sku": _short_text,
     "brand": _short_text,

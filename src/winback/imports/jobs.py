@@ -11,7 +11,6 @@ from winback.imports.problems import RowError
 # What is imported.
 ORDERS = "orders"
 CONTACTS = "contacts"
-KINDS = (ORDERS, CONTACTS)
 
 # Job statuses.
 QUEUED = "queued"

@@ -17,20 +17,6 @@ PENDING_OPT_IN = "pending_opt_in"
 # The marker kind holding the time of an address's last consent change.
 CONSENT = "consent"
 
-SUPPRESSION_TYPES = frozenset(
-    {
-        "unsubscribed",
-        "manually_suppressed",
-        "hard_bounce",
-        "soft_bounce",
-        "spam_complaint",
-        "pending_opt_in",
-        "domain_suppressed",
-        "deleted",
-        "suspected_as_spam",
-    }
-)
-
 
 @dataclass
 class Customer:

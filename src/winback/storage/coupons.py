@@ -103,14 +103,6 @@ def get(engine: Engine, store_id: str, coupon_id: int) -> Coupon:
     return _coupon(row)
 
 
-def by_code(engine: Engine, store_id: str, code: str) -> Coupon | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(coupons).where(coupons.c.store_id == store_id, coupons.c.code == code)
-        ).first()
-    return _coupon(row) if row else None
-
-
 def page(
     engine: Engine,
     store_id: str,

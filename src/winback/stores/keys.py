@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import secrets
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -32,11 +31,6 @@ def generate_store_id() -> str:
 
 def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def key_matches(key: str, stored_hash: str) -> bool:
-    """Compare in constant time so the answer leaks nothing through timing."""
-    return hmac.compare_digest(hash_api_key(key), stored_hash)
 
 
 def by_any_key(keys: Sequence[str | None], check: Callable[[str], T]) -> T:

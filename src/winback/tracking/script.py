@@ -21,11 +21,6 @@ class Script:
     gzipped: bytes
     version: str
 
-    @property
-    def url_path(self) -> str:
-        """The versioned URL, cacheable for a year (the plain one is revalidated hourly)."""
-        return f"/track.js?v={self.version}"
-
 
 @functools.cache
 def tracking_script() -> Script:
