@@ -118,7 +118,7 @@ class Applier:
         wakeup: Wakeup | None = None,
     ) -> None:
         """``work_out_first``: on SQLite, work each batch out before taking the write
-        lock (see ``_apply_batch``). For an applier in a process of its own: beside
+        lock (see ``apply_pending``). For an applier in a process of its own: beside
         the HTTP side in one interpreter, holding the lock through the work kept the
         raw log's writer off the interpreter too, and the applier needs that share
         (measured: lag p99 at saturation 0.56 s with, 0.22 s without).

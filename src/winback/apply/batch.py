@@ -15,7 +15,6 @@ from winback.apply.dispatch import apply_payload
 from winback.apply.item import ApplyItem
 from winback.apply.redact import empty_refusals_of_erased
 from winback.carts.model import CART_ERASED
-from winback.carts.payloads import CartPayload
 from winback.catalog.description import ProductDescription
 from winback.catalog.model import Product
 from winback.catalog.payloads import ProductPayload
@@ -25,7 +24,7 @@ from winback.intake.checked import CheckedEvents
 from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload
 from winback.orders.apply import DELETED as ORDER_DELETED
-from winback.orders.payloads import OrderPayload
+from winback.orders.payloads import OrderPayload, Purchase
 from winback.shoppers.erasure import DELETED as CUSTOMER_DELETED
 from winback.shoppers.erasure import tombstone_keys
 from winback.shoppers.model import CONSENT
@@ -128,11 +127,10 @@ def _people(item: ApplyItem) -> list[tuple[str | None, str | None]]:
     payload = item.payload
     if isinstance(payload, CustomerPayload):
         return [(payload.id, payload.email)]
-    if isinstance(payload, (OrderPayload, CartPayload)):
-        buyer_id = payload.customer.id if payload.customer else None
-        buyer_email = payload.customer.email if payload.customer else None
+    if isinstance(payload, Purchase):
+        own_email = payload.customer.email if payload.customer else None
         # The buyer is checked against erasures by the order's email and by its own.
-        return [(buyer_id, payload.buyer_email), (buyer_id, buyer_email)]
+        return [(payload.buyer_id, payload.buyer_email), (payload.buyer_id, own_email)]
     if isinstance(payload, SubscribePayload):
         return [(payload.customerId, payload.email)]
     if isinstance(payload, UnsubscribePayload):
@@ -145,10 +143,10 @@ def _people(item: ApplyItem) -> list[tuple[str | None, str | None]]:
 def _named_otherwise(item: ApplyItem) -> tuple[str | None, str | None]:
     """The (pos_id, phone) a customer or buyer named by neither id nor email is found by."""
     payload = item.payload
-    person = payload.customer if isinstance(payload, (OrderPayload, CartPayload)) else payload
+    person = payload.customer if isinstance(payload, Purchase) else payload
     if not isinstance(person, CustomerPayload) or person.id or person.email:
         return None, None
-    if isinstance(payload, (OrderPayload, CartPayload)) and payload.buyer_email:
+    if isinstance(payload, Purchase) and payload.buyer_email:
         return None, None
     return person.pos_id, person.sms_phone_number_e164
 
@@ -170,7 +168,7 @@ def _preload(ws: Workspace, items: list[ApplyItem]) -> None:
         elif phone:
             wanted["phones"].add(phone)
         payload = item.payload
-        if isinstance(payload, (OrderPayload, CartPayload)):
+        if isinstance(payload, Purchase):
             wanted["orders" if isinstance(payload, OrderPayload) else "carts"].add(payload.id)
         if item.visitor_id is not None:
             wanted["visitors"].add(item.visitor_id)
@@ -185,7 +183,7 @@ def _named_products(items: list[ApplyItem]) -> set[tuple[str, str]]:
     named: set[tuple[str, str]] = set()
     for item in items:
         payload = item.payload
-        if isinstance(payload, (OrderPayload, CartPayload)):
+        if isinstance(payload, Purchase):
             named.update(
                 (item.store_id, line.product_id) for line in payload.line_items if line.product_id
             )
@@ -311,7 +309,7 @@ _REASONS = {
 @dataclass
 class CarriedProducts:
     """Products as a batch left them stored, for the next batch of the same bulk load
-    (see ``apply_direct.DirectApplier``): given only while they are known to be exact."""
+    (see ``apply.direct.BulkApplier``): given only while they are known to be exact."""
 
     products: list[Product] = field(default_factory=list)
 

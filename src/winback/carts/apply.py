@@ -30,11 +30,10 @@ _CART_DATA_EXCLUDE = {"line_items", "customer", "abandoned_checkout_url"}
 def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     # updated_at is what abandoned-cart timing is measured from, so it is the version.
     version = payload.updated_at or ctx.event_time
-    currency = (payload.currency or ctx.store_currency).upper()
+    currency = payload.currency_in(ctx.store_currency)
     for line in payload.line_items:
         ensure_line_product(ws, ctx, line, currency, version)
-    buyer_id = payload.customer.id if payload.customer else None
-    if deleted_since(ws, ctx.store_id, buyer_id, payload.buyer_email, version):
+    if deleted_since(ws, ctx.store_id, payload.buyer_id, payload.buyer_email, version):
         # The shopper was erased after this cart: it goes with the rest of their data.
         _erase_cart_as_of(ws, ctx.store_id, payload.id, version)
         return STALE

@@ -44,9 +44,8 @@ def apply_order(
     ``updated_at``, else the time of the event."""
     version = version or payload.updated_at or ctx.event_time
     # Even a stale order tells who bought and what: those facts are kept.
-    currency = (payload.currency or ctx.store_currency).upper()
-    buyer_id = payload.customer.id if payload.customer else None
-    erased = deleted_since(ws, ctx.store_id, buyer_id, payload.buyer_email, version)
+    currency = payload.currency_in(ctx.store_currency)
+    erased = deleted_since(ws, ctx.store_id, payload.buyer_id, payload.buyer_email, version)
     buyer = (
         None
         if erased

@@ -1,4 +1,4 @@
-"""The order payload of the contract, also the base of the cart payload."""
+"""The order payload of the contract, and what a cart's shares with it (``Purchase``)."""
 
 from __future__ import annotations
 
@@ -153,13 +153,14 @@ class DiscountCode(BaseModel):
     type: str | None = None
 
 
-class OrderPayload(BaseModel):
+class Purchase(BaseModel):
+    """What an order and a cart both are: a buyer, lines, discounts and a total."""
+
     model_config = PAYLOAD_CONFIG
 
     id: ExternalId
-    created_at: UTCTime
+    created_at: OptionalTime = None
     updated_at: OptionalTime = None
-    name: str | None = None
     currency: Currency | None = None
     email: Email | None = None
     customer: EmbeddedCustomer | None = None
@@ -167,6 +168,32 @@ class OrderPayload(BaseModel):
     discount_codes: Annotated[list[DiscountCode], BeforeValidator(none_as_empty)] = Field(
         default_factory=list
     )
+    subtotal_price: Money | None = None
+    total_discounts: Discount | None = None
+    # Checked even when left out: the total is then the lines' sum, which must be
+    # exact too (after line_items, whose sum it checks).
+    total_price: Money | None = Field(default=None, validate_default=True)
+
+    _lines_total_kept_exactly = field_validator("total_price")(lines_sum_kept_exactly)
+
+    @property
+    def buyer_email(self) -> str | None:
+        if self.email:
+            return self.email
+        return self.customer.email if self.customer else None
+
+    @property
+    def buyer_id(self) -> str | None:
+        return self.customer.id if self.customer else None
+
+    def currency_in(self, store_currency: str) -> str:
+        """The purchase's currency; the store's when it says none."""
+        return (self.currency or store_currency).upper()
+
+
+class OrderPayload(Purchase):
+    created_at: UTCTime
+    name: str | None = None
     status: CodeOrName = None
     financial_status: CodeOrName = None
     fulfillment_status: CodeOrName = None
@@ -176,22 +203,10 @@ class OrderPayload(BaseModel):
     test: FlagOrNull = False
     channel: str | None = None
     taxes_included: bool | None = None
-    subtotal_price: Money | None = None
     total_line_items_price: Money | None = None
-    total_discounts: Discount | None = None
     total_shipping: Money | None = None
     total_tax: Money | None = None
-    # Checked even when left out: the total is then the lines' sum (see below).
-    total_price: Money | None = Field(default=None, validate_default=True)
     total_weight: Weight | None = None
-
-    _lines_total_kept_exactly = field_validator("total_price")(lines_sum_kept_exactly)
-
-    @property
-    def buyer_email(self) -> str | None:
-        if self.email:
-            return self.email
-        return self.customer.email if self.customer else None
 
     def computed_total(self) -> Decimal:
         """``total_price``, or the sum of the lines when a sender leaves it out."""
