@@ -32,7 +32,8 @@ from stats import median
 
 from winback.apply.applier import Applier
 from winback.errors import InvalidPayload
-from winback.intake.rawlog import APPLIED, append_events, rejected_event
+from winback.intake.rawlog import append_events, rejected_event
+from winback.outcomes import APPLIED
 from winback.storage.engine import derived, make_engine
 from winback.storage.schema import raw_events
 

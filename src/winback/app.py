@@ -13,7 +13,6 @@ import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -26,12 +25,11 @@ from winback.coupons.http import router as coupons_router
 from winback.errors import WinbackError
 from winback.feeds.http import router as feed_router
 from winback.imports.http import router as imports_router
-from winback.intake.backpressure import oldest_pending_age
 from winback.intake.http import router as intake_router
 from winback.logs import configure_logging
 from winback.metrics import APPLY_PENDING, exposition
 from winback.runtime import Runtime, build_runtime
-from winback.storage.schema import raw_events
+from winback.storage.pending import oldest_pending_age, pending_count
 from winback.stores.http import router as admin_router
 from winback.supervise import Apart, exit_with_parent
 from winback.tracking.http import router as tracking_router
@@ -113,7 +111,7 @@ def healthz(request: Request) -> JSONBody:
     runtime: Runtime = request.app.state.runtime
     try:
         with runtime.reader.connect() as conn:
-            pending = _pending_count(conn)
+            pending = pending_count(conn)
             oldest_waited = oldest_pending_age(conn, datetime.now(UTC))
     except Exception as error:
         # The cause names the database's host, port and driver: for the operator's
@@ -137,18 +135,13 @@ def healthz(request: Request) -> JSONBody:
     return JSONBody(body)
 
 
-def _pending_count(conn: Connection) -> int:
-    query = select(func.count()).select_from(raw_events).where(raw_events.c.outcome == "pending")
-    return int(conn.execute(query).scalar_one())
-
-
 def metrics(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     # The backlog as it is now, whoever applies it (another process may): counted
     # here, not by the applier, which knows only what it took.
     try:
         with runtime.reader.connect() as conn:
-            APPLY_PENDING.set(_pending_count(conn))
+            APPLY_PENDING.set(pending_count(conn))
     except Exception as error:
         log.error("counting the pending events failed", error=str(error))
         APPLY_PENDING.set(float("nan"))  # (unknown, not the count it last had)

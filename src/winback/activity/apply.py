@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from winback.apply.context import APPLIED, STALE, EventContext
+from winback.apply.context import EventContext
 from winback.errors import InvalidPayload
 from winback.fields import to_email, to_external_id
+from winback.outcomes import APPLIED, STALE
 from winback.shoppers.apply import upsert_embedded_customer
 from winback.shoppers.erasure import deleted_since
 from winback.shoppers.payloads import EmbeddedCustomer

@@ -30,6 +30,7 @@ from winback.api.views import (
     timeline_view,
 )
 from winback.errors import Conflict, InvalidPayload, NotFound
+from winback.outcomes import OUTCOMES
 from winback.shoppers.model import Customer
 from winback.storage import reads
 from winback.storage.timeline import timeline_page
@@ -46,8 +47,7 @@ T = TypeVar("T")
 Route = TypeVar("Route", bound=Callable[..., Any])
 
 
-# What the integration log says of an event (apply/context.py, intake/rawlog.py).
-EVENT_OUTCOMES = frozenset({"pending", "applied", "duplicate", "stale", "rejected", "failed"})
+EVENT_OUTCOMES = frozenset(OUTCOMES)
 
 
 def _read(

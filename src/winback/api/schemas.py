@@ -18,6 +18,7 @@ Time = Annotated[str | None, Field(description="ISO 8601, with the UTC offset")]
 Cursor = Annotated[
     str | None, Field(description="Pass as ?cursor= for the next page; null on the last one")
 ]
+# winback.outcomes.OUTCOMES, spelled out for the type checker (tests/api keep them one).
 Outcome = Literal["pending", "applied", "duplicate", "stale", "rejected", "failed"]
 _WITH_SENDER_FIELDS = ConfigDict(extra="allow")
 _EXACTLY = ConfigDict(extra="forbid")

@@ -12,6 +12,7 @@ from winback.catalog.model import Product
 from winback.fields import format_money, to_decimal
 from winback.intake.body import holds_inexact_number, nested_deeper_than
 from winback.orders.model import EVENT_AT, Order
+from winback.outcomes import REJECTED
 from winback.shoppers.model import Customer, marketing_status
 from winback.shoppers.profile import profile_data
 from winback.storage.timeline import ACTIVITY, CART, TimelineEntry
@@ -170,7 +171,7 @@ def event_view(row: Any) -> dict[str, Any]:
         "headers": row.headers,
         "redacted_at": _time(row.redacted_at),
     }
-    if row.outcome == "rejected":
+    if row.outcome == REJECTED:
         view["body"] = _rejected_body(row.body)
     return view
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Collection
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine
 
 from winback.apply.batch import (
-    Outcome,
-    PendingEvent,
     WorkedOut,
     apply_batch,
     apply_parsed,
@@ -25,14 +22,20 @@ from winback.apply.batch import (
     work_out,
     write_worked_out,
 )
-from winback.apply.context import FAILED
 from winback.apply.item import ApplyItem
 from winback.intake.checked import CheckedEvents
 from winback.metrics import APPLY_LAG, EVENTS_APPLIED
+from winback.outcomes import FAILED
 from winback.storage.engine import reader
 from winback.storage.locks import derived_writes_so_far, take_apply_lock
 from winback.storage.newevents import Wakeup
-from winback.storage.schema import raw_events
+from winback.storage.pending import (
+    Outcome,
+    PendingEvent,
+    pending_events,
+    pending_head,
+    record_outcomes,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -59,52 +62,6 @@ def wait_after_failures(failures: int) -> float:
 
 # (enough to reach the most from the first wait; more would only overflow a float)
 MAX_DOUBLINGS = 16
-
-
-def _pending(
-    conn: Connection, limit: int, seqs: Collection[int] | None = None
-) -> list[PendingEvent]:
-    query = select(
-        raw_events.c.seq,
-        raw_events.c.store_id,
-        raw_events.c.source,
-        raw_events.c.event_type,
-        raw_events.c.topic,
-        raw_events.c.event_time,
-        raw_events.c.received_at,
-        raw_events.c.body,
-        raw_events.c.digest,
-        raw_events.c.headers,
-    ).where(raw_events.c.outcome == "pending")
-    if seqs is not None:
-        query = query.where(raw_events.c.seq.in_(seqs))
-    rows = conn.execute(query.order_by(raw_events.c.seq).limit(limit))
-    return [PendingEvent(**row._mapping) for row in rows]
-
-
-def _pending_head(conn: Connection, limit: int) -> list[int]:
-    """The sequence numbers of the first ``limit`` pending events."""
-    query = select(raw_events.c.seq).where(raw_events.c.outcome == "pending")
-    return list(conn.execute(query.order_by(raw_events.c.seq).limit(limit)).scalars())
-
-
-def _record(conn: Connection, outcomes: list[Outcome], now: datetime) -> None:
-    if not outcomes:
-        return
-    conn.execute(
-        update(raw_events)
-        .where(raw_events.c.seq == bindparam("b_seq"))
-        .values(
-            outcome=bindparam("b_outcome"),
-            reason=bindparam("b_reason"),
-            pointer=bindparam("b_pointer"),
-            applied_at=now,
-        ),
-        [
-            {"b_seq": o.seq, "b_outcome": o.outcome, "b_reason": o.reason, "b_pointer": o.pointer}
-            for o in outcomes
-        ],
-    )
 
 
 class Applier:
@@ -142,7 +99,7 @@ class Applier:
         # Python work made them wait for all of it.
         with reader(self._engine).connect() as conn:
             writes_seen = derived_writes_so_far(conn) if self._work_out_first else None
-            events = _pending(conn, self._batch_size)
+            events = pending_events(conn, self._batch_size)
             if not events:
                 return 0
             items, refused = parse_events(events, self._checked)
@@ -159,7 +116,7 @@ class Applier:
                 else:
                     events, outcomes = self._apply_head(conn, events, items, refused)
                 now = datetime.now(UTC)
-                _record(conn, outcomes, now)
+                record_outcomes(conn, outcomes, now)
         except Exception as error:
             log.warning("apply batch failed, applying one by one", error=repr(error))
             return self._apply_one_by_one()
@@ -186,10 +143,10 @@ class Applier:
         made pending again (read and parsed here), in order."""
         known = {event.seq for event in events}
         # (those that arrived since the batch was read wait for the next one)
-        head = [seq for seq in _pending_head(conn, self._batch_size) if seq <= max(known)]
+        head = [seq for seq in pending_head(conn, self._batch_size) if seq <= max(known)]
         missing = [seq for seq in head if seq not in known]
         if missing:
-            more = _pending(conn, len(missing), missing)
+            more = pending_events(conn, len(missing), missing)
             more_items, more_refused = parse_events(more, self._checked)
             events, items, refused = events + more, items + more_items, refused + more_refused
         first = set(head)
@@ -200,16 +157,16 @@ class Applier:
 
     def _apply_one_by_one(self) -> int:
         with self._engine.connect() as conn:
-            seqs = [event.seq for event in _pending(conn, self._batch_size)]
+            seqs = [event.seq for event in pending_events(conn, self._batch_size)]
         for seq in seqs:
             events: list[PendingEvent] = []
             try:
                 with self._engine.begin() as conn:
                     take_apply_lock(conn)
-                    events = _pending(conn, 1, [seq])
+                    events = pending_events(conn, 1, [seq])
                     outcomes = apply_batch(conn, events, self._checked) if events else []
                     if outcomes:
-                        _record(conn, outcomes, datetime.now(UTC))
+                        record_outcomes(conn, outcomes, datetime.now(UTC))
             except Exception as error:
                 log.error("event could not be applied", seq=seq, error=repr(error))
                 outcomes = self._record_failure(seq, error)
@@ -223,10 +180,10 @@ class Applier:
         transaction gave up the apply lock, so another may have taken it (and counted it)."""
         with self._engine.begin() as conn:
             take_apply_lock(conn)
-            if not _pending(conn, 1, [seq]):
+            if not pending_events(conn, 1, [seq]):
                 return []
             outcomes = [Outcome(seq, FAILED, f"apply error: {error!r}"[:2000])]
-            _record(conn, outcomes, datetime.now(UTC))
+            record_outcomes(conn, outcomes, datetime.now(UTC))
         return outcomes
 
     @staticmethod

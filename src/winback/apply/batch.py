@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from winback.activity.apply import activity_identity
-from winback.apply.context import DUPLICATE, REJECTED, STALE, EventContext
+from winback.apply.context import EventContext
 from winback.apply.dispatch import apply_payload
 from winback.apply.item import ApplyItem
 from winback.apply.redact import empty_refusals_of_erased
@@ -25,38 +24,16 @@ from winback.intake.topics import Topic
 from winback.intake.validation import parse_payload
 from winback.orders.apply import DELETED as ORDER_DELETED
 from winback.orders.payloads import OrderPayload, Purchase
+from winback.outcomes import DUPLICATE, REJECTED, STALE
 from winback.shoppers.erasure import DELETED as CUSTOMER_DELETED
 from winback.shoppers.erasure import tombstone_keys
 from winback.shoppers.model import CONSENT
 from winback.shoppers.payloads import CustomerPayload, SubscribePayload, UnsubscribePayload
 from winback.storage.flush import flush
-from winback.storage.schema import raw_events, stores
+from winback.storage.pending import Outcome, PendingEvent, applied_digests
 from winback.storage.workspace import Workspace
+from winback.stores.service import stores_by_id
 from winback.tracking.model import linkable_visitor_id
-
-APPLIED_OUTCOMES = ("applied", "stale")
-
-
-@dataclass(frozen=True)
-class PendingEvent:
-    seq: int
-    store_id: str
-    source: str
-    event_type: str
-    topic: str
-    event_time: datetime
-    received_at: datetime
-    body: bytes
-    digest: str
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    seq: int
-    outcome: str
-    reason: str | None = None
-    pointer: str | None = None
 
 
 def _parse(event: PendingEvent, checked: CheckedEvents | None) -> ApplyItem:
@@ -102,24 +79,6 @@ def _repeats(item: ApplyItem, seen: set[tuple[str, str]]) -> bool:
     if item.digest is None or item.topic in REPEATED_REMOVALS:
         return False
     return (item.store_id, item.digest) in seen
-
-
-def _seen_digests(conn: Connection, items: list[ApplyItem]) -> set[tuple[str, str]]:
-    by_store: dict[str, set[str]] = defaultdict(set)
-    for item in items:
-        if item.digest is not None:
-            by_store[item.store_id].add(item.digest)
-    seen: set[tuple[str, str]] = set()
-    for store_id, digests in by_store.items():
-        rows = conn.execute(
-            select(raw_events.c.digest).where(
-                raw_events.c.store_id == store_id,
-                raw_events.c.digest.in_(digests),
-                raw_events.c.outcome.in_(APPLIED_OUTCOMES),
-            )
-        )
-        seen.update((store_id, row.digest) for row in rows)
-    return seen
 
 
 def _people(item: ApplyItem) -> list[tuple[str | None, str | None]]:
@@ -219,13 +178,6 @@ def _preload_store(ws: Workspace, store_id: str, wanted: dict[str, set[str]]) ->
     ws.preload_markers(store_id, CART_ERASED, wanted["carts"])
     ws.preload_markers(store_id, CONSENT, wanted["emails"])
     ws.preload_former_emails(store_id, wanted["emails"])
-
-
-def _store_contexts(conn: Connection, store_ids: set[str]) -> dict[str, tuple[str, bool]]:
-    rows = conn.execute(
-        select(stores.c.id, stores.c.currency, stores.c.settings).where(stores.c.id.in_(store_ids))
-    )
-    return {row.id: (row.currency, bool((row.settings or {}).get("double_opt_in"))) for row in rows}
 
 
 def parse_events(
@@ -352,19 +304,21 @@ def _work_out_items(
         for product in carried.products:
             if (product.store_id, product.external_id) in named:
                 ws.hold(product)
-    seen = _seen_digests(conn, items)
-    contexts = _store_contexts(conn, {item.store_id for item in items})
+    seen = applied_digests(
+        conn, [(item.store_id, item.digest) for item in items if item.digest is not None]
+    )
+    store_of = stores_by_id(conn, {item.store_id for item in items})
     _preload(ws, items)
     results: list[str] = []
     for item in items:
         if _repeats(item, seen):
             results.append(DUPLICATE)
             continue
-        currency, double_opt_in = contexts[item.store_id]
+        store = store_of[item.store_id]
         ctx = EventContext(
             store_id=item.store_id,
-            store_currency=currency,
-            double_opt_in=double_opt_in,
+            store_currency=store.currency,
+            double_opt_in=store.double_opt_in,
             event_time=item.event_time,
             seq=item.seq,
             source=item.source,

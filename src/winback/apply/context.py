@@ -11,12 +11,6 @@ from pydantic import BaseModel
 
 from winback.catalog.description import ProductDescription
 
-APPLIED = "applied"
-STALE = "stale"
-DUPLICATE = "duplicate"
-REJECTED = "rejected"
-FAILED = "failed"
-
 # Entities winback creates on its own (a customer met in an order, a product met
 # in a line item) start at the beginning of time, so that any real event about
 # them, however old, is newer and wins.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from winback.apply.context import APPLIED, STALE, EventContext, micros, new_uid
+from winback.apply.context import EventContext, micros, new_uid
 from winback.carts.model import (
     CART_ERASED,
     CONVERTED,
@@ -19,6 +19,7 @@ from winback.carts.payloads import CartPayload
 from winback.catalog.apply import ensure_line_product
 from winback.fields import sender_fields
 from winback.orders.apply import line_record
+from winback.outcomes import APPLIED, STALE
 from winback.shoppers.apply import upsert_embedded_customer
 from winback.shoppers.erasure import deleted_since
 from winback.shoppers.profile import IMPLIED, bought_since, set_field

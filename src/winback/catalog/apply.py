@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from winback.apply.context import APPLIED, IMPLIED_VERSION, STALE, EventContext, new_uid
+from winback.apply.context import IMPLIED_VERSION, EventContext, new_uid
 from winback.catalog.description import ProductDescription, describe_product
 from winback.catalog.model import (
     ACTIVE,
@@ -19,6 +19,7 @@ from winback.catalog.model import (
 from winback.catalog.payloads import ProductDeletePayload, ProductPayload
 from winback.fields import format_money
 from winback.orders.payloads import LineItem
+from winback.outcomes import APPLIED, STALE
 from winback.shoppers.profile import make_stamp
 from winback.storage.workspace import Workspace
 

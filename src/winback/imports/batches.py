@@ -16,12 +16,12 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from winback.apply.context import DUPLICATE, STALE
 from winback.apply.direct import BulkApplier, apply_and_discard, apply_direct
 from winback.apply.item import ApplyItem
 from winback.imports.jobs import ImportSummary
 from winback.imports.problems import RowError
 from winback.intake.topics import Topic
+from winback.outcomes import DUPLICATE, STALE
 from winback.storage import imports as store
 
 log = structlog.get_logger(__name__)

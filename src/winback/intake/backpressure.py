@@ -18,31 +18,13 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine
 
 from winback.metrics import INTAKE_HELD
-from winback.storage.schema import raw_events
+from winback.storage.pending import oldest_pending_age
 
 MAX_HOLD_SECONDS = 1.0
 POLL_SECONDS = 0.01
-
-
-# Built once: a hold asks it up to a hundred times a second, and building the
-# statement cost about as much as running it.
-_OLDEST_PENDING = (
-    select(raw_events.c.received_at)
-    .where(raw_events.c.outcome == "pending")
-    .order_by(raw_events.c.seq)
-    .limit(1)
-)
-
-
-def oldest_pending_age(conn: Connection, now: datetime) -> float:
-    """Seconds the oldest event not yet applied has waited (0 when none waits)."""
-    received_at: datetime | None = conn.execute(_OLDEST_PENDING).scalar()
-    if received_at is None:
-        return 0.0
-    return max((now - received_at).total_seconds(), 0.0)
 
 
 class ApplyBackpressure:

@@ -23,17 +23,12 @@ from sqlalchemy import Engine, insert
 from winback.errors import WinbackError
 from winback.intake.checked import CheckedEvent, CheckedEvents
 from winback.intake.topics import topic_for
+from winback.outcomes import PENDING, REJECTED
 from winback.reasons import without_personal_value
 from winback.storage.newevents import announce_appended
 from winback.storage.schema import raw_events
 
 log = structlog.get_logger(__name__)
-
-PENDING = "pending"
-APPLIED = "applied"
-DUPLICATE = "duplicate"
-STALE = "stale"
-REJECTED = "rejected"
 
 
 @dataclass
@@ -93,7 +88,7 @@ def rejected_event(
         event_time=received_at,
         headers=headers,
         body=body,
-        digest=event_digest("rejected", None, body),
+        digest=event_digest(REJECTED, None, body),
         outcome=REJECTED,
         http_status=error.status,
         reason=error.reason,

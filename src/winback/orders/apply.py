@@ -6,11 +6,12 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from winback.apply.context import APPLIED, DUPLICATE, STALE, EventContext, micros, new_uid
+from winback.apply.context import EventContext, micros, new_uid
 from winback.catalog.apply import ensure_line_product
 from winback.coupons.codes import normalize_code
 from winback.orders.model import EVENT_AT, Order
 from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
+from winback.outcomes import APPLIED, DUPLICATE, STALE
 from winback.shoppers.apply import upsert_embedded_customer
 from winback.shoppers.erasure import deleted_since
 from winback.shoppers.profile import record_purchase

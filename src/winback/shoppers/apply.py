@@ -10,13 +10,9 @@ from typing import Any
 
 import orjson
 
-from winback.apply.context import (
-    APPLIED,
-    DUPLICATE,
-    STALE,
-    EventContext,
-)
+from winback.apply.context import EventContext
 from winback.fields import sender_fields
+from winback.outcomes import APPLIED, DUPLICATE, STALE
 from winback.shoppers.erasure import deleted_since, erased_since, honour_erasures
 from winback.shoppers.identity import claim_id, create_customer, find_customer
 from winback.shoppers.model import CONSENT, UNSUBSCRIBED, Customer

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from winback.apply.context import APPLIED, STALE, EventContext
+from winback.apply.context import EventContext
+from winback.outcomes import APPLIED, STALE
 from winback.shoppers import optin
 from winback.shoppers.apply import follow_unsubscribe, write_profile
 from winback.shoppers.erasure import deleted_since, erased_since

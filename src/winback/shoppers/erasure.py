@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from winback.apply.context import APPLIED, IMPLIED_VERSION, EventContext
+from winback.apply.context import IMPLIED_VERSION, EventContext
+from winback.outcomes import APPLIED
 from winback.shoppers.identity import find_customer
 from winback.shoppers.model import Customer
 from winback.shoppers.optin import settle

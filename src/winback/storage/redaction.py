@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import quoted_name
 from sqlalchemy.sql.functions import Function
 
+from winback.outcomes import REJECTED
 from winback.storage.bulk import execute_many
 from winback.storage.schema import raw_events
 
@@ -63,7 +64,7 @@ def refusals_mentioning(
             raw_events.c.reason,
         ).where(
             raw_events.c.store_id == store_id,
-            raw_events.c.outcome == "rejected",
+            raw_events.c.outcome == REJECTED,
             raw_events.c.redacted_at.is_(None),
             or_(*found),
         )

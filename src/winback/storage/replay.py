@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, delete, update
 
+from winback.outcomes import PENDING, REJECTED
 from winback.storage.locks import take_apply_lock
 from winback.storage.newevents import announce_appended
 from winback.storage.schema import (
@@ -42,8 +43,8 @@ def replay_store(engine: Engine, store_id: str) -> int:
             conn.execute(delete(table).where(table.c.store_id == store_id))
         result = conn.execute(
             update(raw_events)
-            .where(raw_events.c.store_id == store_id, raw_events.c.outcome != "rejected")
-            .values(outcome="pending", reason=None, pointer=None, applied_at=None)
+            .where(raw_events.c.store_id == store_id, raw_events.c.outcome != REJECTED)
+            .values(outcome=PENDING, reason=None, pointer=None, applied_at=None)
         )
         announce_appended(conn)  # (to a running applier, they are new events)
     return result.rowcount

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pycountry
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from winback.config import MAX_KEY_ROTATION_GRACE_HOURS
 from winback.errors import InvalidPayload, NotFound, Unauthorized
@@ -173,6 +174,12 @@ def list_stores(engine: Engine) -> list[Store]:
     with engine.connect() as conn:
         rows = conn.execute(select(stores).order_by(stores.c.created_at)).all()
     return [_store_from_row(row) for row in rows]
+
+
+def stores_by_id(conn: Connection, store_ids: Collection[str]) -> dict[str, Store]:
+    """The stores of ``store_ids`` that exist, by id."""
+    rows = conn.execute(select(stores).where(stores.c.id.in_(store_ids)))
+    return {row.id: _store_from_row(row) for row in rows}
 
 
 def get_store(engine: Engine, store_id: str) -> Store:

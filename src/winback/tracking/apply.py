@@ -15,9 +15,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from winback.apply.context import APPLIED, STALE, EventContext, Payload
+from winback.apply.context import EventContext, Payload
 from winback.carts.payloads import CartPayload
 from winback.intake.topics import Topic
+from winback.outcomes import APPLIED, STALE
 from winback.shoppers.apply import upsert_embedded_customer
 from winback.shoppers.erasure import deleted_since
 from winback.storage.workspace import Workspace
