@@ -164,7 +164,7 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-def test_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "data_dir": tmp_path,
@@ -187,7 +187,7 @@ def serving(settings: Settings, *, apply_in_process: bool = True) -> Iterator[Li
 
 @pytest.fixture(scope="session")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with serving(test_settings(database_url, tmp_path_factory.mktemp("data"))) as live:
+    with serving(settings_for(database_url, tmp_path_factory.mktemp("data"))) as live:
         yield live
 
 

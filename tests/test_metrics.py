@@ -9,8 +9,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
-from tests.conftest import StoreClient, serving
-from tests.conftest import test_settings as settings_for
+from tests.conftest import StoreClient, serving, settings_for
 from winback.apply.applier import Applier
 from winback.stores.service import create_store
 

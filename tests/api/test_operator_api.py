@@ -21,7 +21,7 @@ ADMIN_TOKEN = "operator-token-for-tests"
 def live_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory, **overrides: Any
 ) -> Iterator[LiveServer]:
-    settings = shared.test_settings(
+    settings = shared.settings_for(
         database_url, tmp_path_factory.mktemp("admin"), admin_token=Secret(ADMIN_TOKEN), **overrides
     )
     server = LiveServer(settings)

@@ -206,14 +206,15 @@ def test_events_a_replay_makes_pending_meanwhile_are_applied_first(
 ) -> None:
     engine = private_engine
     # Given an event applied, and a later one pending that an applier has read
+    older_body = {"id": "r1", "email": "r1@example.com"}
     [older] = append_events(
-        engine,
-        [webhook_event(own_store, "customers/update", {"id": "r1", "email": "r1@example.com"})],
+        engine, [webhook_event(own_store, "customers/update", older_body, at=AT)]
     )
     Applier(engine).drain()
+    newer_body = {"id": "r2", "email": "r2@example.com"}
+    newer_at = AT + timedelta(hours=1)
     [newer] = append_events(
-        engine,
-        [webhook_event(own_store, "customers/update", {"id": "r2", "email": "r2@example.com"})],
+        engine, [webhook_event(own_store, "customers/update", newer_body, at=newer_at)]
     )
     # (a replay makes the older one pending again meanwhile)
     _meanwhile(monkeypatch, own_store, lambda: replay_store(engine, own_store))
@@ -222,8 +223,14 @@ def test_events_a_replay_makes_pending_meanwhile_are_applied_first(
     # Then that batch applied the older event too, with the one it had read
     assert _outcome(engine, older)[0] == "applied"
     assert _outcome(engine, newer)[0] == "applied"
+    # (the replay wiped her record: it is there again, as of its event, only if the
+    # older event was applied anew)
     with engine.connect() as conn:
-        assert reads.customer(conn, own_store, "r1") is not None
+        stored = [reads.customer(conn, own_store, external_id) for external_id in ("r1", "r2")]
+    assert [(c.external_id, c.email, c.version_at) for c in stored if c is not None] == [
+        ("r1", "r1@example.com", AT),
+        ("r2", "r2@example.com", newer_at),
+    ]
 
 
 def test_events_that_arrive_after_the_batch_is_read_wait_for_the_next(

@@ -47,6 +47,7 @@ def test_duplicated_and_reordered_deliveries_converge_to_the_clean_state(
     deliver(engine, messy_store, messy, data.draw(st.sampled_from([1, 5, len(messy)])))
     # Then both stores hold exactly the same state (table by table, for a readable diff)
     messy_state, clean_state = snapshot(engine, messy_store), snapshot(engine, clean_store)
+    assert messy_state.keys() == clean_state.keys()
     for table in clean_state:
         assert messy_state[table] == clean_state[table], difference(
             table, messy_state[table], clean_state[table]

@@ -23,7 +23,7 @@ import uvicorn
 from sqlalchemy import Engine
 from winback_storekit import DiscountRejected, DiscountRequest, DiscountsASGIApp
 
-from tests.conftest import LiveServer, StoreClient, free_port, test_settings
+from tests.conftest import LiveServer, StoreClient, free_port, settings_for
 from tests.intake.conftest import no_event_failed_to_apply, other_store
 from winback.stores.service import create_store
 
@@ -145,7 +145,7 @@ def store_side() -> Iterator[StoreSide]:
 @pytest.fixture(scope="session")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """winback allowed to call the loopback store, giving up on a call after a second."""
-    settings = test_settings(
+    settings = settings_for(
         database_url,
         tmp_path_factory.mktemp("data"),
         outbound_allow_private=True,

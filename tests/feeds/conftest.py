@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.conftest import LiveServer, StoreClient, open_store, serving, test_settings
+from tests.conftest import LiveServer, StoreClient, open_store, serving, settings_for
 from tests.loopback import LoopbackServer
 from winback.config import Settings
 
@@ -108,7 +108,7 @@ def feed_host() -> Iterator[FeedHost]:
 
 def feed_settings(database_url: str, data_dir: Path) -> Settings:
     """winback allowed to fetch from loopback (the feed host), with a short timeout."""
-    return test_settings(
+    return settings_for(
         database_url,
         data_dir,
         outbound_allow_private=True,

@@ -1,4 +1,5 @@
-"""Unit: decoding a webhook body (content type, JSON, object, nesting limit)."""
+"""Decoding a webhook body (content type, JSON, object, nesting limit): by unit, and the
+content types taken through the live intake."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.conftest import StoreClient
+from tests.intake.logbook import log_entry
 from winback.errors import InvalidPayload, UnsupportedMediaType
 from winback.intake.body import check_content_type, decode_object, nested_deeper_than
 
@@ -34,8 +37,24 @@ def dumps(value: Any) -> bytes:
         "application/vnd.store+json",
     ],
 )
-def test_json_content_types_and_a_missing_one_are_accepted(content_type: str | None) -> None:
-    check_content_type(content_type)  # accepted: it returns without raising
+def test_json_content_types_and_a_missing_one_are_accepted(
+    store: StoreClient, content_type: str | None
+) -> None:
+    headers = {"x-event-type": "customers/create", "x-token": store.api_key}
+    if content_type is not None:
+        headers["content-type"] = content_type
+    body = {"id": 7, "email": "ada@example.com"}
+
+    response = store.http.post(
+        f"/webhooks/store/{store.store_id}", content=orjson.dumps(body), headers=headers
+    )
+
+    # (httpx adds no content type of its own to raw content: the one tested is the one sent)
+    assert response.request.headers.get("content-type") == content_type
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+    assert log_entry(store, response.json()["event_id"])["outcome"] == "applied"
+    assert store.read("/api/v1/customers/7")["email"] == "ada@example.com"
 
 
 @pytest.mark.parametrize(
@@ -159,18 +178,34 @@ def test_a_number_a_double_cannot_hold_is_refused_with_its_pointer(
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "decoded"),
     [
-        b'{"total_price": 129.90, "id": 18446744073709551615}',
-        b'{"id": "123456789012345678901", "total_price": "9007199254740.9931"}',
-        b'{"note": "1234567890123456789.5"}',
-        b'{"id": -9223372036854775808}',
-        b'{"price": 1.5e2, "token": "3e4f0a", "ratio": 2E-3}',
-        b'{"id": 12345678901234567, "price": 1.5, "zero": 0.0}',
+        (
+            b'{"total_price": 129.90, "id": 18446744073709551615}',
+            {"total_price": 129.9, "id": 18446744073709551615},
+        ),
+        (
+            b'{"id": "123456789012345678901", "total_price": "9007199254740.9931"}',
+            {"id": "123456789012345678901", "total_price": "9007199254740.9931"},
+        ),
+        (b'{"note": "1234567890123456789.5"}', {"note": "1234567890123456789.5"}),
+        (b'{"id": -9223372036854775808}', {"id": -9223372036854775808}),
+        (
+            b'{"price": 1.5e2, "token": "3e4f0a", "ratio": 2E-3}',
+            {"price": 150.0, "token": "3e4f0a", "ratio": 0.002},
+        ),
+        (
+            b'{"id": 12345678901234567, "price": 1.5, "zero": 0.0}',
+            {"id": 12345678901234567, "price": 1.5, "zero": 0.0},
+        ),
     ],
 )
-def test_numbers_kept_exactly_and_long_digit_strings_pass(raw: bytes) -> None:
-    assert decode_object(raw, max_depth=32)
+def test_numbers_kept_exactly_and_long_digit_strings_pass(
+    raw: bytes, decoded: dict[str, Any]
+) -> None:
+    # (an integer read as a double would differ here: 2**64 - 1 and 12345678901234567 have
+    # no double of their own)
+    assert decode_object(raw, max_depth=32) == decoded
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ def limited_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """A server allowing a burst of 2 events per store, then one per 100 seconds."""
-    settings = shared.test_settings(
+    settings = shared.settings_for(
         database_url,
         tmp_path_factory.mktemp("limited"),
         rate_limit_per_second=0.01,

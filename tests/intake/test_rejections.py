@@ -18,8 +18,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
-from tests.conftest import StoreClient, open_store, serving
-from tests.conftest import test_settings as settings_for
+from tests.conftest import StoreClient, open_store, serving, settings_for
 from tests.intake.logbook import log_entries
 from winback.intake.receive import (
     REJECTED_BODY_KEPT,

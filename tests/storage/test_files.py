@@ -30,9 +30,16 @@ def test_a_directory_the_operator_made_keeps_its_mode(tmp_path: Path) -> None:
 
 
 def test_a_new_or_empty_database_file_is_usable(tmp_path: Path) -> None:
-    usable_database_file(tmp_path / "new.db", None)
     (tmp_path / "empty.db").touch()
+
+    usable_database_file(tmp_path / "data" / "new.db", None)
     usable_database_file(tmp_path / "empty.db", None)
+
+    # then the new file's directory is made, and nothing is created, written or left
+    # behind: SQLite alone makes and fills the file
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data", "empty.db"]
+    assert list((tmp_path / "data").iterdir()) == []
+    assert (tmp_path / "empty.db").stat().st_size == 0
 
 
 def test_a_directory_that_cannot_be_written_is_named_with_the_reason() -> None:

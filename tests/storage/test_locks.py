@@ -41,8 +41,10 @@ def test_a_transaction_rolled_back_is_not_counted(private_engine: Engine) -> Non
     with private_engine.connect() as conn, conn.begin() as transaction:
         take_apply_lock(conn)
         transaction.rollback()
+    # (PostgreSQL counts no transaction at all: its answer is None, never a count)
+    none_counted = 0 if private_engine.dialect.name == "sqlite" else None
     with private_engine.connect() as conn:
-        assert derived_writes_so_far(conn) in (0, None)
+        assert derived_writes_so_far(conn) == none_counted
 
 
 def test_a_snapshot_sees_the_count_as_of_its_start(private_engine: Engine) -> None:

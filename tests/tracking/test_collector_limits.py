@@ -20,7 +20,7 @@ def limited_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """Bursts of 4 events per visitor and 6 requests per IP, then one per 100 seconds."""
-    settings = shared.test_settings(
+    settings = shared.settings_for(
         database_url,
         tmp_path_factory.mktemp("limited-collector"),
         tracking_visitor_per_second=0.01,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +15,7 @@ import orjson
 import psycopg
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 
@@ -23,10 +25,13 @@ from tests.conftest import (
     StoreClient,
     fresh_postgres_store,
     serving,
+    settings_for,
 )
-from tests.conftest import test_settings as settings_for
+from winback import __version__
+from winback.apply.applier import Applier
 from winback.runtime import Runtime
 from winback.storage import reads
+from winback.stores.service import create_store
 from winback.web.errors import (
     RETRY_AFTER_UNAVAILABLE_SECONDS,
     database_error_response,
@@ -139,15 +144,45 @@ def test_a_webhook_while_the_database_refuses_connections_is_a_503_then_taken(
         assert types == ["applied", "applied"]
 
 
-def test_the_health_check_says_ok_with_what_waits(store: StoreClient) -> None:
-    response = store.http.get("/healthz")
+def test_the_health_check_says_ok_with_what_waits(private_engine: Engine, tmp_path: Path) -> None:
+    created, key = create_store(private_engine, name="Backlog")
+    url = private_engine.url.render_as_string(hide_password=False)
+    # (no applier in the server, so the events wait; nor any hold on the intake)
+    settings = settings_for(url, tmp_path, apply_lag_limit_seconds=0)
+    with serving(settings, apply_in_process=False) as live:
+        # given three events sent, none of them applied
+        store = StoreClient(live, created.id, key)
+        before_first = time.time()
+        sent = [store.send("customers/create", {"id": 0, "email": "c0@example.com"})]
+        after_first = time.time()
+        sent += [
+            store.send("customers/create", {"id": n, "email": f"c{n}@example.com"}) for n in (1, 2)
+        ]
+        time.sleep(0.2)  # (the least wait below is then this, far above the rounding)
+        # when the health check is asked, before and after they are applied
+        before_asking = time.time()
+        waiting = store.http.get("/healthz")
+        after_answer = time.time()
+        Applier(private_engine).drain()
+        drained = store.http.get("/healthz")
+        store.http.close()
 
-    assert response.status_code == 200
-    body = response.json()
-    assert (body["status"], body["applier"]) == ("ok", "running")
-    assert body["database"] in ("sqlite", "postgresql")
-    assert isinstance(body["pending_events"], int)
-    assert body["oldest_pending_seconds"] >= 0
+    assert [response.status_code for response in sent] == [200, 200, 200]
+    # then it reports the three waiting, the oldest since it was sent (to within the
+    # millisecond it is rounded to), and nothing once they are applied
+    assert waiting.status_code == 200, waiting.text
+    body = waiting.json()
+    oldest = body.pop("oldest_pending_seconds")
+    assert body == {
+        "status": "ok",
+        "version": __version__,
+        "pending_events": 3,
+        "applier": "apart",
+        "database": private_engine.dialect.name,
+    }
+    assert before_asking - after_first - 0.001 <= oldest <= after_answer - before_first + 0.001
+    assert drained.status_code == 200, drained.text
+    assert (drained.json()["pending_events"], drained.json()["oldest_pending_seconds"]) == (0, 0)
 
 
 def test_the_health_check_fails_once_the_applier_has_stopped(
