@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.conftest import StoreClient
-from winback.apply.redact import _names
+from winback.apply.redact import names_person
 from winback.storage.schema import raw_events
 
 
@@ -117,6 +117,7 @@ def test_an_erasure_finds_an_id_or_an_address_written_with_unicode_escapes(
         (b'{"customerId": "c1"}', True),
         (b'{"customer_id": 7}', False),  # (7 is not c1)
         (b'{"id": "c10"}', False),  # (an id that only starts like c1)
+        (b'{"id": "c1"}', True),
         (b'{"note": "c1"}', False),  # (c1 where no payload names a person)
         (b"not json, but ANN@example.com", True),
         (b'{"email": "bob@example.com"}', False),
@@ -125,7 +126,7 @@ def test_an_erasure_finds_an_id_or_an_address_written_with_unicode_escapes(
 def test_a_refused_body_names_the_person_by_id_where_payloads_do_or_by_email_anywhere(
     body: bytes, named: bool
 ) -> None:
-    assert _names(body, {"c1"}, {"ann@example.com"}) is named
+    assert names_person(body, "customers/update", {"c1"}, {"ann@example.com"}) is named
 
 
 @pytest.mark.parametrize(
@@ -138,7 +139,41 @@ def test_a_refused_body_names_the_person_by_id_where_payloads_do_or_by_email_any
     ],
 )
 def test_an_id_in_a_refused_body_is_read_as_ids_are_kept(body: bytes, named: bool) -> None:
-    assert _names(body, {"42"}, set()) is named
+    assert names_person(body, "customers/update", {"42"}, set()) is named
+
+
+@pytest.mark.parametrize(
+    ("topic", "named"),
+    [
+        ("customers/create", True),
+        ("customers/delete", True),
+        ("orders/create", False),
+        ("products/update", False),
+        ("carts/update", False),
+        ("custom", False),
+        ("", False),  # (no type: what the id is of cannot be told)
+    ],
+)
+def test_only_a_customer_event_names_its_shopper_by_its_own_id(topic: str, named: bool) -> None:
+    assert names_person(b'{"id": 42, "title": "Mug"}', topic, {"42"}, set()) is named
+
+
+def test_an_erasure_leaves_refused_records_of_other_kinds_sharing_the_id(
+    store: StoreClient,
+) -> None:
+    # Given customer 42, and refused deliveries of product 42 and of order 42
+    # (bought by someone else): ids of different tables are often equal
+    assert store.send("customers/create", {"id": 42, "email": "ann@example.com"}).status_code == 200
+    product = store.send("products/update", None, raw=b'{"id": 42, "price": "x"}')
+    order = store.send(
+        "orders/create", None, raw=b'{"id": 42, "email": "bob@example.com", "created_at": "soon"}'
+    )
+    assert (product.status_code, order.status_code) == (400, 400)
+    store.wait_applied()
+    # When customer 42 is erased
+    _erase(store, {"id": "42"})
+    # Then both refusals are kept as they came: they are not hers
+    assert _emptied(_refusals(store)) == [False, False]
 
 
 def test_an_emptied_refusal_keeps_its_reason_without_the_value_it_quoted(

@@ -22,11 +22,15 @@ from typing import Any
 import orjson
 
 from winback.fields import to_external_id
+from winback.intake.topics import Topic
 from winback.reasons import without_personal_value
 from winback.storage.redaction import refusals_mentioning
 from winback.storage.workspace import Workspace
 
-_NAMING = ("id", "email", "customer_id", "customerId")
+# Where a body names its shopper by id: a customer event's own id, and these
+# anywhere (an order's id, a product's or a cart's is no person's, even when equal).
+_CUSTOMER_TOPICS = frozenset({Topic.CUSTOMER_CREATE, Topic.CUSTOMER_UPDATE, Topic.CUSTOMER_DELETE})
+_SHOPPER_ID_NAMES = ("customer_id", "customerId")
 
 
 def empty_refusals_of_erased(ws: Workspace) -> None:
@@ -40,14 +44,14 @@ def empty_refusals_of_erased(ws: Workspace) -> None:
             emails.add(email)
     for store_id, (ids, emails) in by_store.items():
         for row in refusals_mentioning(ws.conn, store_id, ids, emails):
-            if _names(bytes(row.body), ids, emails):
+            if names_person(bytes(row.body), row.topic, ids, emails):
                 reason = row.reason and without_personal_value(row.reason)
                 ws.redacted_bodies[row.seq] = (b"", reason)
 
 
-def _names(body: bytes, ids: set[str], emails: set[str]) -> bool:
-    """Whether a refused body names one of ``ids`` where a payload names a person, or
-    holds one of ``emails`` anywhere (in any case)."""
+def names_person(body: bytes, topic: str, ids: set[str], emails: set[str]) -> bool:
+    """Whether a refused body of ``topic`` names one of ``ids`` where a payload names
+    a person, or holds one of ``emails`` anywhere (in any case)."""
     lowered = body.lower()
     if any(email.encode() in lowered for email in emails):
         return True
@@ -59,21 +63,21 @@ def _names(body: bytes, ids: set[str], emails: set[str]) -> bool:
     unescaped = orjson.dumps(parsed).lower()
     if any(email.encode() in unescaped for email in emails):
         return True
-    return isinstance(parsed, dict) and bool(_named_ids(parsed) & ids)
+    return isinstance(parsed, dict) and bool(_named_ids(parsed, topic) & ids)
 
 
-def _named_ids(body: dict[str, Any]) -> set[str]:
+def _named_ids(body: dict[str, Any], topic: str) -> set[str]:
     """The ids the body names a person by, read as an id is kept (42.0 is "42")."""
-    holders = [body, body.get("customer")]
-    named = (
-        value
-        for holder in holders
-        if isinstance(holder, dict)
-        for key in _NAMING
-        if key != "email" and (value := holder.get(key)) is not None
-    )
+    customer = body.get("customer")
+    named = [body.get(name) for name in _SHOPPER_ID_NAMES]
+    if topic in _CUSTOMER_TOPICS:
+        named.append(body.get("id"))
+    if isinstance(customer, dict):
+        named.append(customer.get("id"))
     ids: set[str] = set()
     for value in named:
+        if value is None:
+            continue
         with contextlib.suppress(ValueError):  # (no id at all: it names no one)
             ids.add(to_external_id(value))
     return ids

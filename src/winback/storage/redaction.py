@@ -60,6 +60,7 @@ def refusals_mentioning(
     return conn.execute(
         select(
             raw_events.c.seq,
+            raw_events.c.topic,
             raw_events.c.body,
             raw_events.c.reason,
         ).where(
