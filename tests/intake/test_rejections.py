@@ -187,7 +187,7 @@ INVALID_BODIES = [
         "nested deeper than 32 levels",
         "page_viewed",
         {"info": deeply_nested(32)},
-        "",
+        "/info" * 32,  # (the first object past the limit)
         "the body is nested deeper than 32 levels",
     ),
     (

@@ -16,6 +16,7 @@ from winback.outcomes import REJECTED
 from winback.shoppers.model import Customer, marketing_status
 from winback.shoppers.profile import profile_data
 from winback.storage.timeline import ACTIVITY, CART, TimelineEntry
+from winback.web.json_members import count_members, repeated_member
 
 
 def _time(value: datetime | None) -> str | None:
@@ -184,7 +185,7 @@ _SHOWN_DEPTH = 200
 def _rejected_body(raw: bytes) -> Any:
     """A refused body as sent: as JSON where it is an object or array that reads back
     exactly as sent, else as its text (a JSON string keeps its quotes, a number too
-    long for a double its digits)."""
+    long for a double its digits, an object naming a member twice both values)."""
     text = raw.decode("utf-8", errors="replace")
     try:
         body = orjson.loads(raw)
@@ -192,7 +193,9 @@ def _rejected_body(raw: bytes) -> Any:
         return text
     if not isinstance(body, (dict, list)) or nested_deeper_than(body, _SHOWN_DEPTH):
         return text
-    return text if holds_inexact_number(raw, body) else body
+    if holds_inexact_number(raw, body) or repeated_member(raw, count_members(body)) is not None:
+        return text
+    return body
 
 
 def _buyer_email(own: str | None, buyer: Customer | None) -> str | None:

@@ -18,7 +18,13 @@ from winback.coupons.service import (
 )
 from winback.outbound.http import OutboundClient
 from winback.runtime import Runtime
-from winback.web.deps import SINGLE_VALUED_QUERY, Filter, RuntimeDep, StoreDep
+from winback.web.deps import (
+    SINGLE_VALUED_QUERY,
+    Filter,
+    OneValuePerMember,
+    RuntimeDep,
+    StoreDep,
+)
 from winback.web.openapi import error_responses
 from winback.web.responses import JSONBody
 
@@ -63,7 +69,9 @@ def retry_policy(runtime: Runtime) -> RetryPolicy:
     "/endpoint",
     summary="Set and check the store's coupon endpoint; fields left out keep their stored value",
 )
-def put_endpoint(body: EndpointBody, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
+def put_endpoint(
+    body: EndpointBody, store: StoreDep, _: OneValuePerMember, runtime: RuntimeDep
+) -> dict[str, Any]:
     with outbound_client(runtime) as client:
         config, answer = configure_endpoint(
             runtime.engine, client, store, url=body.url, key=body.key, prefix=body.prefix
@@ -82,7 +90,9 @@ def get_endpoint(store: StoreDep) -> dict[str, Any]:
     status_code=201,
     summary="Issue a code; 201 when the store created it, 502 when not (recorded either way)",
 )
-def post_coupon(body: IssueBody, store: StoreDep, runtime: RuntimeDep) -> JSONBody:
+def post_coupon(
+    body: IssueBody, store: StoreDep, _: OneValuePerMember, runtime: RuntimeDep
+) -> JSONBody:
     expires_at = expiry_time(
         expires_in=body.expires_in, expires_at=body.expires_at, now=datetime.now(UTC)
     )

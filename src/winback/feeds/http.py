@@ -27,7 +27,7 @@ from winback.feeds.model import (
 from winback.feeds.sync import configured_feed, queue_run
 from winback.feeds.tasks import feed_tasks
 from winback.storage import feeds as feed_storage
-from winback.web.deps import SINGLE_VALUED_QUERY, RuntimeDep, StoreDep
+from winback.web.deps import SINGLE_VALUED_QUERY, OneValuePerMember, RuntimeDep, StoreDep
 from winback.web.openapi import error_responses
 from winback.web.uploads import save_body
 
@@ -50,7 +50,9 @@ class FeedBody(BaseModel):
 
 
 @router.put("", summary="Set the feed's URL and how often it is fetched (hours)")
-def put_feed(body: FeedBody, store: StoreDep, runtime: RuntimeDep) -> dict[str, Any]:
+def put_feed(
+    body: FeedBody, store: StoreDep, _: OneValuePerMember, runtime: RuntimeDep
+) -> dict[str, Any]:
     with runtime.engine.begin() as conn:
         feed = feed_storage.put_feed_settings(
             conn,

@@ -1,9 +1,11 @@
-"""Decode a request body: JSON, an object, not nested deeper than the limit."""
+"""Decode a request body: JSON, an object, not nested deeper than the limit, no
+member named twice in one object."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +13,7 @@ import orjson
 
 from winback.errors import InvalidPayload, UnsupportedMediaType
 from winback.reasons import json_kind
+from winback.web.json_members import escape_name, repeated_member
 
 
 def check_content_type(content_type: str | None) -> None:
@@ -42,27 +45,61 @@ def _too_deep(max_depth: int) -> str:
 
 def nested_deeper_than(value: Any, limit: int) -> bool:
     """Whether decoded JSON has objects or arrays more than ``limit`` levels deep."""
-    return _survey(value, limit)[0]
+    return _survey(value, limit).too_deep
 
 
-def _survey(value: Any, limit: int) -> tuple[bool, list[float]]:
-    """Whether decoded JSON is nested deeper than ``limit``, and its floats (one walk:
-    it runs for every delivery)."""
-    floats: list[float] = []
+@dataclass
+class _Survey:
+    """What one walk of a decoded body finds (it runs for every delivery)."""
+
+    too_deep: bool = False
+    floats: list[float] = field(default_factory=list)
+    members: int = 0
+
+
+def _survey(value: Any, limit: int) -> _Survey:
+    found = _Survey()
     if type(value) is not dict and type(value) is not list:
-        return False, [value] if type(value) is float else floats
+        if type(value) is float:
+            found.floats.append(value)
+        return found
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()
         if depth > limit:
-            return True, floats
-        for child in current.values() if type(current) is dict else current:
+            found.too_deep = True
+            return found
+        if type(current) is dict:
+            found.members += len(current)
+            children = current.values()
+        else:
+            children = current
+        for child in children:
             kind = type(child)
             if kind is dict or kind is list:
                 stack.append((child, depth + 1))
             elif kind is float:
-                floats.append(child)
-    return False, floats
+                found.floats.append(child)
+    return found
+
+
+def _too_deep_at(value: Any, limit: int) -> str:
+    """The JSON pointer of the first object or array nested deeper than ``limit``."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        current, pointer, depth = stack.pop()
+        if depth > limit:
+            return pointer
+        if isinstance(current, dict):
+            children = [(child, f"{pointer}/{escape_name(k)}") for k, child in current.items()]
+        else:
+            children = [(child, f"{pointer}/{index}") for index, child in enumerate(current)]
+        stack.extend(
+            (child, at, depth + 1)
+            for child, at in reversed(children)
+            if isinstance(child, (dict, list))
+        )
+    return ""
 
 
 # orjson reads a JSON number as an int only when a 64-bit one holds it exactly, and
@@ -100,7 +137,7 @@ def _may_be_inexact(raw: bytes, floats: list[float]) -> bool:
 def holds_inexact_number(raw: bytes, value: Any) -> bool:
     """Whether ``value``, decoded from ``raw``, lost a number's exact value: read
     back, it would not show the number that was sent."""
-    floats = _survey(value, 10**6)[1]
+    floats = _survey(value, 10**6).floats
     return _may_be_inexact(raw, floats) and _inexact_number(raw) is not None
 
 
@@ -110,7 +147,7 @@ def _inexact_number(raw: bytes) -> str | None:
     while stack:
         value, pointer = stack.pop()
         if isinstance(value, dict):
-            stack.extend((child, f"{pointer}/{_escape(key)}") for key, child in value.items())
+            stack.extend((child, f"{pointer}/{escape_name(key)}") for key, child in value.items())
         elif isinstance(value, list):
             stack.extend((child, f"{pointer}/{index}") for index, child in enumerate(value))
         elif (
@@ -131,16 +168,12 @@ def _nul_character(value: Any) -> str | None:
             for key, child in current.items():
                 if "\x00" in key:
                     return pointer
-                stack.append((child, f"{pointer}/{_escape(key)}"))
+                stack.append((child, f"{pointer}/{escape_name(key)}"))
         elif isinstance(current, list):
             stack.extend((child, f"{pointer}/{index}") for index, child in enumerate(current))
         elif isinstance(current, str) and "\x00" in current:
             return pointer
     return None
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _not_decoded(raw: bytes, error: orjson.JSONDecodeError, max_depth: int) -> InvalidPayload:
@@ -184,9 +217,12 @@ def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
         raise _not_decoded(raw, error, max_depth) from None
     if not isinstance(value, dict):
         raise InvalidPayload(f"the body must be a JSON object, got {json_kind(value)}", pointer="")
-    too_deep, floats = _survey(value, max_depth)
-    if too_deep:
-        raise InvalidPayload(_too_deep(max_depth), pointer="")
+    found = _survey(value, max_depth)
+    if found.too_deep:
+        raise InvalidPayload(_too_deep(max_depth), pointer=_too_deep_at(value, max_depth))
+    repeated = repeated_member(raw, found.members)
+    if repeated is not None:
+        raise repeated
     # A NUL can only come escaped; PostgreSQL text cannot hold one, so no database does.
     if b"\\u0000" in raw:
         nul_at = _nul_character(value)
@@ -196,7 +232,7 @@ def decode_object(raw: bytes, *, max_depth: int) -> dict[str, Any]:
                 pointer=nul_at,
                 code="nul_character",
             )
-    inexact = _inexact_number(raw) if _may_be_inexact(raw, floats) else None
+    inexact = _inexact_number(raw) if _may_be_inexact(raw, found.floats) else None
     if inexact is not None:
         raise _inexact_at(inexact)
     return value

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from winback.errors import Unauthorized
 from winback.stores.service import create_store, grace_period, list_stores, rotate_key
 from winback.tracking.script import snippet
-from winback.web.deps import RuntimeDep
+from winback.web.deps import OneValuePerMember, RuntimeDep
 from winback.web.openapi import error_responses
 
 log = structlog.get_logger(__name__)
@@ -46,9 +46,10 @@ Admin = Depends(require_admin)
 
 class _Exactly(BaseModel):
     """A body of these fields and no other: a misspelt one would be dropped and its
-    default taken (``grace_hour``: a leaked key kept working for another day)."""
+    default taken (``grace_hour``: a leaked key kept working for another day). Each
+    of its own type too (``"grace_hours": true`` is no number of hours)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class NewStore(_Exactly):
@@ -64,7 +65,7 @@ class NewStore(_Exactly):
     status_code=201,
     summary="Create a store; its key is shown once, with its tracking snippet",
 )
-def post_store(body: NewStore, runtime: RuntimeDep) -> dict[str, Any]:
+def post_store(body: NewStore, _: OneValuePerMember, runtime: RuntimeDep) -> dict[str, Any]:
     store, key = create_store(
         runtime.engine, name=body.name, domain=body.domain, currency=body.currency
     )
@@ -92,7 +93,7 @@ class KeyRotation(_Exactly):
     summary="Issue a new key; older keys stay valid for the grace period",
 )
 def post_rotate(
-    store_id: str, runtime: RuntimeDep, body: KeyRotation | None = None
+    store_id: str, _: OneValuePerMember, runtime: RuntimeDep, body: KeyRotation | None = None
 ) -> dict[str, Any]:
     hours = runtime.settings.key_rotation_grace_hours
     if body is not None and body.grace_hours is not None:

@@ -1,10 +1,11 @@
 """Request dependencies: the runtime, the store a read-API key belongs to, and one
-value per query parameter."""
+value per query parameter and per member of a JSON body."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator
@@ -13,6 +14,7 @@ from winback.errors import InvalidPayload, Unauthorized
 from winback.runtime import Runtime
 from winback.stores.keys import by_any_key
 from winback.stores.service import Store, store_for_key
+from winback.web.json_members import count_members, repeated_member
 from winback.web.openapi import STORE_BEARER, STORE_KEY
 
 
@@ -39,6 +41,26 @@ def single_valued_query(request: Request) -> None:
 
 
 SINGLE_VALUED_QUERY = Depends(single_valued_query)
+
+
+async def single_valued_members(request: Request) -> None:
+    """Refuse a JSON body naming a member twice (``web/json_members.py``); the route
+    reads the same body after (Starlette keeps it)."""
+    if "json" not in request.headers.get("content-type", ""):
+        return  # (an upload is streamed to disk, never held here)
+    raw = await request.body()
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return  # (the route's own parsing says what is wrong with it)
+    refusal = repeated_member(raw, count_members(value))
+    if refusal is not None:
+        raise refusal
+
+
+# As a parameter after the key's (``_: OneValuePerMember``), so that a caller
+# without a valid key is told that first.
+OneValuePerMember = Annotated[None, Depends(single_valued_members)]
 
 
 def _not_blank(value: str) -> str:
