@@ -40,7 +40,7 @@ def raw_event(store_id: str, event: Event) -> RawEvent:
     delivery = Delivery(store_id, headers, event.body)
     topic = topic_for(event.event_type)
     body = orjson.loads(event.body)
-    return Intake.pending_event(delivery, event.event_type, topic, body, now, now, None)
+    return Intake.accepted_event(delivery, event.event_type, topic, body, now, now, None)
 
 
 def database_url(database: Database) -> str:

@@ -894,6 +894,43 @@ def test_a_header_that_says_what_the_event_is_sent_twice_differently_is_refused(
     assert log_entries(store)[0]["outcome"] == "rejected"
 
 
+def test_a_header_a_proxy_joined_with_two_values_is_refused(
+    store: StoreClient, existing_customer: dict[str, Any]
+) -> None:
+    # (RFC 9110 lets a proxy send a header given twice as one line, comma-separated)
+    response = _sent_with(store, "x-event-type", ["customers/update, newsletter/unsubscribe"])
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "invalid_header",
+        "reason": "the x-event-type header holds 2 different values ('customers/update',"
+        " 'newsletter/unsubscribe'): it was sent more than once, or a proxy joined copies"
+        " of it; send it once",
+    }
+    assert_nothing_else_changed(store, existing_customer)
+    assert log_entries(store)[0]["outcome"] == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("name", "joined"),
+    [
+        ("x-event-type", "customers/update, customers/update"),
+        ("x-event-time", "NOW,NOW"),
+    ],
+)
+def test_a_header_a_proxy_joined_with_one_value_is_that_value(
+    store: StoreClient, existing_customer: dict[str, Any], name: str, joined: str
+) -> None:
+    # (a second from now: an earlier time would be older than the customer stored)
+    response = _sent_with(store, name, [joined.replace("NOW", str(int(time.time()) + 1))])
+
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+    [entry] = [e for e in log_entries(store) if e["event_id"] == response.json()["event_id"]]
+    assert (entry["event_type"], entry["outcome"]) == ("customers/update", "applied")
+    assert store.get("/api/v1/customers/7").json()["first_name"] == "Twice"
+
+
 def test_a_header_sent_twice_with_one_value_is_that_value(
     store: StoreClient, existing_customer: dict[str, Any]
 ) -> None:
@@ -905,12 +942,10 @@ def test_a_header_sent_twice_with_one_value_is_that_value(
     assert store.get("/api/v1/customers/7").json()["first_name"] == "Twice"
 
 
-def test_a_store_id_given_twice_in_the_query_is_refused(
-    store: StoreClient, existing_customer: dict[str, Any]
-) -> None:
-    response = store.http.post(
-        "/webhooks",
-        params=[("storeId", "st_nope"), ("storeId", store.store_id)],
+def _posted_to(store: StoreClient, path: str, store_ids: list[str]) -> httpx.Response:
+    return store.http.post(
+        path,
+        params=[("storeId", store_id) for store_id in store_ids],
         content=orjson.dumps(CUSTOMER | {"first_name": "Twice"}),
         headers={
             "content-type": "application/json",
@@ -919,11 +954,45 @@ def test_a_store_id_given_twice_in_the_query_is_refused(
         },
     )
 
+
+@pytest.mark.parametrize(
+    ("path", "store_ids"),
+    [
+        ("/webhooks", ["st_nope", "OWN"]),
+        ("/webhooks/store/OWN", ["st_nope"]),
+    ],
+)
+def test_a_url_naming_two_stores_is_refused(
+    store: StoreClient, existing_customer: dict[str, Any], path: str, store_ids: list[str]
+) -> None:
+    own = store.store_id
+    response = _posted_to(
+        store, path.replace("OWN", own), [own if s == "OWN" else s for s in store_ids]
+    )
+
     assert response.status_code == 400
     error = response.json()["error"]
     assert (error["code"], error["parameter"]) == ("invalid_request", "storeId")
-    assert error["reason"] == "the storeId query parameter was given 2 times; give it once"
+    assert error["reason"] in (
+        f"the URL names more than one store ('st_nope', '{own}'); name one",
+        f"the URL names more than one store ('{own}', 'st_nope'); name one",
+    )
     # (like a delivery without a storeId, it names no one store whose log would keep it)
     store.wait_applied()
     assert store.get("/api/v1/customers/7").json() == existing_customer
     assert [e["outcome"] for e in log_entries(store)] == ["applied"]
+
+
+@pytest.mark.parametrize(
+    ("path", "store_ids"),
+    [("/webhooks", ["OWN", "OWN"]), ("/webhooks/store/OWN", ["OWN"])],
+)
+def test_a_url_naming_its_store_twice_names_that_store(
+    store: StoreClient, existing_customer: dict[str, Any], path: str, store_ids: list[str]
+) -> None:
+    own = store.store_id
+    response = _posted_to(store, path.replace("OWN", own), [own for _ in store_ids])
+
+    assert response.status_code == 200, response.text
+    store.wait_applied()
+    assert store.get("/api/v1/customers/7").json()["first_name"] == "Twice"

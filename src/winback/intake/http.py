@@ -130,6 +130,21 @@ async def _receive(request: Request, store_id: str) -> JSONBody:
     return JSONBody({"status": "accepted", "event_id": seq})
 
 
+def _named_store(request: Request, also: str | None = None) -> str | None:
+    """The one store the URL names: the same storeId twice (a sender's retry code
+    appending it again) is that store; two stores are refused, as which one was
+    meant cannot be told (nothing is logged: no one store's log is the place)."""
+    named = [*([also] if also is not None else []), *request.query_params.getlist("storeId")]
+    if len(set(named)) > 1:
+        shown = ", ".join(repr(name[:64]) for name in dict.fromkeys(named))
+        raise InvalidPayload(
+            f"the URL names more than one store ({shown}); name one",
+            code="invalid_request",
+            parameter="storeId",
+        )
+    return named[0] if named else None
+
+
 @router.post(
     "/webhooks/store/{store_id}",
     responses=_RESPONSES,
@@ -138,6 +153,8 @@ async def _receive(request: Request, store_id: str) -> JSONBody:
 )
 @router.post("/webhooks/store/{store_id}/", include_in_schema=False)
 async def webhook_by_path(request: Request, store_id: str) -> JSONBody:
+    # (a storeId in the query too must name the same store: else which was meant?)
+    _named_store(request, also=store_id)
     return await _receive(request, store_id)
 
 
@@ -149,14 +166,7 @@ async def webhook_by_path(request: Request, store_id: str) -> JSONBody:
 )
 @router.post("/webhooks/", include_in_schema=False)
 async def webhook_by_query(request: Request) -> JSONBody:
-    given = request.query_params.getlist("storeId")
-    if len(given) > 1:
-        raise InvalidPayload(
-            f"the storeId query parameter was given {len(given)} times; give it once",
-            code="invalid_request",
-            parameter="storeId",
-        )
-    store_id = given[0] if given else None
+    store_id = _named_store(request)
     if not store_id:
         raise InvalidPayload(
             "the storeId query parameter is required",

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, insert
 
 from winback.errors import WinbackError
 from winback.intake.checked import CheckedEvent, CheckedEvents
-from winback.intake.topics import topic_for
+from winback.intake.topics import MAX_EVENT_TYPE_LENGTH, topic_for
 from winback.outcomes import PENDING, REJECTED
 from winback.reasons import without_personal_value
 from winback.storage.newevents import announce_appended
@@ -78,7 +78,7 @@ def rejected_event(
     error: WinbackError,
 ) -> RawEvent:
     """The integration log's entry for something refused: what came, and why not."""
-    event_type = event_type[:200]
+    event_type = event_type[:MAX_EVENT_TYPE_LENGTH]
     return RawEvent(
         store_id=store_id,
         source=source,

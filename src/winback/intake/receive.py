@@ -27,7 +27,7 @@ from winback.intake.body import check_content_encoding, check_content_type, deco
 from winback.intake.checked import CheckedEvent
 from winback.intake.ratelimit import RateLimiter
 from winback.intake.rawlog import RawEvent, RawLogWriter, event_digest, rejected_event
-from winback.intake.topics import Topic, topic_for
+from winback.intake.topics import MAX_EVENT_TYPE_LENGTH, Topic, topic_for
 from winback.intake.validation import check_version_time, parse_payload
 from winback.metrics import EVENTS_RECEIVED
 from winback.stores.directory import StoreDirectory
@@ -57,7 +57,6 @@ class Delivery:
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
-MAX_EVENT_TYPE_LENGTH = 200
 # Clocks drift: a sender's a little ahead of ours still says when its event happened.
 EVENT_TIME_AHEAD_ALLOWED = timedelta(minutes=10)
 SHOWN_HEADER_CHARACTERS = 40
@@ -84,6 +83,24 @@ def _check_said_once(repeated: Mapping[str, tuple[str, ...]]) -> None:
                 f" values ({shown}); send it once",
                 code="invalid_header",
             )
+
+
+def _one_value(headers: Mapping[str, str], name: str) -> str | None:
+    """A SAID_ONCE header's value. A proxy may join a header sent twice into one
+    line, the values between commas (RFC 9110, 5.3): the same value twice is that
+    value, two values are refused as two lines are. (So no event type holds a comma.)"""
+    value = headers.get(name)
+    if value is None or "," not in value:
+        return value
+    values = tuple(part.strip() for part in value.split(","))
+    if len(set(values)) > 1:
+        shown = ", ".join(_shown(part) for part in values)
+        raise InvalidPayload(
+            f"the {name} header holds {len(values)} different values ({shown}): it was sent"
+            " more than once, or a proxy joined copies of it; send it once",
+            code="invalid_header",
+        )
+    return values[0]
 
 
 def parse_event_time(raw: str | None, received_at: datetime) -> datetime:
@@ -222,23 +239,23 @@ class Intake:
         check_content_type(delivery.headers.get("content-type"))
         check_content_encoding(delivery.headers.get("content-encoding"))
         _check_said_once(delivery.repeated)
-        event_type = (delivery.headers.get("x-event-type") or "").strip()
+        event_type = (_one_value(delivery.headers, "x-event-type") or "").strip()
         if not event_type:
             raise InvalidPayload("the x-event-type header is required", code="missing_event_type")
         _check_header_length("x-event-type", event_type, MAX_EVENT_TYPE_LENGTH)
-        time_header = delivery.headers.get("x-event-time")
+        time_header = _one_value(delivery.headers, "x-event-time")
         event_time = parse_event_time(time_header, received_at)
         body = decode_object(delivery.body, max_depth=self._settings.max_json_depth)
         topic = topic_for(event_type)
         payload = parse_payload(topic, body)
         check_version_time(payload, received_at)
-        event = self.pending_event(
+        event = self.accepted_event(
             delivery, event_type, topic, body, received_at, event_time, time_header
         )
         return event, CheckedEvent(body, payload)
 
     @staticmethod
-    def pending_event(
+    def accepted_event(
         delivery: Delivery,
         event_type: str,
         topic: Topic,
@@ -263,7 +280,7 @@ class Intake:
         self, delivery: Delivery, received_at: datetime, error: WinbackError
     ) -> None:
         EVENTS_RECEIVED.labels(source=delivery.source, outcome="rejected").inc()
-        event_type = (delivery.headers.get("x-event-type") or "").strip()[:200]
+        event_type = (delivery.headers.get("x-event-type") or "").strip()[:MAX_EVENT_TYPE_LENGTH]
         rejected = rejected_event(
             store_id=delivery.store_id,
             source=delivery.source,

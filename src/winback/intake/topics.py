@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The longest event type taken (a custom one names its event, not a sentence).
+MAX_EVENT_TYPE_LENGTH = 200
+
 
 class Topic(StrEnum):
     CUSTOMER_CREATE = "customers/create"
