@@ -29,7 +29,14 @@ from pydantic import (
     WrapValidator,
 )
 
-from winback.reasons import NOT_A_PHONE, NOT_AN_EMAIL, TIME_FORM, json_kind
+from winback.reasons import (
+    NOT_A_DATE,
+    NOT_A_PHONE,
+    NOT_A_REAL_DATE,
+    NOT_AN_EMAIL,
+    TIME_FORM,
+    json_kind,
+)
 
 MAX_ID_LENGTH = 255
 # What every database keeps exactly with 4 places (SQLite: as a 64-bit integer).
@@ -358,11 +365,11 @@ def calendar_date(text: str) -> str:
     """A calendar date written ``YYYY-MM-DD``, as written (a webhook's and a file's rule)."""
     stripped = text.strip()
     if _DATE.fullmatch(stripped) is None:
-        raise ValueError(f"{text!r} is not a date written YYYY-MM-DD")
+        raise ValueError(f"{text!r} {NOT_A_DATE}")
     try:
         date.fromisoformat(stripped)
     except ValueError:
-        raise ValueError(f"{text!r} is not a real date") from None
+        raise ValueError(f"{text!r} {NOT_A_REAL_DATE}") from None
     return stripped
 
 

@@ -21,8 +21,12 @@ TIME_FORM = "a time in ISO 8601 with its time zone, like 2026-11-01T10:00:00Z or
 # The faults that begin with the value refused, which may be a person's own.
 NOT_AN_EMAIL = "is not a valid email address"
 NOT_A_PHONE = "is not a phone number"
+# (only a birthdate is a date of this form: its refusal quotes a date of birth)
+NOT_A_DATE = "is not a date written YYYY-MM-DD"
+NOT_A_REAL_DATE = "is not a real date"
 _PERSONAL_VALUE = re.compile(
-    rf"""^(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*") (?={NOT_AN_EMAIL}|{NOT_A_PHONE})"""
+    rf"""^(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*") """
+    rf"(?={NOT_AN_EMAIL}|{NOT_A_PHONE}|{NOT_A_DATE}|{NOT_A_REAL_DATE})"
 )
 
 # Faults of type: the sentence, to which what was sent is added ("got a string").
@@ -110,7 +114,8 @@ def json_kind(value: Any) -> str:
 
 
 def without_personal_value(reason: str) -> str:
-    """``reason`` for a log line: an address or phone number it quotes left out. The
-    integration log keeps the whole reason, in the store's own database, for its
-    developer; a log line is copied to places winback never sees again."""
+    """``reason`` for a log line: an address, phone number or date of birth it
+    quotes left out. The integration log keeps the whole reason, in the store's own
+    database, for its developer; a log line is copied to places winback never sees
+    again."""
     return _PERSONAL_VALUE.sub("the value ", reason)

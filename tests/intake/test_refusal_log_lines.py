@@ -1,5 +1,6 @@
 """A refused event's log line: enough to find it in the integration log, and no
-address or phone number of a person, which no erasure could reach there."""
+address, phone number or date of birth of a person, which no erasure could reach
+there."""
 
 from __future__ import annotations
 
@@ -37,6 +38,15 @@ def test_a_refused_address_or_phone_number_stays_out_of_the_servers_log(tmp_path
     assert (line["store_id"], line["status"], line["pointer"]) == (store["store_id"], 400, "/email")
     assert line["reason"].startswith("the value is not a valid email address")
     assert "jo.doe" not in json.dumps(line)
+
+
+def test_a_quoted_date_of_birth_is_left_out_too() -> None:
+    assert without_personal_value("'14/07/1985' is not a date written YYYY-MM-DD") == (
+        "the value is not a date written YYYY-MM-DD"
+    )
+    assert without_personal_value("'1985-02-30' is not a real date") == (
+        "the value is not a real date"
+    )
 
 
 def test_only_the_quoted_address_or_phone_number_is_left_out() -> None:

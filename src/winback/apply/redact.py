@@ -4,8 +4,8 @@ A refused delivery is kept whole so that a store's developer can see what was
 wrong with it, and ``/api/v1/events`` shows it: after an erasure, one that names
 the person (by the store's customer id where a payload names a customer, or by
 an email of theirs anywhere in it) is emptied, its reason kept without the
-address or phone number it may quote. It was never applied, so no replay reads
-it.
+address, phone number or date of birth it may quote. It was never applied, so no
+replay reads it.
 
 The deliveries that were applied keep their bodies: ``winback replay`` rebuilds
 the store from them, and which of them an erasure wipes entirely is not known
