@@ -61,3 +61,25 @@ def test_only_the_quoted_address_or_phone_number_is_left_out() -> None:
     assert without_personal_value("'kind' is not a field of this request") == (
         "'kind' is not a field of this request"
     )
+
+
+def test_a_delivery_to_an_unknown_store_is_said_in_the_log_and_counted(tmp_path: Path) -> None:
+    # (it has no store whose integration log could keep it: the operator is told)
+    run_winback(["store", "create", "--name", "Shop"], tmp_path)
+    env = winback_environment(tmp_path, WINBACK_LOG_LEVEL="info", WINBACK_LOG_JSON="1")
+
+    with running(["serve", "--port", "0"], env) as process:
+        [port] = listening_ports(process)
+        base = f"http://127.0.0.1:{port}"
+        answer = httpx.post(
+            f"{base}/webhooks/store/st_mistyped",
+            headers={"x-event-type": "customers/create", "x-token": "k"},
+            json={"email": "ada@example.com"},
+        )
+        line = json.loads(line_naming(process, "event refused"))
+        metrics = httpx.get(f"{base}/metrics").text
+
+    assert answer.status_code == 404
+    assert (line["store_id"], line["status"]) == ("st_mistyped", 404)
+    counted = 'winback_events_received_total{outcome="unknown_store",source="webhook"} 1.0'
+    assert counted in metrics

@@ -17,6 +17,7 @@ import structlog
 from winback.config import Settings
 from winback.errors import (
     InvalidPayload,
+    NotFound,
     PayloadTooLarge,
     RateLimited,
     Unauthorized,
@@ -32,6 +33,7 @@ from winback.intake.validation import check_version_time, parse_payload
 from winback.metrics import EVENTS_RECEIVED
 from winback.stores.directory import StoreDirectory
 from winback.stores.keys import by_any_key
+from winback.stores.service import Store
 
 log = structlog.get_logger(__name__)
 
@@ -192,6 +194,10 @@ class Intake:
         self._unauthenticated_logged = RateLimiter(
             per_second=UNAUTHENTICATED_LOGGED_PER_SECOND, burst=UNAUTHENTICATED_LOGGED_BURST
         )
+        # (all unknown stores together: anyone can make up as many ids as they like)
+        self._unknown_store_logged = RateLimiter(
+            per_second=UNAUTHENTICATED_LOGGED_PER_SECOND, burst=UNAUTHENTICATED_LOGGED_BURST
+        )
 
     async def receive_webhook(self, delivery: Delivery) -> int:
         """Check a server-to-server event and store it; returns its sequence number."""
@@ -199,7 +205,7 @@ class Intake:
             # Some platforms' JSON encoders write one; it marks the encoding, it is not
             # part of the JSON (RFC 8259 lets a parser ignore it), so it is not kept.
             delivery = replace(delivery, body=delivery.body[len(UTF8_BOM) :])
-        store = self._directory.find(delivery.store_id)
+        store = self._known_store(delivery)
         received_at = datetime.now(UTC)
         try:
             self._authenticate(store.id, delivery.headers)
@@ -222,6 +228,24 @@ class Intake:
         seq = await self._writer.append(event, checked)
         EVENTS_RECEIVED.labels(source=delivery.source, outcome="accepted").inc()
         return seq
+
+    def _known_store(self, delivery: Delivery) -> Store:
+        """The store the delivery names. One unknown has no integration log to keep the
+        delivery: it is counted, and said in the server's log (a sender posting to a
+        mistyped id is the operator's to see), at most as often as a wrong key is."""
+        try:
+            return self._directory.find(delivery.store_id)
+        except NotFound:
+            EVENTS_RECEIVED.labels(source=delivery.source, outcome="unknown_store").inc()
+            if self._unknown_store_logged.allows(""):
+                log.info(
+                    "event refused",
+                    store_id=delivery.store_id[:64],
+                    source=delivery.source,
+                    status=NotFound.status,
+                    reason="no store has this id",
+                )
+            raise
 
     def _authenticate(self, store_id: str, headers: Mapping[str, str]) -> None:
         """Either header may carry the key: a sender that sends both (one of them
