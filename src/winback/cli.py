@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -18,6 +17,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from winback.apply.applier import Applier
+from winback.commandline import fail, migrated_engine, print_json
 from winback.config import MAX_KEY_ROTATION_GRACE_HOURS, ConfigError, Settings, load_settings
 from winback.coupons.commands import coupon_app
 from winback.errors import WinbackError
@@ -27,9 +27,8 @@ from winback.jobs.queue import QueueWorkers, make_queue
 from winback.logs import COMMAND_LOG_STREAM, configure_logging
 from winback.memory import tune_garbage_collection
 from winback.runtime import TaskContext, register_tasks
-from winback.storage.engine import derived, gated, make_engine
+from winback.storage.engine import derived, gated
 from winback.storage.files import not_a_database
-from winback.storage.migrate import upgrade_to_head
 from winback.storage.newevents import watch_commits
 from winback.storage.replay import replay_store
 from winback.stores.quickstart import QuickstartStore, quickstart_store
@@ -47,22 +46,6 @@ app.add_typer(import_app, name="import")
 QUICKSTART_FILE = "quickstart-store.json"
 
 
-def _engine() -> Any:
-    settings = load_settings()
-    engine = make_engine(settings.resolved_database_url)
-    upgrade_to_head(engine)
-    return engine
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str))
-
-
-def _fail(error: WinbackError) -> None:
-    typer.echo(f"error: {error.reason}", err=True)
-    raise typer.Exit(code=2)
-
-
 @store_app.command("create")
 def store_create(
     name: Annotated[str, typer.Option(help="The store's name")],
@@ -71,18 +54,18 @@ def store_create(
 ) -> None:
     """Create a store; prints its id, API key (shown only this once) and tracking snippet."""
     try:
-        store, key = create_store(_engine(), name=name, domain=domain, currency=currency)
+        store, key = create_store(migrated_engine(), name=name, domain=domain, currency=currency)
     except WinbackError as error:
-        _fail(error)
+        fail(error.reason)
         return
     base_url = load_settings().resolved_public_url
-    _print_json({**store.to_dict(), "api_key": key, "snippet": snippet(store.id, base_url)})
+    print_json({**store.to_dict(), "api_key": key, "snippet": snippet(store.id, base_url)})
 
 
 @store_app.command("list")
 def store_list() -> None:
     """List every store (keys are never shown again)."""
-    _print_json([store.to_dict() for store in list_stores(_engine())])
+    print_json([store.to_dict() for store in list_stores(migrated_engine())])
 
 
 @store_app.command("rotate-key")
@@ -102,19 +85,17 @@ def store_rotate(
     if grace_hours is None:
         grace_hours = load_settings().key_rotation_grace_hours
     try:
-        key = rotate_key(_engine(), store_id, grace=grace_period(grace_hours))
+        key = rotate_key(migrated_engine(), store_id, grace=grace_period(grace_hours))
     except WinbackError as error:
-        _fail(error)
+        fail(error.reason)
         return
-    _print_json(
-        {"store_id": store_id, "api_key": key, "previous_keys_expire_in_hours": grace_hours}
-    )
+    print_json({"store_id": store_id, "api_key": key, "previous_keys_expire_in_hours": grace_hours})
 
 
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    _engine()
+    migrated_engine()
     typer.echo("schema is up to date")
 
 
@@ -129,7 +110,7 @@ def worker(
     stopped: the production process beside ``serve --separate-applier``."""
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
-    engine = _engine()
+    engine = migrated_engine()
     queue = make_queue(settings)
     register_tasks(queue, TaskContext(engine, settings))
     jobs = QueueWorkers(queue)
@@ -156,11 +137,11 @@ def worker(
 @app.command()
 def replay(store_id: Annotated[str, typer.Argument(help="The store to rebuild")]) -> None:
     """Rebuild a store's state from its raw log (after the apply logic changed)."""
-    engine = _engine()
+    engine = migrated_engine()
     try:
         get_store(engine, store_id)  # (a mistyped id would replay nothing, and say so)
     except WinbackError as error:
-        _fail(error)
+        fail(error.reason)
         return
     count = replay_store(engine, store_id)
     Applier(engine, batch_size=load_settings().batch_size_in("server")).drain(timeout=3600)
@@ -184,7 +165,7 @@ def serve(
     if port is not None:
         os.environ["WINBACK_PORT"] = str(port or _free_port(host or load_settings().host))
     settings = load_settings()
-    _engine().dispose()
+    migrated_engine().dispose()
     split = separate_applier or workers > 1
     os.environ["WINBACK_APPLY_IN_PROCESS"] = "0" if split else "1"
     supervisor = _start_worker(settings) if split else None
@@ -294,7 +275,7 @@ def quickstart(port: Annotated[int | None, typer.Option(min=0, max=65535)] = Non
     """First run: create a store if there is none, print its id and key, then serve."""
     settings = load_settings()
     saved = settings.data_dir / QUICKSTART_FILE
-    store = quickstart_store(_engine(), saved)
+    store = quickstart_store(migrated_engine(), saved)
     if port == 0:
         port = _free_port(settings.host)
     base = f"http://{settings.host}:{settings.port if port is None else port}"

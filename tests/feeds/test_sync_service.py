@@ -224,7 +224,7 @@ def test_the_feed_command_refuses_an_unknown_store_and_a_missing_file(
     missing = runner.invoke(cli, ["feed", "sync", "--store", store_id, str(tmp_path / "no.csv")])
 
     assert unknown.exit_code == 2
-    assert "no store 'st_nobody'" in unknown.output
+    assert "error: no store with id 'st_nobody'" in unknown.output
     assert missing.exit_code == 2
     assert "neither an http(s) URL nor a file" in missing.output
 

@@ -34,6 +34,9 @@ from winback.coupons.reasons import (
 from winback.outbound.errors import RetryableError, TerminalError
 from winback.outbound.http import OutboundClient, Reply
 
+# How winback's calls show in the store's server logs.
+COUPONS_USER_AGENT = "winback-coupons"
+
 
 @dataclass(frozen=True)
 class Endpoint:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlalchemy import Engine
 
+from winback.commandline import fail, migrated_engine, print_json
 from winback.config import load_settings
-from winback.coupons.client import RetryPolicy
+from winback.coupons.client import COUPONS_USER_AGENT, RetryPolicy
 from winback.coupons.expiry import expiry_time
 from winback.coupons.service import configure_endpoint, issue_coupon, list_coupons
 from winback.errors import WinbackError
 from winback.outbound.http import OutboundClient
-from winback.storage.engine import make_engine
-from winback.storage.migrate import upgrade_to_head
 from winback.stores.service import get_store
 
 coupon_app = typer.Typer(
@@ -26,28 +23,8 @@ coupon_app = typer.Typer(
 StoreOption = Annotated[str, typer.Option("--store", help="The store id")]
 
 
-def _engine() -> Engine:
-    engine = make_engine(load_settings().resolved_database_url)
-    upgrade_to_head(engine)
-    return engine
-
-
 def _client() -> OutboundClient:
-    settings = load_settings()
-    return OutboundClient(
-        allow_private=settings.outbound_allow_private,
-        timeout=settings.outbound_timeout_seconds,
-        user_agent="winback-coupons",
-    )
-
-
-def _print(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str))
-
-
-def _fail(error: WinbackError) -> None:
-    typer.echo(f"error: {error.reason}", err=True)
-    raise typer.Exit(code=2)
+    return OutboundClient.configured(load_settings(), user_agent=COUPONS_USER_AGENT)
 
 
 @coupon_app.command("endpoint")
@@ -68,16 +45,16 @@ def set_endpoint(
 
     Options left out keep their stored value; the first time, --url and --key are needed.
     """
-    engine = _engine()
+    engine = migrated_engine()
     try:
         with _client() as client:
             config, answer = configure_endpoint(
                 engine, client, get_store(engine, store), url=url, key=key, prefix=prefix
             )
     except WinbackError as error:
-        _fail(error)
+        fail(error.reason)
         return
-    _print({**config.to_dict(), "check": answer})
+    print_json({**config.to_dict(), "check": answer})
 
 
 @coupon_app.command("issue")
@@ -88,7 +65,7 @@ def issue(
     expires: Annotated[str | None, typer.Option(help="Valid for: 30m, 12h, 7d, 2w")] = None,
 ) -> None:
     """Issue a code: the store creates it, winback records it. Exit 1 if not created."""
-    engine = _engine()
+    engine = migrated_engine()
     settings = load_settings()
     try:
         expires_at = expiry_time(expires_in=expires, expires_at=None, now=datetime.now(UTC))
@@ -103,9 +80,9 @@ def issue(
                 policy=RetryPolicy(max_seconds=3 * settings.outbound_timeout_seconds),
             )
     except WinbackError as error:
-        _fail(error)
+        fail(error.reason)
         return
-    _print(coupon.to_dict())
+    print_json(coupon.to_dict())
     if not coupon.can_be_sent:
         raise typer.Exit(code=1)
 
@@ -118,12 +95,12 @@ def list_codes(
     limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
 ) -> None:
     """The store's codes, newest first."""
-    engine = _engine()
+    engine = migrated_engine()
     try:
         found, _ = list_coupons(
             engine, get_store(engine, store), email=email, status=status, limit=limit
         )
     except WinbackError as error:
-        _fail(error)
+        fail(error.reason)
         return
-    _print([coupon.to_dict() for coupon in found])
+    print_json([coupon.to_dict() for coupon in found])

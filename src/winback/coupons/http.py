@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from winback.coupons.client import RetryPolicy
+from winback.coupons.client import COUPONS_USER_AGENT, RetryPolicy
 from winback.coupons.expiry import expiry_time
 from winback.coupons.service import (
     configure_endpoint,
@@ -52,12 +52,7 @@ class IssueBody(BaseModel):
 
 
 def outbound_client(runtime: Runtime) -> OutboundClient:
-    settings = runtime.settings
-    return OutboundClient(
-        allow_private=settings.outbound_allow_private,
-        timeout=settings.outbound_timeout_seconds,
-        user_agent="winback-coupons",
-    )
+    return OutboundClient.configured(runtime.settings, user_agent=COUPONS_USER_AGENT)
 
 
 def retry_policy(runtime: Runtime) -> RetryPolicy:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from winback.fields import iso_time
+
 # Recorded before the store is called, so a crash mid-call still leaves a trace;
 # a pending code is never put into a message.
 PENDING = "pending"
@@ -40,11 +42,11 @@ class Coupon:
             "code": self.code,
             "rule_id": self.rule_id,
             "email": self.email,
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "expires_at": iso_time(self.expires_at),
             "issued_at": self.issued_at.isoformat(),
             "status": self.status,
             "error": self.error,
             "attempts": self.attempts,
-            "used_at": self.used_at.isoformat() if self.used_at else None,
+            "used_at": iso_time(self.used_at),
             "used_order_id": self.used_order_id,
         }

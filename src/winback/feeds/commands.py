@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,8 +16,8 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from sqlalchemy import Engine
 
+from winback.commandline import fail, migrated_engine, print_json, require_store
 from winback.config import Settings, load_settings
 from winback.errors import WinbackError
 from winback.feeds.model import (
@@ -33,9 +32,6 @@ from winback.feeds.sync import SyncRequest, sync_feed
 from winback.imports.source import Progress as ReadProgress
 from winback.logs import COMMAND_LOG_STREAM, configure_logging
 from winback.storage import feeds as feed_storage
-from winback.storage.engine import make_engine
-from winback.storage.migrate import upgrade_to_head
-from winback.stores.service import list_stores
 
 feed_app = typer.Typer(
     help="A store's product feed: set it, sync it, see its runs.", no_args_is_help=True
@@ -46,22 +42,6 @@ StoreOption = Annotated[str, typer.Option("--store", help="The store id")]
 
 def _log_to_stderr(settings: Settings) -> None:
     configure_logging(settings.log_level, as_json=settings.log_json, stream=COMMAND_LOG_STREAM)
-
-
-def _engine(settings: Settings) -> Engine:
-    engine = make_engine(settings.resolved_database_url)
-    upgrade_to_head(engine)
-    return engine
-
-
-def _known_store(engine: Engine, store_id: str) -> None:
-    if all(store.id != store_id for store in list_stores(engine)):
-        typer.echo(f"error: no store {store_id!r}", err=True)
-        raise typer.Exit(code=2)
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str))
 
 
 @feed_app.command("set")
@@ -76,15 +56,14 @@ def feed_set(
     try:
         url = checked_feed_url(url)
     except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from None
-    engine = _engine(load_settings())
-    _known_store(engine, store)
+        fail(str(error))
+    engine = migrated_engine()
+    require_store(engine, store)
     with engine.begin() as conn:
         feed = feed_storage.put_feed_settings(
             conn, store, url=url, schedule_hours=every_hours, now=datetime.now(UTC)
         )
-    _print_json(feed.to_dict())
+    print_json(feed.to_dict())
 
 
 @feed_app.command("sync")
@@ -100,16 +79,15 @@ def feed_sync(
     """Sync now, in this process, with a progress display; prints the run."""
     settings = load_settings()
     _log_to_stderr(settings)
-    engine = _engine(settings)
-    _known_store(engine, store)
+    engine = migrated_engine(settings)
+    require_store(engine, store)
     request = SyncRequest(store, TRIGGER_CLI, source=_source(source), conditional=conditional)
     with _ProgressDisplay() as display:
         try:
             run = sync_feed(engine, settings, request, display)
         except WinbackError as error:
-            typer.echo(f"error: {error.reason}", err=True)
-            raise typer.Exit(code=2) from None
-    _print_json(run.to_dict())
+            fail(error.reason)
+    print_json(run.to_dict())
     if run.status in (FAILED, SKIPPED):
         raise typer.Exit(code=1)
 
@@ -120,12 +98,12 @@ def feed_status(
     runs: Annotated[int, typer.Option(min=1, max=100, help="How many runs to show")] = 5,
 ) -> None:
     """The feed's settings and its last runs, newest first."""
-    engine = _engine(load_settings())
-    _known_store(engine, store)
+    engine = migrated_engine()
+    require_store(engine, store)
     with engine.connect() as conn:
         feed = feed_storage.feed_settings(conn, store)
         found = feed_storage.latest_runs(conn, store, runs)
-    _print_json({"feed": feed.to_dict() if feed else None, "runs": [r.to_dict() for r in found]})
+    print_json({"feed": feed.to_dict() if feed else None, "runs": [r.to_dict() for r in found]})
 
 
 def _source(text: str | None) -> str | Path | None:
@@ -133,8 +111,7 @@ def _source(text: str | None) -> str | Path | None:
         return text
     path = Path(text)
     if not path.is_file():
-        typer.echo(f"error: {text} is neither an http(s) URL nor a file", err=True)
-        raise typer.Exit(code=2)
+        fail(f"{text} is neither an http(s) URL nor a file")
     return path
 
 

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from winback.fields import iso_time
+
 # Run statuses.
 QUEUED = "queued"
 RUNNING = "running"
@@ -59,8 +61,8 @@ class FeedSettings:
         return {
             "url": self.url,
             "schedule_hours": self.schedule_hours,
-            "next_run_at": _time(self.next_run_at),
-            "updated_at": _time(self.updated_at),
+            "next_run_at": iso_time(self.next_run_at),
+            "updated_at": iso_time(self.updated_at),
         }
 
 
@@ -95,11 +97,7 @@ class FeedRun:
 
     def to_dict(self) -> dict[str, Any]:
         body = asdict(self)
-        body["started_at"] = _time(self.started_at)
-        body["finished_at"] = _time(self.finished_at)
+        body["started_at"] = iso_time(self.started_at)
+        body["finished_at"] = iso_time(self.finished_at)
         del body["store_id"]
         return body
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

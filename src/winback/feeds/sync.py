@@ -251,11 +251,7 @@ def _sync_url(
     if request.conditional and feed is not None and feed.url == url:
         previous = Validators(feed.etag, feed.last_modified)
     observer.phase("downloading", None)
-    client = OutboundClient(
-        allow_private=settings.outbound_allow_private,
-        timeout=settings.outbound_timeout_seconds,
-        user_agent="winback feed sync",
-    )
+    client = OutboundClient.configured(settings, user_agent="winback feed sync")
     with client, spool_file(settings.data_dir) as path:
         fetched = download_feed(client, url, path, previous=previous)
         if fetched.not_modified:

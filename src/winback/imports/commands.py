@@ -17,13 +17,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from winback.config import load_settings
+from winback.commandline import fail, migrated_engine
 from winback.errors import WinbackError
 from winback.imports.jobs import CONTACTS, ORDERS, ImportSummary
 from winback.imports.mapping import load_column_mapping
 from winback.imports.runs import IMPORTERS
-from winback.storage.engine import make_engine
-from winback.storage.migrate import upgrade_to_head
 
 import_app = typer.Typer(
     help="Import a store's history from CSV files (integration.md section 3).",
@@ -75,8 +73,7 @@ def _run(
     encoding: str,
     as_json: bool,
 ) -> None:
-    engine = make_engine(load_settings().resolved_database_url)
-    upgrade_to_head(engine)
+    engine = migrated_engine()
     try:
         mapping = load_column_mapping(mapping_file) if mapping_file else None
         with _ProgressBar(file.stat().st_size) as bar:
@@ -90,8 +87,7 @@ def _run(
                 progress=bar.show,
             )
     except WinbackError as error:
-        typer.echo(f"error: {error.reason}", err=True)
-        raise typer.Exit(code=2) from None
+        fail(error.reason)
     finally:
         engine.dispose()
     typer.echo(json.dumps(_as_dict(summary), indent=2) if as_json else _as_text(summary))

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import orjson
 
+from winback.config import Settings
 from winback.outbound.addresses import GuardedTransport, Resolver, system_resolver
 from winback.outbound.errors import (
     OutboundError,
@@ -109,6 +110,15 @@ class OutboundClient:
             headers={"User-Agent": user_agent},
             # Proxies from the environment would connect on our behalf, past the address check.
             trust_env=False,
+        )
+
+    @classmethod
+    def configured(cls, settings: Settings, *, user_agent: str) -> OutboundClient:
+        """A client as the settings say outbound calls are made."""
+        return cls(
+            allow_private=settings.outbound_allow_private,
+            timeout=settings.outbound_timeout_seconds,
+            user_agent=user_agent,
         )
 
     def close(self) -> None:
