@@ -414,6 +414,11 @@ def _e164(value: Any) -> str | None:
     return None if _blank(value) else phone_e164(str(value))
 
 
+def iso_time(value: datetime | None) -> str | None:
+    """A time on the wire: ISO 8601 with its offset, or null."""
+    return value.isoformat() if value else None
+
+
 def format_money(value: Decimal | None) -> str | None:
     """Money on the wire: a decimal string with at least two places (``"129.90"``)."""
     if value is None:

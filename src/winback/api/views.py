@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import orjson
 
 from winback.carts.model import SENT_AT, Cart
 from winback.catalog.model import Product
-from winback.fields import format_money, to_decimal
+from winback.fields import format_money, iso_time, to_decimal
 from winback.intake.body import holds_inexact_number, nested_deeper_than
 from winback.orders.model import EVENT_AT, Order
 from winback.outcomes import REJECTED
@@ -17,10 +16,6 @@ from winback.shoppers.model import Customer, marketing_status
 from winback.shoppers.profile import profile_data
 from winback.storage.timeline import ACTIVITY, CART, TimelineEntry
 from winback.web.json_members import count_members, repeated_member
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def customer_view(customer: Customer, suppression_types: list[str]) -> dict[str, Any]:
@@ -36,10 +31,10 @@ def customer_view(customer: Customer, suppression_types: list[str]) -> dict[str,
         "orders_count": customer.orders_count,
         "total_spent": format_money(customer.total_spent),
         "average_order_value": format_money(customer.average_order_value),
-        "first_order_at": _time(customer.first_order_at),
-        "last_order_at": _time(customer.last_order_at),
-        "created_at": _time(customer.created_at),
-        "updated_at": _time(customer.updated_at),
+        "first_order_at": iso_time(customer.first_order_at),
+        "last_order_at": iso_time(customer.last_order_at),
+        "created_at": iso_time(customer.created_at),
+        "updated_at": iso_time(customer.updated_at),
     }
     # The sender's other fields are shown too, but never in place of winback's own.
     extra = {name: value for name, value in profile_data(customer).items() if name not in computed}
@@ -98,8 +93,8 @@ def order_view(order: Order, buyer: Customer | None) -> dict[str, Any]:
         "test": order.test,
         "discount_codes": order.discount_codes,
         "line_items": [_line_view(line) for line in order.line_items],
-        "created_at": _time(order.created_at),
-        "updated_at": _time(order.updated_at),
+        "created_at": iso_time(order.created_at),
+        "updated_at": iso_time(order.updated_at),
     }
     return shown | _sender_fields(order.data, shown)
 
@@ -120,8 +115,8 @@ def product_view(product: Product) -> dict[str, Any]:
         "images": product.images,
         "variants": product.variants,
         "tags": product.tags,
-        "created_at": _time(product.created_at),
-        "updated_at": _time(product.updated_at),
+        "created_at": iso_time(product.created_at),
+        "updated_at": iso_time(product.updated_at),
     }
 
 
@@ -142,8 +137,8 @@ def cart_view(cart: Cart, buyer: Customer | None) -> dict[str, Any]:
         "total_price": format_money(cart.total_price),
         "abandoned_checkout_url": cart.abandoned_checkout_url,
         "line_items": [_line_view(line) for line in cart.line_items],
-        "created_at": _time(cart.created_at),
-        "updated_at": _time(cart.updated_at),
+        "created_at": iso_time(cart.created_at),
+        "updated_at": iso_time(cart.updated_at),
     }
     return shown | _sender_fields(cart.data, shown)
 
@@ -163,14 +158,14 @@ def event_view(row: Any) -> dict[str, Any]:
         "source": row.source,
         "event_type": row.event_type,
         "topic": row.topic,
-        "received_at": _time(row.received_at),
-        "event_time": _time(row.event_time),
+        "received_at": iso_time(row.received_at),
+        "event_time": iso_time(row.event_time),
         "outcome": row.outcome,
         "http_status": row.http_status,
         "reason": row.reason,
         "pointer": row.pointer,
         "headers": row.headers,
-        "redacted_at": _time(row.redacted_at),
+        "redacted_at": iso_time(row.redacted_at),
     }
     if row.outcome == REJECTED:
         view["body"] = _rejected_body(row.body)
@@ -207,7 +202,7 @@ def _buyer_email(own: str | None, buyer: Customer | None) -> str | None:
 
 def timeline_view(entry: TimelineEntry, shopper: Customer) -> dict[str, Any]:
     """One entry of a shopper's timeline: an activity, a cart (as it is now) or an order."""
-    view: dict[str, Any] = {"kind": entry.kind, "occurred_at": _time(entry.at)}
+    view: dict[str, Any] = {"kind": entry.kind, "occurred_at": iso_time(entry.at)}
     if entry.kind == ACTIVITY:
         row = entry.item
         return view | {"type": row.type, "visitor_id": row.visitor_id, "data": row.properties}

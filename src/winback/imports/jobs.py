@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from winback.fields import iso_time
 from winback.imports.problems import RowError
 
 # What is imported.
@@ -109,9 +110,9 @@ class ImportJob:
             "status": self.status,
             "dry_run": self.dry_run,
             "filename": self.filename,
-            "created_at": _time(self.created_at),
-            "started_at": _time(self.started_at),
-            "finished_at": _time(self.finished_at),
+            "created_at": iso_time(self.created_at),
+            "started_at": iso_time(self.started_at),
+            "finished_at": iso_time(self.finished_at),
             "bytes_total": self.bytes_total,
             "bytes_read": self.bytes_read,
             "rows_read": self.rows_read,
@@ -122,7 +123,3 @@ class ImportJob:
             "errors_not_listed": self.errors_not_listed,
             "reason": self.reason,
         }
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
