@@ -128,6 +128,13 @@ def healthz(request: Request) -> JSONBody:
         "applier": applier,
         "database": runtime.engine.dialect.name,
     }
+    failing_since = runtime.writer.failing_since
+    if failing_since is not None:
+        # The database answers reads, but events cannot be stored: every webhook
+        # gets a 503, and a load balancer should send them elsewhere.
+        reason = f"events cannot be stored since {failing_since.isoformat()} (see winback's log)"
+        body |= {"status": "unavailable", "reason": reason}
+        return JSONBody(body, status_code=503)
     if applier == "stopped":
         # Events are still taken in and kept, but none is applied: a restart is due.
         body |= {"status": "unavailable", "reason": "the applier has stopped"}

@@ -30,6 +30,7 @@ from tests.conftest import (
 from winback import __version__
 from winback.apply.applier import Applier
 from winback.runtime import Runtime
+from winback.storage import engine as engine_module
 from winback.storage import reads
 from winback.stores.service import create_store
 from winback.web.errors import (
@@ -183,6 +184,37 @@ def test_the_health_check_says_ok_with_what_waits(private_engine: Engine, tmp_pa
     assert before_asking - after_first - 0.001 <= oldest <= after_answer - before_first + 0.001
     assert drained.status_code == 200, drained.text
     assert (drained.json()["pending_events"], drained.json()["oldest_pending_seconds"]) == (0, 0)
+
+
+def test_the_health_check_fails_while_events_cannot_be_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (a lock held long: the intake gives up after the busy timeout, cut short here)
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    with serving(settings_for(url, tmp_path)) as live:
+        app = live.server.config.app
+        assert isinstance(app, FastAPI)
+        created, key = create_store(app.state.runtime.engine, name="Locked")
+        store = StoreClient(live, created.id, key)
+        assert store.send("page_viewed", {"n": 0}).status_code == 200
+        # when another program holds the database's write lock, readers still reading
+        holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            refused = store.send("page_viewed", {"n": 1})
+            health = httpx.get(live.url + "/healthz", timeout=10)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        # then the health check says events cannot be stored, as the 503 did
+        assert refused.status_code == 503, refused.text
+        assert health.status_code == 503
+        assert health.json()["status"] == "unavailable"
+        assert health.json()["reason"].startswith("events cannot be stored since ")
+        # and once one is stored again, it is up
+        assert store.send("page_viewed", {"n": 1}).status_code == 200
+        assert httpx.get(live.url + "/healthz", timeout=10).json()["status"] == "ok"
 
 
 def test_the_health_check_fails_once_the_applier_has_stopped(

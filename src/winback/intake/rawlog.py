@@ -13,7 +13,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -120,6 +120,8 @@ class RawLogWriter:
         self._checked = checked
         self._max_group = max_group
         self._waiting: list[_Waiter] = []
+        # When appends began to fail (none has succeeded since): /healthz says so.
+        self.failing_since: datetime | None = None
         self._condition = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="rawlog-writer", daemon=True)
@@ -180,9 +182,11 @@ class RawLogWriter:
                 seqs = self._write([event for event, _, _, _ in group])
             except Exception as error:
                 log.error("raw log append failed", error=str(error), events=len(group))
+                self.failing_since = self.failing_since or datetime.now(UTC)
                 for _, _, future, loop in group:
                     loop.call_soon_threadsafe(_fail, future, error)
                 continue
+            self.failing_since = None
             # One wake-up per event loop for the whole group, not one per request.
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int]]] = {}
             for (_, checked, future, loop), seq in zip(group, seqs, strict=True):
