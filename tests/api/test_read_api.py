@@ -121,6 +121,24 @@ def test_with_the_key_in_both_headers_either_one_lets_the_reader_in(
     assert get(ada, "/api/v1/customers/7", both_wrong).status_code == 401
 
 
+@pytest.mark.parametrize("ada_in", ["x-api-key", "authorization"])
+def test_keys_of_two_stores_in_the_two_headers_read_nothing(
+    ada: StoreClient, other_store: StoreClient, ada_in: str
+) -> None:
+    # (which store's data came back would hang on the order the headers are read in)
+    keys = {"x-api-key": other_store.api_key, "authorization": other_store.api_key}
+    keys[ada_in] = ada.api_key
+    headers = {"x-api-key": keys["x-api-key"], "authorization": f"Bearer {keys['authorization']}"}
+
+    response = get(ada, "/api/v1/customers", headers)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["reason"] == (
+        "x-api-key and Authorization: Bearer hold the keys of two stores; send one store's key"
+    )
+    assert "ada@example.com" not in response.text
+
+
 def test_another_stores_key_never_reads_this_stores_data(
     ada: StoreClient, other_store: StoreClient
 ) -> None:

@@ -3,6 +3,7 @@ value per query parameter and per member of a JSON body."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import orjson
@@ -93,13 +94,23 @@ def current_store(
     x_api_key: Annotated[str | None, Security(_api_key)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Store:
-    """The store whose key came in ``x-api-key`` or ``Authorization: Bearer`` (either,
-    if both came)."""
+    """The store whose key came in ``x-api-key`` or ``Authorization: Bearer``: either,
+    if both came (one may be stale after a rotation), but not keys of two stores,
+    whose data the caller would get by the order of its headers."""
     sent = (x_api_key, bearer.credentials if bearer else None)
-    keys = [key for key in sent if key and key.strip()]
+    keys = list(dict.fromkeys(key.strip() for key in sent if key and key.strip()))
     if not keys:
         raise Unauthorized("send the store's API key in x-api-key or Authorization: Bearer")
-    return by_any_key(keys, lambda key: store_for_key(runtime.reader, key))
+    store = by_any_key(keys, lambda key: store_for_key(runtime.reader, key))
+    for other in keys[1:]:
+        with contextlib.suppress(Unauthorized):
+            if store_for_key(runtime.reader, other).id != store.id:
+                raise InvalidPayload(
+                    "x-api-key and Authorization: Bearer hold the keys of two stores;"
+                    " send one store's key",
+                    code="invalid_request",
+                )
+    return store
 
 
 StoreDep = Annotated[Store, Depends(current_store)]
