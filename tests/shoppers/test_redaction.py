@@ -190,3 +190,31 @@ def test_an_emptied_refusal_keeps_its_reason_without_the_value_it_quoted(
     assert _emptied([after]) == [True]
     assert after["reason"].startswith("the value is not a phone number")
     assert after["pointer"] == before["pointer"] == "/sms_phone_number_e164"
+
+
+def test_an_erasure_empties_refusals_naming_an_address_she_left(store: StoreClient) -> None:
+    # Given customer 7, who moved from old@ to new@, and a refusal naming old@
+    assert store.send("customers/create", {"id": 7, "email": "old@example.com"}).status_code == 200
+    _refused(store, b'{"email": "old@example.com", "birthdate": "soon"}')
+    store.wait_applied()
+    assert store.send("customers/update", {"id": 7, "email": "new@example.com"}).status_code == 200
+    store.wait_applied()
+    # When she is erased by her id
+    _erase(store, {"id": "7"})
+    # Then the refusal naming the address she left is emptied too
+    assert _emptied(_refusals(store)) == [True]
+
+
+def test_an_address_someone_else_took_since_keeps_its_refusals(store: StoreClient) -> None:
+    # Given customer 7 who left old@, customer 8 who took it, and a refusal naming it
+    assert store.send("customers/create", {"id": 7, "email": "old@example.com"}).status_code == 200
+    store.wait_applied()
+    assert store.send("customers/update", {"id": 7, "email": "new@example.com"}).status_code == 200
+    store.wait_applied()
+    assert store.send("customers/create", {"id": 8, "email": "old@example.com"}).status_code == 200
+    _refused(store, b'{"email": "old@example.com", "birthdate": "soon"}')
+    store.wait_applied()
+    # When customer 7 is erased
+    _erase(store, {"id": "7"})
+    # Then the refusal stays: whose it is cannot be told, and customer 8 still has it
+    assert _emptied(_refusals(store)) == [False]

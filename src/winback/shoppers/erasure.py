@@ -132,7 +132,10 @@ def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: date
     _bury(ws, store_id, keys + tombstone_keys(customer.external_id, customer.email), at)
     ws.erasures.append((store_id, customer.uid, customer.email, at))
     erase_held_traces(ws, store_id, customer.uid, customer.email, at)
-    ws.erase_former_emails(store_id, "customer_uid", customer.uid, at)
+    for address in ws.erase_former_emails(store_id, "customer_uid", customer.uid, at):
+        if ws.customer_by_email(store_id, address) is None:
+            # An address she left, and no one has taken since: what names it is hers.
+            ws.erased_names.append((store_id, None, address))
     old_email, old_external_id = customer.email, customer.external_id
     kept = forget_until(customer, at)
     if not has_field(customer, ID_SEEN):

@@ -437,15 +437,21 @@ class Workspace:
             for s, e, u, t in [key]
         ]
 
-    def erase_former_emails(self, store_id: str, column: str, value: str, at: datetime) -> None:
+    def erase_former_emails(
+        self, store_id: str, column: str, value: str, at: datetime
+    ) -> set[str]:
         """Forget the addresses had at or before ``at`` by a customer (``column``
-        ``customer_uid``) or of an address (``email``), here and at flush."""
+        ``customer_uid``) or of an address (``email``), here and at flush; returns
+        the addresses forgotten."""
         self._read_former(store_id, column, [value])
         index = 2 if column == "customer_uid" else 1
+        forgotten: set[str] = set()
         for key, since in list(self._former.items()):
             if key[0] == store_id and key[index] == value and since <= at:
+                forgotten.add(key[1])
                 del self._former[key]
         self.former_emails_erased.append((store_id, column, value, at))
+        return forgotten
 
     def _read_former(self, store_id: str, column: str, values: Iterable[str]) -> None:
         wanted = [v for v in set(values) if (store_id, column, v) not in self._former_read]
