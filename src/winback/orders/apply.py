@@ -14,6 +14,7 @@ from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
 from winback.outcomes import APPLIED, DUPLICATE, STALE
 from winback.shoppers.apply import upsert_embedded_customer
 from winback.shoppers.erasure import deleted_since
+from winback.shoppers.model import Customer
 from winback.shoppers.profile import record_purchase
 from winback.storage.coupons import CouponUse
 from winback.storage.workspace import Workspace
@@ -47,43 +48,17 @@ def apply_order(
     # Even a stale order tells who bought and what: those facts are kept.
     currency = payload.currency_in(ctx.store_currency)
     erased = deleted_since(ws, ctx.store_id, payload.buyer_id, payload.buyer_email, version)
-    buyer = (
-        None
-        if erased
-        else upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
-    )
-    if buyer is not None and not payload.test:
-        # The buyer bought what was in their carts then, even if the order later
-        # changed hands or went: every version converts, so delivery order cannot matter.
-        # A test order (the store trying its checkout) bought nothing.
-        ws.convert_carts(ctx.store_id, buyer.uid, payload.created_at)
-        record_purchase(buyer, payload.id, payload.created_at, version)
+    buyer = None if erased else _buyer(ws, ctx, payload, version)
     for line in payload.line_items:
         ensure_line_product(ws, ctx, line, currency, version)
-    deleted_at = ws.marker(ctx.store_id, DELETED, payload.id)
-    if deleted_at is not None and deleted_at >= version:
-        return STALE
     order = ws.order(ctx.store_id, payload.id)
-    if order is not None and _newer(order, version, micros(ctx.event_time)):
+    if _stale(ws, ctx, payload.id, order, version):
         return STALE
     # The same version of an order as stored (the same file imported again, a resend):
     # compared after it is written again, and left alone when nothing differs.
     stored_as = _stored_state(order) if _may_repeat(ws, order, version) else None
     stored_event_at = order.data.get(EVENT_AT, -1) if order is not None else -1
-    if order is None:
-        order = Order(
-            uid=new_uid(),
-            store_id=ctx.store_id,
-            external_id=payload.id,
-            created_at=payload.created_at,
-            version_at=version,
-            total_price=payload.computed_total(),
-        )
-        ws.add(order)
-    else:
-        if order.customer_uid and (buyer is None or buyer.uid != order.customer_uid):
-            ws.aggregates_due.add((ctx.store_id, order.customer_uid))
-        ws.touch(order)
+    order = _held_order(ws, ctx, payload, order, version, buyer)
     _write_order(order, payload, currency)
     order.version_at = version
     order.customer_uid = buyer.uid if buyer else None
@@ -100,12 +75,7 @@ def apply_order(
     unchanged = stored_as is not None and _stored_state(order) == stored_as
     if buyer is not None and not unchanged:
         ws.aggregates_due.add((ctx.store_id, buyer.uid))
-    # Codes winback issued that this order carries are now used (flush marks them).
-    ws.coupons_used.extend(
-        CouponUse(ctx.store_id, normalize_code(discount.code), payload.id, payload.created_at)
-        for discount in payload.discount_codes
-        if discount.code.strip()
-    )
+    _note_coupon_uses(ws, ctx, payload)
     if unchanged:
         # (its event's time is kept even so when later: a version between the two,
         # arriving last, must still yield to it)
@@ -113,6 +83,66 @@ def apply_order(
             ws.untouch(order)
         return DUPLICATE
     return APPLIED
+
+
+def _buyer(
+    ws: Workspace, ctx: EventContext, payload: OrderPayload, version: datetime
+) -> Customer | None:
+    """The order's buyer, found or made, with the purchase recorded."""
+    buyer = upsert_embedded_customer(ws, ctx, payload.customer, payload.buyer_email, version)
+    if buyer is not None and not payload.test:
+        # The buyer bought what was in their carts then, even if the order later
+        # changed hands or went: every version converts, so delivery order cannot matter.
+        # A test order (the store trying its checkout) bought nothing.
+        ws.convert_carts(ctx.store_id, buyer.uid, payload.created_at)
+        record_purchase(buyer, payload.id, payload.created_at, version)
+    return buyer
+
+
+def _stale(
+    ws: Workspace, ctx: EventContext, order_id: str, order: Order | None, version: datetime
+) -> bool:
+    """Whether this version is older than the order's deletion or its stored version."""
+    deleted_at = ws.marker(ctx.store_id, DELETED, order_id)
+    if deleted_at is not None and deleted_at >= version:
+        return True
+    return order is not None and _newer(order, version, micros(ctx.event_time))
+
+
+def _held_order(
+    ws: Workspace,
+    ctx: EventContext,
+    payload: OrderPayload,
+    order: Order | None,
+    version: datetime,
+    buyer: Customer | None,
+) -> Order:
+    """The stored order, marked for writing, or a new one."""
+    if order is None:
+        order = Order(
+            uid=new_uid(),
+            store_id=ctx.store_id,
+            external_id=payload.id,
+            created_at=payload.created_at,
+            version_at=version,
+            total_price=payload.computed_total(),
+        )
+        ws.add(order)
+        return order
+    if order.customer_uid and (buyer is None or buyer.uid != order.customer_uid):
+        # (the order changed hands: its former buyer's figures lose it)
+        ws.aggregates_due.add((ctx.store_id, order.customer_uid))
+    ws.touch(order)
+    return order
+
+
+def _note_coupon_uses(ws: Workspace, ctx: EventContext, payload: OrderPayload) -> None:
+    """Codes winback issued that this order carries are now used (flush marks them)."""
+    ws.coupons_used.extend(
+        CouponUse(ctx.store_id, normalize_code(discount.code), payload.id, payload.created_at)
+        for discount in payload.discount_codes
+        if discount.code.strip()
+    )
 
 
 def _newer(order: Order, version: datetime, event_at: int) -> bool:
