@@ -1,4 +1,5 @@
-"""The ``winback`` command: serve, apply, manage stores. Thin: it calls the services."""
+"""The ``winback`` command: serve, work the applier, manage stores. Thin: it calls the
+services."""
 
 from __future__ import annotations
 

@@ -271,8 +271,9 @@ def apply_items(
 ) -> list[str]:
     """Apply items in order in the caller's transaction; returns each one's outcome.
 
-    This is the one way in: webhooks, browser events, feed rows and CSV rows all
-    end here, and go through the same apply function for their topic. With
+    Webhooks, browser events, feed rows and CSV rows all go through the same apply
+    function for their topic (``_work_out_items``); ``winback worker`` on SQLite
+    takes its own way here, ``work_out`` then ``write_worked_out``. With
     ``carried``, its products are taken as stored instead of read again, and it
     is given this batch's products as flushed.
     """

@@ -437,9 +437,7 @@ class Workspace:
             for s, e, u, t in [key]
         ]
 
-    def erase_former_emails(
-        self, store_id: str, column: str, value: str, at: datetime
-    ) -> set[str]:
+    def erase_former_emails(self, store_id: str, column: str, value: str, at: datetime) -> set[str]:
         """Forget the addresses had at or before ``at`` by a customer (``column``
         ``customer_uid``) or of an address (``email``), here and at flush; returns
         the addresses forgotten."""
