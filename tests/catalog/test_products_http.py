@@ -187,6 +187,29 @@ def test_a_product_known_from_an_order_is_replaced_when_the_store_sends_it(
     assert (stored["status"], stored["title"], stored["price"]) == ("active", "Mug", "12.45")
 
 
+def test_a_product_sent_without_a_currency_is_in_the_stores_not_an_orders(
+    store: StoreClient,
+) -> None:
+    # given a product first known from a line of an order paid in another currency
+    send(
+        store,
+        "orders/create",
+        {
+            "id": 2,
+            "created_at": "2026-11-01T00:00:00Z",
+            "currency": "EUR",
+            "line_items": [{"product_id": 56, "name": "mug", "price": "5"}],
+        },
+    )
+    assert product(store, "56")["currency"] == "EUR"
+
+    # when the store sends the product, its price without a currency
+    send(store, "products/update", {"id": 56, "title": "Mug", "price": "7"})
+
+    # then the price is in the store's currency, as if the order had come after
+    assert (product(store, "56")["price"], product(store, "56")["currency"]) == ("7.00", "USD")
+
+
 def test_an_update_older_than_a_delete_does_not_bring_the_product_back(store: StoreClient) -> None:
     send(store, "products/create", {"id": 55, "title": "Mug", "updated_at": "2026-10-01T00:00:00Z"})
     send(store, "products/delete", {"id": 55})

@@ -51,13 +51,16 @@ def write_product(
     """Copy a full product description onto the stored product (not its status).
 
     A price given without its currency (a feed's bare ``129.90``) is in the one the
-    product was last described in, else the store's: as an order's is."""
+    product was last described in, else the store's: as an order's is. (Not in the
+    currency of an order line that made it known: that says what one order was
+    paid in, not what the store prices the product in.)"""
+    described_in = product.currency if product.source != SOURCE_LINE_ITEM else None
     product.sku = description.sku
     product.title = description.title
     product.url = description.url
     product.price = description.price
     product.sale_price = description.sale_price
-    product.currency = description.currency or product.currency or store_currency
+    product.currency = description.currency or described_in or store_currency
     product.vendor = description.vendor
     product.categories = description.categories
     product.images = description.images
