@@ -456,17 +456,19 @@ def none_as_empty(value: Any) -> Any:
     return [] if value is None else value
 
 
-def _none_as_false(value: Any) -> Any:
-    return False if value is None else value
-
-
-# An optional flag sent as ``null`` has its default, ``false``.
-FlagOrNull = Annotated[bool, BeforeValidator(_none_as_false)]
-UTCTime = Annotated[AwareDatetime, WrapValidator(_time), AfterValidator(_aware)]
-
-
 def _blank_as_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
+
+
+def _none_as_false(value: Any) -> Any:
+    return False if _blank_as_none(value) is None else value
+
+
+# An optional flag sent as ``null`` (or empty) has its default, ``false``.
+FlagOrNull = Annotated[bool, BeforeValidator(_none_as_false)]
+# A three-state flag sent empty (as PHP writes a null) is unknown, as null is.
+OptionalFlag = Annotated[bool | None, BeforeValidator(_blank_as_none)]
+UTCTime = Annotated[AwareDatetime, WrapValidator(_time), AfterValidator(_aware)]
 
 
 # An optional time sent empty (as many platforms write "none") is no time.

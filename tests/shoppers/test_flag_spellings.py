@@ -29,6 +29,8 @@ def consent(value: Any) -> bool | None:
         ("off", False),
         ("T", True),
         (None, None),
+        ("", None),  # (PHP's way of writing a null: unknown, not false)
+        (" ", None),
     ],
 )
 def test_a_flag_is_read_from_its_common_spellings(sent: Any, read: bool | None) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from winback.fields import OptionalFlag
 from winback.orders.payloads import Purchase, lines_total
 
 
 class CartPayload(Purchase):
-    accepts_marketing: bool | None = None
+    accepts_marketing: OptionalFlag = None
     abandoned_checkout_url: str | None = None
     cart_token: str | None = None
 

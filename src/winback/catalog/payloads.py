@@ -11,6 +11,7 @@ from winback.fields import (
     Currency,
     ExternalId,
     Money,
+    OptionalFlag,
     OptionalTime,
     Sku,
     Tags,
@@ -64,8 +65,8 @@ class ProductPayload(BaseModel):
     created_at: OptionalTime = None
     updated_at: OptionalTime = None
     published_at: OptionalTime = None
-    product_exists: bool | None = None
-    enabled: bool | None = None
+    product_exists: OptionalFlag = None
+    enabled: OptionalFlag = None
     price: Money | None = None
     sale_price: Money | None = None
     salePrice: Money | None = None  # noqa: N815 - the contract's spelling

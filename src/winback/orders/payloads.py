@@ -24,6 +24,7 @@ from winback.fields import (
     ExternalId,
     FlagOrNull,
     Money,
+    OptionalFlag,
     OptionalTime,
     Sku,
     UTCTime,
@@ -74,7 +75,7 @@ class LineItem(BaseModel):
     url: str | None = None
     image: Any = None
     images: list[Any] | None = None
-    taxable: bool | None = None
+    taxable: OptionalFlag = None
     tax_amount: Money | None = None
     quantity_refunded: Quantity | None = None
     quantity_shipped: Quantity | None = None
@@ -202,7 +203,7 @@ class OrderPayload(Purchase):
     note: str | None = None
     test: FlagOrNull = False
     channel: str | None = None
-    taxes_included: bool | None = None
+    taxes_included: OptionalFlag = None
     total_line_items_price: Money | None = None
     total_shipping: Money | None = None
     total_tax: Money | None = None

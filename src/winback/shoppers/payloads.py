@@ -12,6 +12,7 @@ from winback.fields import (
     Email,
     ExternalId,
     FlagOrNull,
+    OptionalFlag,
     OptionalTime,
     PhoneE164,
     Tags,
@@ -30,14 +31,14 @@ class CustomerPayload(BaseModel):
     birthdate: Birthdate = None
     created_at: OptionalTime = None
     updated_at: OptionalTime = None
-    accepts_marketing: bool | None = None
+    accepts_marketing: OptionalFlag = None
     tags: Tags = Field(default_factory=list)
     append_tags: FlagOrNull = False
     groups: list[dict[str, Any]] | None = None
     default_address: dict[str, Any] | None = None
     rewards: dict[str, Any] | None = None
-    verified_email: bool | None = None
-    guest: bool | None = None
+    verified_email: OptionalFlag = None
+    guest: OptionalFlag = None
     pos_id: ExternalId | None = None
     sms_phone_number_e164: PhoneE164 = None
     info: dict[str, Any] | None = None
@@ -89,7 +90,7 @@ class SubscribePayload(BaseModel):
     customerId: ExternalId | None = None  # noqa: N815 - the contract's spelling
     tags: Tags = Field(default_factory=list)
     sms_phone_number_e164: PhoneE164 = None
-    double_optin_required: bool | None = None
+    double_optin_required: OptionalFlag = None
 
 
 class UnsubscribePayload(BaseModel):
