@@ -24,6 +24,7 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
@@ -468,6 +469,19 @@ def _none_as_false(value: Any) -> Any:
 FlagOrNull = Annotated[bool, BeforeValidator(_none_as_false)]
 # A three-state flag sent empty (as PHP writes a null) is unknown, as null is.
 OptionalFlag = Annotated[bool | None, BeforeValidator(_blank_as_none)]
+# A shopper's id sent empty names no one: the shopper is then known by the email.
+OptionalId = Annotated[ExternalId | None, BeforeValidator(_blank_as_none)]
+_FLAG_TRUE = TypeAdapter(bool)
+
+
+def is_true(value: Any) -> bool:
+    """Whether a flag as sent says true (in any of the spellings a flag takes)."""
+    try:
+        return _FLAG_TRUE.validate_python(value) is True
+    except ValidationError:
+        return False
+
+
 UTCTime = Annotated[AwareDatetime, WrapValidator(_time), AfterValidator(_aware)]
 
 

@@ -290,6 +290,21 @@ def test_a_guest_order_creates_the_guest_customer(store: StoreClient) -> None:
     )
 
 
+@pytest.mark.parametrize("placeholder", [0, "0", ""])
+def test_guests_sent_with_a_placeholder_id_stay_apart(store: StoreClient, placeholder: Any) -> None:
+    # given two guests' orders whose customer objects carry the id many carts give guests
+    for number, email in ((1, "ann@example.com"), (2, "bob@example.com")):
+        guest = {"id": placeholder, "email": email, "guest": True}
+        send(store, "orders/create", order(id=number, customer=guest, total_price="10.00"))
+
+    # then each guest is their own customer, known by the email, and none is "0"
+    customers = store.get("/api/v1/customers").json()["items"]
+    assert sorted((c["id"], c["email"], c["orders_count"]) for c in customers) == [
+        (None, "ann@example.com", 1),
+        (None, "bob@example.com", 1),
+    ]
+
+
 def test_a_customer_object_without_email_takes_the_orders_email(store: StoreClient) -> None:
     send(store, "orders/create", order(email="ada@example.com", customer={"id": 7}))
 

@@ -13,9 +13,11 @@ from winback.fields import (
     ExternalId,
     FlagOrNull,
     OptionalFlag,
+    OptionalId,
     OptionalTime,
     PhoneE164,
     Tags,
+    is_true,
 )
 
 
@@ -23,7 +25,7 @@ class CustomerPayload(BaseModel):
     model_config = PAYLOAD_CONFIG
 
     email: Email
-    id: ExternalId | None = None
+    id: OptionalId = None
     first_name: str | None = None
     last_name: str | None = None
     title: str | None = None
@@ -39,9 +41,20 @@ class CustomerPayload(BaseModel):
     rewards: dict[str, Any] | None = None
     verified_email: OptionalFlag = None
     guest: OptionalFlag = None
-    pos_id: ExternalId | None = None
+    pos_id: OptionalId = None
     sms_phone_number_e164: PhoneE164 = None
     info: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_guest_placeholder(cls, data: Any) -> Any:
+        """A guest has no account: the 0 many platforms send as a guest's id names no
+        one (else every guest of the store would be one customer, "0")."""
+        if isinstance(data, dict) and is_true(data.get("guest")):
+            placeholder = str(data.get("id")).strip() in ("0", "0.0")
+            if placeholder:
+                return {**data, "id": None}
+        return data
 
 
 class EmbeddedCustomer(CustomerPayload):
@@ -87,7 +100,7 @@ class SubscribePayload(BaseModel):
     email: Email
     first_name: str | None = None
     last_name: str | None = None
-    customerId: ExternalId | None = None  # noqa: N815 - the contract's spelling
+    customerId: OptionalId = None  # noqa: N815 - the contract's spelling
     tags: Tags = Field(default_factory=list)
     sms_phone_number_e164: PhoneE164 = None
     double_optin_required: OptionalFlag = None
