@@ -75,6 +75,20 @@ def _every_order_ends_as_the_clean_one(
     return clean_state
 
 
+def _these_orders_end_as_the_clean_one(
+    engine: Engine, history: list[Delivery], orders: list[tuple[int, ...]]
+) -> dict[str, Any]:
+    """As above, for the delivery orders given (as indexes into ``history``)."""
+    clean_store = fresh_store(engine)
+    deliver(engine, clean_store, history)
+    clean_state = snapshot(engine, clean_store)
+    for order in orders:
+        messy_store = fresh_store(engine)
+        deliver(engine, messy_store, [history[index] for index in order])
+        assert snapshot(engine, messy_store) == clean_state, order
+    return clean_state
+
+
 def _customer(customer: str, minute: int, **fields: Any) -> Delivery:
     body = {
         "id": customer,
@@ -727,3 +741,94 @@ def test_two_addresses_sent_for_one_time_end_alike_in_any_order(
     # Then the store ends the same: the address that loses the tie was hers for no
     # time, as it is when it arrives first
     _every_order_ends_as_the_clean_one(engine, history, batch_size)
+
+
+def _moves_to(customer: str, minute: int, email: str, **fields: Any) -> Delivery:
+    """customers/update of ``customer`` giving it ``email`` at ``minute``."""
+    return _customer(customer, minute, email=email, **fields)
+
+
+def _newsletter(kind: str, email: str, minute: int) -> Delivery:
+    return f"newsletter/{kind}", {"email": email}, _minutes(minute)
+
+
+def test_a_re_subscribe_before_a_move_leaves_the_new_address_free_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given b unsubscribed, then subscribed again, then the person moves to b2
+    history = [
+        _moves_to("c1", 0, "b@example.com", accepts_marketing=True),
+        _newsletter("unsubscribe", "b@example.com", 10),
+        _newsletter("subscribe", "b@example.com", 20),
+        _moves_to("c1", 30, "b2@example.com"),
+    ]
+    # When they arrive in any order, then nothing followed them: no one is suppressed
+    state = _every_order_ends_as_the_clean_one(engine, history)
+    assert state["suppressions"] == []
+    [customer] = state["customers"]
+    assert (customer[1], customer[4]) == (b'"b2@example.com"', b"true")
+
+
+def test_a_subscribe_of_the_new_address_after_the_move_wins_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given a unsubscribed, the person moved to a2, then a2 subscribed
+    history = [
+        _moves_to("c1", 0, "a@example.com"),
+        _newsletter("unsubscribe", "a@example.com", 10),
+        _moves_to("c1", 20, "a2@example.com"),
+        _newsletter("subscribe", "a2@example.com", 30),
+    ]
+    # When they arrive in any order, then a2 is free; a keeps its unsubscribe
+    state = _every_order_ends_as_the_clean_one(engine, history)
+    assert state["suppressions"] == [(b'"a@example.com"', b'"unsubscribed"')]
+
+
+def test_an_unsubscribe_never_reaches_an_address_left_before_it_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given a, then a2, an unsubscribe of a2, then a3
+    history = [
+        _moves_to("c1", 0, "a@example.com"),
+        _moves_to("c1", 10, "a2@example.com"),
+        _newsletter("unsubscribe", "a2@example.com", 20),
+        _moves_to("c1", 30, "a3@example.com"),
+    ]
+    # When they arrive in any order, then a2 and a3 are suppressed, never a
+    state = _every_order_ends_as_the_clean_one(engine, history)
+    assert [row[0] for row in state["suppressions"]] == [
+        b'"a2@example.com"',
+        b'"a3@example.com"',
+    ]
+
+
+def test_erasing_an_address_the_customer_had_left_spares_them_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given c1 at c, then at a, then the erasure of c (no one's address by then)
+    history = [
+        _moves_to("c1", 0, "c@example.com", first_name="Ann"),
+        _moves_to("c1", 10, "a@example.com"),
+        ("customers/delete", {"email": "c@example.com"}, _minutes(20)),
+    ]
+    # When they arrive in any order in which the move comes before c1's first
+    # address (an erasure that finds c1 still at c erases c1, for good: what
+    # arrives after cannot bring the erased record back)
+    orders = [o for o in itertools.permutations(range(3)) if o.index(1) < o.index(0)]
+    [customer] = _these_orders_end_as_the_clean_one(engine, history, orders)["customers"]
+    # Then c1 is still there, at a, and c is forgotten
+    assert customer[:3] == (b'"c1"', b'"a@example.com"', b'"Ann"')
+    assert b"c@example.com" not in customer[10]
+
+
+def test_an_erasure_covers_the_address_held_then_in_any_order(engine: Engine) -> None:
+    # Given c1 at a, a sign-up of a, c1's erasure, then c1 anew at a2
+    history = [
+        _moves_to("c1", 0, "a@example.com", first_name="Ann"),
+        _newsletter("subscribe", "a@example.com", 10),
+        ("customers/delete", {"id": "c1"}, _minutes(20)),
+        _moves_to("c1", 30, "a2@example.com"),
+    ]
+    # When they arrive in any order, then only c1 anew is left: nothing of a, nor Ann
+    [customer] = _every_order_ends_as_the_clean_one(engine, history)["customers"]
+    assert customer[:3] == (b'"c1"', b'"a2@example.com"', b"null")

@@ -13,7 +13,12 @@ import orjson
 from winback.apply.context import EventContext
 from winback.fields import sender_fields
 from winback.outcomes import APPLIED, DUPLICATE, STALE
-from winback.shoppers.erasure import deleted_since, erased_since, honour_erasures
+from winback.shoppers.erasure import (
+    address_erased_since,
+    deleted_since,
+    erased_since,
+    honour_erasures,
+)
 from winback.shoppers.identity import claim_id, create_customer, find_customer
 from winback.shoppers.model import CONSENT, UNSUBSCRIBED, Customer
 from winback.shoppers.optin import settle, write_flag
@@ -121,11 +126,17 @@ def _learn_earlier_address(
         # (not an address written before the current one's write; one of its very
         # time lost a tie to it, and was theirs for no time, as had it come first)
         return
+    if address_erased_since(ws, customer.store_id, email, at):
+        return  # (erased since: the address is not kept, as had it come first)
     held = ws.former_emails_of(customer)
     left_at = min(
         [t for _, since, until in held for t in (since, until) if t > at] + [current_since]
     )
     ws.left_email(customer, email, at, left_at)
+    for address, since, until in held:
+        if address != email and since <= at < until:
+            # (they had that one until this, not until their next change known before)
+            ws.cut_former_email(customer, address, until, at)
     store_id = customer.store_id
     for twin in ws.contacts_with_email(store_id, email):
         # (a contact of the address known only from before they left it: theirs)
@@ -170,8 +181,12 @@ def _carry_unsubscribe(
 ) -> None:
     """An unsubscribe is the person's: it follows them to their new address, where
     only an explicit subscribe lifts it (never ``accepts_marketing`` on an update).
-    One made after they left (told before the move was) stays with the old address."""
-    if _unsubscribed_by(ws, store_id, old_email, at):
+    One made after they left (told before the move was) stays with the old address,
+    and a consent change of the new address after the move (told before it) stands."""
+    if not _unsubscribed_by(ws, store_id, old_email, at):
+        return
+    last_change = ws.marker(store_id, CONSENT, new_email)
+    if last_change is None or last_change <= at:
         ws.add_suppression(store_id, new_email, UNSUBSCRIBED, at, f"unsubscribed as {old_email}")
 
 

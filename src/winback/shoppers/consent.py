@@ -59,7 +59,26 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
     else:
         ws.remove_suppression(ctx.store_id, payload.email, PENDING_OPT_IN)
     ws.set_marker(ctx.store_id, CONSENT, payload.email, version)
+    _lift_carried(ws, ctx.store_id, payload.email, version, set())
     return STALE if erased else APPLIED
+
+
+def _lift_carried(
+    ws: Workspace, store_id: str, email: str, since: datetime, lifted: set[str]
+) -> None:
+    """A subscribe of ``email`` at ``since``, told after the person left it: the
+    unsubscribe that followed them from it when they left was lifted before they did,
+    so nothing followed. (A change of the address they took, after they took it,
+    stands.)"""
+    lifted.add(email)
+    carried = ws.suppressions_with_reason(store_id, UNSUBSCRIBED, f"unsubscribed as {email}")
+    for address, carried_at in carried:
+        last_change = ws.marker(store_id, CONSENT, address)
+        if carried_at < since or address in lifted:
+            continue
+        if last_change is None or last_change <= carried_at:
+            ws.remove_suppression(store_id, address, UNSUBSCRIBED)
+            _lift_carried(ws, store_id, address, since, lifted)
 
 
 def _subscriber(ws: Workspace, ctx: EventContext, payload: SubscribePayload) -> Customer:
@@ -102,10 +121,12 @@ def apply_unsubscribe(ws: Workspace, ctx: EventContext, payload: UnsubscribePayl
             ws.touch(person)
             optin.write_flag(ws, person, False, EXPLICIT, version)
     # Told in time, it would have followed each of them to their next address when
-    # they changed it, whatever has happened to this address since.
-    for person, left_at in left_since.values():
-        follow_unsubscribe(ws, person, left_at)
+    # they changed it, whatever has happened to this address since: unless a newer
+    # change of it (a subscribe) came before they left, and lifted it then.
     last_change = ws.marker(ctx.store_id, CONSENT, payload.email)
+    for person, left_at in left_since.values():
+        if last_change is None or not version < last_change <= left_at:
+            follow_unsubscribe(ws, person, left_at)
     if last_change is not None and last_change > version:
         return STALE
     ws.add_suppression(ctx.store_id, payload.email, UNSUBSCRIBED, version, "newsletter/unsubscribe")

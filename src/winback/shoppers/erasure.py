@@ -13,7 +13,7 @@ from winback.shoppers.identity import find_customer
 from winback.shoppers.model import Customer
 from winback.shoppers.optin import settle
 from winback.shoppers.payloads import CustomerDeletePayload
-from winback.shoppers.profile import ID_SEEN, forget_until, has_field, written_until
+from winback.shoppers.profile import ID_SEEN, forget_until, has_field, written_at, written_until
 from winback.shoppers.traces import erase_held_traces, settle_surviving_carts
 from winback.storage.workspace import Workspace
 
@@ -47,8 +47,38 @@ def deleted_since(
     if erased_at is None:
         return False
     if len(keys) > 1 and any(t is None or t < erased_at for t in times):
+        if times[0] is None or times[0] < erased_at:
+            # (the address was erased, not the id: was it still theirs by then?)
+            assert external_id is not None and email is not None
+            if _left_before(ws, store_id, external_id, email, version, erased_at):
+                return False
         erase_person(ws, store_id, external_id, email, erased_at)
     return True
+
+
+def _left_before(
+    ws: Workspace,
+    store_id: str,
+    external_id: str,
+    email: str,
+    version: datetime,
+    erased_at: datetime,
+) -> bool:
+    """Whether the customer with ``external_id`` took another address after this
+    event's ``version`` and by the time ``email`` was erased: the erasure was of an
+    address they no longer had, whoever's it was then, and spares them (as it did had
+    it arrived last). What the event says of them stands; the address it gives, older
+    than their next, is never recorded (see ``_learn_earlier_address``)."""
+    customer = ws.customer_by_external_id(store_id, external_id)
+    if customer is None or customer.email is None or customer.email == email:
+        return False
+    since = written_at(customer, "email")
+    return since is not None and version < since <= erased_at
+
+
+def address_erased_since(ws: Workspace, store_id: str, email: str, at: datetime) -> bool:
+    erased_at = ws.marker(store_id, DELETED, tombstone_keys(None, email)[0])
+    return erased_at is not None and erased_at >= at
 
 
 def erased_since(ws: Workspace, customer: Customer, at: datetime) -> bool:
@@ -129,6 +159,11 @@ def _erase_customer(ws: Workspace, customer: Customer, keys: list[str], at: date
     survive it, so the outcome does not depend on delivery order."""
     store_id = customer.store_id
     ws.erased_names.append((store_id, customer.external_id, customer.email))
+    # The address they had at the erasure is buried with them, though they have left
+    # it since (told first): as it is when the erasure arrives in time.
+    held_then = [a for a, since, until in ws.former_emails_of(customer) if since <= at < until]
+    for address in held_then:
+        keys = keys + tombstone_keys(None, address)
     _bury(ws, store_id, keys + tombstone_keys(customer.external_id, customer.email), at)
     ws.erasures.append((store_id, customer.uid, customer.email, at))
     erase_held_traces(ws, store_id, customer.uid, customer.email, at)

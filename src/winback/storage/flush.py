@@ -208,6 +208,15 @@ def _apply_merges(conn: Connection, merges: list[tuple[str, str, str]]) -> None:
 
 
 def _write_former_emails(conn: Connection, ws: Workspace) -> None:
+    for store_id, email, uid, until in ws.former_emails_cut:
+        conn.execute(
+            delete(former_emails).where(
+                former_emails.c.store_id == store_id,
+                former_emails.c.email == email,
+                former_emails.c.customer_uid == uid,
+                former_emails.c.until == until,
+            )
+        )
     rows = ws.former_email_rows()
     if rows:
         execute_many(conn, insert(former_emails), rows)

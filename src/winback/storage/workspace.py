@@ -97,6 +97,8 @@ class Workspace:
         self._former_read: set[tuple[str, str, str]] = set()
         self.former_emails_added: list[FormerKey] = []
         self.former_emails_erased: list[tuple[str, str, str, datetime]] = []
+        # Stored addresses' stays found to have ended earlier: rows to delete
+        self.former_emails_cut: list[FormerKey] = []
         # (store, merged customer uid, the uid it became), applied to stored rows at flush
         self.merges: list[tuple[str, str, str]] = []
         # For each merge, how many of ``erasures`` came before it: the flush erases
@@ -399,6 +401,22 @@ class Workspace:
         if key not in self._former:
             self._former[key] = min(since or until, until)
             self.former_emails_added.append(key)
+
+    def cut_former_email(
+        self, customer: Customer, email: str, until: datetime, at: datetime
+    ) -> None:
+        """``customer`` left ``email`` at ``at``, not at ``until`` as was known."""
+        old = (customer.store_id, email, customer.uid, until)
+        since = self._former.pop(old, None)
+        if since is None:
+            return
+        if old in self.former_emails_added:
+            self.former_emails_added.remove(old)
+        else:
+            self.former_emails_cut.append(old)
+        new = (customer.store_id, email, customer.uid, at)
+        self._former[new] = min(since, at)
+        self.former_emails_added.append(new)
 
     def preload_former_emails(self, store_id: str, emails: Iterable[str]) -> None:
         self._read_former(store_id, "email", emails)
@@ -717,6 +735,29 @@ class Workspace:
         types.discard(kind)
         if self.suppressions_added.pop((store_id, email, kind), None) is None:
             self.suppressions_removed.add((store_id, email, kind))
+
+    def suppressions_with_reason(
+        self, store_id: str, kind: str, reason: str
+    ) -> list[tuple[str, datetime]]:
+        """The addresses suppressed as ``kind`` for ``reason``, and since when (stored
+        or added in this batch, less those it removed)."""
+        rows = self.conn.execute(
+            select(suppressions.c.email, suppressions.c.created_at).where(
+                suppressions.c.store_id == store_id,
+                suppressions.c.type == kind,
+                suppressions.c.reason == reason,
+            )
+        ).all()
+        found = {email: at for email, at in rows}
+        for (store, email, added_kind), (at, why) in self.suppressions_added.items():
+            if (store, added_kind, why) == (store_id, kind, reason):
+                found[email] = at
+        return [
+            (email, at)
+            for email, at in found.items()
+            if kind in self.suppression_types(store_id, email)
+            and (store_id, email, kind) not in self.suppressions_removed
+        ]
 
     def marker(self, store_id: str, kind: str, key: str) -> datetime | None:
         full = (store_id, kind, key)
