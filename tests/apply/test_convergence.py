@@ -832,3 +832,23 @@ def test_an_erasure_covers_the_address_held_then_in_any_order(engine: Engine) ->
     # When they arrive in any order, then only c1 anew is left: nothing of a, nor Ann
     [customer] = _every_order_ends_as_the_clean_one(engine, history)["customers"]
     assert customer[:3] == (b'"c1"', b'"a2@example.com"', b"null")
+
+
+def test_erasing_a_checkout_address_spares_the_account_that_bought_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given c1 at b, an order of c1 giving c at checkout, then the erasure of c
+    order = _order("o1", "c1", 10, 10)
+    order[1]["customer"] = {"id": "c1", "email": "b@example.com"}
+    order[1]["email"] = "c@example.com"
+    history = [
+        _moves_to("c1", 0, "b@example.com", first_name="Bea"),
+        order,
+        ("customers/delete", {"email": "c@example.com"}, _minutes(20)),
+    ]
+    # When they arrive in any order, then c1 keeps its order; the order loses c
+    state = _every_order_ends_as_the_clean_one(engine, history)
+    [customer] = state["customers"]
+    assert customer[:3] == (b'"c1"', b'"b@example.com"', b'"Bea"')
+    [(_, buyer, email, *_)] = state["orders"]
+    assert (buyer, email) == ("c1", b"null")

@@ -34,7 +34,7 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     currency = payload.currency_in(ctx.store_currency)
     for line in payload.line_items:
         ensure_line_product(ws, ctx, line, currency, version)
-    if deleted_since(ws, ctx.store_id, payload.buyer_id, payload.buyer_email, version):
+    if deleted_since(ws, ctx.store_id, payload.buyer_id, payload.buyers_own_email, version):
         # The shopper was erased after this cart: it goes with the rest of their data.
         _erase_cart_as_of(ws, ctx.store_id, payload.id, version)
         return STALE

@@ -13,7 +13,7 @@ from winback.orders.model import EVENT_AT, Order
 from winback.orders.payloads import LineItem, OrderDeletePayload, OrderPayload
 from winback.outcomes import APPLIED, DUPLICATE, STALE
 from winback.shoppers.apply import upsert_embedded_customer
-from winback.shoppers.erasure import deleted_since
+from winback.shoppers.erasure import address_erased_since, deleted_since
 from winback.shoppers.model import Customer
 from winback.shoppers.profile import record_purchase
 from winback.storage.coupons import CouponUse
@@ -47,7 +47,7 @@ def apply_order(
     version = version or payload.updated_at or ctx.event_time
     # Even a stale order tells who bought and what: those facts are kept.
     currency = payload.currency_in(ctx.store_currency)
-    erased = deleted_since(ws, ctx.store_id, payload.buyer_id, payload.buyer_email, version)
+    erased = deleted_since(ws, ctx.store_id, payload.buyer_id, payload.buyers_own_email, version)
     buyer = None if erased else _buyer(ws, ctx, payload, version)
     for line in payload.line_items:
         ensure_line_product(ws, ctx, line, currency, version)
@@ -65,6 +65,8 @@ def apply_order(
     # Only the address the order gave: one it borrows from its buyer is read from the
     # buyer (see api/views.py), as of now rather than as of this delivery.
     order.email = payload.buyer_email
+    if order.email and address_erased_since(ws, ctx.store_id, order.email, version):
+        order.email = None  # (a checkout address erased since: as it is in time)
     if erased:
         # The buyer was erased after this version: keep the sale, not the person (and
         # no more of its data than an erasure leaves a stored order: none).

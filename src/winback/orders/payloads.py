@@ -184,6 +184,14 @@ class Purchase(BaseModel):
         return self.customer.email if self.customer else None
 
     @property
+    def buyers_own_email(self) -> str | None:
+        """The buyer's own address: their customer object's, else the one the purchase
+        gives. (A checkout address beside an account's own is the order's, not a
+        name of the buyer: erasing it erases no one.)"""
+        own = self.customer.email if self.customer else None
+        return own or self.email
+
+    @property
     def buyer_id(self) -> str | None:
         return self.customer.id if self.customer else None
 

@@ -14,7 +14,11 @@ from winback.shoppers.model import Customer
 from winback.shoppers.optin import settle
 from winback.shoppers.payloads import CustomerDeletePayload
 from winback.shoppers.profile import ID_SEEN, forget_until, has_field, written_at, written_until
-from winback.shoppers.traces import erase_held_traces, settle_surviving_carts
+from winback.shoppers.traces import (
+    erase_address_on_orders,
+    erase_held_traces,
+    settle_surviving_carts,
+)
 from winback.storage.workspace import Workspace
 
 # Marker kind: the time of an erasure (``CONSENT``, of an address's last consent change).
@@ -110,6 +114,7 @@ def erase_person(
     ws.erased_names.append((store_id, external_id, email))
     if email:  # (whoever had it before: the address is the person's data too)
         ws.erase_former_emails(store_id, "email", email, at)
+        erase_address_on_orders(ws, store_id, email, at)
     if customer is None:
         _bury(ws, store_id, keys, at)
     else:

@@ -52,6 +52,18 @@ def _anonymize_orders(
             ws.touch(order)
 
 
+def erase_address_on_orders(ws: Workspace, store_id: str, email: str, at: datetime) -> None:
+    """An erased address given at checkout leaves the orders (up to ``at``) that
+    gave it, whoever bought them; the flush does the same to those stored."""
+    for order in ws.orders.values():
+        if order is None or (order.store_id, order.email) != (store_id, email):
+            continue
+        if order.version_at <= at:
+            order.email = None
+            ws.touch(order)
+    ws.addresses_erased.append((store_id, email, at))
+
+
 def _remove_carts(ws: Workspace, store_id: str, customer_uid: str, at: datetime) -> None:
     erased = [
         cart

@@ -86,6 +86,7 @@ def flush(ws: Workspace) -> None:
     _erase(conn, ws.erasures[erased_first:])
     rewrite_bodies(conn, ws.redacted_bodies)
     _erase_former_emails(conn, ws)
+    _erase_addresses_on_orders(conn, ws)
     _write_customers(conn, ws, entities[Customer])
 
 
@@ -230,6 +231,17 @@ def _erase_former_emails(conn: Connection, ws: Workspace) -> None:
                 former_emails.c[column] == value,
                 former_emails.c.since <= at,
             )
+        )
+
+
+def _erase_addresses_on_orders(conn: Connection, ws: Workspace) -> None:
+    for store_id, email, at in ws.addresses_erased:
+        conn.execute(
+            update(orders)
+            .where(
+                orders.c.store_id == store_id, orders.c.email == email, orders.c.version_at <= at
+            )
+            .values(email=None)
         )
 
 

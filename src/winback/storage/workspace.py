@@ -97,6 +97,8 @@ class Workspace:
         self._former_read: set[tuple[str, str, str]] = set()
         self.former_emails_added: list[FormerKey] = []
         self.former_emails_erased: list[tuple[str, str, str, datetime]] = []
+        # Addresses erased (store, email, as of): orders that gave them lose them
+        self.addresses_erased: list[tuple[str, str, datetime]] = []
         # Stored addresses' stays found to have ended earlier: rows to delete
         self.former_emails_cut: list[FormerKey] = []
         # (store, merged customer uid, the uid it became), applied to stored rows at flush
