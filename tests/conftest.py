@@ -253,6 +253,20 @@ class StoreClient:
         raise AssertionError("events still pending after the timeout")
 
 
+def accepted(store: StoreClient, event_type: str, body: Any, **headers: str) -> int:
+    """Send a webhook that must be taken (200); its event id."""
+    response = store.send(event_type, body, headers=headers or None)
+    assert response.status_code == 200, response.text
+    return int(response.json()["event_id"])
+
+
+def applied(store: StoreClient, event_type: str, body: Any, **headers: str) -> int:
+    """Send a webhook that must be taken, and wait until the store has no event pending."""
+    event_id = accepted(store, event_type, body, **headers)
+    store.wait_applied()
+    return event_id
+
+
 Client = TypeVar("Client", bound=StoreClient)
 
 

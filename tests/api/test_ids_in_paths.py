@@ -3,18 +3,13 @@ what the router itself answers (no such route, wrong method) in winback's error 
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
 
 from tests.conftest import StoreClient
-
-
-def send(store: StoreClient, event_type: str, body: Any) -> None:
-    response = store.send(event_type, body)
-    assert response.status_code == 200, response.text
+from tests.conftest import accepted as send
 
 
 def path_of(collection: str, store_id: str) -> str:

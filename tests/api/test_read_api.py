@@ -13,12 +13,8 @@ import orjson
 import pytest
 
 from tests.conftest import StoreClient
+from tests.conftest import accepted as send
 from winback.storage.reads import CursorScope, encode_cursor
-
-
-def send(store: StoreClient, event_type: str, body: Any) -> None:
-    response = store.send(event_type, body)
-    assert response.status_code == 200, response.text
 
 
 def get(store: StoreClient, path: str, headers: dict[str, str], **params: Any) -> httpx.Response:

@@ -6,13 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import StoreClient
+from tests.conftest import accepted as send
 
 ADDRESS = {"city": "Lyon", "country_code": "FR", "street": "1 rue de la Paix", "zip": "69001"}
-
-
-def send(store: StoreClient, event_type: str, body: Any) -> None:
-    response = store.send(event_type, body)
-    assert response.status_code == 200, response.text
 
 
 def full_order(**overrides: Any) -> dict[str, Any]:

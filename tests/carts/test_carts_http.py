@@ -5,14 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import StoreClient
+from tests.conftest import applied as send
 
 ADA = {"id": 7, "email": "ada@example.com"}
-
-
-def send(store: StoreClient, event_type: str, body: Any) -> None:
-    response = store.send(event_type, body)
-    assert response.status_code == 200, response.text
-    store.wait_applied()
 
 
 def cart(store: StoreClient, cart_id: str = "c1") -> dict[str, Any]:

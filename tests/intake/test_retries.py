@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import StoreClient
+from tests.conftest import accepted as send
 from tests.intake.logbook import log_entries, log_entry, outcomes
 
 CUSTOMER = {"id": 7, "email": "ada@example.com", "first_name": "Ada"}
@@ -17,12 +18,6 @@ ORDER = {
     "line_items": [{"product_id": 55, "quantity": 2, "price": "12.45"}],
     "total_price": "24.90",
 }
-
-
-def send(store: StoreClient, event_type: str, body: Any, **headers: str) -> int:
-    response = store.send(event_type, body, headers=headers or None)
-    assert response.status_code == 200, response.text
-    return int(response.json()["event_id"])
 
 
 def test_the_same_order_twice_is_stored_and_counted_once(store: StoreClient) -> None:

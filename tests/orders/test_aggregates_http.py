@@ -5,15 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import StoreClient
+from tests.conftest import applied as send
 from tests.intake.logbook import outcomes
 
 ADA = {"id": 7, "email": "ada@example.com"}
-
-
-def send(store: StoreClient, event_type: str, body: Any) -> None:
-    response = store.send(event_type, body)
-    assert response.status_code == 200, response.text
-    store.wait_applied()
 
 
 def place(store: StoreClient, order_id: int, created_at: str, total: Any, **fields: Any) -> None:

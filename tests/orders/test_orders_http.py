@@ -8,16 +8,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import StoreClient
+from tests.conftest import applied as send
 from tests.intake.logbook import log_entry, unix_seconds
 
 ADA = {"id": 7, "email": "ada@example.com", "first_name": "Ada"}
-
-
-def send(store: StoreClient, event_type: str, body: Any) -> int:
-    response = store.send(event_type, body)
-    assert response.status_code == 200, response.text
-    store.wait_applied()
-    return int(response.json()["event_id"])
 
 
 def order(**fields: Any) -> dict[str, Any]:

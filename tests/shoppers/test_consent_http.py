@@ -8,18 +8,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.conftest import StoreClient
+from tests.conftest import applied as send
 from tests.intake.logbook import log_entry, unix_seconds
 from winback.storage.schema import former_emails
 from winback.stores.service import update_settings
 
 ADA = {"id": 7, "email": "ada@example.com", "first_name": "Ada"}
-
-
-def send(store: StoreClient, event_type: str, body: Any, **headers: str) -> int:
-    response = store.send(event_type, body, headers=headers or None)
-    assert response.status_code == 200, response.text
-    store.wait_applied()
-    return int(response.json()["event_id"])
 
 
 def status(store: StoreClient, email: str = "ada@example.com") -> str:
