@@ -722,7 +722,7 @@ def test_an_unsubscribe_after_a_move_told_before_it_stays_with_the_address_left(
     if flagged_at is None:
         assert flag is None
     else:
-        [value, (at, _)] = flag["explicit"]
+        [value, (at, _)] = flag["signed"]
         assert (value, at) == (False, _minutes(flagged_at).isoformat())
 
 
@@ -852,3 +852,17 @@ def test_erasing_a_checkout_address_spares_the_account_that_bought_in_any_order(
     assert customer[:3] == (b'"c1"', b'"b@example.com"', b'"Bea"')
     [(_, buyer, email, *_)] = state["orders"]
     assert (buyer, email) == ("c1", b"null")
+
+
+def test_an_unsubscribe_taken_back_leaves_the_stores_own_flag_in_any_order(
+    engine: Engine,
+) -> None:
+    # Given c1 opted in at a, c1's move to a2, then an unsubscribe of a (not c1's)
+    history = [
+        _moves_to("c1", 0, "a@example.com", accepts_marketing=True),
+        _moves_to("c1", 10, "a2@example.com"),
+        _newsletter("unsubscribe", "a@example.com", 20),
+    ]
+    # When they arrive in any order, then c1 is still opted in, as the store said
+    [customer] = _every_order_ends_as_the_clean_one(engine, history)["customers"]
+    assert (customer[1], customer[4]) == (b'"a2@example.com"', b"true")

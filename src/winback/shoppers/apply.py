@@ -27,6 +27,7 @@ from winback.shoppers.profile import (
     EXPLICIT,
     IMPLIED,
     SEEN,
+    SIGNED,
     append_tags,
     last_placed,
     merge_registers,
@@ -151,7 +152,7 @@ def _learn_earlier_address(
     if _unsubscribed_by(ws, store_id, email, left_at):
         unsubscribed_at = ws.marker(store_id, CONSENT, email)
         if unsubscribed_at is not None and not erased_since(ws, customer, unsubscribed_at):
-            write_flag(ws, customer, False, EXPLICIT, unsubscribed_at)
+            write_flag(ws, customer, False, SIGNED, unsubscribed_at)
         follow_unsubscribe(ws, customer, left_at)
 
 
@@ -173,7 +174,7 @@ def _take_back_later_unsubscribe(
     if unsubscribed_at is None or unsubscribed_at <= left_at:
         return
     if UNSUBSCRIBED in ws.suppression_types(customer.store_id, email):
-        unset_field(customer, "accepts_marketing", False, EXPLICIT, unsubscribed_at)
+        unset_field(customer, "accepts_marketing", False, SIGNED, unsubscribed_at)
 
 
 def _carry_unsubscribe(
@@ -233,7 +234,7 @@ def recall_unsubscribe(ws: Workspace, customer: Customer) -> None:
         return
     if not erased_since(ws, customer, unsubscribed_at):
         # (if the person was erased since, the suppression alone remains)
-        set_field(customer, "accepts_marketing", False, EXPLICIT, unsubscribed_at)
+        set_field(customer, "accepts_marketing", False, SIGNED, unsubscribed_at)
 
 
 def follow_unsubscribe(ws: Workspace, customer: Customer, left_at: datetime) -> None:

@@ -18,7 +18,7 @@ from winback.shoppers.erasure import deleted_since, erased_since
 from winback.shoppers.identity import claim_id, create_customer, find_customer
 from winback.shoppers.model import CONSENT, PENDING_OPT_IN, UNSUBSCRIBED, Customer
 from winback.shoppers.payloads import CustomerPayload, SubscribePayload, UnsubscribePayload
-from winback.shoppers.profile import EXPLICIT, IMPLIED
+from winback.shoppers.profile import IMPLIED, SIGNED
 from winback.storage.workspace import Workspace
 
 
@@ -42,7 +42,7 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
     if not erased:
         customer = _subscriber(ws, ctx, payload)
         if not double_opt_in:
-            optin.write_flag(ws, customer, True, EXPLICIT, version)
+            optin.write_flag(ws, customer, True, SIGNED, version)
     if not newest:
         optin.note_change(ws, ctx.store_id, payload.email, version, unsubscribe=False)
         return STALE
@@ -119,7 +119,7 @@ def apply_unsubscribe(ws: Workspace, ctx: EventContext, payload: UnsubscribePayl
     for person in people.values():
         if not erased_since(ws, person, version):
             ws.touch(person)
-            optin.write_flag(ws, person, False, EXPLICIT, version)
+            optin.write_flag(ws, person, False, SIGNED, version)
     # Told in time, it would have followed each of them to their next address when
     # they changed it, whatever has happened to this address since: unless a newer
     # change of it (a subscribe) came before they left, and lifted it then.

@@ -1,10 +1,11 @@
 """Profile fields as last-writer-wins registers, so any delivery order gives one result.
 
-Each field has two registers: what the store said in a customer event or a
-consent change (explicit), and what an order, cart or form said about the buyer
-(implied). A register keeps the newest write by (time, value digest); the
-digest breaks ties deterministically. The field's value is the explicit
-register if there is one, else the implied one. Erasure drops every register
+Each field has two registers: what the store said in a customer event
+(explicit), and what an order, cart or form said about the buyer (implied); the
+marketing flag has a third, what a newsletter event said (signed). A register
+keeps the newest write by (time, value digest); the digest breaks ties
+deterministically. The field's value is the newer of the explicit and signed
+registers if there is one, else the implied one. Erasure drops every register
 written up to the deletion time, so what happened after a deletion survives it
 whichever arrives first.
 
@@ -27,6 +28,12 @@ from winback.shoppers.model import Customer
 
 EXPLICIT = "explicit"
 IMPLIED = "implied"
+# The flag a newsletter event gave (an unsubscribe's false, a subscribe's true): as
+# explicit as the store's own, the newer of the two is shown; kept apart so that
+# one found not to be the shopper's (an unsubscribe of an address they had left) is
+# taken back to what the store said before, not to nothing.
+SIGNED = "signed"
+_STATED = (EXPLICIT, SIGNED)
 REGISTERS_KEY = "_registers"
 # Written whenever an event mentions the customer, so that a mention newer than
 # an erasure keeps the customer in existence.
@@ -98,8 +105,14 @@ def _registers(customer: Customer) -> dict[str, dict[str, Any]]:
     return registers
 
 
+def _shown_slot(register: dict[str, Any]) -> list[Any] | None:
+    """The write a field shows: the newest of what was stated, else what was implied."""
+    stated = [register[kind] for kind in _STATED if kind in register]
+    return max(stated, key=lambda slot: slot[1]) if stated else register.get(IMPLIED)
+
+
 def _show(customer: Customer, name: str, register: dict[str, Any]) -> None:
-    slot = register.get(EXPLICIT) or register.get(IMPLIED)
+    slot = _shown_slot(register)
     value = slot[0] if slot else None
     if name in COLUMN_FIELDS:
         if name in ("created_at", "updated_at") and isinstance(value, str):
@@ -207,8 +220,7 @@ def merge_registers(source: Customer, target: Customer) -> None:
 
 def written_at(customer: Customer, name: str) -> datetime | None:
     """When the field's shown value was last written (None if it has none)."""
-    register = _registers(customer).get(name) or {}
-    slot = register.get(EXPLICIT) or register.get(IMPLIED)
+    slot = _shown_slot(_registers(customer).get(name) or {})
     return datetime.fromisoformat(slot[1][0]) if slot else None
 
 
