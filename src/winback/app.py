@@ -13,7 +13,8 @@ import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -128,7 +129,7 @@ def healthz(request: Request) -> JSONBody:
         "applier": applier,
         "database": runtime.engine.dialect.name,
     }
-    failing_since = runtime.writer.failing_since
+    failing_since = _appends_failing_since(runtime)
     if failing_since is not None:
         # The database answers reads, but events cannot be stored: every webhook
         # gets a 503, and a load balancer should send them elsewhere.
@@ -140,6 +141,23 @@ def healthz(request: Request) -> JSONBody:
         body |= {"status": "unavailable", "reason": "the applier has stopped"}
         return JSONBody(body, status_code=503)
     return JSONBody(body)
+
+
+def _appends_failing_since(runtime: Runtime) -> datetime | None:
+    """Since when the raw log's appends fail, if they still do. The writer notes its
+    failures; whether they go on is tried here (a write transaction, on SQLite its
+    lock), as a balancer that sends no more events while this says so would
+    otherwise never let an append tell that the database is back."""
+    failing_since = runtime.writer.failing_since
+    if failing_since is None:
+        return None
+    try:
+        with runtime.engine.begin() as conn:
+            conn.execute(select(1))
+    except SQLAlchemyError:
+        return failing_since
+    runtime.writer.failing_since = None
+    return None
 
 
 def metrics(request: Request) -> Response:
