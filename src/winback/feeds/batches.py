@@ -25,7 +25,7 @@ from winback.feeds.model import FeedRun
 from winback.feeds.records import DescribedProduct, FeedProduct, ReadProduct, UnchangedProduct
 from winback.imports.problems import RowError, row_errors
 from winback.intake.topics import Topic
-from winback.storage import feeds as store
+from winback.storage import feeds as feed_storage
 from winback.storage.locks import take_apply_lock
 
 log = structlog.get_logger(__name__)
@@ -90,12 +90,12 @@ class FeedApplier:
         conn = self._conn
         take_apply_lock(conn)
         ids = [product.id for product in batch]
-        stored = store.stored_products(conn, self._run.store_id, ids)
-        done = self._sort(batch, stored, store.seen_before(conn, ids))
+        stored = feed_storage.stored_products(conn, self._run.store_id, ids)
+        done = self._sort(batch, stored, feed_storage.seen_before(conn, ids))
         items = [self._item(product) for product in done.to_apply]
         apply_items(conn, items)
         applied = [product.id for product in done.to_apply]
-        store.add_seen(conn, applied + done.unchanged + rejected)
+        feed_storage.add_seen(conn, applied + done.unchanged + rejected)
         done.created = sum(1 for product_id in applied if product_id not in stored)
         return done
 
@@ -108,10 +108,13 @@ class FeedApplier:
         if self._run.created >= self._statistics_at:
             self._statistics_at *= 4
             with self._conn.begin():
-                store.refresh_statistics(self._conn)
+                feed_storage.refresh_statistics(self._conn)
 
     def _sort(
-        self, batch: list[ReadProduct], stored: dict[str, store.StoredProduct], seen: set[str]
+        self,
+        batch: list[ReadProduct],
+        stored: dict[str, feed_storage.StoredProduct],
+        seen: set[str],
     ) -> _Sorted:
         result = _Sorted()
         for product in batch:
@@ -160,4 +163,4 @@ class FeedApplier:
                 reason = f"the product could not be stored: {type(error).__name__}"
                 self.row_errors.append(RowError(product.line, None, reason))
         with self._conn.begin():
-            store.add_seen(self._conn, rejected)
+            feed_storage.add_seen(self._conn, rejected)

@@ -32,7 +32,7 @@ from winback.feeds.records import (
     ReadRecord,
     UnchangedProduct,
 )
-from winback.storage import feeds as store
+from winback.storage import feeds as feed_storage
 
 # Every WINDOW_SECONDS the reader looks at the part of that time it spent waiting to
 # write, and moves its share by GAIN times the difference from TARGET_WAITING: a
@@ -80,7 +80,7 @@ class Describer:
     def prepare(self, records: Sequence[ReadRecord], share: float) -> list[ReadRecord]:
         products = [record for record in records if isinstance(record, FeedProduct)]
         with self._engine.connect() as conn:
-            stored = store.stored_products(conn, self._store_id, [p.id for p in products])
+            stored = feed_storage.stored_products(conn, self._store_id, [p.id for p in products])
         return [
             self._prepared(record, stored.get(record.id), share)
             if isinstance(record, FeedProduct)
@@ -89,7 +89,7 @@ class Describer:
         ]
 
     def _prepared(
-        self, product: FeedProduct, known: store.StoredProduct | None, share: float
+        self, product: FeedProduct, known: feed_storage.StoredProduct | None, share: float
     ) -> ReadProduct:
         if known is not None and product.unchanged_from(known):
             return UnchangedProduct(product.line, product.id)

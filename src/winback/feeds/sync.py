@@ -47,7 +47,7 @@ from winback.feeds.source import HTML_FROM_URL, HtmlPageRefused
 from winback.imports.problems import RowError
 from winback.imports.source import Progress, ProgressHook
 from winback.outbound import OutboundClient, OutboundError, RetryableError, Validators
-from winback.storage import feeds as store
+from winback.storage import feeds as feed_storage
 from winback.storage.locks import take_apply_lock
 
 log = structlog.get_logger(__name__)
@@ -95,7 +95,7 @@ def sync_feed(
     engine: Engine, settings: Settings, request: SyncRequest, observer: SyncObserver | None = None
 ) -> FeedRun:
     """Run one sync of a store's feed and return its finished record."""
-    with store.sync_lock(engine, request.store_id) as held:
+    with feed_storage.sync_lock(engine, request.store_id) as held:
         if not held:
             return _record_skipped(engine, request)
         run = _start(engine, request)
@@ -122,7 +122,7 @@ def sync_feed(
 def queue_run(engine: Engine, store_id: str, *, trigger: str, source: str | None) -> FeedRun:
     """Record a run that a queued task will carry out."""
     with engine.begin() as conn:
-        return store.insert_run(
+        return feed_storage.insert_run(
             conn, store_id, trigger=trigger, source=source, status=QUEUED, now=_now()
         )
 
@@ -130,7 +130,7 @@ def queue_run(engine: Engine, store_id: str, *, trigger: str, source: str | None
 def configured_feed(engine: Engine, store_id: str) -> FeedSettings:
     """The store's feed settings; refused when no feed URL has been set."""
     with engine.connect() as conn:
-        settings = store.feed_settings(conn, store_id)
+        settings = feed_storage.feed_settings(conn, store_id)
     if settings is None or not settings.url:
         raise NoFeedConfigured("no feed URL is set for this store: PUT /api/v1/feed first")
     return settings
@@ -153,7 +153,7 @@ def _record_skipped(engine: Engine, request: SyncRequest) -> FeedRun:
     run.status, run.finished_at = SKIPPED, run.started_at
     run.reason = "another sync of this store was running"
     with engine.begin() as conn:
-        store.save_run(conn, run)
+        feed_storage.save_run(conn, run)
     return run
 
 
@@ -162,10 +162,16 @@ def _start(engine: Engine, request: SyncRequest, *, status: str = RUNNING) -> Fe
     with engine.begin() as conn:
         if status == RUNNING:
             # This process holds the lock, so a run still "running" belongs to one that died.
-            store.end_orphaned_runs(conn, request.store_id, keep=request.run_id or 0, now=now)
-        found = store.feed_run(conn, request.store_id, request.run_id) if request.run_id else None
+            feed_storage.end_orphaned_runs(
+                conn, request.store_id, keep=request.run_id or 0, now=now
+            )
+        found = (
+            feed_storage.feed_run(conn, request.store_id, request.run_id)
+            if request.run_id
+            else None
+        )
         if found is None:
-            return store.insert_run(
+            return feed_storage.insert_run(
                 conn,
                 request.store_id,
                 trigger=request.trigger,
@@ -174,7 +180,7 @@ def _start(engine: Engine, request: SyncRequest, *, status: str = RUNNING) -> Fe
                 now=now,
             )
         found.status, found.started_at = status, now
-        store.save_run(conn, found)
+        feed_storage.save_run(conn, found)
         return found
 
 
@@ -194,13 +200,13 @@ def _finish(engine: Engine, run: FeedRun, request: SyncRequest, *, retry_soon: b
     """Save the run; a run of the configured URL also sets when the next one is due."""
     run.finished_at = _now()
     with engine.begin() as conn:
-        store.save_run(conn, run)
-        feed = store.feed_settings(conn, run.store_id)
+        feed_storage.save_run(conn, run)
+        feed = feed_storage.feed_settings(conn, run.store_id)
         if feed is not None and feed.url and _is_configured_url(request, feed):
             wait = timedelta(hours=feed.schedule_hours)
             if retry_soon:
                 wait = min(wait, RETRY_AFTER_TEMPORARY_FAILURE)
-            store.reschedule(conn, run.store_id, run.finished_at + wait)
+            feed_storage.reschedule(conn, run.store_id, run.finished_at + wait)
 
 
 def _is_configured_url(request: SyncRequest, feed: FeedSettings) -> bool:
@@ -232,9 +238,11 @@ def _forget_validators(engine: Engine, store_id: str, source: str | Path | bytes
     catalog is that source's: the URL's next answer must be read whole, not taken as
     unchanged (a 304) from an ETag of the catalog as it was before."""
     with engine.begin() as conn:
-        feed = store.feed_settings(conn, store_id)
+        feed = feed_storage.feed_settings(conn, store_id)
         if feed is not None and feed.url is not None and feed.url != source:
-            store.save_validators(conn, store_id, url=feed.url, etag=None, last_modified=None)
+            feed_storage.save_validators(
+                conn, store_id, url=feed.url, etag=None, last_modified=None
+            )
 
 
 def _sync_url(
@@ -246,7 +254,7 @@ def _sync_url(
     observer: SyncObserver,
 ) -> None:
     with engine.connect() as conn:
-        feed = store.feed_settings(conn, request.store_id)
+        feed = feed_storage.feed_settings(conn, request.store_id)
     previous = None
     if request.conditional and feed is not None and feed.url == url:
         previous = Validators(feed.etag, feed.last_modified)
@@ -264,7 +272,7 @@ def _sync_url(
             raise FeedError(HTML_FROM_URL) from None
     if run.status == SUCCEEDED and feed is not None and feed.url == url:
         with engine.begin() as conn:
-            store.save_validators(
+            feed_storage.save_validators(
                 conn,
                 request.store_id,
                 url=url,
@@ -319,7 +327,7 @@ def _sync_content(
             return
         with conn.begin():
             take_apply_lock(conn)
-            run.made_unavailable = store.make_missing_unavailable(
+            run.made_unavailable = feed_storage.make_missing_unavailable(
                 conn, run.store_id, run.started_at
             )
 
@@ -350,14 +358,14 @@ def _records(
 @contextlib.contextmanager
 def _seen_record(conn: Connection) -> Iterator[None]:
     with conn.begin():
-        store.start_seen(conn)
+        feed_storage.start_seen(conn)
     try:
         yield
     finally:
         if conn.in_transaction():
             conn.rollback()
         with conn.begin():
-            store.drop_seen(conn)
+            feed_storage.drop_seen(conn)
 
 
 def _apply_records(
@@ -374,7 +382,7 @@ def _apply_records(
         applier.add(record)
         if applier.products % SAVE_PROGRESS_EVERY == 0:
             with engine.begin() as conn:
-                store.save_run(conn, run)
+                feed_storage.save_run(conn, run)
     applier.flush()
     for error in applier.row_errors:
         _reject(run, error, last_rejected)

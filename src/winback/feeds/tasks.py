@@ -24,7 +24,7 @@ from winback.feeds.fetch import spool_dir
 from winback.feeds.model import TRIGGER_SCHEDULE
 from winback.feeds.sync import SyncRequest, queue_run, sync_feed
 from winback.jobs.queue import Task, TaskRuntime
-from winback.storage import feeds as store
+from winback.storage import feeds as feed_storage
 
 log = structlog.get_logger(__name__)
 
@@ -78,7 +78,7 @@ def register(queue: Huey, runtime: TaskRuntime) -> None:
 def claim_due(engine: Engine) -> list[str]:
     """The stores whose feed is due now, each claimed for this scheduler."""
     with engine.begin() as conn:
-        return store.claim_due_feeds(conn, datetime.now(UTC))
+        return feed_storage.claim_due_feeds(conn, datetime.now(UTC))
 
 
 def remove_stale_uploads(data_dir: Path) -> None:

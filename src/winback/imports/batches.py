@@ -22,7 +22,7 @@ from winback.imports.jobs import ImportSummary
 from winback.imports.problems import RowError
 from winback.intake.topics import Topic
 from winback.outcomes import DUPLICATE, STALE
-from winback.storage import imports as store
+from winback.storage import imports as import_storage
 
 log = structlog.get_logger(__name__)
 
@@ -100,7 +100,7 @@ class BatchApplier:
         if self._summary.dry_run:
             return
         with self._engine.begin() as conn:
-            store.refresh_statistics(conn)
+            import_storage.refresh_statistics(conn)
 
     def _apply(self, items: list[ApplyItem], *, alone: bool = False) -> list[str]:
         """Apply a batch (or one record, ``alone``); a dry run's writes are rolled back,

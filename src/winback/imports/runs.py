@@ -37,7 +37,7 @@ from winback.imports.jobs import (
 )
 from winback.imports.mapping import ColumnMapping
 from winback.imports.service import import_contacts, import_orders
-from winback.storage import imports as store
+from winback.storage import imports as import_storage
 
 log = structlog.get_logger(__name__)
 
@@ -92,7 +92,7 @@ def record_job(
         bytes_total=bytes_total,
     )
     with engine.begin() as conn:
-        store.insert_job(conn, job)
+        import_storage.insert_job(conn, job)
     return job
 
 
@@ -108,7 +108,7 @@ def run_import(
     path = upload_path(data_dir, job_id)
     try:
         with engine.connect() as conn:
-            job = store.job_by_id(conn, job_id)
+            job = import_storage.job_by_id(conn, job_id)
         if job is None or job.status != QUEUED:
             log.warning("import job not run", job_id=job_id, found=job is not None)
             return job
@@ -125,7 +125,7 @@ def end_abandoned_jobs(engine: Engine, data_dir: Path, *, now: datetime | None =
     """End as failed the running jobs whose process stopped beating; remove their files."""
     now = now or _now()
     with engine.begin() as conn:
-        ended = store.end_abandoned_jobs(conn, silent_since=now - ABANDONED_AFTER, now=now)
+        ended = import_storage.end_abandoned_jobs(conn, silent_since=now - ABANDONED_AFTER, now=now)
     for job_id in ended:
         upload_path(data_dir, job_id).unlink(missing_ok=True)
         log.warning("import job abandoned by its process", job_id=job_id)
@@ -159,7 +159,7 @@ class JobHeartbeat:
         while not self._stopped.wait(self._every):
             try:
                 with self._engine.begin() as conn:
-                    store.beat(conn, self._job_id, _now())
+                    import_storage.beat(conn, self._job_id, _now())
             except SQLAlchemyError as error:  # a missed beat is not the job's failure
                 log.warning("import heartbeat missed", job_id=self._job_id, error=str(error))
 
@@ -216,7 +216,7 @@ def _save(engine: Engine, job: ImportJob, **changes: object) -> None:
         setattr(job, name, value)
     job.heartbeat_at = _now()
     with engine.begin() as conn:
-        store.save_job(conn, job)
+        import_storage.save_job(conn, job)
 
 
 def _now() -> datetime:

@@ -35,7 +35,7 @@ from winback.imports.reader import ImportedRecord, ReadOptions, parse_records, r
 from winback.imports.source import Progress, ProgressHook
 from winback.imports.table import check_text
 from winback.intake.topics import Topic
-from winback.storage import imports as store
+from winback.storage import imports as import_storage
 from winback.stores.service import get_store
 
 ImportSource = Path | bytes
@@ -224,7 +224,7 @@ def _contacts_as_of(engine: Engine, store_id: str, digest: str, dry_run: bool) -
     """The time a contacts file is applied as of: now, or when the same file first was."""
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        known = store.contacts_file_as_of(conn, store_id, digest)
+        known = import_storage.contacts_file_as_of(conn, store_id, digest)
         if known is None and not dry_run:
-            store.remember_contacts_file(conn, store_id, digest, now)
+            import_storage.remember_contacts_file(conn, store_id, digest, now)
     return known or now
