@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from winback.coupons.model import PENDING, USED, Coupon
-from winback.storage.reads import CursorScope, decode_cursor, encode_cursor
+from winback.storage.reads import CursorScope, decode_cursor, page_of
 from winback.storage.schema import coupons
 
 
@@ -122,10 +122,9 @@ def page(
     if cursor is not None:
         query = query.where(coupons.c.id < decode_cursor(cursor, scope, int)[0])
     with engine.connect() as conn:
-        rows = conn.execute(query.order_by(coupons.c.id.desc()).limit(limit + 1)).all()
-    found = [_coupon(row) for row in rows[:limit]]
-    next_cursor = encode_cursor([found[-1].id], scope) if len(rows) > limit else None
-    return found, next_cursor
+        newest_first = query.order_by(coupons.c.id.desc())
+        rows, next_cursor = page_of(conn, newest_first, limit, scope, lambda row: [row.id])
+    return [_coupon(row) for row in rows], next_cursor
 
 
 def mark_used(conn: Connection, uses: Iterable[CouponUse]) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from winback.errors import InvalidPayload
 from winback.imports.jobs import FAILED, RUNNING, ImportJob
-from winback.storage.reads import CursorScope, cursor_time, decode_cursor, encode_cursor
+from winback.storage.reads import CursorScope, cursor_time, decode_cursor, page_of
 from winback.storage.schema import import_jobs, markers
 
 # The marker of a contacts file already imported: its digest and the time it was applied as of.
@@ -151,10 +151,11 @@ def jobs_page(
                 "the cursor is not one this API gave out", code="invalid_cursor", parameter="cursor"
             )
         query = query.where(or_(job.created_at < at, and_(job.created_at == at, job.id < job_id)))
-    rows = conn.execute(query.order_by(job.created_at.desc(), job.id.desc()).limit(limit + 1)).all()
-    jobs = [_job(row) for row in rows[:limit]]
-    last = jobs[-1] if len(rows) > limit else None
-    return jobs, encode_cursor([last.created_at.isoformat(), last.id], scope) if last else None
+    newest_first = query.order_by(job.created_at.desc(), job.id.desc())
+    rows, next_cursor = page_of(
+        conn, newest_first, limit, scope, lambda row: [row.created_at.isoformat(), row.id]
+    )
+    return [_job(row) for row in rows], next_cursor
 
 
 # The tables an import fills, whose planner statistics go stale as it does.

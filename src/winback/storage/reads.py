@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,6 +80,22 @@ def decode_cursor(cursor: str, scope: CursorScope, *shape: type | tuple[type, ..
     return values[1:]
 
 
+def page_of(
+    conn: Connection,
+    query: Select[Any],
+    limit: int,
+    scope: CursorScope,
+    cursor_values: Callable[[Any], list[Any]],
+) -> tuple[list[Any], str | None]:
+    """The first ``limit`` rows of ``query`` (ordered, and past the cursor already),
+    and the cursor of the page after them: one more row is read to tell if there is
+    one."""
+    rows = conn.execute(query.limit(limit + 1)).all()
+    if len(rows) <= limit:
+        return list(rows), None
+    return list(rows[:limit]), encode_cursor(cursor_values(rows[limit - 1]), scope)
+
+
 def cursor_time(text: str) -> datetime | None:
     """A time a cursor holds, in UTC; None if the API cannot have given it out (no
     zone, or out of range once in UTC: either would fail the query)."""
@@ -124,9 +141,8 @@ def customers_page(
         query = query.where(customers.c.email == email_as_stored(email))
     if cursor:
         query = query.where(customers.c.uid > decode_cursor(cursor, scope, str)[0])
-    rows = conn.execute(query.limit(limit + 1)).all()
-    items = [from_row(Customer, row) for row in rows[:limit]]
-    return items, encode_cursor([items[-1].uid], scope) if len(rows) > limit else None
+    rows, next_cursor = page_of(conn, query, limit, scope, lambda row: [row.uid])
+    return [from_row(Customer, row) for row in rows], next_cursor
 
 
 def suppression_types(conn: Connection, store_id: str, emails: list[str]) -> dict[str, list[str]]:
@@ -151,11 +167,8 @@ def suppressions_page(
         query = query.where(suppressions.c.email == email_as_stored(email))
     scope: CursorScope = ("suppressions", store_id, email and email_as_stored(email))
     columns = [suppressions.c.email, suppressions.c.type]
-    query = _keyset(query, columns, cursor, scope)
-    rows = conn.execute(query.order_by(*columns).limit(limit + 1)).all()
-    last = rows[limit - 1] if len(rows) > limit else None
-    next_cursor = encode_cursor([last.email, last.type], scope) if last else None
-    return list(rows[:limit]), next_cursor
+    query = _keyset(query, columns, cursor, scope).order_by(*columns)
+    return page_of(conn, query, limit, scope, lambda row: [row.email, row.type])
 
 
 def order(conn: Connection, store_id: str, external_id: str) -> Order | None:
@@ -183,12 +196,10 @@ def orders_page(
     if customer_uid is not None:
         query = query.where(orders.c.customer_uid == customer_uid)
     scope: CursorScope = ("orders", store_id, customer_uid)
-    query = _keyset(query, [orders.c.external_id, orders.c.uid], cursor, scope)
-    rows = conn.execute(query.order_by(orders.c.external_id, orders.c.uid).limit(limit + 1)).all()
-    items = [from_row(Order, row) for row in rows[:limit]]
-    last = items[-1] if len(rows) > limit else None
-    next_cursor = encode_cursor([last.external_id, last.uid], scope) if last else None
-    return items, next_cursor
+    columns = [orders.c.external_id, orders.c.uid]
+    query = _keyset(query, columns, cursor, scope).order_by(*columns)
+    rows, next_cursor = page_of(conn, query, limit, scope, lambda row: [row.external_id, row.uid])
+    return [from_row(Order, row) for row in rows], next_cursor
 
 
 def product(conn: Connection, store_id: str, external_id: str) -> Product | None:
@@ -223,9 +234,7 @@ def events_page(
     scope: CursorScope = ("events", store_id, event_type, outcome)
     if cursor:
         query = query.where(raw_events.c.seq < decode_cursor(cursor, scope, int)[0])
-    rows = conn.execute(query.order_by(raw_events.c.seq.desc()).limit(limit + 1)).all()
-    next_cursor = encode_cursor([rows[limit - 1].seq], scope) if len(rows) > limit else None
-    return list(rows[:limit]), next_cursor
+    return page_of(conn, query.order_by(raw_events.c.seq.desc()), limit, scope, lambda r: [r.seq])
 
 
 def _of_type(event_type: str) -> ColumnElement[bool]:
