@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +59,28 @@ def create_app(
     the applier runs in ``winback worker``."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
+    # (redirect_slashes: the router would redirect a POST to a path with a slash too
+    # many, webhooks included; web/errors.py answers such paths instead)
+    app = FastAPI(
+        title="winback",
+        version=__version__,
+        lifespan=_lifespan(settings, apply_in_process, apart),
+        default_response_class=JSONBody,
+        redirect_slashes=False,
+    )
+    _answer_errors(app)
+    app.add_middleware(KeepEncodedSlashes)
+    app.add_middleware(RefuseNul)
+    app.add_middleware(HeadAsGet)
+    _add_routes(app)
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    return app
+
+
+def _lifespan(
+    settings: Settings, apply_in_process: bool, apart: Apart | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The runtime's life: built and started with the server, closed with it."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,23 +95,19 @@ def create_app(
         finally:
             runtime.close()
 
-    # (redirect_slashes: the router would redirect a POST to a path with a slash too
-    # many, webhooks included; web/errors.py answers such paths instead)
-    app = FastAPI(
-        title="winback",
-        version=__version__,
-        lifespan=lifespan,
-        default_response_class=JSONBody,
-        redirect_slashes=False,
-    )
+    return lifespan
+
+
+def _answer_errors(app: FastAPI) -> None:
+    """Every error in winback's own shape (web/errors.py)."""
     app.add_exception_handler(WinbackError, winback_error_response)
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(HTTPException, http_error_response)
     app.add_exception_handler(OperationalError, database_error_response)
     app.add_exception_handler(Exception, server_error_response)
-    app.add_middleware(KeepEncodedSlashes)
-    app.add_middleware(RefuseNul)
-    app.add_middleware(HeadAsGet)
+
+
+def _add_routes(app: FastAPI) -> None:
     app.include_router(intake_router)
     app.include_router(read_router)
     app.include_router(admin_router)
@@ -101,8 +119,6 @@ def create_app(
     app.add_api_route(
         "/metrics", metrics, methods=["GET"], tags=["operations"], response_class=Response
     )
-    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
-    return app
 
 
 def healthz(request: Request) -> JSONBody:

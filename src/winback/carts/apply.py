@@ -22,6 +22,7 @@ from winback.orders.apply import line_record
 from winback.outcomes import APPLIED, STALE
 from winback.shoppers.apply import upsert_embedded_customer
 from winback.shoppers.erasure import deleted_since
+from winback.shoppers.model import Customer
 from winback.shoppers.profile import IMPLIED, bought_since, set_field
 from winback.storage.workspace import Workspace
 
@@ -51,17 +52,36 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
         if _fill_in(cart, payload, version):
             ws.touch(cart)
         return STALE
-    if cart is None:
-        cart = Cart(
-            uid=new_uid(),
-            store_id=ctx.store_id,
-            external_id=payload.id,
-            status=OPEN,
-            version_at=version,
-        )
-        ws.add(cart)
-    else:
+    cart = _held_cart(ws, ctx, payload.id, cart, version)
+    _write_cart(cart, ctx, payload, currency, version, buyer)
+    cart.status = CONVERTED if _bought_since(ws, cart, version) else OPEN
+    return APPLIED
+
+
+def _held_cart(
+    ws: Workspace, ctx: EventContext, cart_id: str, cart: Cart | None, version: datetime
+) -> Cart:
+    """The stored cart, marked for writing, or a new one."""
+    if cart is not None:
         ws.touch(cart)
+        return cart
+    cart = Cart(
+        uid=new_uid(), store_id=ctx.store_id, external_id=cart_id, status=OPEN, version_at=version
+    )
+    ws.add(cart)
+    return cart
+
+
+def _write_cart(
+    cart: Cart,
+    ctx: EventContext,
+    payload: CartPayload,
+    currency: str,
+    version: datetime,
+    buyer: Customer | None,
+) -> None:
+    """This version of the cart replaces the stored one; the link and token it does not
+    send are kept from the version that last sent them."""
     stored_sent = sent_times(cart, micros(cart.version_at))
     cart.version_at = version
     cart.customer_uid = buyer.uid if buyer else cart.customer_uid
@@ -80,8 +100,6 @@ def apply_cart(ws: Workspace, ctx: EventContext, payload: CartPayload) -> str:
     for name, (value, sent_at) in kept.items():
         keep(cart, name, value, sent_at)
     _fill_in(cart, payload, version)
-    cart.status = CONVERTED if _bought_since(ws, cart, version) else OPEN
-    return APPLIED
 
 
 def _bought_since(ws: Workspace, cart: Cart, version: datetime) -> bool:
