@@ -136,8 +136,12 @@ def _learn_earlier_address(
     ws.left_email(customer, email, at, left_at)
     for address, since, until in held:
         if address != email and since <= at < until:
-            # (they had that one until this, not until their next change known before)
+            # (they had that one until this, not until their next change known before:
+            # an unsubscribe of it made since was not theirs, nor did it follow them)
             ws.cut_former_email(customer, address, until, at)
+            _take_back_later_unsubscribe(ws, customer, address, at)
+            if _unsubscribed_after(ws, customer.store_id, address, at):
+                lift_carried(ws, customer.store_id, address, at)
     store_id = customer.store_id
     for twin in ws.contacts_with_email(store_id, email):
         # (a contact of the address known only from before they left it: theirs)
@@ -149,6 +153,11 @@ def _learn_earlier_address(
         if last_change is None or last_change <= at:
             reason = f"unsubscribed as {max(before)[1]}"
             ws.add_suppression(store_id, email, UNSUBSCRIBED, at, reason)
+            # (and from it, not from the address before, it went on to the next one)
+            _carried_from_instead(ws, store_id, max(before)[1], email, left_at)
+        elif last_change <= left_at and UNSUBSCRIBED not in ws.suppression_types(store_id, email):
+            # (subscribed while they had it: what followed them there went no further)
+            lift_carried(ws, store_id, max(before)[1], left_at)
     if _unsubscribed_by(ws, store_id, email, left_at):
         unsubscribed_at = ws.marker(store_id, CONSENT, email)
         if unsubscribed_at is not None and not erased_since(ws, customer, unsubscribed_at):
@@ -162,7 +171,35 @@ def _unsubscribed_by(ws: Workspace, store_id: str, email: str, at: datetime) -> 
     if UNSUBSCRIBED not in ws.suppression_types(store_id, email):
         return False
     last_change = ws.marker(store_id, CONSENT, email)
-    return last_change is None or last_change <= at
+    if last_change is None or last_change <= at:
+        return True
+    # (suppressed without a break since then: an unsubscribe made later found it so)
+    since = ws.suppressed_since(store_id, email, UNSUBSCRIBED)
+    return since is not None and since <= at
+
+
+def _unsubscribed_after(ws: Workspace, store_id: str, email: str, at: datetime) -> bool:
+    """Whether ``email`` is unsubscribed by a change made after ``at``."""
+    last_change = ws.marker(store_id, CONSENT, email)
+    in_force = UNSUBSCRIBED in ws.suppression_types(store_id, email)
+    return in_force and last_change is not None and last_change > at
+
+
+def _carried_from_instead(
+    ws: Workspace, store_id: str, carried_from: str, instead: str, since: datetime
+) -> None:
+    """Unsubscribes carried from ``carried_from`` at ``since`` or later, now known to
+    have come through ``instead`` (an address the person had between): said so, so
+    that a consent change of ``instead`` reaches them."""
+    if carried_from == instead:
+        return
+    reason = f"unsubscribed as {carried_from}"
+    for address, carried_at in ws.suppressions_with_reason(store_id, UNSUBSCRIBED, reason):
+        if carried_at >= since and address != instead:
+            ws.remove_suppression(store_id, address, UNSUBSCRIBED)
+            ws.add_suppression(
+                store_id, address, UNSUBSCRIBED, carried_at, f"unsubscribed as {instead}"
+            )
 
 
 def _take_back_later_unsubscribe(
@@ -189,6 +226,25 @@ def _carry_unsubscribe(
     last_change = ws.marker(store_id, CONSENT, new_email)
     if last_change is None or last_change <= at:
         ws.add_suppression(store_id, new_email, UNSUBSCRIBED, at, f"unsubscribed as {old_email}")
+
+
+def lift_carried(
+    ws: Workspace, store_id: str, email: str, since: datetime, lifted: set[str] | None = None
+) -> None:
+    """What followed a person from ``email`` when they left it, on an unsubscribe that
+    turns out not to have been in force then (lifted at ``since`` by a subscribe told
+    after the move, or made at ``since`` after they had really left): nothing
+    followed. (A change of the address they took, after they took it, stands.)"""
+    lifted = lifted if lifted is not None else set()
+    lifted.add(email)
+    carried = ws.suppressions_with_reason(store_id, UNSUBSCRIBED, f"unsubscribed as {email}")
+    for address, carried_at in carried:
+        last_change = ws.marker(store_id, CONSENT, address)
+        if carried_at < since or address in lifted:
+            continue
+        if last_change is None or last_change <= carried_at:
+            ws.remove_suppression(store_id, address, UNSUBSCRIBED)
+            lift_carried(ws, store_id, address, since, lifted)
 
 
 def set_implied_email(ws: Workspace, customer: Customer, email: str, at: datetime) -> None:
@@ -249,9 +305,12 @@ def follow_unsubscribe(ws: Workspace, customer: Customer, left_at: datetime) -> 
         if address is None or address == left:
             continue
         last_change = ws.marker(customer.store_id, CONSENT, address)
-        if last_change is None or last_change <= until:
-            reason = f"unsubscribed as {left}"
-            ws.add_suppression(customer.store_id, address, UNSUBSCRIBED, until, reason)
+        if last_change is not None and last_change > until:
+            # (a consent change of that address after they took it decided it, and
+            # what went on from it: an unsubscribe of it follows them of itself)
+            break
+        reason = f"unsubscribed as {left}"
+        ws.add_suppression(customer.store_id, address, UNSUBSCRIBED, until, reason)
 
 
 def apply_customer(ws: Workspace, ctx: EventContext, payload: CustomerPayload) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime
 from winback.apply.context import EventContext
 from winback.outcomes import APPLIED, STALE
 from winback.shoppers import optin
-from winback.shoppers.apply import follow_unsubscribe, write_profile
+from winback.shoppers.apply import follow_unsubscribe, lift_carried, write_profile
 from winback.shoppers.erasure import deleted_since, erased_since
 from winback.shoppers.identity import claim_id, create_customer, find_customer
 from winback.shoppers.model import CONSENT, PENDING_OPT_IN, UNSUBSCRIBED, Customer
@@ -59,26 +59,8 @@ def apply_subscribe(ws: Workspace, ctx: EventContext, payload: SubscribePayload)
     else:
         ws.remove_suppression(ctx.store_id, payload.email, PENDING_OPT_IN)
     ws.set_marker(ctx.store_id, CONSENT, payload.email, version)
-    _lift_carried(ws, ctx.store_id, payload.email, version, set())
+    lift_carried(ws, ctx.store_id, payload.email, version)
     return STALE if erased else APPLIED
-
-
-def _lift_carried(
-    ws: Workspace, store_id: str, email: str, since: datetime, lifted: set[str]
-) -> None:
-    """A subscribe of ``email`` at ``since``, told after the person left it: the
-    unsubscribe that followed them from it when they left was lifted before they did,
-    so nothing followed. (A change of the address they took, after they took it,
-    stands.)"""
-    lifted.add(email)
-    carried = ws.suppressions_with_reason(store_id, UNSUBSCRIBED, f"unsubscribed as {email}")
-    for address, carried_at in carried:
-        last_change = ws.marker(store_id, CONSENT, address)
-        if carried_at < since or address in lifted:
-            continue
-        if last_change is None or last_change <= carried_at:
-            ws.remove_suppression(store_id, address, UNSUBSCRIBED)
-            _lift_carried(ws, store_id, address, since, lifted)
 
 
 def _subscriber(ws: Workspace, ctx: EventContext, payload: SubscribePayload) -> Customer:

@@ -34,6 +34,9 @@ IMPLIED = "implied"
 # taken back to what the store said before, not to nothing.
 SIGNED = "signed"
 _STATED = (EXPLICIT, SIGNED)
+# Every write into a signed register, not only the newest: when one is taken back,
+# the one before it shows again, whatever order they arrived in.
+SIGNED_WRITES = "_signed"
 REGISTERS_KEY = "_registers"
 # Written whenever an event mentions the customer, so that a mention newer than
 # an erasure keeps the customer in existence.
@@ -175,6 +178,8 @@ def set_field(
     without it, the value's own."""
     if isinstance(value, datetime):
         value = value.isoformat()
+    if kind == SIGNED:
+        return _sign(customer, name, [value, make_stamp(at, value, tie)])
     register = _registers(customer).setdefault(name, {})
     current = register.get(kind)
     # A register written later wins whatever the digests: an older write is turned
@@ -193,6 +198,12 @@ def unset_field(customer: Customer, name: str, value: Any, kind: str, at: dateti
     """Take back the write of ``value`` into the field's ``kind`` register as of ``at``,
     if it is still the one kept there (a write that turned out not to be the
     customer's)."""
+    if kind == SIGNED:
+        writes = customer.data.get(SIGNED_WRITES, {}).get(name, [])
+        if [value, make_stamp(at, value)] in writes:
+            writes.remove([value, make_stamp(at, value)])
+            _show_signed(customer, name)
+        return
     register = _registers(customer).get(name, {})
     current = register.get(kind)
     if current is None or current != [value, make_stamp(at, value)]:
@@ -203,10 +214,46 @@ def unset_field(customer: Customer, name: str, value: Any, kind: str, at: dateti
         del _registers(customer)[name]
 
 
+def _signed_writes(customer: Customer, name: str) -> list[list[Any]]:
+    writes: list[list[Any]] = customer.data.setdefault(SIGNED_WRITES, {}).setdefault(name, [])
+    return writes
+
+
+def _sign(customer: Customer, name: str, write: list[Any]) -> bool:
+    """Keep ``write`` among the field's signed writes; True if it is the newest."""
+    writes = _signed_writes(customer, name)
+    if write not in writes:
+        writes.append(write)
+        writes.sort(key=lambda kept: kept[1])
+    _show_signed(customer, name)
+    return writes[-1] == write
+
+
+def _show_signed(customer: Customer, name: str) -> None:
+    """The signed register is the newest signed write kept (none: no register)."""
+    writes = _signed_writes(customer, name)
+    register = _registers(customer).setdefault(name, {})
+    if writes:
+        register[SIGNED] = list(writes[-1])
+    else:
+        register.pop(SIGNED, None)
+        del customer.data[SIGNED_WRITES][name]
+        if not customer.data[SIGNED_WRITES]:
+            del customer.data[SIGNED_WRITES]
+    _show(customer, name, register)
+    if not register:
+        del _registers(customer)[name]
+
+
 def merge_registers(source: Customer, target: Customer) -> None:
     """Write every register of ``source`` into ``target``, each kept only if newer."""
+    for name, writes in source.data.get(SIGNED_WRITES, {}).items():
+        for write in writes:
+            _sign(target, name, list(write))
     for name, register in _registers(source).items():
         for kind, (value, stamp) in register.items():
+            if kind == SIGNED:
+                continue  # (merged with every signed write, above)
             current = _registers(target).setdefault(name, {}).get(kind)
             if current is None or current[1] < stamp:
                 _registers(target)[name][kind] = [value, stamp]
@@ -233,6 +280,9 @@ def forget_until(customer: Customer, at: datetime) -> bool:
     purchases = _forget_purchases_until(customer, _micros(at))
     appended = _forget_appended_tags_until(customer, _micros(at))
     cutoff = at.isoformat()
+    for name, writes in list(customer.data.get(SIGNED_WRITES, {}).items()):
+        writes[:] = [write for write in writes if write[1][0] > cutoff]
+        _show_signed(customer, name)
     registers = _registers(customer)
     for name in list(registers):
         register = {kind: slot for kind, slot in registers[name].items() if slot[1][0] > cutoff}

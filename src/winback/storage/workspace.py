@@ -738,6 +738,22 @@ class Workspace:
         if self.suppressions_added.pop((store_id, email, kind), None) is None:
             self.suppressions_removed.add((store_id, email, kind))
 
+    def suppressed_since(self, store_id: str, email: str, kind: str) -> datetime | None:
+        """Since when ``email`` is suppressed as ``kind`` (None if it is not)."""
+        if kind not in self.suppression_types(store_id, email):
+            return None
+        added = self.suppressions_added.get((store_id, email, kind))
+        if added is not None:
+            return added[0]
+        at: datetime | None = self.conn.execute(
+            select(suppressions.c.created_at).where(
+                suppressions.c.store_id == store_id,
+                suppressions.c.email == email,
+                suppressions.c.type == kind,
+            )
+        ).scalar()
+        return at
+
     def suppressions_with_reason(
         self, store_id: str, kind: str, reason: str
     ) -> list[tuple[str, datetime]]:
@@ -750,15 +766,21 @@ class Workspace:
                 suppressions.c.reason == reason,
             )
         ).all()
-        found = {email: at for email, at in rows}
+        found = {
+            email: at
+            for email, at in rows
+            if (store_id, email, kind) not in self.suppressions_removed
+        }
         for (store, email, added_kind), (at, why) in self.suppressions_added.items():
-            if (store, added_kind, why) == (store_id, kind, reason):
-                found[email] = at
+            if (store, added_kind) == (store_id, kind):
+                if why == reason:
+                    found[email] = at
+                else:  # (added again in this batch, for another reason)
+                    found.pop(email, None)
         return [
             (email, at)
             for email, at in found.items()
             if kind in self.suppression_types(store_id, email)
-            and (store_id, email, kind) not in self.suppressions_removed
         ]
 
     def marker(self, store_id: str, kind: str, key: str) -> datetime | None:
