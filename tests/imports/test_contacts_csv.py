@@ -172,6 +172,20 @@ def test_a_semicolon_separated_file_is_refused_saying_commas_are_needed() -> Non
 REFUSED = "refused"
 
 
+def read_both_ways(column: str, field: str, cell: str) -> tuple[object, object]:
+    """``cell`` as a contacts file's ``column`` and as a webhook's ``field`` reads it:
+    the value kept each way, or REFUSED."""
+    [row] = contacts(f"email,{column}\na@example.com,{cell}\n")
+    by_file = getattr(row.payload, field) if isinstance(row, ImportedContact) else REFUSED
+    try:
+        by_webhook = getattr(
+            CustomerPayload.model_validate({"email": "a@example.com", field: cell}), field
+        )
+    except ValidationError:
+        by_webhook = REFUSED
+    return by_file, by_webhook
+
+
 @pytest.mark.parametrize(
     ("cell", "kept"),
     [
@@ -185,15 +199,8 @@ REFUSED = "refused"
 )
 def test_a_phone_number_is_read_as_a_webhook_reads_it(cell: str, kept: str | None) -> None:
     """One store may send a shopper's number in a webhook and in a file: one rule for both."""
-    [row] = contacts(f"email,sms_phone_number\na@example.com,{cell}\n")
-    try:
-        by_webhook = CustomerPayload.model_validate(
-            {"email": "a@example.com", "sms_phone_number_e164": cell}
-        ).sms_phone_number_e164
-    except ValidationError:
-        by_webhook = REFUSED
+    by_file, by_webhook = read_both_ways("sms_phone_number", "sms_phone_number_e164", cell)
 
-    by_file = row.payload.sms_phone_number_e164 if isinstance(row, ImportedContact) else REFUSED
     assert by_file == by_webhook == (kept or REFUSED)
 
 
@@ -202,13 +209,6 @@ def test_a_phone_number_is_read_as_a_webhook_reads_it(cell: str, kept: str | Non
     [("1990-02-28", "1990-02-28"), ("1990-W09-3", None), ("1990-02-30", None)],
 )
 def test_a_birthdate_is_read_as_a_webhook_reads_it(cell: str, kept: str | None) -> None:
-    [row] = contacts(f"email,birthdate\na@example.com,{cell}\n")
-    try:
-        by_webhook = CustomerPayload.model_validate(
-            {"email": "a@example.com", "birthdate": cell}
-        ).birthdate
-    except ValidationError:
-        by_webhook = REFUSED
+    by_file, by_webhook = read_both_ways("birthdate", "birthdate", cell)
 
-    by_file = row.payload.birthdate if isinstance(row, ImportedContact) else REFUSED
     assert by_file == by_webhook == (kept or REFUSED)
